@@ -1,0 +1,244 @@
+// Package apispec holds the JSON shapes of the daemon's HTTP API (Dify's paths
+// and envelope), shared by the server (daemon/api) and its Go client
+// (daemon/client).
+package apispec
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+)
+
+// Envelope wraps every JSON reply and every SSE frame.
+type Envelope struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// ErrorBody is JSON-encoded into Envelope.Message when Code is not 0.
+type ErrorBody struct {
+	Message   string `json:"message"`
+	ErrorType string `json:"error_type"`
+	Args      any    `json:"args"`
+}
+
+// Envelope codes.
+const (
+	CodeOK           = 0
+	CodeBadRequest   = -400
+	CodeUnauthorized = -401
+	CodeForbidden    = -403
+	CodeNotFound     = -404
+	CodeConflict     = -409
+	CodeInternal     = -500
+)
+
+// Error types (Dify's names, plus ours for cases Dify lacks).
+const (
+	ErrBadRequest       = "PluginDaemonBadRequestError"
+	ErrUnauthorized     = "PluginDaemonUnauthorizedError"
+	ErrNotFound         = "PluginDaemonNotFoundError"
+	ErrInternal         = "PluginDaemonInternalServerError"
+	ErrPluginNotFound   = "PluginNotFoundError"
+	ErrUniqueIdentifier = "PluginUniqueIdentifierError"
+	ErrInvoke           = "PluginInvokeError"
+	ErrPermissionDenied = "PluginPermissionDeniedError"
+	ErrConnectionClosed = "ConnectionClosedError"
+	ErrConflict         = "PluginDaemonConflictError"
+	ErrUnavailable      = "PluginUnavailableError"
+	ErrTimeout          = "PluginTimeoutError"
+)
+
+// UploadResult answers install/upload/package.
+type UploadResult struct {
+	UniqueIdentifier string           `json:"unique_identifier"`
+	Manifest         *pkgfmt.Manifest `json:"manifest"`
+	Verification     *Verification    `json:"verification"`
+}
+
+// Verification says who signed a package; nil when it is unsigned.
+type Verification struct {
+	AuthorizedCategory string `json:"authorized_category"`
+}
+
+// InstallRequest is the body of install/identifiers.
+type InstallRequest struct {
+	PluginUniqueIdentifiers []string         `json:"plugin_unique_identifiers"`
+	Source                  string           `json:"source"`
+	Metas                   []map[string]any `json:"metas"`
+}
+
+// InstallResult answers install/identifiers and install/upgrade.
+type InstallResult struct {
+	AllInstalled bool   `json:"all_installed"`
+	TaskID       string `json:"task_id"`
+}
+
+// UpgradeRequest is the body of install/upgrade.
+type UpgradeRequest struct {
+	OriginalPluginUniqueIdentifier string         `json:"original_plugin_unique_identifier"`
+	NewPluginUniqueIdentifier      string         `json:"new_plugin_unique_identifier"`
+	Source                         string         `json:"source"`
+	Meta                           map[string]any `json:"meta"`
+}
+
+// UninstallRequest is the body of uninstall.
+type UninstallRequest struct {
+	PluginInstallationID string `json:"plugin_installation_id"`
+}
+
+// Task statuses (of a task and of each plugin in it).
+const (
+	TaskPending = "pending"
+	TaskRunning = "running"
+	TaskSuccess = "success"
+	TaskFailed  = "failed"
+)
+
+// Install stages reported in TaskPlugin.Stage while a plugin installs.
+const (
+	StageVerifying  = "verifying"
+	StageExtracting = "extracting"
+	StagePreparing  = "preparing environment"
+	StageStarting   = "starting"
+	StageReady      = "ready"
+)
+
+// Task is an asynchronous install or upgrade.
+type Task struct {
+	ID               string       `json:"id"`
+	CreatedAt        time.Time    `json:"created_at"`
+	UpdatedAt        time.Time    `json:"updated_at"`
+	Status           string       `json:"status"`
+	TenantID         string       `json:"tenant_id"`
+	TotalPlugins     int          `json:"total_plugins"`
+	CompletedPlugins int          `json:"completed_plugins"`
+	Plugins          []TaskPlugin `json:"plugins"`
+}
+
+// TaskPlugin is one plugin's progress within a Task.
+type TaskPlugin struct {
+	PluginUniqueIdentifier string      `json:"plugin_unique_identifier"`
+	PluginID               string      `json:"plugin_id"`
+	Labels                 pkgfmt.I18n `json:"labels"`
+	Icon                   string      `json:"icon"`
+	IconDark               string      `json:"icon_dark"`
+	Status                 string      `json:"status"`
+	Stage                  string      `json:"stage"`
+	Message                string      `json:"message"`
+	Source                 string      `json:"source"`
+}
+
+// Page is a page of a list.
+type Page[T any] struct {
+	List  []T `json:"list"`
+	Total int `json:"total"`
+}
+
+// Installation is an installed plugin as list returns it.
+type Installation struct {
+	ID                     string           `json:"id"`
+	InstallationID         string           `json:"installation_id"`
+	TenantID               string           `json:"tenant_id"`
+	PluginID               string           `json:"plugin_id"`
+	PluginUniqueIdentifier string           `json:"plugin_unique_identifier"`
+	Name                   string           `json:"name"`
+	Version                string           `json:"version"`
+	Checksum               string           `json:"checksum"`
+	Category               string           `json:"category"`
+	RuntimeType            string           `json:"runtime_type"`
+	Source                 string           `json:"source"`
+	Meta                   map[string]any   `json:"meta"`
+	Declaration            *pkgfmt.Manifest `json:"declaration"`
+	EndpointsActive        int              `json:"endpoints_active"`
+	EndpointsSetups        int              `json:"endpoints_setups"`
+	CreatedAt              time.Time        `json:"created_at"`
+	UpdatedAt              time.Time        `json:"updated_at"`
+	// Runtime is the plugin process's state (ours; Dify has none).
+	Runtime *RuntimeStatus `json:"runtime,omitempty"`
+}
+
+// Runtime states.
+const (
+	StateStarting   = "starting"
+	StateRunning    = "running"
+	StateRestarting = "restarting"
+	StateFailed     = "failed"
+	StateStopped    = "stopped"
+)
+
+// RuntimeStatus is the supervisor's view of one plugin process.
+type RuntimeStatus struct {
+	State       string    `json:"state"`
+	LastError   string    `json:"last_error,omitempty"`
+	Restarts    int       `json:"restarts"`
+	PID         int       `json:"pid,omitempty"`
+	StartedAt   time.Time `json:"started_at,omitempty"`
+	MemoryBytes int64     `json:"memory_bytes"`
+	MemoryLimit int64     `json:"memory_limit"`
+	InFlight    int       `json:"in_flight"`
+}
+
+// LogEntry is one line of a plugin's stderr, or one of its log events.
+type LogEntry struct {
+	Time    time.Time `json:"time"`
+	Source  string    `json:"source"` // "stderr", "log" or "daemon"
+	Level   string    `json:"level"`
+	Message string    `json:"message"`
+}
+
+// ToolProviderEntry is one tool provider as tools and tool return it.
+type ToolProviderEntry struct {
+	ID                     string               `json:"id"`
+	PluginID               string               `json:"plugin_id"`
+	PluginUniqueIdentifier string               `json:"plugin_unique_identifier"`
+	Provider               string               `json:"provider"`
+	Declaration            *pkgfmt.ToolProvider `json:"declaration"`
+	TenantID               string               `json:"tenant_id"`
+	CreatedAt              time.Time            `json:"created_at"`
+	UpdatedAt              time.Time            `json:"updated_at"`
+}
+
+// InvokeRequest is the body of every dispatch route (Dify's InvokePluginRequest).
+type InvokeRequest[T any] struct {
+	UserID         string          `json:"user_id"`
+	ConversationID *string         `json:"conversation_id"`
+	MessageID      *string         `json:"message_id"`
+	AppID          *string         `json:"app_id"`
+	EndpointID     *string         `json:"endpoint_id"`
+	Context        json.RawMessage `json:"context,omitempty"`
+	Data           T               `json:"data"`
+}
+
+// InvokeToolData is the data of tool/invoke.
+type InvokeToolData struct {
+	Provider       string         `json:"provider"`
+	Tool           string         `json:"tool"`
+	ToolParameters map[string]any `json:"tool_parameters"`
+	Credentials    map[string]any `json:"credentials"`
+	CredentialType string         `json:"credential_type"`
+}
+
+// ValidateCredentialsData is the data of tool/validate_credentials.
+type ValidateCredentialsData struct {
+	Provider    string         `json:"provider"`
+	Credentials map[string]any `json:"credentials"`
+}
+
+// RuntimeParametersData is the data of tool/get_runtime_parameters.
+type RuntimeParametersData struct {
+	Provider    string         `json:"provider"`
+	Tool        string         `json:"tool"`
+	Credentials map[string]any `json:"credentials"`
+}
+
+// Health answers /health/check.
+type Health struct {
+	Status         string `json:"status"`
+	Platform       string `json:"platform"`
+	Version        string `json:"version"`
+	Plugins        int    `json:"plugins"`
+	ActiveRequests int64  `json:"active_requests"`
+}

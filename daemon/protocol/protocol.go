@@ -1,0 +1,156 @@
+// Package protocol holds the runtime protocol spoken between the daemon and a
+// plugin process: newline-delimited JSON over stdin/stdout (or TCP for remote
+// debugging), compatible with Dify's plugin daemon and SDK.
+package protocol
+
+import "encoding/json"
+
+// Event names. Requests and cancels go daemon → plugin; the rest plugin → daemon.
+const (
+	EventRequest   = "request"
+	EventCancel    = "cancel"
+	EventHeartbeat = "heartbeat"
+	EventLog       = "log"
+	EventError     = "error"
+	EventSession   = "session"
+)
+
+// Session message types carried inside a "session" event.
+const (
+	SessionStream = "stream"
+	SessionEnd    = "end"
+	SessionError  = "error"
+	SessionInvoke = "invoke"
+)
+
+// Request types and actions understood by tool plugins.
+const (
+	TypeTool                       = "tool"
+	ActionInvokeTool               = "invoke_tool"
+	ActionValidateToolCredentials  = "validate_tool_credentials"
+	ActionGetToolRuntimeParameters = "get_tool_runtime_parameters"
+)
+
+// Request is one daemon → plugin line: a request to start a session, or a
+// cancel of one (Data nil).
+type Request struct {
+	SessionID      string          `json:"session_id"`
+	ConversationID *string         `json:"conversation_id"`
+	MessageID      *string         `json:"message_id"`
+	AppID          *string         `json:"app_id"`
+	EndpointID     *string         `json:"endpoint_id"`
+	Context        json.RawMessage `json:"context,omitempty"`
+	Event          string          `json:"event"`
+	Data           *RequestData    `json:"data,omitempty"`
+}
+
+// RequestData is the flattened request body Dify's SDK routes on (type, action).
+type RequestData struct {
+	UserID         string         `json:"user_id"`
+	Type           string         `json:"type"`
+	Action         string         `json:"action"`
+	Provider       string         `json:"provider"`
+	Tool           string         `json:"tool,omitempty"`
+	ToolParameters map[string]any `json:"tool_parameters,omitempty"`
+	Credentials    map[string]any `json:"credentials"`
+	CredentialType string         `json:"credential_type"`
+}
+
+// Event is one plugin → daemon line.
+type Event struct {
+	Event     string          `json:"event"`
+	SessionID string          `json:"session_id,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
+// SessionData is the payload of a "session" event.
+type SessionData struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// LogData is the payload of a "log" event.
+type LogData struct {
+	Level     string  `json:"level"`
+	Message   string  `json:"message"`
+	Timestamp float64 `json:"timestamp"`
+}
+
+// ErrorData is the payload of a session "error" (and of an instance "error" event).
+type ErrorData struct {
+	ErrorType string `json:"error_type"`
+	Message   string `json:"message"`
+	Args      any    `json:"args,omitempty"`
+}
+
+// Tool message types: the "type" of a ToolMessage.
+const (
+	MessageText       = "text"
+	MessageJSON       = "json"
+	MessageLink       = "link"
+	MessageImage      = "image"
+	MessageImageLink  = "image_link"
+	MessageBinaryLink = "binary_link"
+	MessageBlob       = "blob"
+	MessageBlobChunk  = "blob_chunk"
+	MessageVariable   = "variable"
+	MessageLog        = "log"
+	MessageFile       = "file"
+)
+
+// MaxBlobChunk is the largest blob_chunk payload a plugin may send.
+const MaxBlobChunk = 8 << 10
+
+// ToolMessage is one chunk of a tool's output stream.
+type ToolMessage struct {
+	Type    string          `json:"type"`
+	Message json.RawMessage `json:"message"`
+	Meta    map[string]any  `json:"meta"`
+}
+
+// TextMessage is the message of text, link, image and image_link chunks.
+type TextMessage struct {
+	Text string `json:"text"`
+}
+
+// JSONMessage is the message of a json chunk.
+type JSONMessage struct {
+	JSONObject any `json:"json_object"`
+}
+
+// BlobMessage is the message of a blob chunk; Blob is base64 on the wire.
+type BlobMessage struct {
+	Blob []byte `json:"blob"`
+}
+
+// BlobChunkMessage is one piece of a blob sent in pieces of at most MaxBlobChunk bytes.
+type BlobChunkMessage struct {
+	ID          string `json:"id"`
+	Sequence    int    `json:"sequence"`
+	TotalLength int    `json:"total_length"`
+	Blob        []byte `json:"blob"`
+	End         bool   `json:"end"`
+}
+
+// VariableMessage sets (or, when Stream, appends to) a named variable.
+type VariableMessage struct {
+	VariableName  string `json:"variable_name"`
+	VariableValue any    `json:"variable_value"`
+	Stream        bool   `json:"stream"`
+}
+
+// LogMessage is a node of the tree of log entries a tool may emit.
+type LogMessage struct {
+	ID       string         `json:"id"`
+	Label    string         `json:"label"`
+	ParentID string         `json:"parent_id,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Status   string         `json:"status"`
+	Data     map[string]any `json:"data"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// ValidateResult is the single chunk answering validate_tool_credentials.
+type ValidateResult struct {
+	Result bool `json:"result"`
+}
