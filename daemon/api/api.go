@@ -1,0 +1,159 @@
+// Package api serves the daemon's HTTP API: Dify's management and dispatch
+// routes under /plugin/{tenant_id}/, guarded by X-Api-Key, with Dify's
+// {code, message, data} envelope and real HTTP status codes.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sync/atomic"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/daemon/runtime"
+)
+
+// DefaultMaxUpload is the upload limit used when Config.MaxUpload is 0.
+const DefaultMaxUpload = 15 << 20
+
+// Config configures the API.
+type Config struct {
+	APIKey    string       // required on every /plugin/ route; empty rejects them all
+	MaxUpload int64        // largest accepted package upload in bytes (DefaultMaxUpload)
+	Logger    *slog.Logger // slog.Default() when nil
+	Version   string       // reported by /health/check
+}
+
+// Manager is what the API needs from the plugin manager (*manager.Manager).
+type Manager interface {
+	Upload(ctx context.Context, tenant string, data []byte) (*apispec.UploadResult, error)
+	Install(ctx context.Context, tenant string, req apispec.InstallRequest) (*apispec.InstallResult, error)
+	Upgrade(ctx context.Context, tenant string, req apispec.UpgradeRequest) (*apispec.InstallResult, error)
+	Task(ctx context.Context, tenant, id string) (*apispec.Task, error)
+	Tasks(ctx context.Context, tenant string, page, size int) ([]apispec.Task, error)
+	DeleteTask(ctx context.Context, tenant, id string) error
+	Uninstall(ctx context.Context, tenant, installationID string) error
+	List(ctx context.Context, tenant string, page, size int) (*apispec.Page[apispec.Installation], error)
+	Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfmt.Manifest, error)
+	Asset(ctx context.Context, uniqueIdentifier, name string) ([]byte, error)
+	Tools(ctx context.Context, tenant string, page, size int) ([]apispec.ToolProviderEntry, error)
+	Tool(ctx context.Context, tenant, pluginID, provider string) (*apispec.ToolProviderEntry, error)
+	Invoke(ctx context.Context, tenant, pluginID string, req *protocol.RequestData) (*runtime.Stream, error)
+	Status(ctx context.Context, tenant, pluginID string) (*apispec.RuntimeStatus, error)
+	Logs(ctx context.Context, tenant, pluginID string, limit int) ([]apispec.LogEntry, error)
+	Installed() int
+}
+
+// server holds the handlers' shared state.
+type server struct {
+	cfg    Config
+	m      Manager
+	log    *slog.Logger
+	active atomic.Int64 // dispatches in progress
+}
+
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// New returns the API's handler.
+func New(cfg Config, m Manager) *echo.Echo {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
+	s := &server{cfg: cfg, m: m, log: cfg.Logger}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID(), middleware.Recover())
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		e.Use(s.logRequests())
+	}
+	e.GET("/health/check", s.health)
+	s.routes(e.Group("/plugin/:tenant_id", s.authenticate))
+	return e
+}
+
+// routes registers the tenant-scoped routes.
+func (s *server) routes(g *echo.Group) {
+	mg := g.Group("/management")
+	mg.POST("/install/upload/package", s.upload)
+	mg.POST("/install/identifiers", s.install)
+	mg.POST("/install/upgrade", s.upgrade)
+	mg.GET("/install/tasks", s.tasks)
+	mg.GET("/install/tasks/:id", s.task)
+	mg.POST("/install/tasks/:id/delete", s.deleteTask)
+	mg.POST("/install/tasks/delete_all", s.deleteAllTasks)
+	mg.POST("/uninstall", s.uninstall)
+	mg.GET("/list", s.list)
+	mg.GET("/fetch/manifest", s.fetchManifest)
+	mg.GET("/decode/from_identifier", s.decodeFromIdentifier)
+	mg.GET("/tools", s.tools)
+	mg.GET("/tool", s.tool)
+	mg.GET("/plugin/status", s.status)
+	mg.GET("/plugin/logs", s.logs)
+	mg.GET("/asset", s.asset)
+	dg := g.Group("/dispatch/tool", s.requirePluginID)
+	dg.POST("/invoke", s.invokeTool)
+	dg.POST("/validate_credentials", s.validateCredentials)
+	dg.POST("/get_runtime_parameters", s.runtimeParameters)
+}
+
+// authenticate checks X-Api-Key (in constant time) and the tenant id.
+func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	want := []byte(s.cfg.APIKey)
+	return func(c echo.Context) error {
+		got := []byte(c.Request().Header.Get("X-Api-Key"))
+		if len(want) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
+			return errs.Errorf(errs.Unauthorized, "unauthorized")
+		}
+		if !tenantPattern.MatchString(c.Param("tenant_id")) {
+			return errs.Errorf(errs.Invalid, "tenant id %q must match %s", c.Param("tenant_id"), tenantPattern)
+		}
+		return next(c)
+	}
+}
+
+// health answers /health/check.
+func (s *server) health(c echo.Context) error {
+	return ok(c, apispec.Health{
+		Status:         "ok",
+		Platform:       "local",
+		Version:        s.cfg.Version,
+		Plugins:        s.m.Installed(),
+		ActiveRequests: s.active.Load(),
+	})
+}
+
+// logRequests logs each request at debug level (installed only when enabled).
+func (s *server) logRequests() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogRequestID: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			s.log.Debug("request", "method", v.Method, "path", v.URIPath, "status", v.Status,
+				"latency", v.Latency, "request_id", v.RequestID)
+			return nil
+		},
+	})
+}
+
+// ok writes a success envelope.
+func ok(c echo.Context, data any) error {
+	return c.JSON(http.StatusOK, envelope{Code: apispec.CodeOK, Message: "success", Data: data})
+}
+
+// envelope is apispec.Envelope with data of any type, for writing.
+type envelope struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Data    any    `json:"data"`
+}

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/daemon/runtime"
+)
+
+// HeaderPluginID names the plugin (author/name) a dispatch route invokes.
+const HeaderPluginID = "X-Plugin-ID"
+
+var pluginIDPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}/[a-z0-9_-]{1,255}$`)
+
+// SSE framing around a raw tool message.
+var (
+	framePrefix = []byte(`data: {"code":0,"message":"success","data":`)
+	frameSuffix = []byte("}\n\n")
+)
+
+// requirePluginID rejects dispatches without a well-formed X-Plugin-ID.
+func (s *server) requirePluginID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(HeaderPluginID)
+		if id == "" {
+			return errs.Errorf(errs.Invalid, "header %s (author/name of the plugin) is required", HeaderPluginID)
+		}
+		if !pluginIDPattern.MatchString(id) {
+			return errs.Errorf(errs.Invalid, "header %s must be author/name, not %q", HeaderPluginID, id)
+		}
+		return next(c)
+	}
+}
+
+func (s *server) invokeTool(c echo.Context) error {
+	var req apispec.InvokeRequest[apispec.InvokeToolData]
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	d := req.Data
+	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
+		return err
+	}
+	if d.ToolParameters == nil {
+		d.ToolParameters = map[string]any{}
+	}
+	return s.dispatch(c, &protocol.RequestData{
+		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionInvokeTool,
+		Provider: d.Provider, Tool: d.Tool, ToolParameters: d.ToolParameters,
+		Credentials: orEmpty(d.Credentials), CredentialType: d.CredentialType,
+	})
+}
+
+func (s *server) validateCredentials(c echo.Context) error {
+	var req apispec.InvokeRequest[apispec.ValidateCredentialsData]
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := requireFields(req.Data.Provider, "data.provider"); err != nil {
+		return err
+	}
+	return s.dispatch(c, &protocol.RequestData{
+		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionValidateToolCredentials,
+		Provider: req.Data.Provider, Credentials: orEmpty(req.Data.Credentials),
+	})
+}
+
+func (s *server) runtimeParameters(c echo.Context) error {
+	var req apispec.InvokeRequest[apispec.RuntimeParametersData]
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	d := req.Data
+	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
+		return err
+	}
+	return s.dispatch(c, &protocol.RequestData{
+		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionGetToolRuntimeParameters,
+		Provider: d.Provider, Tool: d.Tool, Credentials: orEmpty(d.Credentials),
+	})
+}
+
+// dispatch opens a session and streams its output as SSE. Errors before the
+// stream starts get a real status; a client that goes away closes the
+// session, which cancels it in the plugin.
+func (s *server) dispatch(c echo.Context, rd *protocol.RequestData) error {
+	ctx := c.Request().Context()
+	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), c.Request().Header.Get(HeaderPluginID), rd)
+	if err != nil {
+		return inPlugin(err)
+	}
+	s.active.Add(1)
+	defer s.active.Add(-1)
+	stop := context.AfterFunc(ctx, stream.Close)
+	defer func() {
+		if stop() {
+			stream.Close()
+		}
+	}()
+	s.pump(c, stream)
+	return nil
+}
+
+// pump copies the stream's messages into SSE frames, flushing only when no
+// further message is already waiting.
+func (s *server) pump(c echo.Context, stream *runtime.Stream) {
+	w := c.Response()
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w.Writer)
+	buf := make([]byte, 0, 1024)
+	for {
+		chunk, err := stream.Recv()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.writeStreamError(c, err)
+			}
+			return
+		}
+		if len(chunk) == 0 {
+			chunk = []byte("null")
+		}
+		buf = append(append(append(buf[:0], framePrefix...), chunk...), frameSuffix...)
+		if _, err := w.Writer.Write(buf); err != nil {
+			return // the client is gone; the deferred Close cancels the session
+		}
+		if stream.Buffered() == 0 {
+			_ = rc.Flush()
+		}
+	}
+}
+
+// writeStreamError ends a started stream with one error frame (code -500).
+func (s *server) writeStreamError(c echo.Context, err error) {
+	if c.Request().Context().Err() != nil {
+		return // the client went away; nobody is left to tell
+	}
+	var pe *runtime.PluginError
+	if !errors.As(err, &pe) && errs.Code(err) == errs.Internal {
+		s.logFailure(c, err)
+	}
+	f := describe(err)
+	frame, _ := json.Marshal(envelope{Code: apispec.CodeInternal, Message: f.encode()})
+	w := c.Response().Writer
+	_, _ = w.Write(append(append([]byte("data: "), frame...), "\n\n"...))
+	_ = http.NewResponseController(w).Flush()
+}
+
+// requireFields checks pairs of (value, name) for empty values.
+func requireFields(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == "" {
+			return errs.Errorf(errs.Invalid, "%s is required", pairs[i+1])
+		}
+	}
+	return nil
+}
+
+// orEmpty returns m, or an empty map when m is nil (plugins expect an object).
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/runtime"
+)
+
+// failure is an error as the API reports it.
+type failure struct {
+	Status    int    // HTTP status
+	Code      int    // envelope code
+	ErrorType string // Dify error type
+	Message   string // caller-facing message
+}
+
+// kinds maps each errs code to its HTTP status, envelope code and error type.
+var kinds = map[string]failure{
+	errs.Invalid:      {http.StatusBadRequest, apispec.CodeBadRequest, apispec.ErrBadRequest, ""},
+	errs.NotFound:     {http.StatusNotFound, apispec.CodeNotFound, apispec.ErrNotFound, ""},
+	errs.Conflict:     {http.StatusConflict, apispec.CodeConflict, apispec.ErrConflict, ""},
+	errs.Unauthorized: {http.StatusUnauthorized, apispec.CodeUnauthorized, apispec.ErrUnauthorized, ""},
+	errs.Forbidden:    {http.StatusForbidden, apispec.CodeForbidden, apispec.ErrPermissionDenied, ""},
+	errs.Unavailable:  {http.StatusServiceUnavailable, apispec.CodeInternal, apispec.ErrUnavailable, ""},
+	errs.Timeout:      {http.StatusGatewayTimeout, apispec.CodeInternal, apispec.ErrTimeout, ""},
+	errs.Internal:     {http.StatusInternalServerError, apispec.CodeInternal, apispec.ErrInternal, ""},
+}
+
+// pluginScoped marks an error of a call about one plugin, so that not_found
+// reads as Dify's PluginNotFoundError.
+type pluginScoped struct{ error }
+
+func (p pluginScoped) Unwrap() error { return p.error }
+
+// inPlugin wraps err (when not nil) as pluginScoped.
+func inPlugin(err error) error {
+	if err == nil {
+		return nil
+	}
+	return pluginScoped{err}
+}
+
+// describe is the one place errors become API failures.
+func describe(err error) failure {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return describeEcho(he)
+	}
+	var tle tooLargeError
+	if errors.As(err, &tle) {
+		return tooLarge(tle.limit)
+	}
+	var pe *runtime.PluginError
+	if errors.As(err, &pe) {
+		return pluginFailure(pe)
+	}
+	f := kinds[errs.Code(err)]
+	f.Message = errs.Message(err)
+	var ps pluginScoped
+	if f.ErrorType == apispec.ErrNotFound && errors.As(err, &ps) {
+		f.ErrorType = apispec.ErrPluginNotFound
+	}
+	return f
+}
+
+// describeEcho maps echo's own errors (unknown route, wrong method, …).
+func describeEcho(he *echo.HTTPError) failure {
+	msg := fmt.Sprint(he.Message)
+	switch he.Code {
+	case http.StatusNotFound:
+		return failure{he.Code, apispec.CodeNotFound, apispec.ErrNotFound, msg}
+	case http.StatusUnauthorized:
+		return failure{he.Code, apispec.CodeUnauthorized, apispec.ErrUnauthorized, msg}
+	case http.StatusForbidden:
+		return failure{he.Code, apispec.CodeForbidden, apispec.ErrPermissionDenied, msg}
+	}
+	if he.Code >= 500 {
+		return failure{he.Code, apispec.CodeInternal, apispec.ErrInternal, msg}
+	}
+	return failure{he.Code, apispec.CodeBadRequest, apispec.ErrBadRequest, msg}
+}
+
+// tooLarge is the failure of an upload over limit bytes.
+func tooLarge(limit int64) failure {
+	return failure{http.StatusRequestEntityTooLarge, apispec.CodeBadRequest, apispec.ErrBadRequest,
+		fmt.Sprintf("package is larger than the upload limit of %d bytes (%.1f MiB)", limit, float64(limit)/(1<<20))}
+}
+
+// pluginFailure reports a plugin's own error as Dify does: PluginInvokeError
+// whose message is the plugin's error JSON.
+func pluginFailure(pe *runtime.PluginError) failure {
+	inner, _ := json.Marshal(map[string]any{"error_type": pe.Type, "message": pe.Message, "args": pe.Args})
+	return failure{http.StatusInternalServerError, apispec.CodeInternal, apispec.ErrInvoke, string(inner)}
+}
+
+// encode renders f's envelope message: the JSON-encoded ErrorBody.
+func (f failure) encode() string {
+	b, _ := json.Marshal(apispec.ErrorBody{Message: f.Message, ErrorType: f.ErrorType})
+	return string(b)
+}
+
+// handleError is echo's error handler: every error leaves as an envelope with
+// a real status; internal errors are logged once with the request's details.
+func (s *server) handleError(err error, c echo.Context) {
+	f := describe(err)
+	if f.Status >= 500 {
+		s.logFailure(c, err)
+	}
+	if c.Response().Committed {
+		return
+	}
+	if werr := c.JSON(f.Status, envelope{Code: f.Code, Message: f.encode()}); werr != nil {
+		s.log.Debug("write error reply", "err", werr)
+	}
+}
+
+// logFailure logs err with the request's method, path and id.
+func (s *server) logFailure(c echo.Context, err error) {
+	s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+}
