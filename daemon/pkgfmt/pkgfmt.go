@@ -1,11 +1,24 @@
 // Package pkgfmt reads, validates and writes plugin packages in Dify's
 // .difypkg format (a zip with manifest.yaml, provider and tool yaml, assets,
 // README and code).
-//
-// CONTRACT STUB: the exported API below is fixed; bodies are being written.
 package pkgfmt
 
-import "io/fs"
+import (
+	"encoding/json"
+	"io/fs"
+	"path"
+	"regexp"
+	"strconv"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+)
+
+// Well-known files and folders of a package.
+const (
+	manifestFile = "manifest.yaml"
+	readmeFile   = "README.md"
+	assetsDir    = "_assets/"
+)
 
 // Limits bound what Decode accepts.
 type Limits struct {
@@ -26,13 +39,25 @@ type Identifier struct {
 }
 
 // String formats the identifier.
-func (id Identifier) String() string { return id.Author + "/" + id.Name + ":" + id.Version + "@" + id.Checksum }
+func (id Identifier) String() string {
+	return id.Author + "/" + id.Name + ":" + id.Version + "@" + id.Checksum
+}
 
 // PluginID is author/name.
 func (id Identifier) PluginID() string { return id.Author + "/" + id.Name }
 
+// identifierRe is Dify's PluginUniqueIdentifier pattern.
+var identifierRe = regexp.MustCompile(`^(?:([a-z0-9_-]{1,64})\/)?([a-z0-9_-]{1,255}):(\d{1,4}(?:\.\d{1,4}){1,3}(?:-\w{1,16})?)@([a-f0-9]{32,64})$`)
+
 // ParseIdentifier parses author/name:version@checksum; an error is errs.Invalid.
-func ParseIdentifier(s string) (Identifier, error) { panic("not implemented") }
+// As in Dify, the author part is optional.
+func ParseIdentifier(s string) (Identifier, error) {
+	m := identifierRe.FindStringSubmatch(s)
+	if m == nil {
+		return Identifier{}, errs.Errorf(errs.Invalid, "invalid plugin identifier %q (want author/name:version@checksum)", s)
+	}
+	return Identifier{Author: m[1], Name: m[2], Version: m[3], Checksum: m[4]}, nil
+}
 
 // Package is a decoded and validated package.
 type Package struct {
@@ -41,6 +66,8 @@ type Package struct {
 	Readme   string
 	Raw      []byte // the package file as uploaded
 	Signed   bool   // a signature is present in the zip comment (not yet verified)
+
+	files fileSet
 }
 
 // Error is a rejection of a package: which file, which yaml field (and line,
@@ -52,18 +79,123 @@ type Error struct {
 	Msg   string
 }
 
-func (e *Error) Error() string { panic("not implemented") }
+// Error formats the rejection as "file: field (line N): message", leaving
+// out what is not known.
+func (e *Error) Error() string {
+	s := e.File
+	if e.Field != "" {
+		s = join(s, ": ", e.Field)
+	}
+	if e.Line > 0 {
+		s = join(s, " ", "(line "+strconv.Itoa(e.Line)+")")
+	}
+	return join(s, ": ", e.Msg)
+}
+
+// Unwrap gives the rejection its errs code, so errs.Code(err) is errs.Invalid
+// and errs.Message(err) is the full text.
+func (e *Error) Unwrap() error { return &errs.Error{Code: errs.Invalid, Message: e.Error()} }
+
+// join joins two non-empty parts with sep.
+func join(a, sep, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + sep + b
+}
+
+// fileSet is a package's files, sorted by path.
+type fileSet []entry
+
+// get returns the content of the file at p (a slash path, cleaned).
+func (s fileSet) get(p string) ([]byte, bool) {
+	i, ok := findEntry(s, path.Clean(p))
+	if !ok {
+		return nil, false
+	}
+	return s[i].data, true
+}
+
+// findEntry binary-searches the sorted files for p.
+func findEntry(files fileSet, p string) (int, bool) {
+	lo, hi := 0, len(files)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if files[mid].path < p {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, lo < len(files) && files[lo].path == p
+}
 
 // Decode reads and validates a package held in memory.
-func Decode(data []byte, lim Limits) (*Package, error) { panic("not implemented") }
+func Decode(data []byte, lim Limits) (*Package, error) {
+	entries, zr, err := readZip(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	files := fileSet(entries)
+	raw, ok := files.get(manifestFile)
+	if !ok {
+		return nil, &Error{File: manifestFile, Msg: "missing: the package has no manifest.yaml at its root"}
+	}
+	m, _, err := parseManifest(raw, files)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Plugins.Tools) == 1 {
+		if m.Tool, err = parseProvider(path.Clean(m.Plugins.Tools[0]), files); err != nil {
+			return nil, err
+		}
+	}
+	readme, _ := files.get(readmeFile)
+	return &Package{
+		ID:       Identifier{Author: m.Author, Name: m.Name, Version: m.Version, Checksum: checksum(entries)},
+		Manifest: m,
+		Readme:   string(readme),
+		Raw:      data,
+		Signed:   isSignature(zr.Comment),
+		files:    files,
+	}, nil
+}
 
-// Extract writes the package's files under dir (which must not exist yet),
-// keeping executable bits.
-func (p *Package) Extract(dir string) error { panic("not implemented") }
+// isSignature reports whether a zip comment holds Dify's signature object.
+func isSignature(comment string) bool {
+	var sig struct {
+		Signature string `json:"signature"`
+		Time      *int64 `json:"time"`
+	}
+	return json.Unmarshal([]byte(comment), &sig) == nil && sig.Signature != "" && sig.Time != nil
+}
 
 // Asset returns a file under _assets/ by its name in the manifest.
-func (p *Package) Asset(name string) ([]byte, error) { panic("not implemented") }
+func (p *Package) Asset(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, errs.Errorf(errs.Invalid, "invalid asset name %q", name)
+	}
+	data, ok := p.files.get(assetsDir + name)
+	if !ok {
+		return nil, errs.Errorf(errs.NotFound, "asset %q is not in package %s", name, p.ID)
+	}
+	return data, nil
+}
 
-// Pack builds a package from a plugin's source directory, honouring
-// .difyignore, validates it with Decode, and returns its bytes.
-func Pack(dir fs.FS, lim Limits) ([]byte, *Package, error) { panic("not implemented") }
+// Files lists the paths of the package's files, sorted.
+func (p *Package) Files() []string {
+	out := make([]string, len(p.files))
+	for i, e := range p.files {
+		out[i] = e.path
+	}
+	return out
+}
+
+// ReadFile returns the content of one file of the package.
+func (p *Package) ReadFile(name string) ([]byte, error) {
+	data, ok := p.files.get(name)
+	if !ok || !fs.ValidPath(name) {
+		return nil, errs.Errorf(errs.NotFound, "file %q is not in package %s", name, p.ID)
+	}
+	return data, nil
+}

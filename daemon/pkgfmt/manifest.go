@@ -1,0 +1,180 @@
+package pkgfmt
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// Patterns Dify applies to a manifest.
+var (
+	versionRe = regexp.MustCompile(`^\d{1,4}(\.\d{1,4}){1,3}(-\w{1,16})?$`)
+	authorRe  = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+	nameRe    = regexp.MustCompile(`^[a-z0-9_-]{1,128}$`)
+)
+
+// parseManifest decodes and validates manifest.yaml against the package's files.
+func parseManifest(data []byte, files fileSet) (*Manifest, *doc, error) {
+	m := new(Manifest)
+	d, err := parseDoc(manifestFile, data, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.Verified = false
+	// A version written as a bare number (1.0) must keep its text.
+	if v, ok := d.scalar("version"); ok {
+		m.Version = v
+	}
+	if v, ok := d.scalar("meta.version"); ok {
+		m.Meta.Version = v
+	}
+	for _, check := range []func(*Manifest, *doc, fileSet) error{
+		checkIdentity, checkTexts, checkIcons, checkMeta, checkPlugins,
+	} {
+		if err := check(m, d, files); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, d, nil
+}
+
+// checkIdentity checks version, type, author and name.
+func checkIdentity(m *Manifest, d *doc, _ fileSet) error {
+	switch {
+	case m.Version == "":
+		return d.errorf("version", "required")
+	case !versionRe.MatchString(m.Version):
+		return d.errorf("version", "%q is not a valid version (like 1.2.3 or 0.0.1-beta)", m.Version)
+	case m.Type != "plugin":
+		return d.errorf("type", "must be \"plugin\", not %q", m.Type)
+	case m.Author == "":
+		return d.errorf("author", "required")
+	case !authorRe.MatchString(m.Author):
+		return d.errorf("author", "%q must be 1-64 characters of a-z, 0-9, _ and -", m.Author)
+	case m.Name == "":
+		return d.errorf("name", "required")
+	case !nameRe.MatchString(m.Name):
+		return d.errorf("name", "%q must be 1-128 characters of a-z, 0-9, _ and -", m.Name)
+	}
+	return nil
+}
+
+// checkTexts checks the labels and created_at.
+func checkTexts(m *Manifest, d *doc, _ fileSet) error {
+	if err := requireI18n(d, "label", m.Label); err != nil {
+		return err
+	}
+	if err := requireI18n(d, "description", m.Description); err != nil {
+		return err
+	}
+	if m.CreatedAt == "" {
+		return d.errorf("created_at", "required")
+	}
+	return nil
+}
+
+// checkIcons checks that the icons are named and present under _assets/.
+func checkIcons(m *Manifest, d *doc, files fileSet) error {
+	if m.Icon == "" {
+		return d.errorf("icon", "required")
+	}
+	if err := requireAsset(d, "icon", m.Icon, files); err != nil {
+		return err
+	}
+	if m.IconDark != "" {
+		return requireAsset(d, "icon_dark", m.IconDark, files)
+	}
+	return nil
+}
+
+// checkMeta checks the runner and the architectures.
+func checkMeta(m *Manifest, d *doc, _ fileSet) error {
+	r := m.Meta.Runner
+	switch r.Language {
+	case RunnerPython, RunnerBinary:
+	case "":
+		return d.errorf("meta.runner.language", "required (python or binary)")
+	default:
+		return d.errorf("meta.runner.language", "unknown runner %q (want python or binary)", r.Language)
+	}
+	if r.Entrypoint == "" {
+		return d.errorf("meta.runner.entrypoint", "required")
+	}
+	if len(m.Meta.Arch) == 0 {
+		return d.errorf("meta.arch", "required (amd64, arm64 or both)")
+	}
+	for i, a := range m.Meta.Arch {
+		if a != "amd64" && a != "arm64" {
+			return d.errorf(fmt.Sprintf("meta.arch[%d]", i), "unknown architecture %q (want amd64 or arm64)", a)
+		}
+	}
+	return nil
+}
+
+// checkPlugins checks that the package provides something, that exclusive
+// kinds stand alone, and that every file named exists.
+func checkPlugins(m *Manifest, d *doc, files fileSet) error {
+	p := m.Plugins
+	kinds := []struct {
+		field     string
+		paths     []string
+		exclusive bool
+	}{
+		{"plugins.tools", p.Tools, false},
+		{"plugins.endpoints", p.Endpoints, false},
+		{"plugins.models", p.Models, true},
+		{"plugins.agent_strategies", p.AgentStrategies, true},
+		{"plugins.datasources", p.Datasources, true},
+		{"plugins.triggers", p.Triggers, true},
+	}
+	present, exclusive := 0, ""
+	for _, k := range kinds {
+		if len(k.paths) == 0 {
+			continue
+		}
+		present++
+		if k.exclusive {
+			exclusive = k.field
+		}
+		if err := requireFiles(d, k.field, k.paths, files); err != nil {
+			return err
+		}
+	}
+	switch {
+	case present == 0:
+		return d.errorf("plugins", "the package must provide at least one of tools, endpoints, models, agent_strategies, datasources or triggers")
+	case exclusive != "" && present > 1:
+		return d.errorf(exclusive, "%s cannot be combined with any other kind of plugin", exclusive)
+	case len(p.Tools) > 1:
+		return d.errorf("plugins.tools[1]", "a package provides at most one tool provider")
+	}
+	return nil
+}
+
+// requireFiles checks that each path listed under field is a file of the package.
+func requireFiles(d *doc, field string, paths []string, files fileSet) error {
+	for i, p := range paths {
+		if _, ok := files.get(p); !ok {
+			return d.errorf(fmt.Sprintf("%s[%d]", field, i), "file %q is not in the package", p)
+		}
+	}
+	return nil
+}
+
+// requireI18n checks that an i18n text has its en_US entry.
+func requireI18n(d *doc, field string, t I18n) error {
+	if t == nil {
+		return d.errorf(field, "required (with en_US)")
+	}
+	if t.English() == "" {
+		return d.errorf(field+".en_US", "required")
+	}
+	return nil
+}
+
+// requireAsset checks that an icon file is present under _assets/.
+func requireAsset(d *doc, field, name string, files fileSet) error {
+	if _, ok := files.get(assetsDir + name); !ok {
+		return d.errorf(field, "icon %q is not in the package's %s folder", name, assetsDir)
+	}
+	return nil
+}

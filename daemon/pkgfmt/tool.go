@@ -1,0 +1,87 @@
+package pkgfmt
+
+import (
+	"fmt"
+	"slices"
+)
+
+// paramTypes are the parameter types a tool may declare.
+var paramTypes = []string{
+	ParamString, ParamNumber, ParamBoolean, ParamSelect, ParamSecret, ParamFile,
+	ParamFiles, ParamAppSelector, ParamModelSelector, ParamAny, ParamDynamicSelect,
+	ParamArray, ParamObject, ParamCheckbox, ParamDate, ParamDateRange, ParamToolsSelector,
+}
+
+// paramForms are where a parameter's value comes from.
+var paramForms = []string{FormLLM, FormForm, FormSchema}
+
+// parseTool decodes and validates one tool yaml.
+func parseTool(file string, data []byte) (*Tool, error) {
+	t := new(Tool)
+	d, err := parseDoc(file, data, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTool(d, t); err != nil {
+		return nil, err
+	}
+	if t.Parameters == nil {
+		t.Parameters = []Parameter{}
+	}
+	seen := map[string]bool{}
+	for i := range t.Parameters {
+		field := fmt.Sprintf("parameters[%d]", i)
+		if err := checkParameter(d, field, &t.Parameters[i]); err != nil {
+			return nil, err
+		}
+		if name := t.Parameters[i].Name; seen[name] {
+			return nil, d.errorf(field+".name", "duplicate parameter %q", name)
+		}
+		seen[t.Parameters[i].Name] = true
+	}
+	return t, nil
+}
+
+// checkTool checks a tool's identity and description.
+func checkTool(d *doc, t *Tool) error {
+	switch {
+	case t.Identity.Name == "":
+		return d.errorf("identity.name", "required")
+	case !providerNameRe.MatchString(t.Identity.Name):
+		return d.errorf("identity.name", "%q must be letters, digits, _ and - only", t.Identity.Name)
+	case t.Identity.Author == "":
+		return d.errorf("identity.author", "required")
+	}
+	if err := requireI18n(d, "identity.label", t.Identity.Label); err != nil {
+		return err
+	}
+	return requireI18n(d, "description.human", t.Description.Human)
+}
+
+// checkParameter checks one parameter at field (like "parameters[1]").
+func checkParameter(d *doc, field string, p *Parameter) error {
+	switch {
+	case p.Name == "":
+		return d.errorf(field+".name", "required")
+	case p.Type == "":
+		return d.errorf(field+".type", "required")
+	case !slices.Contains(paramTypes, p.Type):
+		return d.errorf(field+".type", "unknown parameter type %q", p.Type)
+	case p.Form == "":
+		return d.errorf(field+".form", "required (llm, form or schema)")
+	case !slices.Contains(paramForms, p.Form):
+		return d.errorf(field+".form", "unknown form %q (want llm, form or schema)", p.Form)
+	case p.Min != nil && p.Max != nil && *p.Min > *p.Max:
+		return d.errorf(field+".min", "min %v is greater than max %v", *p.Min, *p.Max)
+	}
+	if err := requireI18n(d, field+".label", p.Label); err != nil {
+		return err
+	}
+	if err := requireI18n(d, field+".human_description", p.HumanDescription); err != nil {
+		return err
+	}
+	if p.Type == ParamSelect {
+		return checkOptions(d, field, p.Options, p.Default)
+	}
+	return nil
+}

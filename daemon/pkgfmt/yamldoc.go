@@ -1,0 +1,118 @@
+package pkgfmt
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// doc is one parsed yaml file of a package, kept so that validation errors
+// can point at the line of the field they are about.
+type doc struct {
+	file string
+	ast  *ast.File
+}
+
+// parseDoc parses a yaml file and decodes it into v; a syntax or type error
+// carries the decoder's line.
+func parseDoc(file string, data []byte, v any) (*doc, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, yamlError(file, err)
+	}
+	d := &doc{file: file, ast: f}
+	body := d.body()
+	if body == nil {
+		return nil, &Error{File: file, Msg: "file is empty"}
+	}
+	if _, ok := body.(*ast.MappingNode); !ok {
+		return nil, &Error{File: file, Line: lineOf(body), Msg: "must be a yaml mapping"}
+	}
+	if err := yaml.NodeToValue(body, v); err != nil {
+		return nil, yamlError(file, err)
+	}
+	return d, nil
+}
+
+// body returns the first document's root node, nil when there is none.
+func (d *doc) body() ast.Node {
+	if len(d.ast.Docs) == 0 || d.ast.Docs[0] == nil {
+		return nil
+	}
+	return d.ast.Docs[0].Body
+}
+
+// node returns the node at field (a path like "parameters[1].type"), or nil.
+func (d *doc) node(field string) ast.Node {
+	p, err := yaml.PathString("$." + field)
+	if err != nil {
+		return nil
+	}
+	n, err := p.FilterFile(d.ast)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+// line returns the line of field, or of its nearest present parent, or 0.
+func (d *doc) line(field string) int {
+	for f := field; f != ""; f = parentField(f) {
+		if n := d.node(f); n != nil {
+			return lineOf(n)
+		}
+	}
+	return 0
+}
+
+// scalar returns field's text as written in the file (so `1.0` stays "1.0").
+func (d *doc) scalar(field string) (string, bool) {
+	n := d.node(field)
+	if n == nil || n.GetToken() == nil {
+		return "", false
+	}
+	switch n.(type) {
+	case *ast.MappingNode, *ast.SequenceNode, *ast.NullNode:
+		return "", false
+	}
+	return n.GetToken().Value, true
+}
+
+// errorf returns a rejection of field in this file, with its line.
+func (d *doc) errorf(field, format string, args ...any) *Error {
+	return &Error{File: d.file, Field: field, Line: d.line(field), Msg: fmt.Sprintf(format, args...)}
+}
+
+// lineOf returns the line a node starts on.
+func lineOf(n ast.Node) int {
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line
+	}
+	return 0
+}
+
+// parentField drops the last element of a field path: "a.b[1]" → "a.b" → "a".
+func parentField(f string) string {
+	for i := len(f) - 1; i >= 0; i-- {
+		if f[i] == '.' || f[i] == '[' {
+			return f[:i]
+		}
+	}
+	return ""
+}
+
+// yamlError turns a go-yaml error into a rejection with the decoder's line.
+func yamlError(file string, err error) *Error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		e := &Error{File: file, Msg: "bad yaml: " + ye.GetMessage()}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			e.Line = tk.Position.Line
+		}
+		return e
+	}
+	return &Error{File: file, Msg: "bad yaml: " + err.Error()}
+}
