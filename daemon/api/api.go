@@ -123,9 +123,9 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// health answers /health/check.
+// health answers /health/check; like Dify's, the reply is not enveloped.
 func (s *server) health(c echo.Context) error {
-	return ok(c, apispec.Health{
+	return c.JSON(http.StatusOK, apispec.Health{
 		Status:         "ok",
 		Platform:       "local",
 		Version:        s.cfg.Version,
