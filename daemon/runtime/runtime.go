@@ -1,16 +1,35 @@
 // Package runtime starts plugin processes, supervises them and multiplexes
 // sessions (tool invocations) over their stdin/stdout.
 //
-// CONTRACT STUB: the exported API below is fixed; bodies are being written.
+// The package has two layers. A conn (conn.go, session.go) multiplexes
+// sessions over any line-oriented reader and writer; it knows nothing about
+// processes, so a remote (TCP) plugin can reuse it. A plugin (supervise.go,
+// process.go, memory.go) owns one plugin's process: it launches it, watches
+// its heartbeats, memory and exit, and restarts it with backoff.
+//
+// Behaviour choices callers can rely on:
+//   - Invoke on a plugin that is starting or restarting waits until it is
+//     running, bounded by ctx and Config.InvokeTimeout; on a failed or stopped
+//     plugin it fails at once with errs.Unavailable.
+//   - Invoke on a plugin at its concurrency limit waits for a free slot,
+//     bounded the same way, then fails with errs.Unavailable
+//     "plugin X is at its concurrency limit (N)".
+//   - A session whose ctx ends is cancelled (the plugin gets a cancel line);
+//     Recv then returns errs.Timeout when the deadline passed, or an error
+//     wrapping context.Canceled when the caller cancelled.
+//   - A crash, a heartbeat loss, a memory-limit kill or Stop ends every
+//     in-flight session at once with an errs.Unavailable error saying why.
 package runtime
 
 import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
@@ -28,6 +47,39 @@ type Config struct {
 	Logger           *slog.Logger
 }
 
+// DefaultStartTimeout applies when Spec.StartTimeout is zero.
+const DefaultStartTimeout = 120 * time.Second
+
+// StopGrace is how long Stop waits for a plugin to exit after its stdin is
+// closed before it kills the process group.
+const StopGrace = 2 * time.Second
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(d *int, v int) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.HeartbeatTimeout, 35*time.Second)
+	def(&c.InvokeTimeout, 600*time.Second)
+	def(&c.BackoffMin, 500*time.Millisecond)
+	def(&c.BackoffMax, 60*time.Second)
+	def(&c.MemoryPoll, time.Second)
+	defInt(&c.MaxConcurrent, 256)
+	defInt(&c.MaxRestarts, 10)
+	defInt(&c.LogLines, 1000)
+	defInt(&c.MaxLineBytes, 5<<20)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
 // Spec says how to run one plugin.
 type Spec struct {
 	Key          string   // the runtime's key: the plugin's unique identifier
@@ -40,45 +92,153 @@ type Spec struct {
 }
 
 // Manager runs and supervises plugin processes.
-type Manager struct{}
+type Manager struct {
+	cfg     Config
+	mu      sync.RWMutex
+	plugins map[string]*plugin
+	mem     *memoryWatch
+}
 
 // NewManager returns a Manager with cfg's defaults filled in.
-func NewManager(cfg Config) *Manager { panic("not implemented") }
+func NewManager(cfg Config) *Manager {
+	m := &Manager{cfg: cfg.withDefaults(), plugins: map[string]*plugin{}}
+	m.mem = newMemoryWatch(m.cfg.MemoryPoll, m.snapshot)
+	return m
+}
 
 // Start launches the plugin and waits until it is ready (its first heartbeat),
 // failing — with nothing left running — if it exits or stays silent past
 // spec.StartTimeout. Once ready it is supervised until Stop.
-func (m *Manager) Start(ctx context.Context, spec Spec) error { panic("not implemented") }
+//
+// Starting a key that is already starting or running is an errs.Conflict; a
+// key whose plugin failed or stopped is started afresh (its log ring kept).
+func (m *Manager) Start(ctx context.Context, spec Spec) error {
+	if err := validateSpec(spec); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	old := m.plugins[spec.Key]
+	if old != nil && !old.ended() {
+		m.mu.Unlock()
+		return errs.Errorf(errs.Conflict, "plugin %s is already running", spec.PluginID)
+	}
+	var ring *logRing
+	if old != nil {
+		ring = old.ring
+	}
+	p := newPlugin(m.cfg, spec, ring, m.mem)
+	m.plugins[spec.Key] = p
+	m.mu.Unlock()
+	return p.start(ctx)
+}
 
 // Stop ends the plugin's process group and forgets it.
-func (m *Manager) Stop(key string) error { panic("not implemented") }
+func (m *Manager) Stop(key string) error {
+	m.mu.Lock()
+	p := m.plugins[key]
+	delete(m.plugins, key)
+	m.mu.Unlock()
+	if p == nil {
+		return errs.Errorf(errs.NotFound, "no plugin runtime %q", key)
+	}
+	p.stop()
+	return nil
+}
 
 // Close stops every plugin.
-func (m *Manager) Close() error { panic("not implemented") }
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	all := m.plugins
+	m.plugins = map[string]*plugin{}
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range all {
+		wg.Go(p.stop)
+	}
+	wg.Wait()
+	m.mem.close()
+	return nil
+}
 
 // Invoke opens a session on the plugin and sends it req.
 func (m *Manager) Invoke(ctx context.Context, key string, req *protocol.RequestData) (*Stream, error) {
-	panic("not implemented")
+	p := m.get(key)
+	if p == nil {
+		return nil, errs.Errorf(errs.NotFound, "no plugin runtime %q", key)
+	}
+	if req == nil {
+		return nil, errs.Errorf(errs.Invalid, "plugin %s: empty request", p.spec.PluginID)
+	}
+	return p.invoke(ctx, req)
 }
 
 // Status reports the plugin's process state.
-func (m *Manager) Status(key string) (apispec.RuntimeStatus, bool) { panic("not implemented") }
+func (m *Manager) Status(key string) (apispec.RuntimeStatus, bool) {
+	p := m.get(key)
+	if p == nil {
+		return apispec.RuntimeStatus{}, false
+	}
+	return p.status(), true
+}
 
 // Logs returns up to limit of the plugin's latest log entries, oldest first.
-func (m *Manager) Logs(key string, limit int) []apispec.LogEntry { panic("not implemented") }
+func (m *Manager) Logs(key string, limit int) []apispec.LogEntry {
+	p := m.get(key)
+	if p == nil {
+		return nil
+	}
+	return p.ring.last(limit)
+}
+
+func (m *Manager) get(key string) *plugin {
+	m.mu.RLock()
+	p := m.plugins[key]
+	m.mu.RUnlock()
+	return p
+}
+
+// snapshot lists the plugins for the memory watchdog.
+func (m *Manager) snapshot() []*plugin {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*plugin, 0, len(m.plugins))
+	for _, p := range m.plugins {
+		out = append(out, p)
+	}
+	return out
+}
+
+func validateSpec(spec Spec) error {
+	switch {
+	case spec.Key == "":
+		return errs.Errorf(errs.Invalid, "runtime spec: key is empty")
+	case len(spec.Command) == 0 || spec.Command[0] == "":
+		return errs.Errorf(errs.Invalid, "plugin %s: no command to run", spec.PluginID)
+	case spec.Dir == "":
+		return errs.Errorf(errs.Invalid, "plugin %s: no working directory", spec.PluginID)
+	case spec.MemoryLimit < 0:
+		return errs.Errorf(errs.Invalid, "plugin %s: negative memory limit", spec.PluginID)
+	}
+	return nil
+}
 
 // Stream is one session's output.
-type Stream struct{}
+type Stream struct {
+	s *session
+}
 
 // Recv returns the next tool message (raw JSON), io.EOF at the end, or an
 // error: *PluginError when the plugin reported one, *errs.Error otherwise.
-func (s *Stream) Recv() (json.RawMessage, error) { panic("not implemented") }
+func (s *Stream) Recv() (json.RawMessage, error) { return s.s.recv() }
 
 // Buffered reports how many messages are ready to Recv without waiting.
-func (s *Stream) Buffered() int { panic("not implemented") }
+func (s *Stream) Buffered() int { return len(s.s.ch) }
+
+// ID returns the session id sent to the plugin (for logs and correlation).
+func (s *Stream) ID() string { return s.s.id }
 
 // Close ends the session, sending the plugin a cancel if it is still running.
-func (s *Stream) Close() { panic("not implemented") }
+func (s *Stream) Close() { s.s.finish(errStreamClosed, true) }
 
 // PluginError is an error the plugin itself reported for a session.
 type PluginError struct {

@@ -1,0 +1,375 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/protocol"
+)
+
+// conn multiplexes sessions over one plugin connection: newline-delimited
+// JSON events read from r, requests and cancels written to w. It knows
+// nothing about processes, so a remote (TCP) plugin can use it as well.
+type conn struct {
+	pluginID string
+	maxLine  int
+	ring     *logRing
+	log      *slog.Logger
+
+	r *bufio.Reader
+	w lineWriter
+
+	ready     chan struct{} // closed at the first heartbeat
+	readyOnce sync.Once
+	lastSeen  atomic.Int64 // unix nanoseconds of the last line read
+	blocked   atomic.Bool  // the reader waits on a slow consumer
+
+	mu       sync.RWMutex
+	sessions map[string]*session
+	closeErr error // set once the conn is closed
+}
+
+func newConn(pluginID string, r io.Reader, w io.Writer, maxLine int, ring *logRing, log *slog.Logger) *conn {
+	c := &conn{
+		pluginID: pluginID,
+		maxLine:  maxLine,
+		ring:     ring,
+		log:      log,
+		r:        bufio.NewReaderSize(r, 64<<10),
+		w:        lineWriter{bw: bufio.NewWriterSize(w, 64<<10)},
+		ready:    make(chan struct{}),
+		sessions: map[string]*session{},
+	}
+	c.lastSeen.Store(time.Now().UnixNano())
+	return c
+}
+
+// alive reports whether the plugin has shown a sign of life within d: a
+// line read, or a reader held up by a slow consumer rather than the plugin.
+func (c *conn) alive(d time.Duration) bool {
+	return c.blocked.Load() || time.Since(time.Unix(0, c.lastSeen.Load())) < d
+}
+
+// readLoop reads events until the reader fails, and returns its error (io.EOF
+// when the plugin closed its output).
+func (c *conn) readLoop() error {
+	for {
+		line, err := c.readLine()
+		if len(line) > 0 {
+			c.lastSeen.Store(time.Now().UnixNano())
+			c.handle(line)
+		}
+		if err == errLineTooLong {
+			c.lastSeen.Store(time.Now().UnixNano())
+			c.warn(fmt.Sprintf("line over %s discarded", mib(int64(c.maxLine))))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line without its newline. The slice is only
+// valid until the next call.
+func (c *conn) readLine() ([]byte, error) {
+	line, err := c.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		line, err = c.readLongLine(line)
+	}
+	if len(line) > c.maxLine+1 || (len(line) > c.maxLine && line[len(line)-1] != '\n') {
+		return nil, errLineTooLong
+	}
+	return bytes.TrimRight(line, "\r\n"), err
+}
+
+// readLongLine gathers a line longer than the read buffer, up to maxLine; a
+// longer one is read to its end and discarded.
+func (c *conn) readLongLine(first []byte) ([]byte, error) {
+	buf := append([]byte(nil), first...)
+	for {
+		part, err := c.r.ReadSlice('\n')
+		if len(buf)+len(part) > c.maxLine+1 {
+			for err == bufio.ErrBufferFull {
+				_, err = c.r.ReadSlice('\n')
+			}
+			if err != nil {
+				return nil, err
+			}
+			return nil, errLineTooLong
+		}
+		buf = append(buf, part...)
+		if err != bufio.ErrBufferFull {
+			return buf, err
+		}
+	}
+}
+
+// wireEvent is the part of a plugin → daemon line dispatch needs.
+type wireEvent struct {
+	Event     string          `json:"event"`
+	SessionID string          `json:"session_id"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// handle dispatches one line. Lines without an event are ignored (Dify's SDK
+// prints its configuration first); lines that are not JSON are logged.
+func (c *conn) handle(line []byte) {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return
+	}
+	var ev wireEvent
+	if err := json.Unmarshal(line, &ev); err != nil {
+		if !json.Valid(line) {
+			c.warn("plugin wrote a line that is not JSON: " + truncate(string(line), 200))
+		}
+		return
+	}
+	switch ev.Event {
+	case protocol.EventHeartbeat:
+		c.readyOnce.Do(func() { close(c.ready) })
+	case protocol.EventLog:
+		c.pluginLog(ev.Data)
+	case protocol.EventError:
+		c.ring.add(sourceLog, "error", describeError(ev.Data).Error())
+	case protocol.EventSession:
+		c.sessionEvent(ev.SessionID, ev.Data)
+	}
+}
+
+func (c *conn) pluginLog(data json.RawMessage) {
+	var l protocol.LogData
+	if err := json.Unmarshal(data, &l); err != nil {
+		c.ring.add(sourceLog, "info", string(data))
+		return
+	}
+	t := time.Now()
+	if l.Timestamp > 0 {
+		t = time.Unix(0, int64(l.Timestamp*1e9))
+	}
+	level := strings.ToLower(l.Level)
+	if level == "" {
+		level = "info"
+	}
+	c.ring.addAt(t, sourceLog, level, l.Message)
+}
+
+// sessionEvent routes a session message; unknown sessions (late chunks after
+// a cancel) are ignored.
+func (c *conn) sessionEvent(id string, data json.RawMessage) {
+	s := c.lookup(id)
+	if s == nil {
+		return
+	}
+	var sd protocol.SessionData
+	if err := json.Unmarshal(data, &sd); err != nil {
+		c.warn("plugin sent a session event that is not an object: " + truncate(string(data), 200))
+		return
+	}
+	switch sd.Type {
+	case protocol.SessionStream:
+		c.deliver(s, sd.Data)
+	case protocol.SessionEnd:
+		s.finish(errEnd, false)
+	case protocol.SessionError:
+		s.finish(describeError(sd.Data), false)
+	case protocol.SessionInvoke:
+		s.finish(errs.Errorf(errs.Unavailable,
+			"plugin %s asked the daemon to call back into the platform, which is not supported", c.pluginID), true)
+	}
+}
+
+// deliver hands a chunk to its session, waiting while the session's buffer
+// is full unless the session ends meanwhile.
+func (c *conn) deliver(s *session, msg json.RawMessage) {
+	select {
+	case s.ch <- msg:
+		return
+	default:
+	}
+	c.blocked.Store(true)
+	select {
+	case s.ch <- msg:
+	case <-s.done:
+	}
+	c.blocked.Store(false)
+	c.lastSeen.Store(time.Now().UnixNano())
+}
+
+// describeError decodes a plugin-reported error leniently: an object with
+// error_type/message/args (message may be any JSON), or any other value.
+func describeError(data json.RawMessage) *PluginError {
+	var raw struct {
+		ErrorType string          `json:"error_type"`
+		Message   json.RawMessage `json:"message"`
+		Args      any             `json:"args"`
+	}
+	e := &PluginError{Type: "PluginError"}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		e.Message = jsonText(data)
+		return e
+	}
+	if raw.ErrorType != "" {
+		e.Type = raw.ErrorType
+	}
+	e.Message, e.Args = jsonText(raw.Message), raw.Args
+	if e.Message == "" && raw.ErrorType == "" {
+		e.Message = jsonText(data)
+	}
+	return e
+}
+
+// jsonText renders a JSON string as its text and anything else as JSON.
+func jsonText(data json.RawMessage) string {
+	var s string
+	if json.Unmarshal(data, &s) == nil {
+		return s
+	}
+	if len(data) == 0 || string(data) == "null" {
+		return ""
+	}
+	return string(data)
+}
+
+func (c *conn) warn(msg string) {
+	c.ring.add(sourceDaemon, "warn", msg)
+	c.log.Warn(msg, "plugin", c.pluginID)
+}
+
+func (c *conn) lookup(id string) *session {
+	c.mu.RLock()
+	s := c.sessions[id]
+	c.mu.RUnlock()
+	return s
+}
+
+func (c *conn) remove(id string) {
+	c.mu.Lock()
+	delete(c.sessions, id)
+	c.mu.Unlock()
+}
+
+// open registers s and sends its request.
+func (c *conn) open(s *session, req *protocol.RequestData) error {
+	line, err := requestLine(s.id, req)
+	if err != nil {
+		return errs.Errorf(errs.Invalid, "plugin %s: cannot encode the request: %v", c.pluginID, err)
+	}
+	c.mu.Lock()
+	if c.closeErr != nil {
+		c.mu.Unlock()
+		return c.closeErr
+	}
+	select {
+	case <-s.done: // ended (say, by its context) before it was sent
+		c.mu.Unlock()
+		return s.err
+	default:
+	}
+	c.sessions[s.id] = s
+	c.mu.Unlock()
+	if err := c.w.write(line); err != nil {
+		c.remove(s.id)
+		return errs.Errorf(errs.Unavailable, "plugin %s: cannot send the request: %v", c.pluginID, err)
+	}
+	return nil
+}
+
+// cancel tells the plugin to stop working on session id; errors are ignored
+// (a plugin that is gone has stopped anyway).
+func (c *conn) cancel(id string) {
+	line := make([]byte, 0, len(id)+40)
+	line = append(line, `{"session_id":"`...)
+	line = append(line, id...)
+	line = append(line, `","event":"cancel"}`+"\n"...)
+	_ = c.w.write(line)
+}
+
+// close ends every session with err and refuses new ones.
+func (c *conn) close(err error) {
+	c.mu.Lock()
+	if c.closeErr == nil {
+		c.closeErr = err
+	}
+	all := c.sessions
+	c.sessions = map[string]*session{}
+	c.mu.Unlock()
+	for _, s := range all {
+		s.finish(err, false)
+	}
+}
+
+// inFlight counts the open sessions.
+func (c *conn) inFlight() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.sessions)
+}
+
+const requestPrefix = `{"session_id":"`
+const requestMiddle = `","conversation_id":null,"message_id":null,"app_id":null,"endpoint_id":null,"context":{},"event":"request","data":`
+
+// requestLine encodes a protocol.Request line for session id.
+func requestLine(id string, req *protocol.RequestData) ([]byte, error) {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	line := make([]byte, 0, len(requestPrefix)+len(id)+len(requestMiddle)+len(data)+2)
+	line = append(line, requestPrefix...)
+	line = append(line, id...)
+	line = append(line, requestMiddle...)
+	line = append(line, data...)
+	return append(line, '}', '\n'), nil
+}
+
+// lineWriter serialises lines onto one writer, flushing only when no other
+// line is waiting to be written, so bursts share a write call.
+type lineWriter struct {
+	mu        sync.Mutex
+	bw        *bufio.Writer
+	pending   atomic.Int32
+	busySince atomic.Int64 // unix nanoseconds a write started; 0 when idle
+	err       error
+}
+
+func (w *lineWriter) write(line []byte) error {
+	w.pending.Add(1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		w.pending.Add(-1)
+		return w.err
+	}
+	w.busySince.Store(time.Now().UnixNano())
+	_, err := w.bw.Write(line)
+	if w.pending.Add(-1) == 0 && err == nil {
+		err = w.bw.Flush()
+	}
+	w.busySince.Store(0)
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// stuckFor reports how long the current write has been blocked (0 if none).
+func (w *lineWriter) stuckFor() time.Duration {
+	t := w.busySince.Load()
+	if t == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, t))
+}

@@ -1,0 +1,168 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/daemon/runtime"
+)
+
+// goPlugin is the test Go plugin built by TestMain.
+var goPlugin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runtime-test")
+	if err != nil {
+		panic(err)
+	}
+	goPlugin = filepath.Join(dir, "goplugin")
+	out, err := exec.Command("go", "build", "-o", goPlugin, "./testdata/goplugin").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building the test Go plugin: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// patience bounds every wait in these tests, so a hang fails instead of
+// blocking forever.
+const patience = 30 * time.Second
+
+// MustManager returns a Manager closed at the end of the test.
+func MustManager(tb testing.TB, cfg runtime.Config) *runtime.Manager {
+	tb.Helper()
+	m := runtime.NewManager(cfg)
+	tb.Cleanup(func() { m.Close() })
+	return m
+}
+
+// pySpec runs testdata/plugin.py with the given start-up flags.
+func pySpec(tb testing.TB, name string, flags ...string) runtime.Spec {
+	tb.Helper()
+	script, err := filepath.Abs("testdata/plugin.py")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return runtime.Spec{
+		Key:          "acme/" + name + ":0.0.1@test",
+		PluginID:     "acme/" + name,
+		Dir:          tb.TempDir(),
+		Command:      append([]string{"python3", script}, flags...),
+		StartTimeout: patience,
+	}
+}
+
+// goSpec runs the test Go plugin.
+func goSpec(tb testing.TB, name string) runtime.Spec {
+	tb.Helper()
+	return runtime.Spec{
+		Key: "acme/" + name + ":0.0.1@test", PluginID: "acme/" + name,
+		Dir: tb.TempDir(), Command: []string{goPlugin}, StartTimeout: patience,
+	}
+}
+
+// MustStart starts spec and fails the test if it does not become ready.
+func MustStart(tb testing.TB, m *runtime.Manager, spec runtime.Spec) runtime.Spec {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := m.Start(ctx, spec); err != nil {
+		tb.Fatalf("start %s: %v", spec.PluginID, err)
+	}
+	return spec
+}
+
+func toolRequest(tool string, params map[string]any) *protocol.RequestData {
+	return &protocol.RequestData{
+		UserID: "u1", Type: protocol.TypeTool, Action: protocol.ActionInvokeTool,
+		Provider: "test", Tool: tool, ToolParameters: params, Credentials: map[string]any{},
+	}
+}
+
+// MustInvoke opens a session bounded by patience.
+func MustInvoke(tb testing.TB, m *runtime.Manager, key, tool string, params map[string]any) *runtime.Stream {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	tb.Cleanup(cancel)
+	s, err := m.Invoke(ctx, key, toolRequest(tool, params))
+	if err != nil {
+		tb.Fatalf("invoke %s: %v", tool, err)
+	}
+	return s
+}
+
+// collect reads s to its end: the texts of its text chunks and the final
+// error (nil for a clean end).
+func collect(tb testing.TB, s *runtime.Stream) ([]string, error) {
+	tb.Helper()
+	var texts []string
+	for {
+		msg, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			return texts, nil
+		}
+		if err != nil {
+			return texts, err
+		}
+		texts = append(texts, chunkText(tb, msg))
+	}
+}
+
+func chunkText(tb testing.TB, msg json.RawMessage) string {
+	tb.Helper()
+	var tm struct {
+		Type    string `json:"type"`
+		Message struct {
+			Text string `json:"text"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(msg, &tm); err != nil || tm.Type != "text" {
+		tb.Fatalf("chunk %s is not a text message (%v)", msg, err)
+	}
+	return tm.Message.Text
+}
+
+// waitFor polls cond until it holds, failing the test after patience.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// hasLog reports whether the plugin's logs hold an entry containing text.
+func hasLog(m *runtime.Manager, key, text string) bool {
+	for _, e := range m.Logs(key, 0) {
+		if strings.Contains(e.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// processGone reports whether pid no longer runs (gone, or a zombie).
+func processGone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] == 'Z'
+}

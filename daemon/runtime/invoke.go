@@ -1,0 +1,98 @@
+package runtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/protocol"
+)
+
+// invoke opens a session: it waits (bounded by ctx and the invocation
+// timeout) for the plugin to be running and for a free slot, registers the
+// session, arms its timeout and context watch, and sends the request.
+func (p *plugin) invoke(ctx context.Context, req *protocol.RequestData) (*Stream, error) {
+	start := time.Now()
+	c, err := p.conn(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.acquire(ctx, start); err != nil {
+		return nil, err
+	}
+	s := newSession(c, p.releaseSlot)
+	id := p.spec.PluginID
+	limit := p.cfg.InvokeTimeout
+	timer := time.AfterFunc(limit-time.Since(start), func() {
+		s.finish(errs.Errorf(errs.Timeout, "plugin %s did not finish within %s", id, limit), true)
+	})
+	s.arm(timer.Stop, context.AfterFunc(ctx, func() { s.finish(contextError(id, ctx.Err()), true) }))
+	if err := c.open(s, req); err != nil {
+		s.finish(err, false)
+		return nil, err
+	}
+	return &Stream{s: s}, nil
+}
+
+func (p *plugin) releaseSlot() { <-p.slots }
+
+// conn returns the running instance's conn, waiting while the plugin is
+// starting or restarting.
+func (p *plugin) conn(ctx context.Context, start time.Time) (*conn, error) {
+	if c := p.live.Load(); c != nil {
+		return c, nil
+	}
+	var timeout <-chan time.Time
+	for {
+		p.mu.Lock()
+		state, last, changed := p.state, p.lastError, p.changed
+		c := p.live.Load()
+		p.mu.Unlock()
+		switch {
+		case c != nil:
+			return c, nil
+		case state == apispec.StateFailed:
+			return nil, errs.Errorf(errs.Unavailable, "plugin %s has failed: %s", p.spec.PluginID, last)
+		case state == apispec.StateStopped:
+			return nil, errs.Errorf(errs.Unavailable, "plugin %s is stopped", p.spec.PluginID)
+		}
+		if timeout == nil {
+			timer := time.NewTimer(p.cfg.InvokeTimeout - time.Since(start))
+			defer timer.Stop()
+			timeout = timer.C
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, p.notReady(state, last)
+		case <-timeout:
+			return nil, p.notReady(state, last)
+		}
+	}
+}
+
+func (p *plugin) notReady(state, last string) error {
+	if last != "" {
+		return errs.Errorf(errs.Unavailable, "plugin %s is %s (last error: %s)", p.spec.PluginID, state, last)
+	}
+	return errs.Errorf(errs.Unavailable, "plugin %s is %s", p.spec.PluginID, state)
+}
+
+// acquire takes a concurrency slot, waiting for one to free up.
+func (p *plugin) acquire(ctx context.Context, start time.Time) error {
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	timer := time.NewTimer(p.cfg.InvokeTimeout - time.Since(start))
+	defer timer.Stop()
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	return errs.Errorf(errs.Unavailable, "plugin %s is at its concurrency limit (%d)", p.spec.PluginID, cap(p.slots))
+}

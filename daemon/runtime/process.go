@@ -1,0 +1,231 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+)
+
+// stderrTailLines is how many of the latest stderr lines an instance keeps
+// for error messages.
+const stderrTailLines = 5
+
+// drainWait bounds how long an exited instance waits for its output pipes to
+// reach EOF (a grandchild outside the group could hold them open).
+const drainWait = time.Second
+
+// instance is one run of a plugin's process.
+type instance struct {
+	spec    Spec
+	cmd     *exec.Cmd
+	pid     int
+	started time.Time
+	conn    *conn
+	stdin   *os.File
+	cg      *cgroup // nil when the memory limit is watched from /proc
+
+	exited  chan struct{} // closed once the process is reaped and its output drained
+	exitErr error         // from Wait; read after exited
+
+	reason atomic.Pointer[string] // why the daemon killed it, if it did
+	memory atomic.Int64           // resident bytes at the last poll
+
+	tailMu sync.Mutex
+	tail   []string // the latest stderr lines
+}
+
+// scrubbedEnv builds the plugin's environment: a few harmless variables from
+// the daemon's, the plugin's own settings, and spec.Env.
+func scrubbedEnv(spec Spec) []string {
+	path := os.Getenv("PATH")
+	if path == "" {
+		path = "/usr/local/bin:/usr/bin:/bin"
+	}
+	env := []string{"PATH=" + path, "HOME=" + spec.Dir}
+	for _, k := range []string{"LANG", "TZ", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, "INSTALL_METHOD=local", "PYTHONUNBUFFERED=1")
+	return append(env, spec.Env...)
+}
+
+// startProcess execs the plugin in its own process group with piped stdio
+// and starts the goroutines that read its output and reap it.
+func startProcess(spec Spec, cfg Config, ring *logRing) (*instance, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW)
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW, outR, outW)
+		return nil, err
+	}
+	inst := &instance{spec: spec, stdin: inW, exited: make(chan struct{})}
+	cmd := buildCmd(spec, inR, outW, errW)
+	if inst.cg = attachCgroup(cmd, spec, cfg.Logger); inst.cg != nil {
+		if err = cmd.Start(); err != nil { // clone3 into a cgroup may be refused
+			inst.cg.remove()
+			inst.cg = nil
+			cmd = buildCmd(spec, inR, outW, errW)
+		}
+	}
+	if inst.cg == nil {
+		err = cmd.Start()
+	}
+	closeAll(inR, outW, errW) // the child holds its own copies
+	if err != nil {
+		inst.cg.remove()
+		closeAll(inW, outR, errR)
+		return nil, errs.Errorf(errs.Invalid, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
+	}
+	inst.cmd, inst.pid, inst.started = cmd, cmd.Process.Pid, time.Now()
+	inst.conn = newConn(spec.PluginID, outR, inW, cfg.MaxLineBytes, ring, cfg.Logger)
+	ring.add(sourceDaemon, "info", fmt.Sprintf("started %s (pid %d)", strings.Join(spec.Command, " "), inst.pid))
+	go inst.supervise(outR, errR, ring)
+	return inst, nil
+}
+
+func buildCmd(spec Spec, stdin, stdout, stderr *os.File) *exec.Cmd {
+	cmd := exec.Command(spec.Command[0], spec.Command[1:]...)
+	cmd.Dir, cmd.Env = spec.Dir, scrubbedEnv(spec)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	return cmd
+}
+
+func closeAll(files ...*os.File) {
+	for _, f := range files {
+		_ = f.Close()
+	}
+}
+
+// supervise reads the process's output and reaps it: once the leader exits
+// the whole group is killed, the pipes drained, and exited closed.
+func (i *instance) supervise(outR, errR *os.File, ring *logRing) {
+	stdoutDone := make(chan struct{})
+	stderrDone := make(chan struct{})
+	go func() { _ = i.conn.readLoop(); close(stdoutDone) }()
+	go func() { i.readStderr(errR, ring); close(stderrDone) }()
+	i.waitExit()
+	i.killGroup()
+	i.exitErr = i.cmd.Wait()
+	timeout := time.After(drainWait)
+	for _, ch := range []chan struct{}{stdoutDone, stderrDone} {
+		select {
+		case <-ch:
+		case <-timeout:
+		}
+	}
+	closeAll(outR, errR, i.stdin)
+	close(i.exited)
+}
+
+// waitExit blocks until the leader has exited, without reaping it, so its
+// pid (and so the group id) stays reserved while the group is killed.
+func (i *instance) waitExit() {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, i.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// killGroup sends SIGKILL to the plugin's whole process group.
+func (i *instance) killGroup() {
+	_ = unix.Kill(-i.pid, unix.SIGKILL)
+}
+
+// kill records why the daemon is stopping the process and kills its group.
+func (i *instance) kill(reason string) {
+	i.reason.CompareAndSwap(nil, &reason)
+	i.killGroup()
+}
+
+// killReason is the reason given to kill, or "".
+func (i *instance) killReason() string {
+	if r := i.reason.Load(); r != nil {
+		return *r
+	}
+	return ""
+}
+
+// readStderr copies stderr into the log ring line by line, keeping a tail
+// for error messages.
+func (i *instance) readStderr(f *os.File, ring *logRing) {
+	br := bufio.NewReaderSize(f, 16<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		for err == bufio.ErrBufferFull { // keep the start of an over-long line
+			_, err = br.ReadSlice('\n')
+		}
+		if text := string(bytes.TrimRight(line, "\r\n")); text != "" {
+			ring.add(sourceStderr, "info", text)
+			i.addTail(text)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (i *instance) addTail(line string) {
+	i.tailMu.Lock()
+	i.tail = append(i.tail, truncate(line, 500))
+	if len(i.tail) > stderrTailLines {
+		i.tail = i.tail[1:]
+	}
+	i.tailMu.Unlock()
+}
+
+// stderrTail returns the latest stderr lines (at most n).
+func (i *instance) stderrTail(n int) []string {
+	i.tailMu.Lock()
+	defer i.tailMu.Unlock()
+	if len(i.tail) > n {
+		return append([]string(nil), i.tail[len(i.tail)-n:]...)
+	}
+	return append([]string(nil), i.tail...)
+}
+
+// exitStatus describes how the process ended: "exit status 2", "signal: killed".
+func (i *instance) exitStatus() string {
+	var ee *exec.ExitError
+	if errors.As(i.exitErr, &ee) {
+		return ee.ProcessState.String()
+	}
+	if i.exitErr != nil {
+		return i.exitErr.Error()
+	}
+	return "exit status 0"
+}
+
+// withStderr appends the last stderr lines to msg, if there are any.
+func (i *instance) withStderr(msg string, n int) string {
+	tail := i.stderrTail(n)
+	if len(tail) == 0 {
+		return msg
+	}
+	return msg + ": " + strings.Join(tail, " | ")
+}

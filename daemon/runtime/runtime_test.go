@@ -1,0 +1,211 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/runtime"
+)
+
+func TestInvoke(t *testing.T) {
+	m := MustManager(t, runtime.Config{})
+	spec := MustStart(t, m, pySpec(t, "good"))
+
+	t.Run("OK", func(t *testing.T) {
+		texts, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "hello"}))
+		if err != nil || len(texts) != 1 || texts[0] != "hello" {
+			t.Fatalf("got %q, %v; want [hello]", texts, err)
+		}
+	})
+	t.Run("OKStream", func(t *testing.T) {
+		texts, err := collect(t, MustInvoke(t, m, spec.Key, "stream", map[string]any{"n": 5}))
+		if err != nil || strings.Join(texts, ",") != "chunk 0,chunk 1,chunk 2,chunk 3,chunk 4" {
+			t.Fatalf("got %q, %v", texts, err)
+		}
+	})
+	t.Run("OKLogEvent", func(t *testing.T) {
+		if _, err := collect(t, MustInvoke(t, m, spec.Key, "log", map[string]any{"text": "hello from log"})); err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, e := range m.Logs(spec.Key, 0) {
+			found = found || (e.Source == "log" && e.Level == "info" && e.Message == "hello from log")
+		}
+		if !found {
+			t.Fatalf("log event missing from %+v", m.Logs(spec.Key, 0))
+		}
+	})
+	t.Run("ErrPluginError", func(t *testing.T) {
+		_, err := collect(t, MustInvoke(t, m, spec.Key, "fail", nil))
+		var pe *runtime.PluginError
+		if !errors.As(err, &pe) || pe.Type != "ValueError" || pe.Message != "bad input" {
+			t.Fatalf("got %v; want ValueError: bad input", err)
+		}
+		if args, _ := pe.Args.(map[string]any); args["field"] != "text" {
+			t.Fatalf("args = %v", pe.Args)
+		}
+	})
+	t.Run("ErrUnknownPlugin", func(t *testing.T) {
+		_, err := m.Invoke(context.Background(), "acme/nope:1@x", toolRequest("echo", nil))
+		if errs.Code(err) != errs.NotFound {
+			t.Fatalf("got %v; want not_found", err)
+		}
+	})
+	t.Run("OKStatus", func(t *testing.T) {
+		st, ok := m.Status(spec.Key)
+		if !ok || st.State != apispec.StateRunning || st.PID == 0 || st.StartedAt.IsZero() || st.Restarts != 0 {
+			t.Fatalf("status = %+v, %v", st, ok)
+		}
+	})
+}
+
+func TestConcurrentSessions(t *testing.T) {
+	m := MustManager(t, runtime.Config{})
+	for _, spec := range []runtime.Spec{pySpec(t, "py"), goSpec(t, "go")} {
+		t.Run(spec.PluginID, func(t *testing.T) {
+			MustStart(t, m, spec)
+			var wg sync.WaitGroup
+			errc := make(chan error, 100)
+			for i := range 100 {
+				wg.Go(func() {
+					want := fmt.Sprintf("caller %d", i)
+					texts, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": want}))
+					if err != nil || len(texts) != 1 || texts[0] != want {
+						errc <- fmt.Errorf("caller %d got %q, %v", i, texts, err)
+					}
+				})
+			}
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				t.Error(err)
+			}
+			if st, _ := m.Status(spec.Key); st.InFlight != 0 {
+				t.Fatalf("in flight after all ended: %d", st.InFlight)
+			}
+		})
+	}
+}
+
+func TestCancel(t *testing.T) {
+	m := MustManager(t, runtime.Config{InvokeTimeout: 500 * time.Millisecond})
+	spec := MustStart(t, m, pySpec(t, "cancel"))
+
+	t.Run("OKClose", func(t *testing.T) {
+		s := MustInvoke(t, m, spec.Key, "slow", nil)
+		s.Close()
+		waitFor(t, "the plugin to log the cancel", func() bool { return hasLog(m, spec.Key, "cancelled "+s.ID()) })
+		if _, err := s.Recv(); err == nil {
+			t.Fatal("Recv after Close returned no error")
+		}
+	})
+	t.Run("ErrContextCancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := m.Invoke(ctx, spec.Key, toolRequest("slow", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if _, err := s.Recv(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v; want context.Canceled", err)
+		}
+		waitFor(t, "the plugin to log the cancel", func() bool { return hasLog(m, spec.Key, "cancelled "+s.ID()) })
+	})
+	t.Run("ErrTimeout", func(t *testing.T) {
+		s := MustInvoke(t, m, spec.Key, "slow", nil)
+		_, err := s.Recv()
+		if errs.Code(err) != errs.Timeout || err.Error() != "plugin acme/cancel did not finish within 500ms" {
+			t.Fatalf("got %v (%s); want the timeout error", err, errs.Code(err))
+		}
+		waitFor(t, "the plugin to log the cancel", func() bool { return hasLog(m, spec.Key, "cancelled "+s.ID()) })
+	})
+}
+
+func TestConcurrencyLimit(t *testing.T) {
+	m := MustManager(t, runtime.Config{MaxConcurrent: 1})
+	spec := MustStart(t, m, pySpec(t, "limit"))
+	busy := MustInvoke(t, m, spec.Key, "slow", nil)
+
+	t.Run("ErrAtLimit", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := m.Invoke(ctx, spec.Key, toolRequest("echo", nil))
+		if errs.Code(err) != errs.Unavailable || err.Error() != "plugin acme/limit is at its concurrency limit (1)" {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("OKAfterSlotFrees", func(t *testing.T) {
+		done := make(chan error, 1)
+		go func() {
+			_, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "x"}))
+			done <- err
+		}()
+		busy.Close()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestEnvScrubbed(t *testing.T) {
+	t.Setenv("PLUGBOARD_TEST_SECRET", "s3cret-value")
+	m := MustManager(t, runtime.Config{})
+	spec := pySpec(t, "env", "env")
+	spec.Env = []string{"EXTRA_SETTING=1"}
+	MustStart(t, m, spec)
+	if hasLog(m, spec.Key, "s3cret-value") || hasLog(m, spec.Key, "PLUGBOARD_TEST_SECRET") {
+		t.Fatal("the daemon's secret reached the plugin's environment")
+	}
+	for _, want := range []string{"ENV HOME=" + spec.Dir, "ENV EXTRA_SETTING=1", "ENV INSTALL_METHOD=local", "ENV PYTHONUNBUFFERED=1"} {
+		if !hasLog(m, spec.Key, want) {
+			t.Errorf("plugin environment lacks %q", want)
+		}
+	}
+}
+
+func TestGarbageSurvived(t *testing.T) {
+	m := MustManager(t, runtime.Config{})
+	spec := MustStart(t, m, pySpec(t, "garbage", "garbage"))
+	texts, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "still here"}))
+	if err != nil || len(texts) != 1 || texts[0] != "still here" {
+		t.Fatalf("got %q, %v", texts, err)
+	}
+	var long, junk bool
+	for _, e := range m.Logs(spec.Key, 0) {
+		long = long || (e.Source == "daemon" && e.Level == "warn" && e.Message == "line over 5 MiB discarded")
+		junk = junk || (e.Source == "daemon" && strings.Contains(e.Message, "not JSON: this is not json {"))
+	}
+	if !long || !junk {
+		t.Fatalf("over-long line logged %v, garbage logged %v: %+v", long, junk, m.Logs(spec.Key, 0))
+	}
+	if st, _ := m.Status(spec.Key); st.Restarts != 0 || st.State != apispec.StateRunning {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestLogs(t *testing.T) {
+	m := MustManager(t, runtime.Config{LogLines: 3})
+	spec := MustStart(t, m, pySpec(t, "logs"))
+	for i := range 5 {
+		if _, err := collect(t, MustInvoke(t, m, spec.Key, "log", map[string]any{"text": fmt.Sprint("entry ", i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, e := range m.Logs(spec.Key, 2) {
+		got = append(got, e.Message)
+	}
+	if strings.Join(got, ",") != "entry 3,entry 4" {
+		t.Fatalf("Logs(2) = %q", got)
+	}
+	if n := len(m.Logs(spec.Key, 0)); n != 3 {
+		t.Fatalf("ring holds %d entries; want 3", n)
+	}
+}
