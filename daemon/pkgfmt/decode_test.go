@@ -75,8 +75,8 @@ func TestDecode(t *testing.T) {
 		}
 	})
 	t.Run("OKCredentialsSchema", func(t *testing.T) {
-		fs := binaryFiles().edit(t, "provider/gotools.yaml", "credentials_for_provider:", "credentials_schema:")
-		p := MustDecode(t, MustZip(t, fs, ""))
+		zf := binaryFiles().edit(t, "provider/gotools.yaml", "credentials_for_provider:", "credentials_schema:")
+		p := MustDecode(t, MustZip(t, zf, ""))
 		if len(p.Manifest.Tool.Credentials) != 1 {
 			t.Errorf("credentials = %+v", p.Manifest.Tool.Credentials)
 		}
@@ -91,8 +91,8 @@ func TestDecode(t *testing.T) {
 
 func TestDecodeBadZip(t *testing.T) {
 	lim := pkgfmt.DefaultLimits()
-	decode := func(fs files) error {
-		_, err := pkgfmt.Decode(MustZip(t, fs, ""), lim)
+	decode := func(zf files) error {
+		_, err := pkgfmt.Decode(MustZip(t, zf, ""), lim)
 		return err
 	}
 	t.Run("ErrMalformedZip", func(t *testing.T) {
@@ -126,8 +126,8 @@ func TestDecodeBadZip(t *testing.T) {
 		MustReject(t, err, "", "", "10 entries, over the limit of 5")
 	})
 	t.Run("ErrZipBomb", func(t *testing.T) {
-		fs := pythonFiles().with("data.bin", strings.Repeat("\x00", 1<<20))
-		MustReject(t, decode(fs), "data.bin", "", "compression ratio")
+		zf := pythonFiles().with("data.bin", strings.Repeat("\x00", 1<<20))
+		MustReject(t, decode(zf), "data.bin", "", "compression ratio")
 	})
 	t.Run("ErrSizeMismatch", func(t *testing.T) {
 		data := MustZip(t, pythonFiles(), "")
@@ -146,20 +146,20 @@ func TestDecodeBadZip(t *testing.T) {
 		})
 	}
 	t.Run("ErrSymlink", func(t *testing.T) {
-		fs := append(pythonFiles(), zfile{name: "link", body: "/etc/passwd", mode: 0o777 | fs.ModeSymlink})
-		MustReject(t, decode(fs), "link", "", "symbolic links")
+		zf := append(pythonFiles(), zfile{name: "link", body: "/etc/passwd", mode: 0o777 | fs.ModeSymlink})
+		MustReject(t, decode(zf), "link", "", "symbolic links")
 	})
 	t.Run("ErrDuplicateEntry", func(t *testing.T) {
-		fs := append(pythonFiles(), zfile{name: "main.py", body: "evil"})
-		MustReject(t, decode(fs), "main.py", "", "duplicate entry")
+		zf := append(pythonFiles(), zfile{name: "main.py", body: "evil"})
+		MustReject(t, decode(zf), "main.py", "", "duplicate entry")
 	})
 	t.Run("ErrDuplicateCleanedPath", func(t *testing.T) {
-		fs := append(pythonFiles(), zfile{name: "tools/./forecast.py", body: "evil"})
-		MustReject(t, decode(fs), "tools/./forecast.py", "", `"tools/forecast.py" appears more than once`)
+		zf := append(pythonFiles(), zfile{name: "tools/./forecast.py", body: "evil"})
+		MustReject(t, decode(zf), "tools/./forecast.py", "", `"tools/forecast.py" appears more than once`)
 	})
 	t.Run("ErrFileUsedAsDir", func(t *testing.T) {
-		fs := append(pythonFiles(), zfile{name: "main.py/x", body: "x"})
-		MustReject(t, decode(fs), "main.py/x", "", "is a file but is used as a directory")
+		zf := append(pythonFiles(), zfile{name: "main.py/x", body: "x"})
+		MustReject(t, decode(zf), "main.py/x", "", "is a file but is used as a directory")
 	})
 }
 

@@ -23,8 +23,8 @@ type zfile struct {
 type files []zfile
 
 // with returns a copy with name's body replaced (or added).
-func (fs files) with(name, body string) files {
-	out := append(files(nil), fs...)
+func (zf files) with(name, body string) files {
+	out := append(files(nil), zf...)
 	for i := range out {
 		if out[i].name == name {
 			out[i].body = body
@@ -36,14 +36,14 @@ func (fs files) with(name, body string) files {
 
 // edit returns a copy with old replaced by new in name's body; it fails the
 // test when old is not there, so a fixture change cannot silently void a case.
-func (fs files) edit(tb testing.TB, name, old, new string) files {
+func (zf files) edit(tb testing.TB, name, old, new string) files {
 	tb.Helper()
-	for _, f := range fs {
+	for _, f := range zf {
 		if f.name == name {
 			if !strings.Contains(f.body, old) {
 				tb.Fatalf("%s has no %q", name, old)
 			}
-			return fs.with(name, strings.Replace(f.body, old, new, 1))
+			return zf.with(name, strings.Replace(f.body, old, new, 1))
 		}
 	}
 	tb.Fatalf("no file %s", name)
@@ -51,9 +51,9 @@ func (fs files) edit(tb testing.TB, name, old, new string) files {
 }
 
 // without returns a copy without name.
-func (fs files) without(name string) files {
+func (zf files) without(name string) files {
 	var out files
-	for _, f := range fs {
+	for _, f := range zf {
 		if f.name != name {
 			out = append(out, f)
 		}
@@ -62,11 +62,11 @@ func (fs files) without(name string) files {
 }
 
 // MustZip builds a zip of the files, in order, with an optional comment.
-func MustZip(tb testing.TB, fs files, comment string) []byte {
+func MustZip(tb testing.TB, zf files, comment string) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for _, f := range fs {
+	for _, f := range zf {
 		h := &zip.FileHeader{Name: f.name, Method: zip.Deflate}
 		mode := f.mode
 		if mode == 0 {

@@ -3,6 +3,7 @@ package pkgfmt
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -61,8 +62,37 @@ func (d *doc) node(field string) ast.Node {
 // line returns the line of field, or of its nearest present parent, or 0.
 func (d *doc) line(field string) int {
 	for f := field; f != ""; f = parentField(f) {
+		if l := d.keyLine(f); l > 0 {
+			return l
+		}
 		if n := d.node(f); n != nil {
 			return lineOf(n)
+		}
+	}
+	return 0
+}
+
+// keyLine returns the line of field's key when field names a mapping key,
+// so that a block value (whose first token is on a later line) is reported
+// where its key is written.
+func (d *doc) keyLine(field string) int {
+	parent := parentField(field)
+	key := strings.TrimPrefix(field[len(parent):], ".")
+	if strings.HasPrefix(key, "[") {
+		return 0
+	}
+	var m *ast.MappingNode
+	if parent == "" {
+		m, _ = d.body().(*ast.MappingNode)
+	} else {
+		m, _ = d.node(parent).(*ast.MappingNode)
+	}
+	if m == nil {
+		return 0
+	}
+	for _, kv := range m.Values {
+		if kv.Key != nil && kv.Key.GetToken() != nil && kv.Key.GetToken().Value == key {
+			return lineOf(kv.Key)
 		}
 	}
 	return 0
