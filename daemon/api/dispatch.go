@@ -6,7 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +19,21 @@ import (
 // HeaderPluginID names the plugin (author/name) a dispatch route invokes.
 const HeaderPluginID = "X-Plugin-ID"
 
-var pluginIDPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}/[a-z0-9_-]{1,255}$`)
+// validPluginID reports whether id matches ^[a-z0-9_-]{1,64}/[a-z0-9_-]{1,255}$.
+func validPluginID(id string) bool {
+	author, name, ok := strings.Cut(id, "/")
+	return ok && len(author) <= 64 && len(name) <= 255 && lowerName(author) && lowerName(name)
+}
+
+// lowerName reports whether s is non-empty and only [a-z0-9_-].
+func lowerName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // SSE framing around a raw tool message.
 var (
@@ -34,7 +48,7 @@ func (s *server) requirePluginID(next echo.HandlerFunc) echo.HandlerFunc {
 		if id == "" {
 			return errs.Errorf(errs.Invalid, "header %s (author/name of the plugin) is required", HeaderPluginID)
 		}
-		if !pluginIDPattern.MatchString(id) {
+		if !validPluginID(id) {
 			return errs.Errorf(errs.Invalid, "header %s must be author/name, not %q", HeaderPluginID, id)
 		}
 		return next(c)
