@@ -20,7 +20,7 @@ const (
 	assetsDir    = "_assets/"
 )
 
-// Limits bound what Decode accepts.
+// Limits bound what Decode accepts; a zero field means no limit.
 type Limits struct {
 	MaxPackage      int64 // compressed bytes (15 MiB)
 	MaxUncompressed int64 // total uncompressed bytes (50 MiB)

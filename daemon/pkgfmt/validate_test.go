@@ -1,6 +1,8 @@
 package pkgfmt_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -79,6 +81,15 @@ func TestDecodeBadYAML(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrAliasBomb", func(t *testing.T) {
+		bomb := "output_schema:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+		for i := 1; i <= 6; i++ {
+			prev := fmt.Sprintf("*a%d", i-1)
+			bomb += fmt.Sprintf("  a%d: &a%d [%s]\n", i, i, strings.Repeat(prev+", ", 9)+prev)
+		}
+		zf := pythonFiles().with(tool, forecastTool+bomb)
+		MustReject(t, decodeErr(t, MustZip(t, zf, "")), tool, "", "expands to more than")
+	})
 	t.Run("ErrorFormat", func(t *testing.T) {
 		err := decodeErr(t, MustZip(t, pythonFiles().edit(t, tool, "type: number", "type: strnig"), ""))
 		want := `tools/forecast.yaml: parameters[1].type (line 30): unknown parameter type "strnig"`

@@ -32,6 +32,9 @@ func parseDoc(file string, data []byte, v any) (*doc, error) {
 	if _, ok := body.(*ast.MappingNode); !ok {
 		return nil, &Error{File: file, Line: lineOf(body), Msg: "must be a yaml mapping"}
 	}
+	if expandedSize(body, map[string]int{}) > maxYAMLNodes {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("yaml expands to more than %d nodes (through aliases)", maxYAMLNodes)}
+	}
 	if err := yaml.NodeToValue(body, v); err != nil {
 		return nil, yamlError(file, err)
 	}
@@ -145,4 +148,59 @@ func yamlError(file string, err error) *Error {
 		return e
 	}
 	return &Error{File: file, Msg: "bad yaml: " + err.Error()}
+}
+
+// maxYAMLNodes bounds the nodes a yaml file may expand to once its aliases
+// are resolved, so that a few lines of anchors cannot become gigabytes of
+// declaration JSON ("billion laughs").
+const maxYAMLNodes = 100_000
+
+// expandedSize counts the nodes under n with every alias expanded, stopping
+// once the count passes maxYAMLNodes.
+func expandedSize(n ast.Node, anchors map[string]int) int {
+	if n == nil {
+		return 0
+	}
+	switch n := n.(type) {
+	case *ast.MappingNode:
+		total := 1
+		for _, kv := range n.Values {
+			total += expandedSize(kv, anchors)
+			if total > maxYAMLNodes {
+				break
+			}
+		}
+		return total
+	case *ast.MappingValueNode:
+		return expandedSize(n.Key, anchors) + expandedSize(n.Value, anchors)
+	case *ast.SequenceNode:
+		total := 1
+		for _, v := range n.Values {
+			total += expandedSize(v, anchors)
+			if total > maxYAMLNodes {
+				break
+			}
+		}
+		return total
+	case *ast.AnchorNode:
+		size := expandedSize(n.Value, anchors)
+		anchors[tokenValue(n.Name)] = size
+		return size
+	case *ast.AliasNode:
+		return anchors[tokenValue(n.Value)] + 1
+	case *ast.TagNode:
+		return expandedSize(n.Value, anchors)
+	case *ast.MappingKeyNode:
+		return expandedSize(n.Value, anchors)
+	default:
+		return 1
+	}
+}
+
+// tokenValue returns the text of a node's token, "" when it has none.
+func tokenValue(n ast.Node) string {
+	if n == nil || n.GetToken() == nil {
+		return ""
+	}
+	return n.GetToken().Value
 }

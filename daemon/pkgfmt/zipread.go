@@ -174,7 +174,7 @@ func readEntry(f *zip.File) ([]byte, error) {
 		return nil, &Error{File: f.Name, Msg: "cannot read entry: " + strings.TrimPrefix(err.Error(), "zip: ")}
 	}
 	if uint64(len(data)) != f.UncompressedSize64 {
-		return nil, &Error{File: f.Name, Msg: fmt.Sprintf("entry holds %d bytes or more, not the %d its header declares", len(data), f.UncompressedSize64)}
+		return nil, &Error{File: f.Name, Msg: fmt.Sprintf("entry does not hold the %d bytes its header declares", f.UncompressedSize64)}
 	}
 	return data, nil
 }
