@@ -92,33 +92,36 @@ func New(cfg Config, m Manager) *echo.Echo {
 		e.Use(s.logRequests())
 	}
 	e.GET("/health/check", s.health)
-	s.routes(e.Group("/plugin/:tenant_id", s.authenticate))
+	s.routes(e.Group("/plugin/:tenant_id"))
 	return e
 }
 
-// routes registers the tenant-scoped routes.
+// routes registers the tenant-scoped routes. Middleware is attached per
+// route, not per group: a group's middleware would turn every unknown path
+// and wrong method under it into a catch-all route (no 404/405).
 func (s *server) routes(g *echo.Group) {
-	mg := g.Group("/management")
-	mg.POST("/install/upload/package", s.upload)
-	mg.POST("/install/identifiers", s.install)
-	mg.POST("/install/upgrade", s.upgrade)
-	mg.GET("/install/tasks", s.tasks)
-	mg.GET("/install/tasks/:id", s.task)
-	mg.POST("/install/tasks/:id/delete", s.deleteTask)
-	mg.POST("/install/tasks/delete_all", s.deleteAllTasks)
-	mg.POST("/uninstall", s.uninstall)
-	mg.GET("/list", s.list)
-	mg.GET("/fetch/manifest", s.fetchManifest)
-	mg.GET("/decode/from_identifier", s.decodeFromIdentifier)
-	mg.GET("/tools", s.tools)
-	mg.GET("/tool", s.tool)
-	mg.GET("/plugin/status", s.status)
-	mg.GET("/plugin/logs", s.logs)
-	mg.GET("/asset", s.asset)
-	dg := g.Group("/dispatch/tool", s.requirePluginID)
-	dg.POST("/invoke", s.invokeTool)
-	dg.POST("/validate_credentials", s.validateCredentials)
-	dg.POST("/get_runtime_parameters", s.runtimeParameters)
+	auth := s.authenticate
+	m := "/management"
+	g.POST(m+"/install/upload/package", s.upload, auth)
+	g.POST(m+"/install/identifiers", s.install, auth)
+	g.POST(m+"/install/upgrade", s.upgrade, auth)
+	g.GET(m+"/install/tasks", s.tasks, auth)
+	g.GET(m+"/install/tasks/:id", s.task, auth)
+	g.POST(m+"/install/tasks/:id/delete", s.deleteTask, auth)
+	g.POST(m+"/install/tasks/delete_all", s.deleteAllTasks, auth)
+	g.POST(m+"/uninstall", s.uninstall, auth)
+	g.GET(m+"/list", s.list, auth)
+	g.GET(m+"/fetch/manifest", s.fetchManifest, auth)
+	g.GET(m+"/decode/from_identifier", s.decodeFromIdentifier, auth)
+	g.GET(m+"/tools", s.tools, auth)
+	g.GET(m+"/tool", s.tool, auth)
+	g.GET(m+"/plugin/status", s.status, auth)
+	g.GET(m+"/plugin/logs", s.logs, auth)
+	g.GET(m+"/asset", s.asset, auth)
+	d := "/dispatch/tool"
+	g.POST(d+"/invoke", s.invokeTool, auth, s.requirePluginID)
+	g.POST(d+"/validate_credentials", s.validateCredentials, auth, s.requirePluginID)
+	g.POST(d+"/get_runtime_parameters", s.runtimeParameters, auth, s.requirePluginID)
 }
 
 // authenticate checks X-Api-Key (in constant time) and the tenant id.
