@@ -1,0 +1,36 @@
+# Plugboard. `make` builds the binary and packs the example plugins;
+# `make run` starts Plugboard; `make test` runs every test; `make bench` prints the numbers.
+GO      ?= go
+BIN     := bin/plugboard
+LDFLAGS := -X main.sourceDir=$(CURDIR)
+EXAMPLES := $(notdir $(wildcard examples/plugins/*))
+PACKAGES := $(EXAMPLES:%=dist/%.difypkg)
+
+.PHONY: all build examples run test bench fmt vet clean
+
+all: build examples
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/plugboard
+
+examples: build
+	@mkdir -p dist
+	@for p in $(EXAMPLES); do \
+		./$(BIN) plugin pack examples/plugins/$$p -o dist/$$p.difypkg || exit 1; \
+	done
+
+run: all
+	./$(BIN) daemon
+
+test: all
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench: all
+	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 20m ./daemon/api/
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '_templ.go$$')
+
+clean:
+	rm -rf bin dist
