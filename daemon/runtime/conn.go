@@ -124,32 +124,58 @@ type wireEvent struct {
 	Data      json.RawMessage `json:"data"`
 }
 
+var (
+	eventKeys   = []string{"event", "session_id", "data"}
+	sessionKeys = []string{"type", "data"}
+)
+
 // handle dispatches one line. Lines without an event are ignored (Dify's SDK
 // prints its configuration first); lines that are not JSON are logged.
 func (c *conn) handle(line []byte) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
-	var ev wireEvent
-	if err := json.Unmarshal(line, &ev); err != nil {
-		if !json.Valid(line) {
-			c.warn("plugin wrote a line that is not JSON: " + truncate(string(line), 200))
-		}
+	if !json.Valid(line) {
+		c.warn("plugin wrote a line that is not JSON: " + truncate(string(line), 200))
 		return
 	}
-	switch ev.Event {
-	case protocol.EventHeartbeat:
-		c.readyOnce.Do(func() { close(c.ready) })
-	case protocol.EventLog:
-		c.pluginLog(ev.Data)
-	case protocol.EventError:
-		c.ring.add(sourceLog, "error", describeError(ev.Data).Error())
-	case protocol.EventSession:
-		c.sessionEvent(ev.SessionID, ev.Data)
+	var v [3][]byte
+	if !pick(line, eventKeys, v[:]) {
+		c.handleSlow(line)
+		return
+	}
+	event, ok1 := plainString(v[0])
+	id, ok2 := plainString(v[1])
+	if !ok1 || !ok2 {
+		c.handleSlow(line)
+		return
+	}
+	c.dispatch(string(event), id, v[2])
+}
+
+// handleSlow decodes a line the fast path could not (escapes, odd shapes).
+func (c *conn) handleSlow(line []byte) {
+	var ev wireEvent
+	if json.Unmarshal(line, &ev) == nil {
+		c.dispatch(ev.Event, []byte(ev.SessionID), ev.Data)
 	}
 }
 
-func (c *conn) pluginLog(data json.RawMessage) {
+// dispatch acts on one event; data is only valid during the call.
+func (c *conn) dispatch(event string, id []byte, data []byte) {
+	switch event {
+	case protocol.EventHeartbeat:
+		c.readyOnce.Do(func() { close(c.ready) })
+	case protocol.EventLog:
+		c.pluginLog(data)
+	case protocol.EventError:
+		c.ring.add(sourceLog, "error", describeError(data).Error())
+	case protocol.EventSession:
+		c.sessionEvent(id, data)
+	}
+}
+
+func (c *conn) pluginLog(data []byte) {
 	var l protocol.LogData
 	if err := json.Unmarshal(data, &l); err != nil {
 		c.ring.add(sourceLog, "info", string(data))
@@ -168,41 +194,51 @@ func (c *conn) pluginLog(data json.RawMessage) {
 
 // sessionEvent routes a session message; unknown sessions (late chunks after
 // a cancel) are ignored.
-func (c *conn) sessionEvent(id string, data json.RawMessage) {
+func (c *conn) sessionEvent(id []byte, data []byte) {
 	s := c.lookup(id)
 	if s == nil {
 		return
 	}
-	var sd protocol.SessionData
-	if err := json.Unmarshal(data, &sd); err != nil {
-		c.warn("plugin sent a session event that is not an object: " + truncate(string(data), 200))
-		return
+	var v [2][]byte
+	typ, ok := []byte(nil), pick(data, sessionKeys, v[:])
+	if ok {
+		typ, ok = plainString(v[0])
 	}
-	switch sd.Type {
+	if !ok {
+		var sd protocol.SessionData
+		if err := json.Unmarshal(data, &sd); err != nil {
+			c.warn("plugin sent a session event that is not an object: " + truncate(string(data), 200))
+			return
+		}
+		typ, v[1] = []byte(sd.Type), sd.Data
+	}
+	switch string(typ) {
 	case protocol.SessionStream:
-		c.deliver(s, sd.Data)
+		if len(v[1]) > 0 && string(v[1]) != "null" {
+			c.deliver(s, bytes.Clone(v[1]))
+		}
 	case protocol.SessionEnd:
 		s.finish(errEnd, false)
 	case protocol.SessionError:
-		s.finish(describeError(sd.Data), false)
+		s.finish(describeError(v[1]), false)
 	case protocol.SessionInvoke:
 		s.finish(errs.Errorf(errs.Unavailable,
 			"plugin %s asked the daemon to call back into the platform, which is not supported", c.pluginID), true)
 	}
 }
 
-// deliver hands a chunk to its session, waiting while the session's buffer
+// deliver hands a chunk to its session, waiting while the session's queue
 // is full unless the session ends meanwhile.
 func (c *conn) deliver(s *session, msg json.RawMessage) {
-	select {
-	case s.ch <- msg:
+	if s.push(msg) {
 		return
-	default:
 	}
 	c.blocked.Store(true)
-	select {
-	case s.ch <- msg:
-	case <-s.done:
+	for !s.push(msg) {
+		select {
+		case <-s.room:
+		case <-s.done:
+		}
 	}
 	c.blocked.Store(false)
 	c.lastSeen.Store(time.Now().UnixNano())
@@ -248,9 +284,9 @@ func (c *conn) warn(msg string) {
 	c.log.Warn(msg, "plugin", c.pluginID)
 }
 
-func (c *conn) lookup(id string) *session {
+func (c *conn) lookup(id []byte) *session {
 	c.mu.RLock()
-	s := c.sessions[id]
+	s := c.sessions[string(id)]
 	c.mu.RUnlock()
 	return s
 }

@@ -232,7 +232,7 @@ type Stream struct {
 func (s *Stream) Recv() (json.RawMessage, error) { return s.s.recv() }
 
 // Buffered reports how many messages are ready to Recv without waiting.
-func (s *Stream) Buffered() int { return len(s.s.ch) }
+func (s *Stream) Buffered() int { return s.s.buffered() }
 
 // ID returns the session id sent to the plugin (for logs and correlation).
 func (s *Stream) ID() string { return s.s.id }

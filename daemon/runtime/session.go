@@ -16,7 +16,8 @@ import (
 )
 
 // sessionBuffer is how many chunks a session holds before the reader waits
-// for its consumer.
+// for its consumer. The queue grows on demand, so a short session costs
+// little.
 const sessionBuffer = 256
 
 var (
@@ -29,10 +30,15 @@ var (
 type session struct {
 	id   string
 	c    *conn
-	ch   chan json.RawMessage
 	done chan struct{}
 	once sync.Once
 	err  error // how it ended; read only after done is closed
+
+	qmu   sync.Mutex
+	queue []json.RawMessage // chunks not yet received, from head on
+	head  int
+	wake  chan struct{} // a chunk arrived (capacity 1)
+	room  chan struct{} // a full queue has room again (capacity 1)
 
 	release func() // frees the concurrency slot
 
@@ -62,8 +68,9 @@ func newSession(c *conn, release func()) *session {
 	return &session{
 		id:      newSessionID(),
 		c:       c,
-		ch:      make(chan json.RawMessage, sessionBuffer),
 		done:    make(chan struct{}),
+		wake:    make(chan struct{}, 1),
+		room:    make(chan struct{}, 1),
 		release: release,
 	}
 }
@@ -111,19 +118,77 @@ func (s *session) disarm() {
 	}
 }
 
-// recv returns the next chunk; once the session has ended and its buffer is
+// push queues a chunk for the consumer. It reports false when the queue is
+// full; the caller then waits on room or done and tries again. Chunks for a
+// finished session are dropped.
+func (s *session) push(msg json.RawMessage) bool {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	select {
+	case <-s.done:
+		return true
+	default:
+	}
+	if len(s.queue)-s.head >= sessionBuffer {
+		return false
+	}
+	if len(s.queue) == cap(s.queue) && s.head > 0 { // reuse the consumed front
+		n := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[n:])
+		s.queue, s.head = s.queue[:n], 0
+	}
+	s.queue = append(s.queue, msg)
+	signal(s.wake)
+	return true
+}
+
+// pop takes the oldest queued chunk.
+func (s *session) pop() (json.RawMessage, bool) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if s.head == len(s.queue) {
+		return nil, false
+	}
+	m := s.queue[s.head]
+	s.queue[s.head] = nil
+	if s.head++; s.head == len(s.queue) {
+		s.queue, s.head = s.queue[:0], 0
+	}
+	if len(s.queue)-s.head == sessionBuffer-1 {
+		signal(s.room)
+	}
+	return m, true
+}
+
+// buffered counts the queued chunks.
+func (s *session) buffered() int {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return len(s.queue) - s.head
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// recv returns the next chunk; once the session has ended and its queue is
 // drained, the error it ended with.
 func (s *session) recv() (json.RawMessage, error) {
-	select {
-	case m := <-s.ch:
-		return m, nil
-	case <-s.done:
-	}
-	select {
-	case m := <-s.ch:
-		return m, nil
-	default:
-		return nil, s.err
+	for {
+		if m, ok := s.pop(); ok {
+			return m, nil
+		}
+		select {
+		case <-s.wake:
+		case <-s.done:
+			if m, ok := s.pop(); ok {
+				return m, nil
+			}
+			return nil, s.err
+		}
 	}
 }
 
