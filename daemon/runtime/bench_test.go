@@ -40,3 +40,30 @@ func BenchmarkInvoke(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkStream measures one invocation streaming 10,000 chunks; the
+// chunks/s figure is the one to watch.
+func BenchmarkStream(b *testing.B) {
+	m := MustManager(b, runtime.Config{})
+	spec := MustStart(b, m, goSpec(b, "stream"))
+	req := toolRequest("echo", map[string]any{"text": "hello", "n": 10000})
+	for b.Loop() {
+		s, err := m.Invoke(context.Background(), spec.Key, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			if _, err := s.Recv(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != 10000 {
+			b.Fatalf("got %d chunks", n)
+		}
+	}
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "chunks/s")
+}

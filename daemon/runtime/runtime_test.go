@@ -209,3 +209,44 @@ func TestLogs(t *testing.T) {
 		t.Fatalf("ring holds %d entries; want 3", n)
 	}
 }
+
+func TestLongLine(t *testing.T) {
+	m := MustManager(t, runtime.Config{})
+	spec := MustStart(t, m, pySpec(t, "long"))
+	texts, err := collect(t, MustInvoke(t, m, spec.Key, "big", map[string]any{"size": 3 << 20}))
+	if err != nil || len(texts) != 1 || len(texts[0]) != 3<<20 {
+		t.Fatalf("got %d chunks, %v; want one 3 MiB chunk", len(texts), err)
+	}
+}
+
+func TestBackpressure(t *testing.T) {
+	const heartbeatTimeout = 300 * time.Millisecond
+	m := MustManager(t, runtime.Config{HeartbeatTimeout: heartbeatTimeout})
+	spec := goSpec(t, "backpressure")
+	spec.Env = []string{"HEARTBEAT_MS=20"}
+	MustStart(t, m, spec)
+
+	t.Run("OKInOrder", func(t *testing.T) {
+		s := MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "x", "n": 2000})
+		waitFor(t, "the session's queue to fill", func() bool { return s.Buffered() == 256 })
+		// Hold the reader behind this slow consumer past the heartbeat timeout:
+		// the plugin is not at fault and must not be restarted.
+		time.Sleep(2 * heartbeatTimeout)
+		texts, err := collect(t, s)
+		if err != nil || len(texts) != 2000 {
+			t.Fatalf("got %d chunks, %v; want 2000", len(texts), err)
+		}
+		if st, _ := m.Status(spec.Key); st.Restarts != 0 {
+			t.Fatalf("a slow consumer got the plugin restarted: %+v", st)
+		}
+	})
+	t.Run("OKCloseUnblocks", func(t *testing.T) {
+		s := MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "x", "n": 2000})
+		waitFor(t, "the session's queue to fill", func() bool { return s.Buffered() == 256 })
+		s.Close()
+		texts, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "next"}))
+		if err != nil || len(texts) != 1 || texts[0] != "next" {
+			t.Fatalf("after closing a full session got %q, %v", texts, err)
+		}
+	})
+}

@@ -3,7 +3,7 @@
 Start-up flags (argv): silent (never heartbeat), exit (fail at start),
 garbage (write junk and an over-long line first), spawn (start a child
 `sleep` and report its pid), env (print the environment to stderr).
-Tools (request data "tool"): echo, stream, slow, ignore_cancel, crash,
+Tools (request data "tool"): echo, stream, big, slow, ignore_cancel, crash,
 fail, alloc, stop_heartbeat, spawn, log.
 """
 import json
@@ -54,6 +54,9 @@ def handle(sid, data):
     elif tool == "stream":
         for i in range(int(params.get("n", 3))):
             chunk(sid, "chunk %d" % i)
+        end(sid)
+    elif tool == "big":
+        chunk(sid, "y" * int(params.get("size", 1 << 20)))
         end(sid)
     elif tool == "slow":
         if wait_cancel(sid, float(params.get("seconds", 600))):

@@ -1,6 +1,7 @@
 // Command goplugin is a minimal Go plugin for the runtime's tests and
 // benchmarks: it answers every request on the reader goroutine with one text
-// chunk echoing tool_parameters.text, then an end.
+// chunk echoing tool_parameters.text (or tool_parameters.n of them), then an
+// end.
 package main
 
 import (
@@ -32,10 +33,14 @@ func main() {
 		}
 		mu.Unlock()
 	}
+	interval := time.Second
+	if ms, err := strconv.Atoi(os.Getenv("HEARTBEAT_MS")); err == nil {
+		interval = time.Duration(ms) * time.Millisecond
+	}
 	go func() {
 		for {
 			write([]byte(`{"event":"heartbeat","data":{}}`+"\n"), true)
-			time.Sleep(time.Second)
+			time.Sleep(interval)
 		}
 	}()
 	in := bufio.NewReaderSize(os.Stdin, 64<<10)
@@ -49,10 +54,15 @@ func main() {
 			continue
 		}
 		text, _ := req.Data.ToolParameters["text"].(string)
+		n, _ := req.Data.ToolParameters["n"].(float64)
 		msg, _ := json.Marshal(text)
 		sid := strconv.Quote(req.SessionID)
-		b := []byte(`{"event":"session","session_id":` + sid + `,"data":{"type":"stream","data":{"type":"text","message":{"text":` + string(msg) + `},"meta":null}}}` + "\n" +
-			`{"event":"session","session_id":` + sid + `,"data":{"type":"end","data":{}}}` + "\n")
+		chunk := `{"event":"session","session_id":` + sid + `,"data":{"type":"stream","data":{"type":"text","message":{"text":` + string(msg) + `},"meta":null}}}` + "\n"
+		var b []byte
+		for range max(int(n), 1) {
+			b = append(b, chunk...)
+		}
+		b = append(b, `{"event":"session","session_id":`+sid+`,"data":{"type":"end","data":{}}}`+"\n"...)
 		write(b, in.Buffered() == 0)
 	}
 }
