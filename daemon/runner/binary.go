@@ -1,0 +1,49 @@
+package runner
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"strings"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+)
+
+// checkArch reports whether the host's arch is among the package's.
+func checkArch(m *pkgfmt.Manifest) error {
+	if slices.Contains(m.Meta.Arch, goruntime.GOARCH) {
+		return nil
+	}
+	have := "no architecture"
+	if len(m.Meta.Arch) > 0 {
+		have = strings.Join(m.Meta.Arch, ", ")
+	}
+	return errs.Errorf(errs.Invalid, "package supports %s only; this host is %s", have, goruntime.GOARCH)
+}
+
+// prepareBinary finds the executable for the host's arch and makes it executable.
+func prepareBinary(m *pkgfmt.Manifest, dir string) ([]string, error) {
+	entry := m.Meta.Runner.Entrypoint
+	if entry == "" || entry != filepath.Base(entry) || entry == "." || entry == ".." {
+		return nil, errs.Errorf(errs.Invalid, "manifest.yaml: meta.runner.entrypoint: %q is not a file name", entry)
+	}
+	rel := filepath.Join("bin", goruntime.GOARCH, entry)
+	path := filepath.Join(dir, rel)
+	info, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, errs.Errorf(errs.Invalid, "package has no executable for %s: %s is missing", goruntime.GOARCH, rel)
+	case err != nil:
+		return nil, err
+	case !info.Mode().IsRegular():
+		return nil, errs.Errorf(errs.Invalid, "package executable %s is not a regular file", rel)
+	}
+	if err := os.Chmod(path, 0o755); err != nil {
+		return nil, err
+	}
+	return []string{path}, nil
+}

@@ -1,0 +1,270 @@
+package runner_test
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/daemon/runner"
+)
+
+// offline never reaches a package index: every test installs with --no-index.
+var offline = runner.Options{Offline: true}
+
+func manifest(lang, version, entry string, arch ...string) *pkgfmt.Manifest {
+	m := &pkgfmt.Manifest{Author: "acme", Name: "x", Version: "0.0.1"}
+	m.Meta.Arch = arch
+	m.Meta.Runner = pkgfmt.Runner{Language: lang, Version: version, Entrypoint: entry}
+	return m
+}
+
+func otherArch() string {
+	if goruntime.GOARCH == "amd64" {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+// MustWrite writes files (path → content) under dir.
+func MustWrite(tb testing.TB, dir string, files map[string]string) {
+	tb.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// wantErr fails unless err has the code and contains every part.
+func wantErr(tb testing.TB, err error, code string, parts ...string) {
+	tb.Helper()
+	if err == nil {
+		tb.Fatalf("got no error, want %s error containing %q", code, parts)
+	}
+	if got := errs.Code(err); got != code {
+		tb.Errorf("error code = %s, want %s (error: %v)", got, code, err)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			tb.Errorf("error %q does not contain %q", err, p)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Run("OKBinary", func(t *testing.T) {
+		if err := runner.Check(manifest("binary", "", "tool", "amd64", "arm64"), offline); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("OKPython", func(t *testing.T) {
+		if err := runner.Check(manifest("python", "3.8", "main", "amd64"), offline); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrUnknownRunner", func(t *testing.T) {
+		err := runner.Check(manifest("ruby", "", "main", "amd64"), offline)
+		wantErr(t, err, errs.Invalid, "meta.runner.language", `"ruby"`)
+	})
+	t.Run("ErrArch", func(t *testing.T) {
+		err := runner.Check(manifest("binary", "", "tool", otherArch()), offline)
+		wantErr(t, err, errs.Invalid, "package supports "+otherArch()+" only; this host is "+goruntime.GOARCH)
+	})
+	t.Run("ErrPythonTooOld", func(t *testing.T) {
+		err := runner.Check(manifest("python", "9.0", "main", "amd64"), offline)
+		wantErr(t, err, errs.Invalid, "package needs Python 9.0; this host has 3.")
+	})
+	t.Run("ErrPythonVersion", func(t *testing.T) {
+		err := runner.Check(manifest("python", "three", "main", "amd64"), offline)
+		wantErr(t, err, errs.Invalid, "meta.runner.version", `"three"`)
+	})
+	t.Run("ErrNoInterpreter", func(t *testing.T) {
+		opt := runner.Options{Python: filepath.Join(t.TempDir(), "python9")}
+		err := runner.Check(manifest("python", "3.10", "main", "amd64"), opt)
+		wantErr(t, err, errs.Invalid, "package needs Python", "python9")
+	})
+}
+
+func TestStartTimeout(t *testing.T) {
+	if got := runner.StartTimeout(manifest("python", "3.10", "main")); got != 120*time.Second {
+		t.Errorf("python start timeout = %v, want 120s", got)
+	}
+	if got := runner.StartTimeout(manifest("binary", "", "tool")); got != 10*time.Second {
+		t.Errorf("binary start timeout = %v, want 10s", got)
+	}
+}
+
+func TestPrepareBinary(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		dir := t.TempDir()
+		rel := filepath.Join("bin", goruntime.GOARCH, "tool")
+		MustWrite(t, dir, map[string]string{rel: "#!/bin/sh\necho hello from tool\n"})
+		cmd, err := runner.Prepare(context.Background(), manifest("binary", "", "tool", goruntime.GOARCH), dir, offline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(dir, rel); len(cmd) != 1 || cmd[0] != want {
+			t.Fatalf("command = %q, want [%q]", cmd, want)
+		}
+		out, err := exec.Command(cmd[0]).Output()
+		if err != nil || string(out) != "hello from tool\n" {
+			t.Fatalf("running the binary: %q, %v", out, err)
+		}
+	})
+	t.Run("ErrMissingForArch", func(t *testing.T) {
+		dir := t.TempDir()
+		MustWrite(t, dir, map[string]string{filepath.Join("bin", otherArch(), "tool"): "#!/bin/sh\n"})
+		_, err := runner.Prepare(context.Background(), manifest("binary", "", "tool", goruntime.GOARCH, otherArch()), dir, offline)
+		wantErr(t, err, errs.Invalid, filepath.Join("bin", goruntime.GOARCH, "tool")+" is missing")
+	})
+	t.Run("ErrArch", func(t *testing.T) {
+		_, err := runner.Prepare(context.Background(), manifest("binary", "", "tool", otherArch()), t.TempDir(), offline)
+		wantErr(t, err, errs.Invalid, "this host is "+goruntime.GOARCH)
+	})
+	t.Run("ErrEntrypointPath", func(t *testing.T) {
+		_, err := runner.Prepare(context.Background(), manifest("binary", "", "../tool", goruntime.GOARCH), t.TempDir(), offline)
+		wantErr(t, err, errs.Invalid, "meta.runner.entrypoint", `"../tool"`)
+	})
+}
+
+// MustPrepare prepares a python package in dir and returns its command.
+func MustPrepare(tb testing.TB, dir string) []string {
+	tb.Helper()
+	var log strings.Builder
+	opt := offline
+	opt.Log = &log
+	cmd, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main", goruntime.GOARCH), dir, opt)
+	if err != nil {
+		tb.Fatalf("prepare: %v\noutput:\n%s", err, log.String())
+	}
+	if want := filepath.Join(dir, ".venv", "bin", "python"); len(cmd) != 3 || cmd[0] != want || cmd[1] != "-m" || cmd[2] != "main" {
+		tb.Fatalf("command = %q, want [%s -m main]", cmd, want)
+	}
+	return cmd
+}
+
+// MustRun runs cmd in dir and returns its output.
+func MustRun(tb testing.TB, dir string, cmd []string) string {
+	tb.Helper()
+	c := exec.Command(cmd[0], cmd[1:]...)
+	c.Dir = dir
+	out, err := c.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("%q: %v\n%s", cmd, err, out)
+	}
+	return string(out)
+}
+
+// MustWheel writes a minimal pure-Python wheel of module name (VALUE = value)
+// into dir/wheels.
+func MustWheel(tb testing.TB, dir, name, value string) {
+	tb.Helper()
+	info := name + "-1.0.dist-info/"
+	files := [][2]string{
+		{name + "/__init__.py", "VALUE = " + value + "\n"},
+		{info + "METADATA", "Metadata-Version: 2.1\nName: " + name + "\nVersion: 1.0\n"},
+		{info + "WHEEL", "Wheel-Version: 1.0\nGenerator: runner_test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"},
+	}
+	var record strings.Builder
+	for _, f := range files {
+		sum := sha256.Sum256([]byte(f[1]))
+		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", f[0], base64.RawURLEncoding.EncodeToString(sum[:]), len(f[1]))
+	}
+	record.WriteString(info + "RECORD,,\n")
+	files = append(files, [2]string{info + "RECORD", record.String()})
+
+	if err := os.MkdirAll(filepath.Join(dir, "wheels"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "wheels", name+"-1.0-py3-none-any.whl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	for _, file := range files {
+		w, err := zw.Create(file[0])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := w.Write([]byte(file[1])); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func TestPreparePython(t *testing.T) {
+	t.Run("OKStdlib", func(t *testing.T) {
+		dir := t.TempDir()
+		MustWrite(t, dir, map[string]string{"main.py": "import sys\nprint('prefix', sys.prefix)\n"})
+		out := MustRun(t, dir, MustPrepare(t, dir))
+		if want := "prefix " + filepath.Join(dir, ".venv"); strings.TrimSpace(out) != want {
+			t.Errorf("output = %q, want %q (the venv's python)", out, want)
+		}
+	})
+	t.Run("OKWheelFromRequirements", func(t *testing.T) {
+		dir := t.TempDir()
+		MustWrite(t, dir, map[string]string{
+			"main.py":          "import tinydep\nprint(tinydep.VALUE)\n",
+			"requirements.txt": "# offline\ntinydep==1.0\n",
+		})
+		MustWheel(t, dir, "tinydep", "42")
+		if out := MustRun(t, dir, MustPrepare(t, dir)); strings.TrimSpace(out) != "42" {
+			t.Errorf("output = %q, want 42", out)
+		}
+	})
+	t.Run("OKWheelFromPyproject", func(t *testing.T) {
+		dir := t.TempDir()
+		MustWrite(t, dir, map[string]string{
+			"main.py":        "import tinydep\nprint(tinydep.VALUE)\n",
+			"pyproject.toml": "[project]\nname = \"x\"\nversion = \"0.1\"\ndependencies = [\"tinydep>=1\"]\n",
+		})
+		MustWheel(t, dir, "tinydep", "7")
+		if out := MustRun(t, dir, MustPrepare(t, dir)); strings.TrimSpace(out) != "7" {
+			t.Errorf("output = %q, want 7", out)
+		}
+	})
+	t.Run("ErrMissingDependency", func(t *testing.T) {
+		dir := t.TempDir()
+		MustWrite(t, dir, map[string]string{"main.py": "", "requirements.txt": "no-such-dependency-plugboard==1.0\n"})
+		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), dir, offline)
+		wantErr(t, err, errs.Invalid, "pip install failed", "no-such-dependency-plugboard")
+	})
+	t.Run("ErrBadPyproject", func(t *testing.T) {
+		dir := t.TempDir()
+		MustWrite(t, dir, map[string]string{"main.py": "", "pyproject.toml": "[project\n"})
+		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), dir, offline)
+		wantErr(t, err, errs.Invalid, "pyproject.toml")
+	})
+	t.Run("ErrNoEntrypoint", func(t *testing.T) {
+		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), t.TempDir(), offline)
+		wantErr(t, err, errs.Invalid, `entrypoint module "main"`, "main.py")
+	})
+	t.Run("ErrCancelled", func(t *testing.T) {
+		dir := t.TempDir()
+		MustWrite(t, dir, map[string]string{"main.py": ""})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := runner.Prepare(ctx, manifest("python", "3.8", "main"), dir, offline); err == nil {
+			t.Fatal("prepare with a cancelled context succeeded")
+		}
+	})
+}
