@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -110,6 +111,9 @@ func (cg *cgroup) create(limit int64) error {
 	if err := os.WriteFile(filepath.Join(cg.dir, "memory.max"), []byte(strconv.FormatInt(limit, 10)), 0o644); err != nil {
 		return err
 	}
+	// Kill the whole group on OOM, so the plugin restarts cleanly instead of
+	// limping on without the process the kernel chose.
+	_ = os.WriteFile(filepath.Join(cg.dir, "memory.oom.group"), []byte("1"), 0o644)
 	_ = os.WriteFile(filepath.Join(cg.dir, "memory.swap.max"), []byte("0"), 0o644)
 	fd, err := os.Open(cg.dir)
 	cg.fd = fd
@@ -155,5 +159,11 @@ func (cg *cgroup) remove() {
 	if cg.fd != nil {
 		_ = cg.fd.Close()
 	}
-	_ = os.Remove(cg.dir)
+	// The last processes may still be exiting; rmdir fails until they are gone.
+	for range 20 {
+		if err := os.Remove(cg.dir); err == nil || os.IsNotExist(err) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
