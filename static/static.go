@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every static file, served under /static/.
 //
-//go:embed vendor
+//go:embed vendor css js img
 var FS embed.FS

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/manager"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web"
+)
+
+type serveCmd struct {
+	Addr      string `default:"127.0.0.1:8080" env:"PLUGBOARD_ADDR" help:"Address of the admin app."`
+	Data      string `default:"./data" env:"PLUGBOARD_DATA" help:"Data directory (database, session keys, the embedded daemon's state)."`
+	DaemonURL string `env:"PLUGBOARD_DAEMON_URL" help:"Use the daemon at this URL instead of starting one inside."`
+	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
+	Examples  string `default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
+	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+}
+
+func (c *serveCmd) Run(ctx context.Context) error {
+	logger := newLogger(c.Debug)
+	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, filepath.Join(c.Data, "plugboard.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := web.LoadSessionKeys(filepath.Join(c.Data, "session-keys"))
+	if err != nil {
+		return err
+	}
+	cl, daemonURL, stopDaemon, err := c.daemon(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer stopDaemon()
+	srv := web.New(web.Config{
+		Store: db, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
+		Examples: c.Examples, Logger: logger,
+	})
+	return c.serve(ctx, srv)
+}
+
+// daemon starts the embedded daemon, or connects to --daemon-url; either way
+// the app reaches it through the client. stop shuts an embedded daemon down.
+func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.Client, url string, stop func(), err error) {
+	if c.DaemonURL != "" {
+		if c.DaemonKey == "" {
+			return nil, "", nil, errors.New("--daemon-url needs --daemon-key (or PLUGBOARD_DAEMON_KEY)")
+		}
+		return client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, func() {}, nil
+	}
+	key := randomKey()
+	d, err := daemon.Start(ctx, daemon.Config{
+		Addr: "127.0.0.1:0", APIKey: key, Logger: logger,
+		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits()},
+	})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("start the embedded daemon: %w", err)
+	}
+	stop = func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Close(shutdown); err != nil {
+			logger.Warn("daemon shutdown", "err", err)
+		}
+	}
+	return client.New(d.URL(), key), "", stop, nil
+}
+
+// serve listens, prints the URL, and shuts down gracefully when ctx ends
+// (SIGINT/SIGTERM): open requests and streams get a few seconds to finish.
+func (c *serveCmd) serve(ctx context.Context, h http.Handler) error {
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	fmt.Printf("Plugboard is running at http://%s (data in %s)\n", ln.Addr(), c.Data)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutdown)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	fmt.Println("Plugboard stopped.")
+	return err
+}

@@ -1,0 +1,29 @@
+// Package web is the admin app's HTTP server: echo routes, handlers and
+// middleware (sessions, sign-in, roles, CSRF, security headers). It reaches
+// the plugin daemon only through daemon/client and renders views components.
+//
+// Conventions, for every feature:
+//
+//   - Files mirror across packages: web/<feature>.go holds the handlers,
+//     views/<feature>.templ the components, store/<feature>.go the queries.
+//   - Routes are registered in one place, routes.go, each with the access it
+//     needs: s.public (anyone), s.signedIn (any user), s.admins (owner and
+//     admins; members get 403 and never see the controls — hide them in
+//     templates with Chrome.Can).
+//   - A page handler builds the layout's data with s.chrome(c, title, nav)
+//     and renders with s.render(c, status, component).
+//   - Success sets a flash (s.flash) and redirects with s.redirect, which
+//     answers htmx requests with HX-Redirect instead of a 303.
+//   - Every state-changing request carries the CSRF token: forms include
+//     @views.CSRFInput(ch.CSRF); htmx requests send the X-CSRF-Token header
+//     set on <body hx-headers> by the layout. Nothing else is needed.
+//
+// Validation errors, decided once: a handler re-renders the form (or the
+// fragment htmx asked for) with the user's input and a message per field,
+// with status 422 Unprocessable Entity. Browsers show a 422 page like any
+// other; htmx 2 would not swap a 4xx, so the layout's htmx-config meta adds
+// {"code":"422","swap":true} to htmx.config.responseHandling. Other errors
+// are returned from the handler and rendered by the one error handler
+// (errors.go): an error page for full-page requests, a toast message for
+// htmx requests.
+package web

@@ -1,0 +1,106 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/views"
+)
+
+// statusOf maps an error code to an HTTP status, in one place.
+func statusOf(code string) int {
+	switch code {
+	case errs.Invalid:
+		return http.StatusUnprocessableEntity
+	case errs.NotFound:
+		return http.StatusNotFound
+	case errs.Conflict:
+		return http.StatusConflict
+	case errs.Unauthorized:
+		return http.StatusUnauthorized
+	case errs.Forbidden:
+		return http.StatusForbidden
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable
+	case errs.Timeout:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// titles are the error page headings.
+var titles = map[int]string{
+	http.StatusBadRequest:            "Bad request",
+	http.StatusUnauthorized:          "Please sign in",
+	http.StatusForbidden:             "Not allowed",
+	http.StatusNotFound:              "Page not found",
+	http.StatusMethodNotAllowed:      "Not allowed",
+	http.StatusConflict:              "Conflict",
+	http.StatusRequestEntityTooLarge: "Too large",
+	http.StatusUnprocessableEntity:   "Please check the form",
+	http.StatusServiceUnavailable:    "Unavailable",
+	http.StatusGatewayTimeout:        "Timed out",
+}
+
+// handleError is echo's error handler: it logs internal errors once and
+// answers with an error page, or with a short text for htmx requests (which
+// static/js/app.js shows as a toast).
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, message := s.describe(err, c)
+	if isHTMX(c) {
+		c.String(status, message)
+		return
+	}
+	title := titles[status]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	ch := s.chrome(c, title, "")
+	if rerr := s.render(c, status, views.ErrorPage(ch, status, message)); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		c.String(status, message)
+	}
+}
+
+// describe returns the status and the message to show for err, logging it
+// when it is internal.
+func (s *Server) describe(err error, c echo.Context) (int, string) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if he.Code == http.StatusNotFound {
+			return he.Code, "There is no page at " + c.Request().URL.Path + "."
+		}
+		if msg, ok := he.Message.(string); ok && he.Code < 500 {
+			return he.Code, msg
+		}
+		err = he
+	}
+	code := errs.Code(err)
+	if code == errs.Internal {
+		s.log.Error("request failed", slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.Any("err", err))
+		return http.StatusInternalServerError, "Something went wrong on our side; it has been logged. Please try again."
+	}
+	return statusOf(code), errs.Message(err)
+}
+
+// formError puts err into the form: on its field when it names one, else as
+// the whole-form message. It returns the status to re-render with.
+func formError(f *views.Form, err error) int {
+	var fe *store.FieldError
+	if errors.As(err, &fe) {
+		f.Errors[fe.Field] = fe.Message
+		return http.StatusUnprocessableEntity
+	}
+	f.Error = errs.Message(err)
+	return statusOf(errs.Code(err))
+}

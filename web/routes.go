@@ -1,0 +1,55 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/plugboard/plugboard/static"
+	"github.com/plugboard/plugboard/store"
+)
+
+// middleware installs what runs on every request, outermost first.
+func (s *Server) middleware() {
+	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	s.echo.Use(
+		middleware.RequestID(),
+		middleware.Recover(),
+		securityHeaders,
+		s.csrf(),
+		s.loadUser,
+	)
+	s.public = nil
+	s.signedIn = []echo.MiddlewareFunc{s.requireUser}
+	s.admins = []echo.MiddlewareFunc{s.requireUser, RequireRole(store.RoleAdmin)}
+}
+
+// routes is the route table: every page and action, with who may use it.
+func (s *Server) routes() {
+	e := s.echo
+	e.StaticFS("/static", static.FS)
+	e.GET("/healthz", s.healthz, s.public...)
+
+	// Sign-in (auth.go).
+	e.GET("/setup", s.setupForm, s.public...)
+	e.POST("/setup", s.setup, s.public...)
+	e.GET("/login", s.loginForm, s.public...)
+	e.POST("/login", s.login, s.public...)
+	e.POST("/logout", s.logout, s.signedIn...)
+	e.GET("/account/password", s.passwordForm, s.signedIn...)
+	e.POST("/account/password", s.changePassword, s.signedIn...)
+
+	// Users (user.go).
+	e.GET("/users", s.users, s.admins...)
+	e.POST("/users", s.createUser, s.admins...)
+	e.POST("/users/:id/role", s.updateUserRole, s.admins...)
+	e.POST("/users/:id/delete", s.deleteUser, s.admins...)
+
+	// Plugins (plugin.go).
+	e.GET("/", s.plugins, s.signedIn...)
+}
+
+// healthz answers load balancers and the e2e tests: the app is serving.
+func (s *Server) healthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok")
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/store"
+)
+
+// Config is what the server needs.
+type Config struct {
+	Store  *store.DB
+	Daemon *client.Client
+	// DaemonURL is shown when the daemon cannot be reached ("" for embedded).
+	DaemonURL string
+	// SessionKeys sign (and encrypt) the session cookie; see LoadSessionKeys.
+	SessionKeys [][]byte
+	// Examples is the directory of example .difypkg packages offered for
+	// one-click install.
+	Examples string
+	Logger   *slog.Logger
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// Server is the admin app's HTTP handler.
+type Server struct {
+	cfg      Config
+	store    *store.DB
+	daemon   *client.Client
+	echo     *echo.Echo
+	sessions *sessions.CookieStore
+	health   *daemonHealth
+	log      *slog.Logger
+
+	// Route middleware chains, see routes.go.
+	public, signedIn, admins []echo.MiddlewareFunc
+}
+
+// New returns the server with every route registered.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:      cfg,
+		store:    cfg.Store,
+		daemon:   cfg.Daemon,
+		echo:     echo.New(),
+		sessions: newCookieStore(cfg.SessionKeys),
+		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
+		log:      cfg.Logger,
+	}
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.IPExtractor = echo.ExtractIPDirect()
+	s.echo.HTTPErrorHandler = s.handleError
+	s.middleware()
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

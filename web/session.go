@@ -1,0 +1,148 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/gob"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/views"
+)
+
+// sessionName is the cookie that carries the session token and flashes.
+const sessionName = "plugboard_session"
+
+// LoadSessionKeys returns the cookie keys kept in path (an authentication
+// key and an encryption key, base64, one a line), creating the file with
+// mode 0600 and fresh random keys at first start.
+func LoadSessionKeys(path string) ([][]byte, error) {
+	if data, err := os.ReadFile(path); err == nil {
+		return parseKeys(path, string(data))
+	} else if !os.IsNotExist(err) {
+		return nil, err
+	}
+	keys := [][]byte{make([]byte, 64), make([]byte, 32)}
+	var lines []string
+	for _, k := range keys {
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		lines = append(lines, base64.StdEncoding.EncodeToString(k))
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+func parseKeys(path, data string) ([][]byte, error) {
+	var keys [][]byte
+	for _, line := range strings.Fields(data) {
+		k, err := base64.StdEncoding.DecodeString(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s: a line is not base64: %w", path, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) != 2 || len(keys[0]) < 32 || (len(keys[1]) != 32 && len(keys[1]) != 16) {
+		return nil, fmt.Errorf("%s: want two base64 keys (authentication ≥ 32 bytes, encryption 16 or 32 bytes); delete the file to make new ones", path)
+	}
+	return keys, nil
+}
+
+func newCookieStore(keys [][]byte) *sessions.CookieStore {
+	cs := sessions.NewCookieStore(keys...)
+	cs.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(store.SessionTTL.Seconds()),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	return cs
+}
+
+// session returns the request's cookie session (a new one when the cookie
+// is missing or no longer decodes), with Secure set when served over TLS.
+func (s *Server) session(c echo.Context) *sessions.Session {
+	sess, _ := s.sessions.Get(c.Request(), sessionName)
+	opts := *s.sessions.Options
+	opts.Secure = c.Scheme() == "https"
+	sess.Options = &opts
+	return sess
+}
+
+func (s *Server) sessionToken(c echo.Context) string {
+	token, _ := s.session(c).Values["token"].(string)
+	return token
+}
+
+// signIn starts a server-side session for the user and puts its token in
+// the cookie.
+func (s *Server) signIn(c echo.Context, u *store.User) error {
+	token, err := s.store.CreateSession(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	sess := s.session(c)
+	sess.Values["token"] = token
+	c.Set(userKey, u)
+	return sess.Save(c.Request(), c.Response())
+}
+
+// signOut ends the server-side session and empties the cookie.
+func (s *Server) signOut(c echo.Context) error {
+	if token := s.sessionToken(c); token != "" {
+		if err := s.store.DeleteSession(c.Request().Context(), token); err != nil {
+			return err
+		}
+	}
+	s.forgetSession(c)
+	return nil
+}
+
+// forgetSession drops the token from the cookie, keeping flashes.
+func (s *Server) forgetSession(c echo.Context) {
+	sess := s.session(c)
+	delete(sess.Values, "token")
+	c.Set(userKey, nil)
+	sess.Save(c.Request(), c.Response())
+}
+
+func init() {
+	// Flashes are stored in the cookie session as views.Flash values.
+	gob.Register(views.Flash{})
+}
+
+// flash queues a message for the next page the user sees.
+func (s *Server) flash(c echo.Context, kind, message string) error {
+	sess := s.session(c)
+	sess.AddFlash(views.Flash{Kind: kind, Message: message})
+	return sess.Save(c.Request(), c.Response())
+}
+
+// takeFlashes returns and clears the queued messages.
+func (s *Server) takeFlashes(c echo.Context) []views.Flash {
+	sess := s.session(c)
+	raw := sess.Flashes()
+	if len(raw) == 0 {
+		return nil
+	}
+	sess.Save(c.Request(), c.Response())
+	var out []views.Flash
+	for _, f := range raw {
+		if fl, ok := f.(views.Flash); ok {
+			out = append(out, fl)
+		}
+	}
+	return out
+}
