@@ -1,0 +1,90 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/plugboard/plugboard/daemon/protocol"
+)
+
+// route calls what the request's action asks for.
+func (s *server) route(ctx context.Context, raw *protocol.Request, w *Writer) error {
+	d := raw.Data
+	if d == nil {
+		return Errorf(ErrTypeBadRequest, "request %q has no data", raw.SessionID)
+	}
+	if d.Type != protocol.TypeTool {
+		return Errorf(ErrTypeBadRequest, "request type %q is not supported by this plugin (only %q)", d.Type, protocol.TypeTool)
+	}
+	req := newRequest(raw)
+	switch d.Action {
+	case protocol.ActionInvokeTool:
+		return s.invoke(ctx, req, w)
+	case protocol.ActionValidateToolCredentials:
+		return s.validate(ctx, req, w)
+	case protocol.ActionGetToolRuntimeParameters:
+		return s.runtimeParameters(ctx, req, w)
+	}
+	return Errorf(ErrTypeBadRequest, "action %q is not supported by this plugin", d.Action)
+}
+
+func newRequest(raw *protocol.Request) *Request {
+	d := raw.Data
+	return &Request{
+		SessionID: raw.SessionID, UserID: d.UserID, Action: d.Action,
+		Provider: d.Provider, Tool: d.Tool, Params: d.ToolParameters,
+		Credentials: Credentials(d.Credentials), CredentialType: d.CredentialType,
+	}
+}
+
+func (s *server) invoke(ctx context.Context, req *Request, w *Writer) error {
+	h := s.p.tools[toolKey{req.Provider, req.Tool}]
+	if h == nil {
+		return s.notFound(req)
+	}
+	return h(ctx, req, w)
+}
+
+func (s *server) notFound(req *Request) error {
+	if !s.p.providers[req.Provider] {
+		return Errorf(ErrTypeNotFound, "provider %q is not served by this plugin", req.Provider)
+	}
+	return Errorf(ErrTypeNotFound, "tool %q of provider %q is not served by this plugin", req.Tool, req.Provider)
+}
+
+func (s *server) validate(ctx context.Context, req *Request, w *Writer) error {
+	if !s.p.providers[req.Provider] {
+		return s.notFound(req)
+	}
+	if v := s.p.validators[req.Provider]; v != nil {
+		if err := v(ctx, req.Credentials); err != nil {
+			return err
+		}
+	}
+	return w.raw(protocol.ValidateResult{Result: true})
+}
+
+func (s *server) runtimeParameters(ctx context.Context, req *Request, w *Writer) error {
+	if s.p.tools[toolKey{req.Provider, req.Tool}] == nil {
+		return s.notFound(req)
+	}
+	params := []map[string]any{}
+	if f := s.p.runtime[toolKey{req.Provider, req.Tool}]; f != nil {
+		got, err := f(ctx, req)
+		if err != nil {
+			return fmt.Errorf("runtime parameters of %s/%s: %w", req.Provider, req.Tool, err)
+		}
+		if got != nil {
+			params = got
+		}
+	}
+	return w.raw(map[string]any{"parameters": params})
+}
+
+// errType is the error_type a handler's plain error is sent with.
+func errType(raw *protocol.Request) string {
+	if raw.Data != nil && raw.Data.Action == protocol.ActionValidateToolCredentials {
+		return ErrTypeCredentials
+	}
+	return ErrTypeInvoke
+}

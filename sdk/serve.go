@@ -1,0 +1,263 @@
+package sdk
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/protocol"
+)
+
+// Serve speaks the runtime protocol: requests and cancels are read from in,
+// events written to out. It sends a heartbeat at once (the daemon's "ready")
+// and then every heartbeat interval. It returns nil when in reaches EOF,
+// after cancelling running handlers and waiting up to the shutdown grace for
+// them; ctx's error when ctx ends first (a blocked read of in is then left
+// behind); or the error that broke reading or writing.
+func (p *Plugin) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
+	s := newServer(ctx, p, in, out)
+	p.out.Store(s.out)
+	defer p.out.CompareAndSwap(s.out, nil)
+	if err := s.out.heartbeat(); err != nil {
+		return fmt.Errorf("sdk: first heartbeat: %w", err)
+	}
+	go s.heartbeats()
+	go newReader(s).loop()
+	var err error
+	select {
+	case err = <-s.readDone:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	return s.shutdown(err)
+}
+
+// server is the state of one Serve call.
+type server struct {
+	p        *Plugin
+	in       *bufio.Reader
+	out      *output
+	base     context.Context
+	stop     context.CancelFunc
+	readDone chan error
+
+	mu       sync.Mutex
+	sessions map[string]context.CancelFunc
+	running  sync.WaitGroup
+}
+
+func newServer(ctx context.Context, p *Plugin, in io.Reader, out io.Writer) *server {
+	base, stop := context.WithCancel(ctx)
+	return &server{
+		p: p, in: bufio.NewReaderSize(in, 64<<10), out: newOutput(out),
+		base: base, stop: stop, readDone: make(chan error, 1),
+		sessions: map[string]context.CancelFunc{},
+	}
+}
+
+// shutdown cancels every handler, waits for them within the grace period,
+// and closes the output.
+func (s *server) shutdown(cause error) error {
+	s.stop()
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.p.grace):
+	}
+	werr := s.out.close()
+	if cause != nil {
+		return cause
+	}
+	return werr
+}
+
+func (s *server) heartbeats() {
+	if s.p.heartbeat <= 0 {
+		return
+	}
+	t := time.NewTicker(s.p.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.base.Done():
+			return
+		case <-t.C:
+			s.out.heartbeat()
+		}
+	}
+}
+
+// readLine returns the next line without its newline; the slice is valid
+// until the next read.
+func (s *server) readLine() ([]byte, error) {
+	line, err := s.in.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		long := append([]byte(nil), line...)
+		rest, err := s.in.ReadBytes('\n')
+		return append(long, rest...), err
+	}
+	if err == io.EOF && len(line) > 0 {
+		return line, nil // a last line without a newline
+	}
+	return line, err
+}
+
+// Reader states: reading (or between requests), running a handler inline,
+// and handed off (another reader took over while the handler ran).
+const (
+	stateReading int32 = iota
+	stateInline
+	stateHandedOff
+)
+
+// reader owns the input while it reads. It runs each request's handler
+// itself — no goroutine switch for quick tools — but when a handler is still
+// running after the handoff delay, a new reader takes over the input so
+// requests and cancels keep flowing, and this one ends with its handler.
+type reader struct {
+	s     *server
+	state atomic.Int32
+	timer *time.Timer
+}
+
+func newReader(s *server) *reader {
+	r := &reader{s: s}
+	if s.p.handoff > 0 {
+		r.timer = time.AfterFunc(time.Hour, r.handOff)
+		r.timer.Stop()
+	}
+	return r
+}
+
+func (r *reader) loop() {
+	for {
+		line, err := r.s.readLine()
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			r.s.readDone <- err
+			return
+		}
+		if !r.dispatch(line) {
+			return
+		}
+	}
+}
+
+// dispatch handles one input line; false means this reader lost the input.
+func (r *reader) dispatch(line []byte) bool {
+	req, ok := r.s.parse(line)
+	if !ok {
+		return true
+	}
+	switch {
+	case req.Event == protocol.EventCancel:
+		r.s.cancel(req.SessionID)
+		return true
+	case r.timer == nil:
+		r.s.startConcurrent(req)
+		return true
+	}
+	return r.runInline(req)
+}
+
+func (r *reader) runInline(req *protocol.Request) bool {
+	r.state.Store(stateInline)
+	r.timer.Reset(r.s.p.handoff)
+	r.s.handle(req)
+	r.timer.Stop()
+	return r.state.CompareAndSwap(stateInline, stateReading)
+}
+
+// handOff runs on the timer's goroutine, which becomes the next reader.
+func (r *reader) handOff() {
+	if r.state.CompareAndSwap(stateInline, stateHandedOff) {
+		newReader(r.s).loop()
+	}
+}
+
+// parse decodes a line; lines that are empty, have no event or are not JSON
+// are skipped (the latter logged), as the daemon does.
+func (s *server) parse(line []byte) (*protocol.Request, bool) {
+	if len(line) == 0 || (len(line) == 1 && line[0] == '\n') {
+		return nil, false
+	}
+	var req protocol.Request
+	if err := json.Unmarshal(line, &req); err != nil {
+		s.out.log(LevelWarn, fmt.Sprintf("sdk: skipped an input line that is not JSON: %v", err))
+		return nil, false
+	}
+	if req.Event != protocol.EventRequest && req.Event != protocol.EventCancel {
+		return nil, false
+	}
+	return &req, true
+}
+
+func (s *server) cancel(session string) {
+	s.mu.Lock()
+	cancel := s.sessions[session]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (s *server) startConcurrent(req *protocol.Request) {
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		s.handle(req)
+	}()
+}
+
+// handle runs one request to its end frame.
+func (s *server) handle(req *protocol.Request) {
+	s.running.Add(1)
+	defer s.running.Done()
+	ctx, cancel := context.WithCancel(s.base)
+	defer cancel()
+	if !s.open(req.SessionID, cancel) {
+		s.out.log(LevelWarn, fmt.Sprintf("sdk: ignored a second request for running session %q", req.SessionID))
+		return
+	}
+	w := newWriter(ctx, s.out, req.SessionID)
+	err := s.safeRoute(ctx, req, w)
+	s.close(req.SessionID) // before the end frame, so the id may be reused at once
+	w.finish(err, errType(req))
+}
+
+func (s *server) open(session string, cancel context.CancelFunc) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.sessions[session]; dup {
+		return false
+	}
+	s.sessions[session] = cancel
+	return true
+}
+
+func (s *server) close(session string) {
+	s.mu.Lock()
+	delete(s.sessions, session)
+	s.mu.Unlock()
+}
+
+// safeRoute routes the request and turns a panic into an error.
+func (s *server) safeRoute(ctx context.Context, req *protocol.Request, w *Writer) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &Error{Type: ErrTypePanic, Message: fmt.Sprintf("panic: %v", v),
+				Args: map[string]any{"traceback": string(debug.Stack())}}
+		}
+	}()
+	return s.route(ctx, req, w)
+}
