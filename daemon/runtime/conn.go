@@ -279,9 +279,12 @@ func jsonText(data json.RawMessage) string {
 	return string(data)
 }
 
+// warn records a problem with the plugin's output in its log ring (the
+// daemon's own log gets it at debug level only: a plugin that prints to
+// stdout would flood it).
 func (c *conn) warn(msg string) {
 	c.ring.add(sourceDaemon, "warn", msg)
-	c.log.Warn(msg, "plugin", c.pluginID)
+	c.log.Debug(msg, "plugin", c.pluginID)
 }
 
 func (c *conn) lookup(id []byte) *session {
