@@ -32,7 +32,7 @@ func prepareBinary(m *pkgfmt.Manifest, dir string) ([]string, error) {
 		return nil, errs.Errorf(errs.Invalid, "manifest.yaml: meta.runner.entrypoint: %q is not a file name", entry)
 	}
 	rel := filepath.Join("bin", goruntime.GOARCH, entry)
-	path := filepath.Join(dir, rel)
+	path := binaryPath(dir, entry)
 	info, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -46,4 +46,9 @@ func prepareBinary(m *pkgfmt.Manifest, dir string) ([]string, error) {
 		return nil, err
 	}
 	return []string{path}, nil
+}
+
+// binaryPath is where the executable for the host's arch lives in dir.
+func binaryPath(dir, entry string) string {
+	return filepath.Join(dir, "bin", goruntime.GOARCH, entry)
 }

@@ -6,6 +6,7 @@ package runner
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/errs"
@@ -65,4 +66,13 @@ func StartTimeout(m *pkgfmt.Manifest) time.Duration {
 
 func unknownRunner(m *pkgfmt.Manifest) error {
 	return errs.Errorf(errs.Invalid, "manifest.yaml: meta.runner.language: unknown runner %q (want python or binary)", m.Meta.Runner.Language)
+}
+
+// Command returns the command line of a package already prepared in dir (by
+// an earlier Prepare), without preparing anything again.
+func Command(m *pkgfmt.Manifest, dir string) []string {
+	if m.Meta.Runner.Language == pkgfmt.RunnerBinary {
+		return []string{binaryPath(dir, m.Meta.Runner.Entrypoint)}
+	}
+	return []string{filepath.Join(dir, venvDir, "bin", "python"), "-m", m.Meta.Runner.Entrypoint}
 }

@@ -65,7 +65,7 @@ func preparePython(ctx context.Context, m *pkgfmt.Manifest, dir string, opt Opti
 			return nil, err
 		}
 	}
-	return []string{t.venvPython(), "-m", entry}, nil
+	return Command(m, dir), nil
 }
 
 // moduleRe is a dotted Python module name.
