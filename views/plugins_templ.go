@@ -42,7 +42,7 @@ func PluginsPage(ch Chrome, plugins []apispec.Installation, listErr string) temp
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Plugins</h1><p class=\"muted\">Plugins installed in this Plugboard.</p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\" data-testid=\"plugins-page\"><h1>Plugins</h1><p class=\"muted\">Plugins installed in this Plugboard.</p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,0 +1,148 @@
+package e2e_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+const chromium = "/usr/bin/chromium"
+
+// skipWithoutChromium skips when Chromium is missing, except in CI, where
+// the browser tests must run.
+func skipWithoutChromium(tb testing.TB) {
+	tb.Helper()
+	if _, err := os.Stat(chromium); err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("%s is missing; CI must `apt-get install -y chromium`", chromium)
+	}
+	tb.Skipf("%s is missing: install Debian's chromium to run the browser tests", chromium)
+}
+
+// Browser is one headless Chromium with its own profile.
+type Browser struct {
+	tb  testing.TB
+	ctx context.Context
+	srv *Server
+}
+
+// MustBrowser starts Chromium with a fresh profile; it ends with the test.
+func MustBrowser(tb testing.TB, srv *Server) *Browser {
+	tb.Helper()
+	skipWithoutChromium(tb)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	tb.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		tb.Fatalf("start chromium: %v", err)
+	}
+	return &Browser{tb: tb, ctx: ctx, srv: srv}
+}
+
+// tid is the CSS selector of a data-testid.
+func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+// step bounds one browser step: a broken page fails the test instead of
+// hanging it.
+const step = 30 * time.Second
+
+// Do runs actions, failing the test on error.
+func (b *Browser) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.tb.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.tb.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Text returns the text of the element with the data-testid.
+func (b *Browser) Text(id string) string {
+	b.tb.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(tid(id), chromedp.NodeVisible))
+	if err != nil {
+		b.tb.Fatalf("text of %s: %v", id, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// Eval evaluates JavaScript (awaiting a promise) and returns its value.
+func Eval[T any](b *Browser, js string) T {
+	b.tb.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.tb.Fatalf("evaluate %q: %v", js, err)
+	}
+	return v
+}
+
+// Count returns how many elements have the data-testid.
+func (b *Browser) Count(id string) int {
+	return Eval[int](b, `document.querySelectorAll('[data-testid="`+id+`"]').length`)
+}
+
+// Open navigates to a path and waits for an element of the page.
+func (b *Browser) Open(path, waitFor string) {
+	b.tb.Helper()
+	b.Do("open "+path, chromedp.Navigate(b.srv.URL+path), chromedp.WaitVisible(tid(waitFor)))
+}
+
+// Fill types into inputs by data-testid ("input-username" …).
+func (b *Browser) Fill(fields map[string]string) {
+	b.tb.Helper()
+	for id, v := range fields {
+		b.Do("fill "+id, chromedp.SetValue(tid(id), ""), chromedp.SendKeys(tid(id), v))
+	}
+}
+
+// Shoot saves screenshots of the page at desktop and phone widths into
+// $PLUGBOARD_SHOTS, when set.
+func (b *Browser) Shoot(name string) {
+	b.tb.Helper()
+	dir := os.Getenv("PLUGBOARD_SHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.tb.Fatal(err)
+	}
+	for _, w := range []struct {
+		suffix        string
+		width, height int64
+	}{{"1280", 1280, 900}, {"390", 390, 844}} {
+		b.Do("resize", chromedp.EmulateViewport(w.width, w.height))
+		ctx, cancel := context.WithTimeout(b.ctx, step)
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err != nil {
+			b.tb.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+w.suffix+".png"), png, 0o644); err != nil {
+			b.tb.Fatal(err)
+		}
+	}
+	b.Do("reset viewport", chromedp.EmulateViewport(1280, 900))
+}

@@ -1,0 +1,93 @@
+package e2e_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Server is a running `plugboard serve`.
+type Server struct {
+	URL  string
+	Data string
+}
+
+var runningAt = regexp.MustCompile(`Plugboard is running at (http://\S+)`)
+
+// binary returns the plugboard binary: $PLUGBOARD_E2E_BIN, or one built from
+// the checkout into a temporary directory.
+func binary(tb testing.TB) string {
+	tb.Helper()
+	if bin := os.Getenv("PLUGBOARD_E2E_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(tb.TempDir(), "plugboard")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/plugboard/plugboard/cmd/plugboard")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("build plugboard: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// MustServe starts `plugboard serve` on a free port with a fresh data
+// directory, and stops it (SIGTERM, then waits) when the test ends.
+func MustServe(tb testing.TB) *Server {
+	tb.Helper()
+	data := tb.TempDir()
+	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0", "--data", data, "--examples", filepath.Join(data, "none"))
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { stop(tb, cmd) })
+	url, err := waitForURL(stdout)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Server{URL: url, Data: data}
+}
+
+// waitForURL reads the server's output until it prints its URL.
+func waitForURL(stdout interface{ Read([]byte) (int, error) }) (string, error) {
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if m := runningAt.FindStringSubmatch(sc.Text()); m != nil {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return m[1], nil
+		}
+	}
+	return "", errors.New("plugboard serve exited without printing its URL")
+}
+
+// stop asks the server to shut down gracefully and checks that it did.
+func stop(tb testing.TB, cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	select {
+	case err := <-done:
+		if err != nil && !strings.Contains(err.Error(), "signal") {
+			tb.Errorf("plugboard serve exited with %v after SIGTERM", err)
+		}
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		tb.Error("plugboard serve did not stop within 20s of SIGTERM")
+	}
+}
