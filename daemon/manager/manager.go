@@ -3,19 +3,36 @@
 // state in SQLite, restores every installed plugin at start, and routes
 // invocations to the right runtime.
 //
-// CONTRACT STUB: the exported API below is fixed; bodies are being written.
+// Behaviour callers can rely on:
+//   - Invoke and the other read paths (List, Tools, Tool, Status, Logs) use an
+//     in-memory index; Invoke touches neither the database nor the disk.
+//   - Every operation on one plugin id (install, upgrade, uninstall, restore)
+//     holds that plugin's lock, so two installs of the same plugin run one
+//     after the other and never share a directory or a process.
+//   - A plugin's process runs under its unique identifier; tenants that
+//     install the same package share one process.
+//   - A plugin that cannot be restored at Open keeps its installation and
+//     reports state "failed" with the reason; installing it again retries.
+//   - An upgrade starts the new version before it stops the old one, and the
+//     old one gets its in-flight invocations finished first.
 package manager
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
-	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runner"
 	"github.com/plugboard/plugboard/daemon/runtime"
+	"github.com/plugboard/plugboard/daemon/state"
 )
 
 // Config configures a Manager.
@@ -30,89 +47,158 @@ type Config struct {
 	Now          func() time.Time
 }
 
+// Data directory layout.
+const (
+	dbFile      = "daemon.db"
+	packagesDir = "packages"
+	pluginsDir  = "plugins"
+	readyMarker = ".plugboard-ready"
+	// restoreWorkers bounds how many plugins are restored at once.
+	restoreWorkers = 2
+	// drainLimit bounds how long an upgrade waits for the old version's
+	// in-flight invocations before stopping it.
+	drainLimit = time.Minute
+)
+
 // Manager is the daemon's plugin manager.
-type Manager struct{}
+type Manager struct {
+	cfg Config
+	db  *state.DB
+	rt  *runtime.Manager
+	log *slog.Logger
+
+	ctx    context.Context // ends at Close; bounds background work
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed sync.Once
+
+	mu    sync.Mutex            // serializes changes of index
+	index atomic.Pointer[index] // read without locks on the hot path
+	locks keyedMutex            // one per plugin id
+	runs  runs                  // per unique identifier: references and restore state
+}
 
 // Open opens (or creates) the state in cfg.DataDir and starts every installed
 // plugin again in the background.
-func Open(ctx context.Context, cfg Config) (*Manager, error) { panic("not implemented") }
-
-// Close stops every plugin and closes the database.
-func (m *Manager) Close() error { panic("not implemented") }
-
-// Upload decodes, validates and stores a package; it does not install it.
-func (m *Manager) Upload(ctx context.Context, tenant string, data []byte) (*apispec.UploadResult, error) {
-	panic("not implemented")
+func Open(ctx context.Context, cfg Config) (*Manager, error) {
+	cfg = withDefaults(cfg)
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("manager: no data directory")
+	}
+	for _, d := range []string{cfg.DataDir, filepath.Join(cfg.DataDir, packagesDir), filepath.Join(cfg.DataDir, pluginsDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("manager: %w", err)
+		}
+	}
+	db, err := state.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
+	if err != nil {
+		return nil, err
+	}
+	db.Now = cfg.Now
+	m := newManager(cfg, db)
+	if err := m.load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	m.restoreAll()
+	return m, nil
 }
 
-// Install starts a task installing uploaded packages.
-func (m *Manager) Install(ctx context.Context, tenant string, req apispec.InstallRequest) (*apispec.InstallResult, error) {
-	panic("not implemented")
+func withDefaults(cfg Config) Config {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Runtime.Logger == nil {
+		cfg.Runtime.Logger = cfg.Logger
+	}
+	if cfg.Limits == (pkgfmt.Limits{}) {
+		cfg.Limits = pkgfmt.DefaultLimits()
+	}
+	return cfg
 }
 
-// Upgrade replaces an installed version with another uploaded one.
-func (m *Manager) Upgrade(ctx context.Context, tenant string, req apispec.UpgradeRequest) (*apispec.InstallResult, error) {
-	panic("not implemented")
+func newManager(cfg Config, db *state.DB) *Manager {
+	m := &Manager{cfg: cfg, db: db, rt: runtime.NewManager(cfg.Runtime), log: cfg.Logger}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.index.Store(&index{})
+	m.runs.m = map[string]*run{}
+	m.locks.m = map[string]*keyedEntry{}
+	return m
 }
 
-// Task returns one install task.
-func (m *Manager) Task(ctx context.Context, tenant, id string) (*apispec.Task, error) {
-	panic("not implemented")
-}
-
-// Tasks lists install tasks, newest first.
-func (m *Manager) Tasks(ctx context.Context, tenant string, page, size int) ([]apispec.Task, error) {
-	panic("not implemented")
-}
-
-// DeleteTask removes a finished task ("" removes every finished task).
-func (m *Manager) DeleteTask(ctx context.Context, tenant, id string) error { panic("not implemented") }
-
-// Uninstall stops the plugin and removes its installation and files.
-func (m *Manager) Uninstall(ctx context.Context, tenant, installationID string) error {
-	panic("not implemented")
-}
-
-// List returns a page of installations with their runtime state.
-func (m *Manager) List(ctx context.Context, tenant string, page, size int) (*apispec.Page[apispec.Installation], error) {
-	panic("not implemented")
-}
-
-// Manifest returns the manifest of a stored package.
-func (m *Manager) Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfmt.Manifest, error) {
-	panic("not implemented")
-}
-
-// Asset returns a file from a stored package's _assets.
-func (m *Manager) Asset(ctx context.Context, uniqueIdentifier, name string) ([]byte, error) {
-	panic("not implemented")
-}
-
-// Tools lists the tool providers of the tenant's installed plugins.
-func (m *Manager) Tools(ctx context.Context, tenant string, page, size int) ([]apispec.ToolProviderEntry, error) {
-	panic("not implemented")
-}
-
-// Tool returns one tool provider.
-func (m *Manager) Tool(ctx context.Context, tenant, pluginID, provider string) (*apispec.ToolProviderEntry, error) {
-	panic("not implemented")
-}
-
-// Invoke checks the request against the installed declaration (plugin,
-// provider, tool, required parameters) and opens a session on its runtime.
-func (m *Manager) Invoke(ctx context.Context, tenant, pluginID string, req *protocol.RequestData) (*runtime.Stream, error) {
-	panic("not implemented")
-}
-
-// Status returns an installed plugin's runtime state.
-func (m *Manager) Status(ctx context.Context, tenant, pluginID string) (*apispec.RuntimeStatus, error) {
-	panic("not implemented")
-}
-
-// Logs returns an installed plugin's latest log entries.
-func (m *Manager) Logs(ctx context.Context, tenant, pluginID string, limit int) ([]apispec.LogEntry, error) {
-	panic("not implemented")
+// Close stops every plugin and closes the database. Install tasks still
+// running are cancelled and recorded as failed.
+func (m *Manager) Close() error {
+	var err error
+	m.closed.Do(func() {
+		m.cancel()
+		m.wg.Wait()
+		err = errors.Join(m.rt.Close(), m.db.Close())
+	})
+	return err
 }
 
 // Installed counts running installations (for health).
-func (m *Manager) Installed() int { panic("not implemented") }
+func (m *Manager) Installed() int {
+	n := 0
+	for _, in := range *m.index.Load() {
+		if st, ok := m.rt.Status(in.uid); ok && st.State == apispec.StateRunning {
+			n++
+		}
+	}
+	return n
+}
+
+// goBackground runs fn in a goroutine that Close waits for.
+func (m *Manager) goBackground(fn func(ctx context.Context)) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		fn(m.ctx)
+	}()
+}
+
+// packageFile is where an uploaded package is stored.
+func (m *Manager) packageFile(id pkgfmt.Identifier) string {
+	return filepath.Join(m.cfg.DataDir, packagesDir, id.Author, id.Name+"-"+id.Version+"@"+id.Checksum+".difypkg")
+}
+
+// workDir is where a package is extracted and prepared.
+func (m *Manager) workDir(id pkgfmt.Identifier) string {
+	return filepath.Join(m.cfg.DataDir, pluginsDir, id.Author, id.Name+"-"+id.Version+"@"+id.Checksum)
+}
+
+// keyedMutex is a mutex per key, created on demand and dropped when unused.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu    sync.Mutex
+	users int
+}
+
+// lock locks key and returns its unlock.
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.users++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.users--; e.users == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,69 @@
+package manager
+
+import (
+	"context"
+	"strings"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/daemon/runtime"
+)
+
+// Invoke checks the request against the installed declaration (plugin,
+// provider, tool, required parameters) and opens a session on its runtime.
+// It does no database or disk I/O.
+func (m *Manager) Invoke(ctx context.Context, tenant, pluginID string, req *protocol.RequestData) (*runtime.Stream, error) {
+	in := m.lookup(tenant, pluginID)
+	if in == nil {
+		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", pluginID)
+	}
+	if err := in.check(req); err != nil {
+		return nil, err
+	}
+	s, err := m.rt.Invoke(ctx, in.uid, req)
+	if err != nil {
+		// An upgrade may have switched versions between the lookup and the
+		// invoke, stopping the old one: go to the new one.
+		if now := m.lookup(tenant, pluginID); now != nil && now.uid != in.uid {
+			return m.rt.Invoke(ctx, now.uid, req)
+		}
+	}
+	return s, err
+}
+
+// check validates req against the plugin's tool provider.
+func (in *installed) check(req *protocol.RequestData) error {
+	pluginID := in.inst.PluginID
+	if req == nil {
+		return errs.Errorf(errs.Invalid, "plugin %s: empty request", pluginID)
+	}
+	if in.provider == "" {
+		return errs.Errorf(errs.NotFound, "plugin %s has no tool provider", pluginID)
+	}
+	if req.Provider != in.provider {
+		return errs.Errorf(errs.NotFound, "plugin %s has no tool provider %q (it has %q)", pluginID, req.Provider, in.provider)
+	}
+	if req.Action != protocol.ActionInvokeTool && req.Action != protocol.ActionGetToolRuntimeParameters {
+		return nil
+	}
+	tool := in.tools[req.Tool]
+	if tool == nil {
+		return errs.Errorf(errs.NotFound, "tool provider %s of plugin %s has no tool %q (its tools: %s)",
+			in.provider, pluginID, req.Tool, strings.Join(in.names, ", "))
+	}
+	if req.Action == protocol.ActionInvokeTool {
+		return tool.checkParams(req.Tool, req.ToolParameters)
+	}
+	return nil
+}
+
+// checkParams reports the first required parameter that is missing.
+func (t *toolSpec) checkParams(tool string, params map[string]any) error {
+	for _, p := range t.required {
+		v, ok := params[p.name]
+		if !ok || v == nil || p.text && v == "" {
+			return errs.Errorf(errs.Invalid, "missing required parameter %q of tool %s", p.name, tool)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/daemon/runner"
+	"github.com/plugboard/plugboard/daemon/runtime"
+)
+
+// runs tracks, per unique identifier, what the runtime cannot tell: that a
+// plugin is being restored, or why its restore failed.
+type runs struct {
+	mu sync.Mutex
+	m  map[string]*run
+}
+
+// run is one package's restore state.
+type run struct {
+	restoring bool
+	err       string // why the last start failed, while not running
+}
+
+func (r *runs) set(uid string, restoring bool, err string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !restoring && err == "" {
+		delete(r.m, uid)
+		return
+	}
+	r.m[uid] = &run{restoring: restoring, err: err}
+}
+
+func (r *runs) get(uid string) (run, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if x := r.m[uid]; x != nil {
+		return *x, true
+	}
+	return run{}, false
+}
+
+// stageFunc reports an install stage and what is happening in it.
+type stageFunc func(stage, message string)
+
+// startRuntime extracts and prepares the package uid into its working dir and
+// starts its process. On failure nothing is left: no process, no directory.
+func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, report stageFunc) error {
+	report(apispec.StageVerifying, "checking the package and this host")
+	pkg, err := m.readPackage(id)
+	if err != nil {
+		return err
+	}
+	if err := runner.Check(pkg.Manifest, m.cfg.Runner); err != nil {
+		return err
+	}
+	dir := m.workDir(id)
+	report(apispec.StageExtracting, "extracting the package")
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove stale %s: %w", dir, err)
+	}
+	if err := pkg.Extract(dir); err != nil {
+		return err
+	}
+	if err := m.prepareAndStart(ctx, pkg, dir, report); err != nil {
+		m.rt.Stop(id.String())
+		os.RemoveAll(dir)
+		return err
+	}
+	return nil
+}
+
+// prepareAndStart readies an extracted dir, marks it ready and starts it.
+func (m *Manager) prepareAndStart(ctx context.Context, pkg *pkgfmt.Package, dir string, report stageFunc) error {
+	report(apispec.StagePreparing, preparingMessage(pkg.Manifest))
+	opt := m.cfg.Runner
+	if opt.Log == nil {
+		opt.Log = &logWriter{log: m.log, plugin: pkg.ID.PluginID()}
+	}
+	cmd, err := runner.Prepare(ctx, pkg.Manifest, dir, opt)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, readyMarker), nil, 0o644); err != nil {
+		return err
+	}
+	report(apispec.StageStarting, "starting the plugin process and waiting for its first heartbeat")
+	return m.rt.Start(ctx, m.spec(pkg.ID, pkg.Manifest, dir, cmd))
+}
+
+func preparingMessage(man *pkgfmt.Manifest) string {
+	if man.Meta.Runner.Language == pkgfmt.RunnerPython {
+		return "creating Python environment and installing dependencies"
+	}
+	return "checking the executable for this host"
+}
+
+// spec is the runtime spec of a prepared package.
+func (m *Manager) spec(id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, cmd []string) runtime.Spec {
+	timeout := m.cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = runner.StartTimeout(man)
+	}
+	return runtime.Spec{
+		Key:          id.String(),
+		PluginID:     id.PluginID(),
+		Dir:          dir,
+		Command:      cmd,
+		StartTimeout: timeout,
+		MemoryLimit:  man.Resource.Memory,
+	}
+}
+
+// readPackage decodes the stored package file of id.
+func (m *Manager) readPackage(id pkgfmt.Identifier) (*pkgfmt.Package, error) {
+	data, err := os.ReadFile(m.packageFile(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errs.Errorf(errs.NotFound, "the package file of %s is missing from the data directory; upload it again", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pkg, err := pkgfmt.Decode(data, m.cfg.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("stored package %s: %w", id, err)
+	}
+	if pkg.ID != id {
+		return nil, errs.Errorf(errs.Internal, "stored package %s is corrupt (its content is %s)", id, pkg.ID)
+	}
+	return pkg, nil
+}
+
+// running reports whether uid has a live process (running or restarting).
+func (m *Manager) running(uid string) bool {
+	st, ok := m.rt.Status(uid)
+	return ok && st.State != apispec.StateFailed && st.State != apispec.StateStopped
+}
+
+// stopRuntime stops uid's process and removes its working dir, after
+// letting in-flight invocations finish when drain is set.
+func (m *Manager) stopRuntime(id pkgfmt.Identifier, drain bool) {
+	uid := id.String()
+	if drain {
+		m.drain(uid)
+	}
+	m.rt.Stop(uid)
+	m.runs.set(uid, false, "")
+	if err := os.RemoveAll(m.workDir(id)); err != nil {
+		m.log.Warn("remove plugin directory", "plugin", uid, "err", err)
+	}
+}
+
+// drain waits, up to drainLimit, until uid has no invocation in flight.
+func (m *Manager) drain(uid string) {
+	deadline := time.Now().Add(drainLimit)
+	for time.Now().Before(deadline) {
+		st, ok := m.rt.Status(uid)
+		if !ok || st.InFlight == 0 {
+			return
+		}
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// logWriter sends preparation output to the daemon log at debug level.
+type logWriter struct {
+	log    interface{ Debug(string, ...any) }
+	plugin string
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.log.Debug("prepare", "plugin", w.plugin, "output", string(p))
+	return len(p), nil
+}

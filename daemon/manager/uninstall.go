@@ -1,0 +1,37 @@
+package manager
+
+import (
+	"context"
+	"os"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+)
+
+// Uninstall stops the plugin and removes its installation and files. The
+// process and working dir stay while another tenant uses the same package;
+// the stored package file goes once no installation refers to it.
+func (m *Manager) Uninstall(ctx context.Context, tenant, installationID string) error {
+	in := m.findInstallation(tenant, installationID)
+	if in == nil {
+		return errs.Errorf(errs.NotFound, "installation %s not found", installationID)
+	}
+	unlock := m.locks.lock(in.inst.PluginID)
+	defer unlock()
+	if in = m.findInstallation(tenant, installationID); in == nil {
+		return errs.Errorf(errs.NotFound, "installation %s not found", installationID)
+	}
+	packageDeleted, err := m.db.DeleteInstallation(ctx, installationID)
+	if err != nil {
+		return err
+	}
+	m.removeInstalled(tenant, in.inst.PluginID)
+	if !m.usesPackage(in.uid) {
+		m.stopRuntime(in.id, false)
+	}
+	if packageDeleted {
+		if err := os.Remove(m.packageFile(in.id)); err != nil && !os.IsNotExist(err) {
+			m.log.Warn("remove package file", "plugin", in.uid, "err", err)
+		}
+	}
+	return nil
+}
