@@ -1,0 +1,160 @@
+package devkit_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/sdk/devkit"
+)
+
+// MustModuleRoot returns the Plugboard checkout the test runs in.
+func MustModuleRoot(tb testing.TB) string {
+	tb.Helper()
+	root, err := devkit.ModuleRoot(".")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return root
+}
+
+// MustInit scaffolds a plugin named name into a fresh directory.
+func MustInit(tb testing.TB, name string) string {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), name)
+	if err := devkit.Init(dir, name, "tester", MustModuleRoot(tb)); err != nil {
+		tb.Fatalf("Init: %v", err)
+	}
+	return dir
+}
+
+func TestInitAndBuild(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		dir := MustInit(t, "my-tool")
+		for _, f := range []string{"manifest.yaml", "provider/my-tool.yaml", "tools/hello.yaml", "main.go",
+			"go.mod", ".difyignore", "README.md", "_assets/icon.svg"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("scaffold lacks %s: %v", f, err)
+			}
+		}
+		var buildOut bytes.Buffer
+		if err := devkit.BuildBinaries(context.Background(), dir, "my-tool", []string{runtime.GOARCH}, &buildOut); err != nil {
+			t.Fatalf("BuildBinaries: %v\n%s", err, buildOut.String())
+		}
+		bin := filepath.Join(dir, "bin", runtime.GOARCH, "my-tool")
+		got := runPlugin(t, bin, `{"session_id":"s1","event":"request","data":{"user_id":"u","type":"tool",`+
+			`"action":"invoke_tool","provider":"my-tool","tool":"hello","tool_parameters":{"name":"Ada"},"credentials":{}}}`)
+		if got != "Hello, Ada!" {
+			t.Fatalf("hello answered %q", got)
+		}
+	})
+	t.Run("ErrDirNotEmpty", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("mine"), 0o644)
+		err := devkit.Init(dir, "x", "tester", MustModuleRoot(t))
+		if err == nil || !strings.Contains(err.Error(), "not empty") {
+			t.Fatalf("Init into a non-empty dir = %v", err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Fatalf("Init changed the directory: %d entries", len(entries))
+		}
+	})
+	t.Run("ErrBadName", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "p")
+		err := devkit.Init(dir, "Bad Name", "tester", MustModuleRoot(t))
+		if err == nil || !strings.Contains(err.Error(), `"Bad Name"`) {
+			t.Fatalf("Init with a bad name = %v", err)
+		}
+		if _, statErr := os.Stat(dir); !errors.Is(statErr, os.ErrNotExist) {
+			t.Fatalf("Init left %s behind", dir)
+		}
+	})
+	t.Run("ErrBadAuthor", func(t *testing.T) {
+		err := devkit.Init(filepath.Join(t.TempDir(), "p"), "ok", "A/B", MustModuleRoot(t))
+		if err == nil || !strings.Contains(err.Error(), `author "A/B"`) {
+			t.Fatalf("Init with a bad author = %v", err)
+		}
+	})
+	t.Run("ErrNotSDKModule", func(t *testing.T) {
+		err := devkit.Init(filepath.Join(t.TempDir(), "p"), "ok", "tester", t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), "go.mod") {
+			t.Fatalf("Init with a wrong SDK dir = %v", err)
+		}
+	})
+}
+
+func TestBuildBinaries(t *testing.T) {
+	t.Run("ErrNotGoPlugin", func(t *testing.T) {
+		err := devkit.BuildBinaries(context.Background(), t.TempDir(), "main", []string{"amd64"}, nil)
+		if !errors.Is(err, devkit.ErrNotGoPlugin) {
+			t.Fatalf("BuildBinaries of an empty dir = %v", err)
+		}
+	})
+	t.Run("ErrBadArch", func(t *testing.T) {
+		dir := MustInit(t, "archy")
+		err := devkit.BuildBinaries(context.Background(), dir, "archy", []string{"mips"}, nil)
+		if err == nil || !strings.Contains(err.Error(), `"mips"`) {
+			t.Fatalf("BuildBinaries for mips = %v", err)
+		}
+	})
+	t.Run("ErrCompile", func(t *testing.T) {
+		dir := MustInit(t, "broken")
+		os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\nfunc main() { undefinedThing() }\n"), 0o644)
+		err := devkit.BuildBinaries(context.Background(), dir, "broken", []string{runtime.GOARCH}, nil)
+		if err == nil || !strings.Contains(err.Error(), "undefinedThing") {
+			t.Fatalf("BuildBinaries of broken code = %v", err)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(dir, "bin", runtime.GOARCH)); len(entries) != 0 {
+			t.Fatalf("a failed build left %d files in bin/", len(entries))
+		}
+	})
+}
+
+// runPlugin starts the binary, sends one request, closes stdin and returns
+// the text the session streamed; it checks the first event is a heartbeat,
+// the session ends and the process exits 0.
+func runPlugin(t *testing.T, bin, request string) string {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Stdin = strings.NewReader(request + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("plugin exited with %v", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	var text strings.Builder
+	var events []string
+	for sc.Scan() {
+		var ev protocol.Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("plugin line %q: %v", sc.Text(), err)
+		}
+		events = append(events, ev.Event)
+		if ev.Event != protocol.EventSession {
+			continue
+		}
+		var sd protocol.SessionData
+		json.Unmarshal(ev.Data, &sd)
+		events[len(events)-1] += "/" + sd.Type
+		if sd.Type == protocol.SessionStream {
+			var tm protocol.ToolMessage
+			json.Unmarshal(sd.Data, &tm)
+			var m protocol.TextMessage
+			json.Unmarshal(tm.Message, &m)
+			text.WriteString(m.Text)
+		}
+	}
+	if len(events) == 0 || events[0] != protocol.EventHeartbeat || events[len(events)-1] != "session/end" {
+		t.Fatalf("events = %v, want heartbeat first and session end last", events)
+	}
+	return text.String()
+}
