@@ -32,7 +32,13 @@ func newOutput(w io.Writer) *output {
 }
 
 // write sends one or more complete lines.
-func (o *output) write(lines []byte) error {
+func (o *output) write(lines []byte) error { return o.writeHeld(lines, nil) }
+
+// writeHeld is write, except that the lines stay buffered while hold is set
+// (a quick handler running inline: its output goes out with its end frame,
+// or when it is handed off). hold is read under the lock, so that a release
+// (clear, then flush) never strands a line.
+func (o *output) writeHeld(lines []byte, hold *atomic.Bool) error {
 	o.pending.Add(1)
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -47,7 +53,17 @@ func (o *output) write(lines []byte) error {
 		o.err = err
 		return err
 	}
-	if o.pending.Load() == 0 {
+	if o.pending.Load() == 0 && (hold == nil || !hold.Load()) {
+		o.err = o.w.Flush()
+	}
+	return o.err
+}
+
+// flush sends whatever is buffered.
+func (o *output) flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.closed && o.err == nil {
 		o.err = o.w.Flush()
 	}
 	return o.err
@@ -66,11 +82,12 @@ func (o *output) close() error {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// emit builds a line with build into a pooled buffer and writes it.
-func (o *output) emit(build func([]byte) []byte) error {
+// emit builds a line with build into a pooled buffer and writes it, held
+// while hold is set.
+func (o *output) emit(hold *atomic.Bool, build func([]byte) []byte) error {
 	bp := bufPool.Get().(*[]byte)
 	b := build((*bp)[:0])
-	err := o.write(b)
+	err := o.writeHeld(b, hold)
 	if cap(b) <= 64<<10 {
 		*bp = b
 		bufPool.Put(bp)
@@ -91,7 +108,7 @@ func (o *output) log(level, message string) error {
 	if err != nil {
 		return err
 	}
-	return o.emit(func(b []byte) []byte {
+	return o.emit(nil, func(b []byte) []byte {
 		b = append(b, `{"event":"log","session_id":null,"data":`...)
 		b = append(b, data...)
 		return append(b, "}\n"...)

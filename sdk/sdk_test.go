@@ -355,3 +355,25 @@ func TestLogf(t *testing.T) {
 		t.Fatalf("event %s %+v", ev.Event, ld)
 	}
 }
+
+func TestStreaming(t *testing.T) {
+	t.Run("OKSlowHandlerChunksArriveBeforeEnd", func(t *testing.T) {
+		seen := make(chan struct{})
+		p := sdk.New()
+		p.Tool("t", "slow", func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
+			if err := w.Text("first"); err != nil {
+				return err
+			}
+			<-seen // returns only once the daemon side has the first chunk
+			return w.Text("second")
+		})
+		c := MustServe(t, p)
+		c.MustInvoke(t, "s", "t", "slow", nil)
+		for ev := c.Next(t); ev.Event != protocol.EventSession; ev = c.Next(t) {
+		}
+		close(seen)
+		if got := texts(t, c.MustSession(t, "s")); got != "second" {
+			t.Fatalf("rest of the stream = %q", got)
+		}
+	})
+}

@@ -126,6 +126,7 @@ type reader struct {
 	s     *server
 	state atomic.Int32
 	timer *time.Timer
+	hold  atomic.Bool // the inline handler's output waits for its end or handoff
 }
 
 func newReader(s *server) *reader {
@@ -172,8 +173,9 @@ func (r *reader) dispatch(line []byte) bool {
 
 func (r *reader) runInline(req *protocol.Request) bool {
 	r.state.Store(stateInline)
+	r.hold.Store(true)
 	r.timer.Reset(r.s.p.handoff)
-	r.s.handle(req)
+	r.s.handle(req, &r.hold)
 	r.timer.Stop()
 	return r.state.CompareAndSwap(stateInline, stateReading)
 }
@@ -181,6 +183,8 @@ func (r *reader) runInline(req *protocol.Request) bool {
 // handOff runs on the timer's goroutine, which becomes the next reader.
 func (r *reader) handOff() {
 	if r.state.CompareAndSwap(stateInline, stateHandedOff) {
+		r.hold.Store(false) // a slow handler streams as it goes
+		r.s.out.flush()
 		newReader(r.s).loop()
 	}
 }
@@ -215,12 +219,13 @@ func (s *server) startConcurrent(req *protocol.Request) {
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
-		s.handle(req)
+		s.handle(req, nil)
 	}()
 }
 
-// handle runs one request to its end frame.
-func (s *server) handle(req *protocol.Request) {
+// handle runs one request to its end frame; its output is held while hold
+// is set.
+func (s *server) handle(req *protocol.Request, hold *atomic.Bool) {
 	s.running.Add(1)
 	defer s.running.Done()
 	ctx, cancel := context.WithCancel(s.base)
@@ -229,7 +234,7 @@ func (s *server) handle(req *protocol.Request) {
 		s.out.log(LevelWarn, fmt.Sprintf("sdk: ignored a second request for running session %q", req.SessionID))
 		return
 	}
-	w := newWriter(ctx, s.out, req.SessionID)
+	w := newWriter(ctx, s.out, req.SessionID, hold)
 	err := s.safeRoute(ctx, req, w)
 	s.close(req.SessionID) // before the end frame, so the id may be reused at once
 	w.finish(err, errType(req))

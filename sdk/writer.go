@@ -33,6 +33,7 @@ type Writer struct {
 	session string
 	ctx     context.Context
 	ended   atomic.Bool
+	hold    *atomic.Bool // set while output may wait for the end frame
 
 	mu   sync.Mutex
 	logs map[string]logEntry // id → label and parent, for LogUpdate
@@ -40,8 +41,8 @@ type Writer struct {
 
 type logEntry struct{ label, parent string }
 
-func newWriter(ctx context.Context, out *output, session string) *Writer {
-	return &Writer{out: out, session: session, ctx: ctx}
+func newWriter(ctx context.Context, out *output, session string, hold *atomic.Bool) *Writer {
+	return &Writer{out: out, session: session, ctx: ctx, hold: hold}
 }
 
 // SessionID returns the id of the session the writer writes to.
@@ -63,7 +64,7 @@ func (w *Writer) text(typ, s string) error {
 	if err := w.check(); err != nil {
 		return err
 	}
-	return w.out.emit(func(b []byte) []byte {
+	return w.out.emit(w.hold, func(b []byte) []byte {
 		b = append(b, `{"event":"session","session_id":`...)
 		b = appendString(b, w.session)
 		b = append(b, `,"data":{"type":"stream","data":{"type":"`...)
@@ -105,7 +106,7 @@ func (w *Writer) Message(typ string, message any, meta map[string]any) error {
 			return fmt.Errorf("sdk: encode %s meta: %w", typ, err)
 		}
 	}
-	return w.out.emit(func(b []byte) []byte {
+	return w.out.emit(w.hold, func(b []byte) []byte {
 		return appendSession(b, w.session, protocol.SessionStream, appendToolMessage(nil, typ, msg, metaJSON))
 	})
 }
@@ -131,7 +132,7 @@ func (w *Writer) Blob(data []byte, mime, filename string) error {
 		n++
 	}
 	lines = appendBlobChunk(lines, w.session, id, n, len(data), nil, true, meta)
-	return w.out.write(lines)
+	return w.out.writeHeld(lines, w.hold)
 }
 
 func appendBlobChunk(b []byte, session, id string, seq, total int, piece []byte, end bool, meta []byte) []byte {
@@ -228,7 +229,7 @@ func (w *Writer) raw(v any) error {
 	if err != nil {
 		return err
 	}
-	return w.out.emit(func(b []byte) []byte {
+	return w.out.emit(w.hold, func(b []byte) []byte {
 		return appendSession(b, w.session, protocol.SessionStream, payload)
 	})
 }
