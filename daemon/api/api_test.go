@@ -138,7 +138,8 @@ func TestUpload(t *testing.T) {
 		}
 	})
 	t.Run("ErrNoField", func(t *testing.T) {
-		status, body := rawPost(t, d, "management/install/upload/package", "x",
+		status, body := rawPost(t, d, "management/install/upload/package",
+			"--zz\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nv\r\n--zz--\r\n",
 			map[string]string{"X-Api-Key": testKey, "Content-Type": "multipart/form-data; boundary=zz"})
 		if status != http.StatusBadRequest || !strings.Contains(body, "dify_pkg") {
 			t.Fatalf("reply = %d %s", status, body)
