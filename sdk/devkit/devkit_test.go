@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/sdk/devkit"
 )
@@ -157,4 +159,30 @@ func runPlugin(t *testing.T, bin, request string) string {
 		t.Fatalf("events = %v, want heartbeat first and session end last", events)
 	}
 	return text.String()
+}
+
+// TestPackDir scaffolds a plugin and packs it: the binaries are built for
+// each arch and the Go sources stay out of the package.
+func TestPackDir(t *testing.T) {
+	root := MustModuleRoot(t)
+	dir := filepath.Join(t.TempDir(), "packme")
+	if err := devkit.Init(dir, "packme", "tester", root); err != nil {
+		t.Fatal(err)
+	}
+	_, pkg, err := devkit.PackDir(context.Background(), dir, pkgfmt.DefaultLimits(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := strings.Join(pkg.Files(), " ")
+	for _, want := range []string{"bin/amd64/packme", "bin/arm64/packme", "manifest.yaml"} {
+		if !strings.Contains(files, want) {
+			t.Errorf("package lacks %s: %s", want, files)
+		}
+	}
+	if strings.Contains(files, "main.go") || strings.Contains(files, "go.mod") {
+		t.Errorf("package carries Go sources: %s", files)
+	}
+	if pkg.ID.PluginID() != "tester/packme" {
+		t.Errorf("plugin id %q", pkg.ID.PluginID())
+	}
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon"
+	"github.com/plugboard/plugboard/daemon/manager"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+)
+
+type daemonCmd struct {
+	Addr      string `default:"127.0.0.1:5002" env:"PLUGBOARD_DAEMON_ADDR" help:"Address of the HTTP API."`
+	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Address reserved for remote plugin debugging (not served yet)."`
+	Data      string `default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
+	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
+	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+}
+
+func (c *daemonCmd) Run(ctx context.Context) error {
+	logger := newLogger(c.Debug)
+	key, err := apiKey(c.APIKey, c.Data)
+	if err != nil {
+		return err
+	}
+	d, err := daemon.Start(ctx, daemon.Config{
+		Addr:    c.Addr,
+		APIKey:  key,
+		Logger:  logger,
+		Manager: manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits()},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Plugboard daemon listening on %s (data in %s)\n", d.URL(), c.Data)
+	if c.APIKey == "" {
+		fmt.Printf("API key: in %s\n", filepath.Join(c.Data, "api-key"))
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-d.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(err, d.Close(shutdown))
+}
+
+// apiKey returns the configured key, or the one kept in DATA/api-key
+// (created with mode 0600 on first start).
+func apiKey(configured, dataDir string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	path := filepath.Join(dataDir, "api-key")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	key := hex.EncodeToString(buf)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
+}
+
+func newLogger(debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// newQuietLogger logs only warnings unless verbose.
+func newQuietLogger(verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,46 @@
+// Command plugboard is the Plugboard binary: the plugin daemon, and the tools
+// plugin authors use to scaffold, pack and run plugins.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// sourceDir is the checkout the binary was built from (set by the Makefile);
+// `plugin init` points new plugins' go.mod at its SDK.
+var sourceDir string
+
+// cli is the command line; kong fills it from flags and PLUGBOARD_* variables.
+type cli struct {
+	Serve  serveCmd  `cmd:"" help:"Run the admin web app, with the daemon embedded unless --daemon-url is given."`
+	Daemon daemonCmd `cmd:"" help:"Run the plugin daemon (HTTP API)."`
+	Plugin pluginCmd `cmd:"" help:"Tools for plugin authors."`
+}
+
+type pluginCmd struct {
+	Init initCmd `cmd:"" help:"Scaffold a Go plugin that packs and runs as it is."`
+	Pack packCmd `cmd:"" help:"Validate a plugin directory and write its .difypkg package."`
+	Run  runCmd  `cmd:"" help:"Run one tool of a plugin under a throwaway daemon and print its output."`
+}
+
+func main() {
+	var c cli
+	kctx := kong.Parse(&c,
+		kong.Name("plugboard"),
+		kong.Description("Plugboard: a self-hosted, Dify-compatible plugin platform."),
+		kong.UsageOnError(),
+	)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "plugboard:", err)
+		os.Exit(1)
+	}
+}

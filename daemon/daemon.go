@@ -1,0 +1,86 @@
+// Package daemon assembles the plugin daemon: the plugin manager behind the
+// HTTP API, listening on a TCP address. `plugboard daemon`, `plugboard plugin
+// run` and the admin app's embedded daemon all start it through Start.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/api"
+	"github.com/plugboard/plugboard/daemon/manager"
+)
+
+// Version is the daemon's version, reported by /health/check.
+var Version = "dev"
+
+// Config configures a daemon.
+type Config struct {
+	Addr    string // listen address, e.g. 127.0.0.1:5002 (":0" picks a port)
+	APIKey  string
+	Manager manager.Config
+	Logger  *slog.Logger
+}
+
+// Daemon is a running daemon.
+type Daemon struct {
+	manager  *manager.Manager
+	server   *http.Server
+	listener net.Listener
+	done     chan error
+}
+
+// Start opens the manager (restoring installed plugins) and serves the API.
+func Start(ctx context.Context, cfg Config) (*Daemon, error) {
+	if cfg.APIKey == "" {
+		return nil, errors.New("daemon: an API key is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.Manager.Logger = cfg.Logger
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	m, err := manager.Open(ctx, cfg.Manager)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	handler := api.New(api.Config{
+		APIKey:    cfg.APIKey,
+		MaxUpload: cfg.Manager.Limits.MaxPackage,
+		Logger:    cfg.Logger,
+		Version:   Version,
+	}, m)
+	d := &Daemon{
+		manager:  m,
+		server:   &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
+		listener: ln,
+		done:     make(chan error, 1),
+	}
+	go func() { d.done <- d.server.Serve(ln) }()
+	return d, nil
+}
+
+// URL is the base URL of the daemon's API.
+func (d *Daemon) URL() string { return "http://" + d.listener.Addr().String() }
+
+// Done reports the server's exit.
+func (d *Daemon) Done() <-chan error { return d.done }
+
+// Close stops serving (letting open streams finish until ctx ends), stops
+// every plugin process and closes the state.
+func (d *Daemon) Close(ctx context.Context) error {
+	err := d.server.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = d.server.Close()
+	}
+	return errors.Join(err, d.manager.Close())
+}
