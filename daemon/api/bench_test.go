@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
@@ -182,38 +182,59 @@ func BenchmarkStream10k(b *testing.B) {
 	b.ReportMetric(float64(n*chunks)/time.Since(start).Seconds(), "chunks/s")
 }
 
-// BenchmarkIdleRSS installs 10 plugins in a fresh daemon and reports this
-// process's resident memory once idle. The figure includes the test binary's
-// own overhead (benchmarks, HTTP client, caches), so the daemon alone uses less;
-// the plugins' processes are not counted.
+// BenchmarkIdleRSS starts a daemon in a child process (this test binary in
+// daemon-only mode), installs 10 plugins into it through the API, lets it
+// idle and reports the child's resident memory; the plugins' own processes
+// are not counted.
 func BenchmarkIdleRSS(b *testing.B) {
 	pkgs := make([][]byte, 10)
 	for i := range pkgs {
 		pkgs[i] = plugin(b, "gotools"+strconv.Itoa(i))
 	}
-	d := MustDaemon(b)
+	child, url := mustChildDaemon(b)
+	d := &daemon{c: client.New(url, testKey)}
 	for _, p := range pkgs {
 		d.MustInstall(b, p)
 	}
 	if h, err := d.c.Health(context.Background()); err != nil || h.Plugins != len(pkgs) {
 		b.Fatalf("health = %+v, %v", h, err)
 	}
-	time.Sleep(time.Second) // let the plugins settle into idle
-	goruntime.GC()
+	time.Sleep(6 * time.Second) // idle: the GC and scavenger return the uploads' memory
 	var rss int64
 	for b.Loop() {
-		rss = mustVmRSS(b)
+		rss = mustVmRSS(b, child.Process.Pid)
 	}
-	var ms goruntime.MemStats
-	goruntime.ReadMemStats(&ms)
 	b.ReportMetric(float64(rss)/(1<<20), "idle-rss-MB")
-	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-inuse-MB")
 }
 
-// mustVmRSS reads this process's resident set size in bytes.
-func mustVmRSS(tb testing.TB) int64 {
+// mustChildDaemon starts this test binary as a daemon on a fresh data dir.
+func mustChildDaemon(b *testing.B) (*exec.Cmd, string) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childDaemonEnv+"="+b.TempDir())
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	url, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("child daemon printed no URL: %v", err)
+	}
+	return cmd, strings.TrimSpace(url)
+}
+
+// mustVmRSS reads a process's resident set size in bytes.
+func mustVmRSS(tb testing.TB, pid int) int64 {
 	tb.Helper()
-	data, err := os.ReadFile("/proc/self/status")
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -226,7 +247,7 @@ func mustVmRSS(tb testing.TB) int64 {
 			return kb << 10
 		}
 	}
-	tb.Fatal("no VmRSS in /proc/self/status")
+	tb.Fatalf("no VmRSS in /proc/%d/status", pid)
 	return 0
 }
 

@@ -35,6 +35,9 @@ const (
 var work string
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(childDaemonEnv); dir != "" {
+		os.Exit(serveChild(dir))
+	}
 	var err error
 	if work, err = os.MkdirTemp("", "plugboard-api-test-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -45,6 +48,23 @@ func TestMain(m *testing.M) {
 	closeReference()
 	os.RemoveAll(work)
 	os.Exit(code)
+}
+
+// childDaemonEnv makes the test binary serve a daemon on the data dir it
+// names, print its URL and exit when stdin closes (for BenchmarkIdleRSS, so
+// that the measured process holds the daemon and not the benchmarks).
+const childDaemonEnv = "PLUGBOARD_API_CHILD_DAEMON"
+
+func serveChild(dir string) int {
+	d, err := startDaemon(dir, api.Config{APIKey: testKey})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer d.close()
+	fmt.Println(d.srv.URL)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
 }
 
 // repoRoot is the module root, relative to this package.
