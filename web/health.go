@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"sync"
 	"time"
 
@@ -50,11 +52,23 @@ func (h *daemonHealth) check(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
 	if _, err := h.daemon.Health(ctx); err != nil {
-		where := ""
+		where := "The daemon"
 		if h.url != "" {
-			where = " (" + h.url + ")"
+			where += " at " + h.url
 		}
-		return "Health check of the daemon" + where + " failed: " + err.Error()
+		return where + " did not answer its health check: " + transportError(err) + "."
 	}
 	return ""
+}
+
+// transportError words a failed HTTP call without repeating its URL.
+func transportError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return "no answer within " + healthTimeout.String()
+		}
+		err = ue.Err
+	}
+	return err.Error()
 }

@@ -28,6 +28,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// csrfCookie holds the CSRF token the forms must echo.
+const csrfCookie = "plugboard_csrf"
+
 // csrfMessage explains a refused request without a valid CSRF token.
 const csrfMessage = "This request was refused because it did not carry this site's security token (CSRF). " +
 	"Reload the page and try again."
@@ -40,7 +43,7 @@ const csrfMessage = "This request was refused because it did not carry this site
 func (s *Server) csrf() echo.MiddlewareFunc {
 	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:" + views.CSRFField + ",header:" + views.CSRFHeader,
-		CookieName:     "plugboard_csrf",
+		CookieName:     csrfCookie,
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,

@@ -30,7 +30,7 @@ func (s *Server) plugins(c echo.Context) error {
 // daemonProblem words a failed daemon call for the page.
 func daemonProblem(err error) string {
 	if errs.Code(err) == errs.Internal {
-		return "The daemon did not answer: " + err.Error()
+		return "The daemon did not answer: " + transportError(err) + "."
 	}
 	return errs.Message(err)
 }

@@ -29,10 +29,16 @@ func (s *Server) chrome(c echo.Context, title, nav string) views.Chrome {
 	return ch
 }
 
-// csrfToken returns the request's CSRF token for forms.
+// csrfToken returns the request's CSRF token for forms. On a page answering
+// a refused request the middleware has not set it, so the cookie's is used.
 func csrfToken(c echo.Context) string {
-	t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	return t
+	if t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); t != "" {
+		return t
+	}
+	if ck, err := c.Cookie(csrfCookie); err == nil {
+		return ck.Value
+	}
+	return ""
 }
 
 // render writes a component as the response, with the given status. The

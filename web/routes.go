@@ -16,8 +16,8 @@ func (s *Server) middleware() {
 		middleware.RequestID(),
 		middleware.Recover(),
 		securityHeaders,
+		s.loadUser, // before csrf, so a refused request still shows who is signed in
 		s.csrf(),
-		s.loadUser,
 	)
 	s.public = nil
 	s.signedIn = []echo.MiddlewareFunc{s.requireUser}

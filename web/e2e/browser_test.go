@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func (b *Browser) Text(id string) string {
 	b.tb.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, step)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(tid(id), chromedp.NodeVisible))
+	s, err := chromedp.Run(ctx, chromedp.TextContent(tid(id)))
 	if err != nil {
 		b.tb.Fatalf("text of %s: %v", id, err)
 	}
@@ -110,11 +111,14 @@ func (b *Browser) Open(path, waitFor string) {
 	b.Do("open "+path, chromedp.Navigate(b.srv.URL+path), chromedp.WaitVisible(tid(waitFor)))
 }
 
-// Fill types into inputs by data-testid ("input-username" …).
+// Fill sets inputs by data-testid ("input-username" …) as if typed.
 func (b *Browser) Fill(fields map[string]string) {
 	b.tb.Helper()
 	for id, v := range fields {
-		b.Do("fill "+id, chromedp.SetValue(tid(id), ""), chromedp.SendKeys(tid(id), v))
+		b.Do("wait for "+id, chromedp.WaitVisible(tid(id)))
+		js := `(() => { const el = document.querySelector('[data-testid="` + id + `"]'); el.value = ` + strconv.Quote(v) +
+			`; el.dispatchEvent(new Event("input", {bubbles: true})); return true })()`
+		Eval[bool](b, js)
 	}
 }
 
