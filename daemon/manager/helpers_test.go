@@ -160,12 +160,18 @@ func MustInstall(tb testing.TB, m *manager.Manager, data []byte) string {
 	return uid
 }
 
-// MustWaitTask polls a task until it finishes.
+// MustWaitTask polls a task of the default tenant until it finishes.
 func MustWaitTask(tb testing.TB, m *manager.Manager, id string) *apispec.Task {
+	tb.Helper()
+	return MustWaitTaskOf(tb, m, tenant, id)
+}
+
+// MustWaitTaskOf polls a tenant's task until it finishes.
+func MustWaitTaskOf(tb testing.TB, m *manager.Manager, tenantID, id string) *apispec.Task {
 	tb.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
-		task, err := m.Task(context.Background(), tenant, id)
+		task, err := m.Task(context.Background(), tenantID, id)
 		if err != nil {
 			tb.Fatal(err)
 		}

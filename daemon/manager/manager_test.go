@@ -2,8 +2,10 @@ package manager_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -167,6 +169,9 @@ func TestConcurrentInstall(t *testing.T) {
 		}
 		messages = append(messages, task.Plugins[0].Message)
 	}
+	if fresh := slices.Index(messages, "installed"); len(messages) == 2 && (fresh < 0 || messages[1-fresh] != "already installed") {
+		t.Errorf("task messages = %q, want one \"installed\" and one \"already installed\"", messages)
+	}
 	if list, _ := m.List(ctx, tenant, 1, 10); list.Total != 1 {
 		t.Errorf("installations = %d, want 1", list.Total)
 	}
@@ -259,8 +264,8 @@ func TestUninstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if task, err := m.Task(ctx, "other", res.TaskID); err != nil || MustWaitTaskOf(t, m, "other", task.ID).Status != apispec.TaskSuccess {
-			t.Fatalf("install for a second tenant: %v", err)
+		if task := MustWaitTaskOf(t, m, "other", res.TaskID); task.Status != apispec.TaskSuccess {
+			t.Fatalf("install for a second tenant: %+v", task)
 		}
 		list, _ := m.List(ctx, "other", 1, 10)
 		if err := m.Uninstall(ctx, "other", list.List[0].ID); err != nil {
@@ -272,22 +277,6 @@ func TestUninstall(t *testing.T) {
 		err := MustOpen(t, t.TempDir()).Uninstall(ctx, tenant, "nope")
 		wantErr(t, err, errs.NotFound, "installation nope not found")
 	})
-}
-
-// MustWaitTaskOf polls another tenant's task until it finishes.
-func MustWaitTaskOf(tb testing.TB, m interface {
-	Task(context.Context, string, string) (*apispec.Task, error)
-}, tenantID, id string) *apispec.Task {
-	tb.Helper()
-	for {
-		task, err := m.Task(context.Background(), tenantID, id)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if task.Status == apispec.TaskSuccess || task.Status == apispec.TaskFailed {
-			return task
-		}
-	}
 }
 
 func TestUpgrade(t *testing.T) {
@@ -318,6 +307,40 @@ func TestUpgrade(t *testing.T) {
 			t.Error("old version's process still alive")
 		}
 		MustEcho(t, m)
+	})
+	t.Run("OKInvocationsDuringUpgrade", func(t *testing.T) {
+		m := MustOpen(t, t.TempDir())
+		v1 := MustInstall(t, m, pkgs.goV1)
+		v2 := MustUpload(t, m, pkgs.goV2)
+		done := make(chan struct{})
+		var calls, failures int
+		var firstErr error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				calls++
+				got, err := invokeText(m, goID, toolRequest("gotools", "stream_text", map[string]any{"text": "a b", "delay_ms": 1}))
+				if err != nil || got != "a b" {
+					failures++
+					firstErr = fmt.Errorf("%q, %v", got, err)
+				}
+			}
+		})
+		res, err := m.Upgrade(ctx, tenant, apispec.UpgradeRequest{OriginalPluginUniqueIdentifier: v1, NewPluginUniqueIdentifier: v2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		task := MustWaitTask(t, m, res.TaskID)
+		close(done)
+		wg.Wait()
+		if task.Status != apispec.TaskSuccess || failures > 0 || calls == 0 {
+			t.Errorf("upgrade %s; %d of %d invocations failed (first: %v)", task.Status, failures, calls, firstErr)
+		}
 	})
 	t.Run("ErrDifferentPlugins", func(t *testing.T) {
 		m := MustOpen(t, t.TempDir())
