@@ -30,8 +30,12 @@ func TestSignIn(t *testing.T) {
 		b.Open("/no/such/page", "error-page")
 		b.Shoot("error-404")
 		b.Open("/", "plugins-page")
-		b.Do("sign out", chromedp.Click(tid("user-menu-toggle")), chromedp.WaitVisible(tid("logout")),
-			chromedp.Click(tid("logout")), chromedp.WaitVisible(tid("login-page")))
+		b.Do("open the user menu", chromedp.Click(tid("user-menu-toggle")), chromedp.WaitVisible(tid("logout")))
+		b.Shoot("user-menu")
+		b.Do("sign out", chromedp.Click(tid("logout")), chromedp.WaitVisible(tid("login-page")))
+		if got := b.Text("flash-info"); !strings.HasPrefix(got, "You are signed out.") {
+			t.Fatalf("flash %q", got)
+		}
 		b.Shoot("login")
 		b.Open("/", "login-page") // the session is over
 	})
