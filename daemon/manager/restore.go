@@ -131,7 +131,7 @@ func (m *Manager) anyInstalled(uid string) *installed {
 }
 
 // removeStaleDirs deletes working dirs (and interrupted extractions) that no
-// installation uses: what a crash mid-install leaves behind.
+// installation uses, and half-written uploads: what a crash leaves behind.
 func (m *Manager) removeStaleDirs() {
 	keep := map[string]bool{}
 	for _, in := range *m.index.Load() {
@@ -147,5 +147,9 @@ func (m *Manager) removeStaleDirs() {
 				os.RemoveAll(p)
 			}
 		}
+	}
+	temps, _ := filepath.Glob(filepath.Join(m.cfg.DataDir, packagesDir, "*", ".*.tmp-*"))
+	for _, p := range temps {
+		os.Remove(p) // an upload interrupted before its rename
 	}
 }

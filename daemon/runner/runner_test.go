@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,9 @@ func MustPrepare(tb testing.TB, dir string) []string {
 	if want := filepath.Join(dir, ".venv", "bin", "python"); len(cmd) != 3 || cmd[0] != want || cmd[1] != "-m" || cmd[2] != "main" {
 		tb.Fatalf("command = %q, want [%s -m main]", cmd, want)
 	}
+	if again := runner.Command(manifest("python", "3.8", "main"), dir); !slices.Equal(again, cmd) {
+		tb.Errorf("Command = %q, want what Prepare returned, %q", again, cmd)
+	}
 	return cmd
 }
 
@@ -221,6 +225,7 @@ func TestPreparePython(t *testing.T) {
 		}
 	})
 	t.Run("OKWheelFromRequirements", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		MustWrite(t, dir, map[string]string{
 			"main.py":          "import tinydep\nprint(tinydep.VALUE)\n",
@@ -232,6 +237,7 @@ func TestPreparePython(t *testing.T) {
 		}
 	})
 	t.Run("OKWheelFromPyproject", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		MustWrite(t, dir, map[string]string{
 			"main.py":        "import tinydep\nprint(tinydep.VALUE)\n",
@@ -243,6 +249,7 @@ func TestPreparePython(t *testing.T) {
 		}
 	})
 	t.Run("ErrMissingDependency", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		MustWrite(t, dir, map[string]string{"main.py": "", "requirements.txt": "no-such-dependency-plugboard==1.0\n"})
 		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), dir, offline)
