@@ -6,7 +6,7 @@ LDFLAGS := -X main.sourceDir=$(CURDIR)
 EXAMPLES := $(notdir $(wildcard examples/plugins/*))
 PACKAGES := $(EXAMPLES:%=dist/%.difypkg)
 
-.PHONY: all build examples run test bench fmt vet clean
+.PHONY: all build examples generate run test bench fmt clean
 
 all: build examples
 
@@ -19,12 +19,15 @@ examples: build
 		./$(BIN) plugin pack examples/plugins/$$p -o dist/$$p.difypkg || exit 1; \
 	done
 
+generate:
+	$(GO) tool templ generate -path views
+
 run: all
-	./$(BIN) daemon
+	./$(BIN) serve
 
 test: all
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	PLUGBOARD_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
 
 bench: all
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 20m ./daemon/api/
