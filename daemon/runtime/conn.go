@@ -309,7 +309,7 @@ func (c *conn) open(s *session, req *protocol.RequestData) error {
 	c.mu.Lock()
 	if c.closeErr != nil {
 		c.mu.Unlock()
-		return c.closeErr
+		return &notSentError{c.closeErr}
 	}
 	select {
 	case <-s.done: // ended (say, by its context) before it was sent
@@ -325,6 +325,13 @@ func (c *conn) open(s *session, req *protocol.RequestData) error {
 	}
 	return nil
 }
+
+// notSentError is the error of a request that never reached the plugin
+// because its instance had already ended.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
 
 // cancel tells the plugin to stop working on session id; errors are ignored
 // (a plugin that is gone has stopped anyway).

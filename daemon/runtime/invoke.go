@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
@@ -14,6 +15,22 @@ import (
 // session, arms its timeout and context watch, and sends the request.
 func (p *plugin) invoke(ctx context.Context, req *protocol.RequestData) (*Stream, error) {
 	start := time.Now()
+	for {
+		stream, err := p.tryInvoke(ctx, req, start)
+		var notSent *notSentError
+		if !errors.As(err, &notSent) {
+			return stream, err
+		}
+		// The instance ended before the request went out: nothing reached
+		// the plugin, so wait for the next instance and send it there.
+		if ctx.Err() != nil || p.ended() {
+			return nil, notSent.err
+		}
+	}
+}
+
+// tryInvoke opens a session on the current instance.
+func (p *plugin) tryInvoke(ctx context.Context, req *protocol.RequestData, start time.Time) (*Stream, error) {
 	c, err := p.conn(ctx, start)
 	if err != nil {
 		return nil, err

@@ -131,11 +131,13 @@ func (p *plugin) await(inst *instance) bool {
 		return true
 	}
 	msg, lastErr := p.exitMessage(inst)
+	// Unpublish the conn before closing it, so new invocations wait for the
+	// next instance instead of finding a closed one.
+	p.setState(apispec.StateRestarting, lastErr, nil)
 	inst.conn.close(errs.Errorf(errs.Unavailable, "%s", msg))
 	inst.cg.remove()
 	p.ring.add(sourceDaemon, "error", lastErr)
 	p.cfg.Logger.Warn("plugin process ended", "plugin", p.spec.PluginID, "error", lastErr)
-	p.setState(apispec.StateRestarting, lastErr, nil)
 	return false
 }
 
