@@ -13,6 +13,7 @@ import (
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
@@ -450,4 +451,35 @@ func TestTasks(t *testing.T) {
 			t.Errorf("deleted task still found: %v", err)
 		}
 	})
+}
+
+func TestMemoryLimit(t *testing.T) {
+	python := func(mem int64) *pkgfmt.Manifest {
+		m := &pkgfmt.Manifest{Resource: pkgfmt.Resource{Memory: mem}}
+		m.Meta.Runner.Language = pkgfmt.RunnerPython
+		return m
+	}
+	binary := func(mem int64) *pkgfmt.Manifest {
+		m := &pkgfmt.Manifest{Resource: pkgfmt.Resource{Memory: mem}}
+		m.Meta.Runner.Language = pkgfmt.RunnerBinary
+		return m
+	}
+	cases := []struct {
+		name string
+		m    *pkgfmt.Manifest
+		want int64
+	}{
+		{"PythonDeclares1MiB", python(1 << 20), manager.MinPythonMemory},
+		{"PythonDeclares1GiB", python(1 << 30), 1 << 30},
+		{"BinaryDeclares1MiB", binary(1 << 20), manager.MinBinaryMemory},
+		{"BinaryDeclares64MiB", binary(64 << 20), 64 << 20},
+		{"NoneDeclared", binary(0), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := manager.MemoryLimit(tc.m); got != tc.want {
+				t.Errorf("MemoryLimit = %d, want %d", got, tc.want)
+			}
+		})
+	}
 }

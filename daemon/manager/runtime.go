@@ -116,8 +116,30 @@ func (m *Manager) spec(id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, c
 		Dir:          dir,
 		Command:      cmd,
 		StartTimeout: timeout,
-		MemoryLimit:  man.Resource.Memory,
+		MemoryLimit:  MemoryLimit(man),
 	}
+}
+
+// Memory floors: the least a plugin is given, whatever it declares. Dify
+// never enforced resource.memory, and real packages declare values such as
+// 1 MiB that no Python interpreter fits in.
+const (
+	MinPythonMemory = 256 << 20
+	MinBinaryMemory = 32 << 20
+)
+
+// MemoryLimit is the memory limit enforced for a plugin: its declared
+// resource.memory, raised to its runner's floor; 0 (none) when it declares none.
+func MemoryLimit(man *pkgfmt.Manifest) int64 {
+	declared := man.Resource.Memory
+	if declared <= 0 {
+		return 0
+	}
+	floor := int64(MinBinaryMemory)
+	if man.Meta.Runner.Language == pkgfmt.RunnerPython {
+		floor = MinPythonMemory
+	}
+	return max(declared, floor)
 }
 
 // readPackage decodes the stored package file of id.
