@@ -9,12 +9,16 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/store/secret"
 )
 
 // Config is what the server needs.
 type Config struct {
 	Store  *store.DB
 	Daemon *client.Client
+	// Keys encrypts and decrypts secrets at rest (credentials, extension
+	// API keys); open it with secret.Open.
+	Keys *secret.Keyring
 	// DaemonURL is shown when the daemon cannot be reached ("" for embedded).
 	DaemonURL string
 	// SessionKeys sign (and encrypt) the session cookie; see LoadSessionKeys.

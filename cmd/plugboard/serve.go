@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
 )
 
@@ -38,6 +39,10 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	secrets, err := secret.Open(ctx, c.Data, os.Getenv(secret.EnvVar), db)
+	if err != nil {
+		return err
+	}
 	keys, err := web.LoadSessionKeys(filepath.Join(c.Data, "session-keys"))
 	if err != nil {
 		return err
@@ -48,7 +53,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	}
 	defer stopDaemon()
 	srv := web.New(web.Config{
-		Store: db, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
+		Store: db, Keys: secrets, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
 		Examples: c.Examples, Logger: logger,
 	})
 	return c.serve(ctx, srv)
