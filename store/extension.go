@@ -116,8 +116,9 @@ func checkExtensionName(ctx context.Context, q querier, id, name string) error {
 	return nil
 }
 
-// CreateExtension validates in, seals its key and adds the extension.
-func (db *DB) CreateExtension(ctx context.Context, keys Sealer, in ExtensionInput) (*Extension, error) {
+// CreateExtension validates in, seals its key and adds the extension,
+// recording in the audit log that actor (a username) did.
+func (db *DB) CreateExtension(ctx context.Context, keys Sealer, actor string, in ExtensionInput) (*Extension, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -134,7 +135,10 @@ func (db *DB) CreateExtension(ctx context.Context, keys Sealer, in ExtensionInpu
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_extensions (id, name, endpoint, api_key, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, id, in.Name, in.Endpoint, sealed, unixNano(now), unixNano(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, actor, AuditExtensionCreate, extensionTarget(in.Name), "endpoint "+in.Endpoint)
 	})
 	if err != nil {
 		return nil, err
@@ -143,8 +147,8 @@ func (db *DB) CreateExtension(ctx context.Context, keys Sealer, in ExtensionInpu
 }
 
 // UpdateExtension validates in, seals its key and replaces the
-// extension's fields.
-func (db *DB) UpdateExtension(ctx context.Context, keys Sealer, id string, in ExtensionInput) (*Extension, error) {
+// extension's fields, recording what changed in the audit log.
+func (db *DB) UpdateExtension(ctx context.Context, keys Sealer, actor, id string, in ExtensionInput) (*Extension, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -156,15 +160,21 @@ func (db *DB) UpdateExtension(ctx context.Context, keys Sealer, id string, in Ex
 	now := db.Now().UTC()
 	var created int64
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT created_at FROM api_extensions WHERE id = ?`, id).Scan(&created); err != nil {
+		old, err := scanExtension(tx.QueryRowContext(ctx, `SELECT id, name, endpoint, api_key, created_at, updated_at
+			FROM api_extensions WHERE id = ?`, id), keys)
+		if err != nil {
 			return notFoundExtension(err, id)
 		}
+		created = unixNano(old.CreatedAt)
 		if err := checkExtensionName(ctx, tx, id, in.Name); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE api_extensions SET name = ?, endpoint = ?, api_key = ?, updated_at = ?
+		_, err = tx.ExecContext(ctx, `UPDATE api_extensions SET name = ?, endpoint = ?, api_key = ?, updated_at = ?
 			WHERE id = ?`, in.Name, in.Endpoint, sealed, unixNano(now), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, actor, AuditExtensionUpdate, extensionTarget(old.Name), extensionChanges(old, in))
 	})
 	if err != nil {
 		return nil, err
@@ -172,13 +182,16 @@ func (db *DB) UpdateExtension(ctx context.Context, keys Sealer, id string, in Ex
 	return newExtension(id, in, fromUnixNano(created), now), nil
 }
 
-// DeleteExtension removes an extension and returns what it was (key not
-// decrypted).
-func (db *DB) DeleteExtension(ctx context.Context, id string) (*Extension, error) {
+// DeleteExtension removes an extension, recording it in the audit log, and
+// returns what it was (key not decrypted).
+func (db *DB) DeleteExtension(ctx context.Context, actor, id string) (*Extension, error) {
 	var e Extension
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `DELETE FROM api_extensions WHERE id = ? RETURNING name, endpoint`, id).Scan(&e.Name, &e.Endpoint)
-		return notFoundExtension(err, id)
+		if err != nil {
+			return notFoundExtension(err, id)
+		}
+		return db.audit(ctx, tx, actor, AuditExtensionDelete, extensionTarget(e.Name), "endpoint "+e.Endpoint)
 	})
 	if err != nil {
 		return nil, err
@@ -234,6 +247,27 @@ func scanExtension(row interface{ Scan(...any) error }, keys Sealer) (*Extension
 	}
 	e.apiKey, e.MaskedKey = string(key), secret.Mask(string(key))
 	return &e, nil
+}
+
+// extensionTarget names an extension in the audit log.
+func extensionTarget(name string) string { return "extension " + name }
+
+// extensionChanges says in words what an update changes, never the key.
+func extensionChanges(old *Extension, in ExtensionInput) string {
+	var ch []string
+	if old.Name != in.Name {
+		ch = append(ch, "renamed to "+in.Name)
+	}
+	if old.Endpoint != in.Endpoint {
+		ch = append(ch, "endpoint "+old.Endpoint+" → "+in.Endpoint)
+	}
+	if old.KeyErr != nil || old.apiKey != in.APIKey {
+		ch = append(ch, "API key replaced")
+	}
+	if len(ch) == 0 {
+		return "saved unchanged"
+	}
+	return strings.Join(ch, "; ")
 }
 
 func newExtension(id string, in ExtensionInput, created, updated time.Time) *Extension {

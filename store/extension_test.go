@@ -43,7 +43,7 @@ func MustExtDB(tb testing.TB) *ExtDB {
 // MustCreateExtension adds an extension or fails the test.
 func (db *ExtDB) MustCreateExtension(tb testing.TB, name, key string) *store.Extension {
 	tb.Helper()
-	e, err := db.CreateExtension(context.Background(), db.Keys, store.ExtensionInput{Name: name, Endpoint: "https://ext.example/api", APIKey: key})
+	e, err := db.CreateExtension(context.Background(), db.Keys, "root", store.ExtensionInput{Name: name, Endpoint: "https://ext.example/api", APIKey: key})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestCreateExtension(t *testing.T) {
 		{"ErrNameTaken", "name", "An extension named weather exists already.", store.ExtensionInput{Name: "weather", Endpoint: "https://x.test", APIKey: "12345"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := db.CreateExtension(ctx, db.Keys, tc.in)
+			_, err := db.CreateExtension(ctx, db.Keys, "root", tc.in)
 			var fe *store.FieldError
 			if !errors.As(err, &fe) || fe.Field != tc.field || fe.Message != tc.want || errs.Code(err) != errs.Invalid {
 				t.Fatalf("err = %v, want %s: %s", err, tc.field, tc.want)
@@ -115,7 +115,7 @@ func TestUpdateExtension(t *testing.T) {
 	e := db.MustCreateExtension(t, "One", "key-one-1234")
 	db.MustCreateExtension(t, "Two", "key-two-1234")
 	t.Run("OK", func(t *testing.T) {
-		up, err := db.UpdateExtension(ctx, db.Keys, e.ID, store.ExtensionInput{Name: "Uno", Endpoint: "http://uno.test/x", APIKey: "key-uno-5678"})
+		up, err := db.UpdateExtension(ctx, db.Keys, "root", e.ID, store.ExtensionInput{Name: "Uno", Endpoint: "http://uno.test/x", APIKey: "key-uno-5678"})
 		if err != nil || up.Name != "Uno" || !up.CreatedAt.Equal(e.CreatedAt) {
 			t.Fatalf("%+v, %v", up, err)
 		}
@@ -125,7 +125,7 @@ func TestUpdateExtension(t *testing.T) {
 		}
 	})
 	t.Run("ErrNameTaken", func(t *testing.T) {
-		_, err := db.UpdateExtension(ctx, db.Keys, e.ID, store.ExtensionInput{Name: "TWO", Endpoint: "http://uno.test/x", APIKey: "key-uno-5678"})
+		_, err := db.UpdateExtension(ctx, db.Keys, "root", e.ID, store.ExtensionInput{Name: "TWO", Endpoint: "http://uno.test/x", APIKey: "key-uno-5678"})
 		if fieldOf(err) != "name" {
 			t.Fatalf("err = %v", err)
 		}
@@ -134,12 +134,12 @@ func TestUpdateExtension(t *testing.T) {
 		}
 	})
 	t.Run("OKSameNameOtherCase", func(t *testing.T) {
-		if _, err := db.UpdateExtension(ctx, db.Keys, e.ID, store.ExtensionInput{Name: "UNO", Endpoint: "http://uno.test/x", APIKey: "key-uno-5678"}); err != nil {
+		if _, err := db.UpdateExtension(ctx, db.Keys, "root", e.ID, store.ExtensionInput{Name: "UNO", Endpoint: "http://uno.test/x", APIKey: "key-uno-5678"}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := db.UpdateExtension(ctx, db.Keys, "nope", store.ExtensionInput{Name: "x", Endpoint: "http://x.test", APIKey: "12345"})
+		_, err := db.UpdateExtension(ctx, db.Keys, "root", "nope", store.ExtensionInput{Name: "x", Endpoint: "http://x.test", APIKey: "12345"})
 		if errs.Code(err) != errs.NotFound {
 			t.Fatalf("err = %v", err)
 		}
@@ -151,7 +151,7 @@ func TestDeleteExtension(t *testing.T) {
 	ctx := t.Context()
 	e := db.MustCreateExtension(t, "Gone", "key-gone-1234")
 	t.Run("OK", func(t *testing.T) {
-		del, err := db.DeleteExtension(ctx, e.ID)
+		del, err := db.DeleteExtension(ctx, "root", e.ID)
 		if err != nil || del.Name != "Gone" {
 			t.Fatalf("%+v, %v", del, err)
 		}
@@ -160,7 +160,7 @@ func TestDeleteExtension(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if _, err := db.DeleteExtension(ctx, e.ID); errs.Code(err) != errs.NotFound {
+		if _, err := db.DeleteExtension(ctx, "root", e.ID); errs.Code(err) != errs.NotFound {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -201,11 +201,46 @@ func TestExtensionCorruptKey(t *testing.T) {
 		}
 	})
 	t.Run("OKReEnterKey", func(t *testing.T) {
-		if _, err := db.UpdateExtension(ctx, db.Keys, bad.ID, store.ExtensionInput{Name: "Bad", Endpoint: bad.Endpoint, APIKey: "key-new-1234"}); err != nil {
+		if _, err := db.UpdateExtension(ctx, db.Keys, "root", bad.ID, store.ExtensionInput{Name: "Bad", Endpoint: bad.Endpoint, APIKey: "key-new-1234"}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := db.FindExtensionByID(ctx, db.Keys, bad.ID); got.KeyErr != nil || got.APIKey() != "key-new-1234" {
 			t.Fatalf("%+v", got)
 		}
 	})
+}
+
+func TestExtensionAudit(t *testing.T) {
+	db := MustExtDB(t)
+	ctx := t.Context()
+	e := db.MustCreateExtension(t, "Audited", "audit-secret-9876")
+	if _, err := db.UpdateExtension(ctx, db.Keys, "alice", e.ID, store.ExtensionInput{Name: "Audited2", Endpoint: "https://other.test/x", APIKey: "audit-secret-9876"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateExtension(ctx, db.Keys, "alice", e.ID, store.ExtensionInput{Name: "Audited2", Endpoint: "https://other.test/x", APIKey: "audit-secret-0000"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteExtension(ctx, "bob", e.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := db.FindAuditEntries(ctx, store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range list {
+		got = append(got, a.Actor+" "+a.Action+" "+a.Target+": "+a.Detail)
+		if strings.Contains(a.Detail+a.Target, "audit-secret") {
+			t.Errorf("entry holds the key: %+v", a)
+		}
+	}
+	want := []string{
+		"bob extension.delete extension Audited2: endpoint https://other.test/x",
+		"alice extension.update extension Audited2: API key replaced",
+		"alice extension.update extension Audited: renamed to Audited2; endpoint https://ext.example/api → https://other.test/x",
+		"root extension.create extension Audited: endpoint https://ext.example/api",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit log\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
