@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+)
+
+// CreateCredential stores a new credential, its secrets sealed, and records
+// it in the audit log. A provider's first credential becomes its default.
+func (cs *Credentials) CreateCredential(ctx context.Context, actor string, in CredentialInput) (*Credential, error) {
+	var id int64
+	err := cs.db.inTx(ctx, func(tx *sql.Tx) error {
+		count, err := countCredentials(ctx, tx, in.PluginID, in.Provider)
+		if err != nil {
+			return err
+		}
+		if count >= MaxCredentialsPerProvider {
+			return errs.Errorf(errs.Invalid, "%s/%s already has %d credentials, the most allowed; delete one first.", in.PluginID, in.Provider, count)
+		}
+		if in.Name == "" {
+			in.Name = fmt.Sprintf("API KEY %d", count+1)
+		}
+		if err := checkCredentialName(ctx, tx, in, 0); err != nil {
+			return err
+		}
+		if id, err = cs.insertCredential(ctx, tx, actor, in, count == 0); err != nil {
+			return err
+		}
+		detail := "fields: " + strings.Join(sortedKeys(fieldSet(in)), ", ")
+		return cs.db.audit(ctx, tx, actor, AuditCredentialCreate, target(in.PluginID, in.Provider, in.Name), detail)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cs.FindCredentialByID(ctx, id)
+}
+
+// insertCredential inserts the row, then seals its secrets with its id.
+func (cs *Credentials) insertCredential(ctx context.Context, tx *sql.Tx, actor string, in CredentialInput, isDefault bool) (int64, error) {
+	plain, err := jsonText(in.Values)
+	if err != nil {
+		return 0, err
+	}
+	now := unixNano(cs.db.Now())
+	res, err := tx.ExecContext(ctx, `INSERT INTO credentials (plugin_id, provider, name, is_default, plain_values, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.PluginID, in.Provider, in.Name, isDefault, plain, actor, now, now)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	return id, cs.storeSecrets(ctx, tx, id, in.Secrets)
+}
+
+// storeSecrets seals each secret bound to (id, field) and stores them.
+func (cs *Credentials) storeSecrets(ctx context.Context, tx *sql.Tx, id int64, secrets map[string]string) error {
+	sealed := make(map[string]string, len(secrets))
+	for field, v := range secrets {
+		ct, err := cs.keys.SealString(v, credentialAAD(id, field))
+		if err != nil {
+			return err
+		}
+		sealed[field] = ct
+	}
+	text, err := jsonText(sealed)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE credentials SET sealed_values = ? WHERE id = ?`, text, id)
+	return err
+}
+
+// UpdateCredential renames a credential and replaces its fields (callers
+// put back secrets the user left masked; see secret.IsMask). The audit log
+// records which fields changed, never their values.
+func (cs *Credentials) UpdateCredential(ctx context.Context, actor string, id int64, in CredentialInput) (*Credential, error) {
+	err := cs.db.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := cs.findRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		in.PluginID, in.Provider = old.PluginID, old.Provider
+		if in.Name == "" {
+			in.Name = old.Name
+		}
+		if err := checkCredentialName(ctx, tx, in, id); err != nil {
+			return err
+		}
+		detail, err := cs.changes(old, in)
+		if err != nil {
+			return err
+		}
+		if err := cs.updateRow(ctx, tx, id, in); err != nil {
+			return err
+		}
+		return cs.db.audit(ctx, tx, actor, AuditCredentialUpdate, target(in.PluginID, in.Provider, in.Name), detail)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cs.FindCredentialByID(ctx, id)
+}
+
+func (cs *Credentials) updateRow(ctx context.Context, tx *sql.Tx, id int64, in CredentialInput) error {
+	plain, err := jsonText(in.Values)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE credentials SET name = ?, plain_values = ?, updated_at = ? WHERE id = ?`,
+		in.Name, plain, unixNano(cs.db.Now()), id); err != nil {
+		return err
+	}
+	return cs.storeSecrets(ctx, tx, id, in.Secrets)
+}
+
+// changes words what an update changes: a rename and the changed fields'
+// names. A stored secret that cannot be decrypted counts as changed.
+func (cs *Credentials) changes(old *credentialRow, in CredentialInput) (string, error) {
+	var parts []string
+	if old.Name != in.Name {
+		parts = append(parts, fmt.Sprintf("renamed from %q", old.Name))
+	}
+	oldSecrets, _ := cs.openSecrets(old)
+	var changed []string
+	for _, f := range sortedKeys(fieldSet(in)) {
+		if _, ok := in.Secrets[f]; ok && oldSecrets[f] != in.Secrets[f] {
+			changed = append(changed, f)
+		} else if v, ok := in.Values[f]; ok && fmt.Sprint(old.Values[f]) != fmt.Sprint(v) {
+			changed = append(changed, f)
+		}
+	}
+	if len(changed) > 0 {
+		parts = append(parts, "changed: "+strings.Join(changed, ", "))
+	}
+	if len(parts) == 0 {
+		return "no changes", nil
+	}
+	return strings.Join(parts, "; "), nil
+}
+
+// DeleteCredential removes a credential. When it was the default, the
+// provider's oldest remaining credential becomes the default.
+func (cs *Credentials) DeleteCredential(ctx context.Context, actor string, id int64) error {
+	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := cs.findRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM credentials WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if old.IsDefault {
+			if _, err := tx.ExecContext(ctx, `UPDATE credentials SET is_default = 1 WHERE id =
+				(SELECT id FROM credentials WHERE plugin_id = ? AND provider = ? ORDER BY created_at, id LIMIT 1)`,
+				old.PluginID, old.Provider); err != nil {
+				return err
+			}
+		}
+		return cs.db.audit(ctx, tx, actor, AuditCredentialDelete, old.Target(), "")
+	})
+}
+
+// SetDefaultCredential makes a credential its provider's default.
+func (cs *Credentials) SetDefaultCredential(ctx context.Context, actor string, id int64) error {
+	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+		c, err := cs.findRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET is_default = (id = ?) WHERE plugin_id = ? AND provider = ?`,
+			id, c.PluginID, c.Provider); err != nil {
+			return err
+		}
+		return cs.db.audit(ctx, tx, actor, AuditCredentialDefault, c.Target(), "")
+	})
+}
+
+// RecordCredentialTest stores a test's result (message must not contain
+// the secret) and logs it.
+func (cs *Credentials) RecordCredentialTest(ctx context.Context, actor string, id int64, ok bool, message string) error {
+	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+		c, err := cs.findRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET tested_at = ?, test_ok = ?, test_message = ? WHERE id = ?`,
+			unixNano(cs.db.Now()), ok, message, id); err != nil {
+			return err
+		}
+		detail := "passed"
+		if !ok {
+			detail = "failed: " + message
+		}
+		return cs.db.audit(ctx, tx, actor, AuditCredentialTest, c.Target(), detail)
+	})
+}
+
+// DeleteCredentialsForPlugin removes every credential of a plugin (all its
+// providers), for an uninstall that asked for it, and returns how many.
+func (db *DB) DeleteCredentialsForPlugin(ctx context.Context, actor, pluginID string) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM credentials WHERE plugin_id = ?`, pluginID)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return db.audit(ctx, tx, actor, AuditCredentialDelete, pluginID, fmt.Sprintf("all %d credentials of the plugin", n))
+	})
+	return int(n), err
+}
+
+func countCredentials(ctx context.Context, tx *sql.Tx, pluginID, provider string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credentials WHERE plugin_id = ? AND provider = ?`, pluginID, provider).Scan(&n)
+	return n, err
+}
+
+// checkCredentialName checks the name's form and that no other credential
+// of the provider (other than self) has it.
+func checkCredentialName(ctx context.Context, tx *sql.Tx, in CredentialInput, self int64) error {
+	if err := validateCredentialName(in.Name); err != nil {
+		return err
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credentials WHERE plugin_id = ? AND provider = ? AND name = ? AND id != ?`,
+		in.PluginID, in.Provider, in.Name, self).Scan(&n)
+	if err == nil && n > 0 {
+		return &FieldError{"name", fmt.Sprintf("There is already a credential named %q for this provider.", in.Name)}
+	}
+	return err
+}
+
+// fieldSet is the set of every field name of the input.
+func fieldSet(in CredentialInput) map[string]bool {
+	set := map[string]bool{}
+	for k := range maps.Keys(in.Values) {
+		set[k] = true
+	}
+	for k := range maps.Keys(in.Secrets) {
+		set[k] = true
+	}
+	return set
+}
+
+func target(pluginID, provider, name string) string { return pluginID + "/" + provider + ": " + name }
+
+func jsonText(v any) (string, error) {
+	if v == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
