@@ -88,7 +88,6 @@ type credentialRow struct {
 	sealed map[string]string
 }
 
-
 func scanCredential(s scanner) (*credentialRow, error) {
 	var r credentialRow
 	var plain, sealed string
