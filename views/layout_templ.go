@@ -160,7 +160,7 @@ func header(ch Chrome) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</nav><div id=\"task-indicator\" class=\"task-indicator\" data-testid=\"task-indicator\"></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</nav><div id=\"task-indicator\" class=\"task-indicator\" data-testid=\"task-indicator\" hx-get=\"/tasks/indicator\" hx-trigger=\"load, tasks-changed from:body\" hx-swap=\"innerHTML\"></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -43,14 +43,14 @@ func TestPluginsPage(t *testing.T) {
 			Declaration: &pkgfmt.Manifest{Label: pkgfmt.I18n{"en_US": "Go tools"}},
 			Runtime:     &apispec.RuntimeStatus{State: apispec.StateRunning},
 		}}
-		doc := MustRender(t, views.PluginsPage(chrome(store.RoleAdmin), list, ""))
+		doc := MustRender(t, views.PluginsPage(chrome(store.RoleAdmin), views.PluginsData{Plugins: list, Total: len(list)}))
 		row := doc.Find(`[data-plugin-id="plugboard/gotools"]`)
 		if row.Find("strong").Text() != "Go tools" || row.Find(`[data-testid=plugin-state]`).Text() != "running" {
 			t.Fatalf("row: %q", row.Text())
 		}
 	})
 	t.Run("OKEmptyMember", func(t *testing.T) {
-		doc := MustRender(t, views.PluginsPage(chrome(store.RoleMember), nil, ""))
+		doc := MustRender(t, views.PluginsPage(chrome(store.RoleMember), views.PluginsData{}))
 		if byID(doc, "plugins-empty").Length() != 1 || byID(doc, "nav-users").Length() != 0 {
 			t.Fatal("member's empty page wrong")
 		}
@@ -58,7 +58,7 @@ func TestPluginsPage(t *testing.T) {
 	t.Run("ErrDaemon", func(t *testing.T) {
 		ch := chrome(store.RoleOwner)
 		ch.DaemonDown = "connection refused"
-		doc := MustRender(t, views.PluginsPage(ch, nil, "connection refused"))
+		doc := MustRender(t, views.PluginsPage(ch, views.PluginsData{ListErr: "connection refused"}))
 		if byID(doc, "daemon-reason").Text() != "connection refused" || byID(doc, "plugins-error").Length() != 1 {
 			t.Fatal("no banner or error")
 		}
@@ -76,7 +76,7 @@ func TestLayout(t *testing.T) {
 		}
 	})
 	t.Run("OKHTMXCarriesCSRF", func(t *testing.T) {
-		doc := MustRender(t, views.PluginsPage(chrome(store.RoleOwner), nil, ""))
+		doc := MustRender(t, views.PluginsPage(chrome(store.RoleOwner), views.PluginsData{}))
 		if h, _ := doc.Find("body").Attr("hx-headers"); h != `{"X-CSRF-Token":"tok"}` {
 			t.Fatalf("hx-headers %q", h)
 		}

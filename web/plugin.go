@@ -2,30 +2,121 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/views"
 )
 
 // pluginListSize is how many installed plugins the list asks for.
 const pluginListSize = 256
 
-// plugins lists the installed plugins. A daemon that cannot be reached is
-// shown in the page (and the banner), not as an error page.
+// plugins lists the installed plugins, filtered by the query's q, category
+// and tag. A daemon that cannot be reached is shown in the page (and the
+// banner), not as an error page. htmx requests get the same page; the
+// filters hx-select the card grid from it.
 func (s *Server) plugins(c echo.Context) error {
 	ch := s.chrome(c, "Plugins", views.NavPlugins)
-	var list []apispec.Installation
-	var problem string
+	d := views.PluginsData{MaxUpload: maxUpload()}
+	d.Filter = views.PluginFilter{
+		Q:        strings.TrimSpace(c.QueryParam("q")),
+		Category: c.QueryParam("category"),
+		Tag:      c.QueryParam("tag"),
+	}
+	list, err := s.installed(c)
+	if err != nil {
+		d.ListErr = daemonProblem(err)
+	}
+	d.Total = len(list)
+	d.Filter.Categories, d.Filter.Tags = filterChoices(list)
+	d.Plugins = filterPlugins(list, d.Filter)
+	if ch.Can("admin") {
+		d.Examples = s.examples(list)
+	}
+	return s.render(c, http.StatusOK, views.PluginsPage(ch, d))
+}
+
+// installed lists the installed plugins.
+func (s *Server) installed(c echo.Context) ([]apispec.Installation, error) {
 	page, err := s.daemon.List(ctx(c), 1, pluginListSize)
 	if err != nil {
-		problem = daemonProblem(err)
-	} else {
-		list = page.List
+		return nil, err
 	}
-	return s.render(c, http.StatusOK, views.PluginsPage(ch, list, problem))
+	return page.List, nil
 }
+
+// findInstalled returns the installation of a plugin ("author/name"), or a
+// not-found error naming it.
+func (s *Server) findInstalled(c echo.Context, pluginID string) (*apispec.Installation, error) {
+	list, err := s.installed(c)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].PluginID == pluginID {
+			return &list[i], nil
+		}
+	}
+	return nil, errs.Errorf(errs.NotFound, "The plugin %s is not installed.", pluginID)
+}
+
+// filterPlugins keeps the plugins matching every filter: q in the label,
+// plugin id, name or description (case-insensitive), the category and the tag.
+func filterPlugins(list []apispec.Installation, f views.PluginFilter) []apispec.Installation {
+	q := strings.ToLower(f.Q)
+	var out []apispec.Installation
+	for _, p := range list {
+		if f.Category != "" && p.Category != f.Category {
+			continue
+		}
+		if f.Tag != "" && !slices.Contains(tags(p), f.Tag) {
+			continue
+		}
+		if q != "" && !strings.Contains(searchText(p), q) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// searchText is what the search box matches, lowercased.
+func searchText(p apispec.Installation) string {
+	parts := []string{p.PluginID, p.Name, views.PluginLabel(p), views.PluginDescription(p)}
+	return strings.ToLower(strings.Join(parts, "\n"))
+}
+
+func tags(p apispec.Installation) []string {
+	if p.Declaration == nil {
+		return nil
+	}
+	return p.Declaration.Tags
+}
+
+// filterChoices returns the categories and tags the installed plugins have,
+// sorted.
+func filterChoices(list []apispec.Installation) (cats, tagList []string) {
+	for _, p := range list {
+		if p.Category != "" && !slices.Contains(cats, p.Category) {
+			cats = append(cats, p.Category)
+		}
+		for _, t := range tags(p) {
+			if !slices.Contains(tagList, t) {
+				tagList = append(tagList, t)
+			}
+		}
+	}
+	slices.Sort(cats)
+	slices.Sort(tagList)
+	return cats, tagList
+}
+
+// maxUpload is the largest package accepted, the daemon's default limit.
+func maxUpload() int64 { return pkgfmt.DefaultLimits().MaxPackage }
 
 // daemonProblem words a failed daemon call for the page.
 func daemonProblem(err error) string {

@@ -45,8 +45,22 @@ func (s *Server) routes() {
 	e.POST("/users/:id/role", s.updateUserRole, s.admins...)
 	e.POST("/users/:id/delete", s.deleteUser, s.admins...)
 
-	// Plugins (plugin.go).
+	// Plugins (plugin*.go), install (install*.go), install tasks (task.go).
 	e.GET("/", s.plugins, s.signedIn...)
+	e.GET("/plugin-icon", s.pluginIcon, s.signedIn...)
+	e.GET("/plugins/:author/:name", s.pluginDetail, s.signedIn...)
+	e.GET("/plugins/:author/:name/logs", s.pluginLogs, s.signedIn...)
+	e.GET("/plugins/:author/:name/uninstall", s.uninstallConfirm, s.admins...)
+	e.POST("/plugins/:author/:name/uninstall", s.uninstall, s.admins...)
+	e.POST("/plugins/upload", s.uploadPackage, s.admins...)
+	e.POST("/plugins/install", s.install, s.admins...)
+	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)
+	e.POST("/examples/install", s.installExample, s.admins...)
+	e.GET("/tasks", s.tasks, s.signedIn...)
+	e.GET("/tasks/indicator", s.taskIndicator, s.signedIn...)
+	e.GET("/tasks/:id", s.task, s.signedIn...)
+	e.POST("/tasks/:id/delete", s.deleteTask, s.admins...)
+	e.POST("/tasks/delete", s.deleteAllTasks, s.admins...)
 }
 
 // healthz answers load balancers and the e2e tests: the app is serving.

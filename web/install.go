@@ -1,0 +1,155 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/views"
+)
+
+// uploadField is the file input of the upload form.
+const uploadField = "package"
+
+// multipartSlack is room for the multipart framing around the package.
+const multipartSlack = 64 << 10
+
+// installSource is the source recorded for packages installed from here.
+const installSource = "package"
+
+// uploadPackage stores an uploaded package in the daemon (not installing
+// it) and answers with its preview. A refused file answers 422 with the
+// reason: too large, not a package, or the daemon's.
+func (s *Server) uploadPackage(c echo.Context) error {
+	name, data, err := readUpload(c)
+	if err != nil {
+		return s.uploadFailed(c, name, err)
+	}
+	up, err := s.daemon.UploadPackage(ctx(c), name, bytes.NewReader(data))
+	if err != nil {
+		return s.uploadFailed(c, name, err)
+	}
+	if pkg, err := pkgfmt.Decode(data, pkgfmt.DefaultLimits()); err == nil {
+		s.rememberReadme(c, up.UniqueIdentifier, pkg.Readme)
+	}
+	prev := views.Preview{Upload: up}
+	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
+		prev.Installed = in
+	}
+	return s.installStep(c, http.StatusOK, "Install "+up.Manifest.PluginID(), views.InstallPreview(fragmentChrome(c), prev))
+}
+
+// readUpload reads the uploaded file, refusing one over the size limit.
+func readUpload(c echo.Context) (string, []byte, error) {
+	limit := maxUpload()
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit+multipartSlack)
+	fh, err := c.FormFile(uploadField)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return "", nil, tooLarge(r.ContentLength, limit)
+	case err != nil:
+		return "", nil, errs.Errorf(errs.Invalid, "Choose a plugin package (.difypkg) to upload.")
+	case fh.Size > limit:
+		return fh.Filename, nil, tooLarge(fh.Size, limit)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fh.Filename, nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	return fh.Filename, data, err
+}
+
+// tooLarge is the error of a package over the limit.
+func tooLarge(size, limit int64) error {
+	if size > limit {
+		return errs.Errorf(errs.Invalid, "The package is %s; the limit is %s.", views.Bytes(size), views.Bytes(limit))
+	}
+	return errs.Errorf(errs.Invalid, "The package is larger than the limit of %s.", views.Bytes(limit))
+}
+
+// uploadFailed shows why a file could not be uploaded or installed.
+func (s *Server) uploadFailed(c echo.Context, name string, err error) error {
+	if errs.Code(err) == errs.Internal {
+		s.log.Warn("install failed", "file", name, "err", err)
+	}
+	return s.installStep(c, http.StatusUnprocessableEntity, "Can't install", views.UploadError(name, failureMessage(err)))
+}
+
+// failureMessage words err for the install dialog: the daemon's reason, or
+// why it could not be reached.
+func failureMessage(err error) string {
+	if errs.Code(err) == errs.Internal {
+		return daemonProblem(err)
+	}
+	return errs.Message(err)
+}
+
+// installStep answers with one step of the install dialog: the fragment for
+// htmx, a page holding it otherwise.
+func (s *Server) installStep(c echo.Context, status int, title string, step templ.Component) error {
+	if isHTMX(c) {
+		return s.render(c, status, step)
+	}
+	return s.render(c, status, views.InstallPage(s.chrome(c, title, views.NavPlugins), step))
+}
+
+// install installs an uploaded package (form field uid), or upgrades the
+// installed version (field original) to it, and answers with the task.
+func (s *Server) install(c echo.Context) error {
+	uid := c.FormValue("uid")
+	if _, err := pkgfmt.ParseIdentifier(uid); err != nil {
+		return errs.Errorf(errs.Invalid, "No package to install: upload one first.")
+	}
+	return s.startInstall(c, uid, c.FormValue("original"))
+}
+
+// startInstall starts installing (or, with original, upgrading to) a
+// stored package and shows its task, which polls itself until done.
+func (s *Server) startInstall(c echo.Context, uid, original string) error {
+	var res *apispec.InstallResult
+	var err error
+	if original != "" && original != uid {
+		res, err = s.daemon.Upgrade(ctx(c), apispec.UpgradeRequest{
+			OriginalPluginUniqueIdentifier: original, NewPluginUniqueIdentifier: uid,
+			Source: installSource, Meta: map[string]any{},
+		})
+	} else {
+		res, err = s.daemon.Install(ctx(c), []string{uid}, installSource, nil)
+	}
+	if err != nil {
+		return s.uploadFailed(c, "", err)
+	}
+	id, _ := pkgfmt.ParseIdentifier(uid)
+	if res.AllInstalled {
+		return s.installStep(c, http.StatusOK, "Installed", views.AlreadyInstalled(id.PluginID()))
+	}
+	return s.showStartedTask(c, res.TaskID)
+}
+
+// showStartedTask shows a task just started and tells the header's
+// indicator to look again.
+func (s *Server) showStartedTask(c echo.Context, taskID string) error {
+	t, err := s.daemon.Task(ctx(c), taskID)
+	if err != nil {
+		return s.uploadFailed(c, "", fmt.Errorf("read install task %s: %w", taskID, err))
+	}
+	c.Response().Header().Set("HX-Trigger", "tasks-changed")
+	return s.installStep(c, http.StatusOK, "Installing", views.TaskProgress(fragmentChrome(c), t))
+}
+
+// fragmentChrome is what a fragment's components need of the Chrome: the
+// user (for Can) and the CSRF token. Unlike s.chrome it takes no flashes.
+func fragmentChrome(c echo.Context) views.Chrome {
+	return views.Chrome{User: CurrentUser(c), CSRF: csrfToken(c)}
+}

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/views"
+)
+
+// exampleFile is one decoded example package, cached until the file changes.
+type exampleFile struct {
+	mod  time.Time
+	size int64
+	pkg  *pkgfmt.Package
+	err  error
+}
+
+// exampleCache keeps decoded example packages by path.
+type exampleCache struct {
+	mu    sync.Mutex
+	files map[string]exampleFile
+}
+
+var examplesDecoded = &exampleCache{files: map[string]exampleFile{}}
+
+// load decodes the package at p, or returns the cached result when the
+// file has not changed.
+func (ec *exampleCache) load(p string, fi os.FileInfo) (*pkgfmt.Package, error) {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if f, ok := ec.files[p]; ok && f.mod.Equal(fi.ModTime()) && f.size == fi.Size() {
+		return f.pkg, f.err
+	}
+	pkg, err := decodeFile(p)
+	ec.files[p] = exampleFile{mod: fi.ModTime(), size: fi.Size(), pkg: pkg, err: err}
+	return pkg, err
+}
+
+func decodeFile(p string) (*pkgfmt.Package, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return pkgfmt.Decode(data, pkgfmt.DefaultLimits())
+}
+
+// examples lists the example packages in Config.Examples, each marked
+// installed when a plugin with its id is in list.
+func (s *Server) examples(list []apispec.Installation) []views.Example {
+	if s.cfg.Examples == "" {
+		return nil
+	}
+	paths, _ := filepath.Glob(filepath.Join(s.cfg.Examples, "*.difypkg"))
+	sort.Strings(paths)
+	var out []views.Example
+	for _, p := range paths {
+		out = append(out, s.example(p, list))
+	}
+	return out
+}
+
+func (s *Server) example(p string, list []apispec.Installation) views.Example {
+	ex := views.Example{File: filepath.Base(p), Label: strings.TrimSuffix(filepath.Base(p), ".difypkg")}
+	pkg, err := s.examplePackage(ex.File)
+	if err != nil {
+		ex.Err = "Can't read this example: " + errs.Message(err)
+		return ex
+	}
+	m := pkg.Manifest
+	ex.PluginID, ex.Version, ex.Tags, ex.HasIcon = m.PluginID(), m.Version, m.Tags, m.Icon != ""
+	ex.Label = orDefault(m.Label.English(), m.Name)
+	ex.Description = m.Description.English()
+	for _, in := range list {
+		ex.Installed = ex.Installed || in.PluginID == ex.PluginID
+	}
+	return ex
+}
+
+// examplePackage decodes one example by its file name (a bare *.difypkg
+// name in the examples directory, nothing else).
+func (s *Server) examplePackage(file string) (*pkgfmt.Package, error) {
+	if s.cfg.Examples == "" || file != filepath.Base(file) || !strings.HasSuffix(file, ".difypkg") || strings.HasPrefix(file, ".") {
+		return nil, errs.Errorf(errs.NotFound, "There is no example package %q.", file)
+	}
+	p := filepath.Join(s.cfg.Examples, file)
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, errs.Errorf(errs.NotFound, "There is no example package %q.", file)
+	}
+	return examplesDecoded.load(p, fi)
+}
+
+// exampleIcon serves an example package's icon, read from the file.
+func (s *Server) exampleIcon(c echo.Context) error {
+	pkg, err := s.examplePackage(c.QueryParam("file"))
+	if err != nil {
+		return err
+	}
+	data, err := pkg.Asset(pkg.Manifest.Icon)
+	if err != nil {
+		return err
+	}
+	return serveImage(c, pkg.Manifest.Icon, "", data)
+}
+
+// installExample uploads an example package to the daemon and installs it
+// in one step, answering with the task's progress.
+func (s *Server) installExample(c echo.Context) error {
+	file := c.FormValue("file")
+	pkg, err := s.examplePackage(file)
+	if err != nil {
+		return s.uploadFailed(c, file, err)
+	}
+	up, err := s.daemon.UploadPackage(ctx(c), file, bytes.NewReader(pkg.Raw))
+	if err != nil {
+		return s.uploadFailed(c, file, err)
+	}
+	s.rememberReadme(c, up.UniqueIdentifier, pkg.Readme)
+	original := ""
+	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
+		original = in.PluginUniqueIdentifier
+	}
+	return s.startInstall(c, up.UniqueIdentifier, original)
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}

@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/views"
+)
+
+// taskListSize is how many install tasks the tasks page and the indicator read.
+const taskListSize = 50
+
+// tasks lists the install tasks, newest first.
+func (s *Server) tasks(c echo.Context) error {
+	ch := s.chrome(c, "Install tasks", views.NavPlugins)
+	list, err := s.daemon.Tasks(ctx(c), 1, taskListSize)
+	problem := ""
+	if err != nil {
+		problem = daemonProblem(err)
+	}
+	return s.render(c, http.StatusOK, views.TasksPage(ch, list, problem))
+}
+
+// task answers one task's progress fragment. Once the task has finished the
+// fragment no longer polls, and the plugins grid and the header indicator
+// are told to refresh.
+func (s *Server) task(c echo.Context) error {
+	t, err := s.daemon.Task(ctx(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if views.TaskDone(t) {
+		c.Response().Header().Set("HX-Trigger", "plugins-changed, tasks-changed")
+	}
+	return s.render(c, http.StatusOK, views.TaskProgress(fragmentChrome(c), t))
+}
+
+// taskIndicator answers the header's task indicator; empty when the daemon
+// does not answer (the banner says why).
+func (s *Server) taskIndicator(c echo.Context) error {
+	list, err := s.daemon.Tasks(ctx(c), 1, taskListSize)
+	if err != nil {
+		return c.NoContent(http.StatusOK)
+	}
+	return s.render(c, http.StatusOK, views.TaskIndicator(views.CountTasks(list)))
+}
+
+// deleteTask clears a finished task.
+func (s *Server) deleteTask(c echo.Context) error {
+	if err := s.daemon.DeleteTask(ctx(c), c.Param("id")); err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Trigger", "tasks-changed")
+		return c.NoContent(http.StatusOK)
+	}
+	return s.flashRedirect(c, "Task cleared.", "/tasks")
+}
+
+// deleteAllTasks clears every finished task.
+func (s *Server) deleteAllTasks(c echo.Context) error {
+	if err := s.daemon.DeleteAllTasks(ctx(c)); err != nil {
+		return err
+	}
+	return s.flashRedirect(c, "Finished tasks cleared.", "/tasks")
+}
