@@ -45,6 +45,17 @@ func (s *Server) routes() {
 	e.POST("/users/:id/role", s.updateUserRole, s.admins...)
 	e.POST("/users/:id/delete", s.deleteUser, s.admins...)
 
+	// API-based extensions and the outbound allowlist (extension*.go).
+	ext := append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys)
+	e.GET("/extensions", s.extensions, ext...)
+	e.POST("/extensions", s.createExtension, ext...)
+	e.POST("/extensions/allowlist", s.saveAllowlist, ext...)
+	e.GET("/extensions/:id", s.extension, ext...)
+	e.POST("/extensions/:id", s.updateExtension, ext...)
+	e.POST("/extensions/:id/delete", s.deleteExtension, ext...)
+	e.GET("/extensions/:id/try", s.tryForm, ext...)
+	e.POST("/extensions/:id/try", s.tryExtension, ext...)
+
 	// Plugins (plugin*.go), install (install*.go), install tasks (task.go).
 	e.GET("/", s.plugins, s.signedIn...)
 	e.GET("/plugin-icon", s.pluginIcon, s.signedIn...)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
+	"github.com/plugboard/plugboard/web/netguard"
 )
 
 // Config is what the server needs.
@@ -27,6 +29,13 @@ type Config struct {
 	// one-click install.
 	Examples string
 	Logger   *slog.Logger
+	// OutboundAllow names hosts and CIDRs that requests made on a user's
+	// behalf (API-based extensions) may reach although the SSRF guard would
+	// refuse them; the admins' allowlist setting adds to it. Nil: none.
+	OutboundAllow *netguard.Allowlist
+	// ExtensionTimeouts bound calls to API-based extensions; zero fields
+	// mean 5 s to connect and 60 s to read.
+	ExtensionTimeouts netguard.Timeouts
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -40,6 +49,10 @@ type Server struct {
 	sessions *sessions.CookieStore
 	health   *daemonHealth
 	log      *slog.Logger
+	// outbound guards requests made on a user's behalf; extCaller sends
+	// extension points through it (extension_call.go).
+	outbound  *netguard.Guard
+	extCaller *extensionCaller
 
 	// Route middleware chains, see routes.go.
 	public, signedIn, admins []echo.MiddlewareFunc
@@ -62,6 +75,8 @@ func New(cfg Config) *Server {
 		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
 		log:      cfg.Logger,
 	}
+	s.outbound = s.newOutbound(context.Background())
+	s.extCaller = newExtensionCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = echo.ExtractIPDirect()
 	s.echo.HTTPErrorHandler = s.handleError

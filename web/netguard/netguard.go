@@ -107,6 +107,9 @@ func (g *Guard) Client(t Timeouts) *http.Client {
 // Transport returns an http.Transport that dials only addresses the guard
 // allows, for callers that build their own client. Such a client must
 // still refuse redirects to other schemes, as Client's does.
+//
+// Connections are not kept alive: every request dials, and is checked,
+// anew, so a narrowed allowlist applies to the very next request.
 func (g *Guard) Transport(t Timeouts) *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
@@ -114,8 +117,7 @@ func (g *Guard) Transport(t Timeouts) *http.Transport {
 		TLSHandshakeTimeout:   t.Connect,
 		ResponseHeaderTimeout: t.Read,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       90 * time.Second,
+		DisableKeepAlives:     true,
 	}
 }
 

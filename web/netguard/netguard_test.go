@@ -133,6 +133,20 @@ func TestGuardAllowlist(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("ErrNarrowedAtRunTime", func(t *testing.T) {
+		g := netguard.New(netguard.MustParseAllowlist("127.0.0.1"))
+		client := g.Client(short)
+		for i, allowed := range []bool{true, false} {
+			resp, err := client.Get(srv.URL)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if (err == nil) != allowed {
+				t.Fatalf("request %d: err = %v, want allowed=%v", i, err, allowed)
+			}
+			g.SetAllowlist(nil) // a kept-alive connection must not outlive this
+		}
+	})
 	t.Run("ErrOtherLoopbackAddress", func(t *testing.T) {
 		g := netguard.New(netguard.MustParseAllowlist("127.0.0.1"))
 		_, err := get(t, g, "http://127.0.0.2:"+port+"/")
