@@ -45,6 +45,17 @@ func (s *Server) routes() {
 	e.POST("/users/:id/role", s.updateUserRole, s.admins...)
 	e.POST("/users/:id/delete", s.deleteUser, s.admins...)
 
+	// Credentials of tool providers (credential*.go) and the audit log (audit.go).
+	e.GET("/credentials", s.credentialsIndex, s.admins...)
+	e.GET("/credentials/:author/:name/:provider", s.credentialProviderPage, s.admins...)
+	e.POST("/credentials/:author/:name/:provider", s.createCredential, s.admins...)
+	e.GET("/credentials/:author/:name/:provider/:id/edit", s.editCredentialPage, s.admins...)
+	e.POST("/credentials/:author/:name/:provider/:id", s.updateCredential, s.admins...)
+	e.POST("/credentials/:author/:name/:provider/:id/delete", s.deleteCredential, s.admins...)
+	e.POST("/credentials/:author/:name/:provider/:id/default", s.setDefaultCredential, s.admins...)
+	e.POST("/credentials/:author/:name/:provider/:id/test", s.testCredential, s.admins...)
+	e.GET("/audit", s.auditLog, s.admins...)
+
 	// API-based extensions and the outbound allowlist (extension*.go).
 	ext := append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys)
 	e.GET("/extensions", s.extensions, ext...)
