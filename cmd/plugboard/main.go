@@ -21,6 +21,7 @@ type cli struct {
 	Serve  serveCmd  `cmd:"" help:"Run the admin web app, with the daemon embedded unless --daemon-url is given."`
 	Daemon daemonCmd `cmd:"" help:"Run the plugin daemon (HTTP API)."`
 	Plugin pluginCmd `cmd:"" help:"Tools for plugin authors."`
+	Keys   keysCmd   `cmd:"" help:"Manage the master key that encrypts stored secrets."`
 }
 
 type pluginCmd struct {
