@@ -9,10 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/web/netguard"
@@ -110,7 +110,7 @@ func (x *extensionCaller) ping(ctx context.Context, endpoint, key string) error 
 		return fmt.Errorf("its answer is not JSON: %s", excerpt(a.Body))
 	}
 	if pong.Result != "pong" {
-		return fmt.Errorf(`it answered %s instead of {"result":"pong"}`, excerpt(a.Body))
+		return fmt.Errorf(`it answered %s instead of {"result":"pong"}`, clip(a.Body))
 	}
 	return nil
 }
@@ -156,10 +156,23 @@ func opAddr(op *net.OpError) string {
 
 // excerpt quotes the start of an answer for an error message.
 func excerpt(b []byte) string {
-	s := strings.TrimSpace(string(b))
+	s := clip(b)
 	if s == "" {
 		return "an empty body"
 	}
+	return "“" + s + "”"
+}
+
+// clip is the start of an answer on one line: spaces collapsed, control
+// characters dropped, cut at excerptLen bytes.
+func clip(b []byte) string {
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "�")), " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 	if len(s) > excerptLen {
 		cut := excerptLen
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
@@ -167,5 +180,5 @@ func excerpt(b []byte) string {
 		}
 		s = s[:cut] + "…"
 	}
-	return strconv.Quote(s)
+	return s
 }

@@ -43,9 +43,9 @@ func TestCreateExtension(t *testing.T) {
 	for _, tc := range []struct {
 		name, endpoint, key, field, want string
 	}{
-		{"ErrWrongPong", ep.URL + "/wrong", "sk-secret-1", "endpoint", `it answered "{\"result\":\"pang\"}" instead of {"result":"pong"}`},
-		{"ErrNotJSON", ep.URL + "/html", "sk-secret-2", "endpoint", `its answer is not JSON: "<html>hello</html>"`},
-		{"ErrStatus500", ep.URL + "/500", "sk-secret-3", "endpoint", `it answered status 500 with "boom: the extension crashed xxx`},
+		{"ErrWrongPong", ep.URL + "/wrong", "sk-secret-1", "endpoint", `it answered {"result":"pang"} instead of {"result":"pong"}`},
+		{"ErrNotJSON", ep.URL + "/html", "sk-secret-2", "endpoint", `its answer is not JSON: “<html>hello</html>”`},
+		{"ErrStatus500", ep.URL + "/500", "sk-secret-3", "endpoint", `it answered status 500 with “boom: the extension crashed xxx`},
 		{"ErrSlow", ep.URL + "/slow", "sk-secret-4", "endpoint", "no answer within 300ms (read timeout)"},
 		{"ErrUnreachable", closedPort(t), "sk-secret-5", "endpoint", "the connection was refused: nothing is listening at 127.0.0.1:"},
 		{"ErrNotHTTP", "ftp://127.0.0.1/x", "sk-secret-6", "endpoint", "The endpoint must be an http(s) URL"},

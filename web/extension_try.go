@@ -13,9 +13,9 @@ import (
 // extensionPoints are the points the try-it panel sends, with their params
 // (Dify's external data tool and moderation requests).
 var extensionPoints = []views.ExtensionPoint{
-	{Name: PointExternalDataTool, Label: "External data tool", Fields: []string{"app_id", "tool_variable", "inputs", "query"}},
-	{Name: PointModerationInput, Label: "Moderate input", Fields: []string{"app_id", "inputs", "query"}},
-	{Name: PointModerationOutput, Label: "Moderate output", Fields: []string{"app_id", "text"}},
+	{Name: PointExternalDataTool, Hint: "External data tool: the app asks for data to fill a variable; the answer is {\"result\": \"<text>\"}.", Fields: []string{"app_id", "tool_variable", "inputs", "query"}},
+	{Name: PointModerationInput, Hint: "Moderation of the user's input: the answer says whether it is flagged and what to do.", Fields: []string{"app_id", "inputs", "query"}},
+	{Name: PointModerationOutput, Hint: "Moderation of the model's output: the answer says whether it is flagged and what to do.", Fields: []string{"app_id", "text"}},
 }
 
 // tryDefaults fill a fresh try-it form so Send works at once.

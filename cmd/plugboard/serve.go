@@ -18,6 +18,7 @@ import (
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/netguard"
 )
 
 type serveCmd struct {
@@ -27,10 +28,16 @@ type serveCmd struct {
 	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
 	Examples  string `default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+
+	OutboundAllow string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
 	logger := newLogger(c.Debug)
+	allow, err := netguard.ParseAllowlist(c.OutboundAllow)
+	if err != nil {
+		return fmt.Errorf("--outbound-allow: %w", err)
+	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return err
 	}
@@ -54,7 +61,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	defer stopDaemon()
 	srv := web.New(web.Config{
 		Store: db, Keys: secrets, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
-		Examples: c.Examples, Logger: logger,
+		Examples: c.Examples, Logger: logger, OutboundAllow: allow,
 	})
 	return c.serve(ctx, srv)
 }
