@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
@@ -196,6 +197,9 @@ func TestExtensionKeyNeverShown(t *testing.T) {
 			t.Errorf("the %s page failed: %d", name, p.StatusCode)
 		}
 	}
+	if strings.Contains(app.Log.String(), key) {
+		t.Error("a log line holds the key")
+	}
 	if raw := app.rawDB(t); len(raw) == 0 || strings.Contains(string(raw), key) {
 		t.Fatalf("the database file holds the key in clear (%d bytes searched)", len(raw))
 	}
@@ -230,4 +234,56 @@ func TestExtensionsMember(t *testing.T) {
 	if app.count(t) != 1 || app.MustFind(t, "Admins only").APIKey() != "admin-key-123" {
 		t.Fatal("a member changed the extensions")
 	}
+}
+
+func TestExtensionCorruptKey(t *testing.T) {
+	app := MustExtApp(t, "127.0.0.1")
+	ep := MustEndpoint(t)
+	admin := app.NewBrowser(t)
+	admin.MustLogin("root")
+	e := app.MustCreate(t, admin, "Damaged", ep.URL+"/ok", "damaged-key-123")
+	raw, err := sql.Open("sqlite", "file:"+app.DBPath+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE api_extensions SET api_key = X'0102030405' WHERE id = ?`, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	path := "/extensions/" + e.ID
+	t.Run("ErrListed", func(t *testing.T) {
+		p := admin.Get("/extensions")
+		wantStatus(t, p, http.StatusOK)
+		if p.TestID("extension-key-error").Length() != 1 {
+			t.Fatal("the list does not flag the damaged key")
+		}
+	})
+	t.Run("ErrEditPage", func(t *testing.T) {
+		p := admin.Get(path)
+		wantStatus(t, p, http.StatusOK)
+		if got := p.TestID("extension-key-problem").Text(); !strings.Contains(got, "cannot be decrypted") {
+			t.Fatalf("notice %q", got)
+		}
+	})
+	t.Run("ErrTry", func(t *testing.T) {
+		p := admin.Post(path+"/try", url.Values{"point": {"app.moderation.output"}, "app_id": {"a"}, "text": {"t"}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("try-panel").Find(`[data-testid=form-error]`).Text(); !strings.Contains(got, "enter the key again") {
+			t.Fatalf("message %q", got)
+		}
+	})
+	t.Run("ErrMaskedResave", func(t *testing.T) {
+		p := admin.Post(path, extForm("Damaged", ep.URL+"/ok", "(cannot be decrypted)"))
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("error-api_key").Text(); got != "The stored key cannot be decrypted; enter the key again." {
+			t.Fatalf("error %q", got)
+		}
+	})
+	t.Run("OKNewKey", func(t *testing.T) {
+		admin.Get(path)
+		wantRedirect(t, admin.Post(path, extForm("Damaged", ep.URL+"/ok", "fresh-key-456")), "/extensions")
+		if got := app.MustFind(t, "Damaged"); got.KeyErr != nil || got.APIKey() != "fresh-key-456" {
+			t.Fatalf("%+v", got)
+		}
+	})
 }

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +35,25 @@ type ExtApp struct {
 	*App
 	Keys   *secret.Keyring
 	DBPath string
+	Log    *extLog // everything the app logged
+}
+
+// extLog is a log sink (a bytes.Buffer) safe for the server's goroutines.
+type extLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *extLog) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *extLog) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // MustExtApp starts the app; allow is the --outbound-allow list.
@@ -53,13 +74,15 @@ func MustExtApp(tb testing.TB, allow string) *ExtApp {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	logs := &extLog{}
 	srv := httptest.NewServer(web.New(web.Config{
-		Store: db, Keys: keys, Daemon: client.New(deadDaemon, "test-key"), DaemonURL: deadDaemon, SessionKeys: sessionKeys,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:  db, Keys: keys, Daemon: client.New(deadDaemon, "test-key"), DaemonURL: deadDaemon, SessionKeys: sessionKeys,
 		OutboundAllow:     netguard.MustParseAllowlist(allow),
 		ExtensionTimeouts: netguard.Timeouts{Connect: 2 * time.Second, Read: readTimeout},
 	}))
 	tb.Cleanup(func() { srv.Close(); db.Close() })
-	app := &ExtApp{App: &App{URL: srv.URL, Store: db}, Keys: keys, DBPath: path}
+	app := &ExtApp{App: &App{URL: srv.URL, Store: db}, Keys: keys, DBPath: path, Log: logs}
 	app.MustUser(tb, "root", store.RoleOwner)
 	app.MustUser(tb, "bob", store.RoleMember)
 	return app
