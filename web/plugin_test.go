@@ -1,0 +1,299 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/manager"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web"
+)
+
+// MustDaemon starts a real daemon on loopback with a fresh data directory.
+func MustDaemon(tb testing.TB) (string, *client.Client) {
+	tb.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := daemon.Start(context.Background(), daemon.Config{
+		Addr: "127.0.0.1:0", APIKey: "test-key", Logger: log,
+		Manager: manager.Config{DataDir: tb.TempDir(), Limits: pkgfmt.DefaultLimits()},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		d.Close(ctx)
+	})
+	return d.URL(), client.New(d.URL(), "test-key")
+}
+
+// MustPytools packs the Python example plugin.
+func MustPytools(tb testing.TB) []byte {
+	tb.Helper()
+	data, _, err := pkgfmt.Pack(os.DirFS("../examples/plugins/pytools"), pkgfmt.DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// MustInstall uploads and installs a package through the client and waits
+// for its task.
+func MustInstall(tb testing.TB, cl *client.Client, pkg []byte) *apispec.UploadResult {
+	tb.Helper()
+	ctx := context.Background()
+	up, err := cl.UploadPackage(ctx, "p.difypkg", bytes.NewReader(pkg))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := cl.Install(ctx, []string{up.UniqueIdentifier}, "package", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := cl.WaitTask(ctx, res.TaskID); err != nil {
+		tb.Fatal(err)
+	}
+	return up
+}
+
+// PostFile uploads a file as the upload form does, from htmx.
+func (b *Browser) PostFile(path, name string, data []byte) *Page {
+	b.tb.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("_csrf", b.csrf)
+	fw, _ := mw.CreateFormFile("package", name)
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.app.URL+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("HX-Request", "true")
+	return b.Do(req)
+}
+
+// PostHX submits a form as htmx does.
+func (b *Browser) PostHX(path string, form url.Values) *Page {
+	form.Set("_csrf", b.csrf)
+	req, _ := http.NewRequest(http.MethodPost, b.app.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	return b.Do(req)
+}
+
+func TestPluginFilters(t *testing.T) {
+	daemonURL, cl := MustDaemon(t)
+	MustInstall(t, cl, MustPytools(t))
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	for _, tc := range []struct {
+		name, query string
+		cards       int
+	}{
+		{"OKAll", "", 1},
+		{"OKSearchLabel", "?q=python", 1},
+		{"OKSearchDescription", "?q=STANDARD+library", 1},
+		{"OKCategoryAndTag", "?category=tool&tag=utilities", 1},
+		{"OKNoMatchQuery", "?q=nothing-like-this", 0},
+		{"OKNoMatchCategory", "?category=model", 0},
+		{"OKNoMatchTag", "?tag=search", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.Get("/" + tc.query)
+			wantStatus(t, p, http.StatusOK)
+			if n := p.TestID("plugin-card").Length(); n != tc.cards {
+				t.Fatalf("%d cards, want %d", n, tc.cards)
+			}
+			if tc.cards == 0 && p.TestID("plugins-no-match").Length() != 1 {
+				t.Fatal("no 'no match' message")
+			}
+			if tc.cards == 1 && p.Doc.Find(`#plugin-results [data-state="running"]`).Length() != 1 {
+				t.Fatalf("card state %q", p.TestID("plugin-state").Text())
+			}
+		})
+	}
+	t.Run("OKFilterChoices", func(t *testing.T) {
+		p := b.Get("/?tag=utilities")
+		if v, _ := p.Doc.Find(`[data-testid=filter-tag] option[selected]`).Attr("value"); v != "utilities" {
+			t.Fatalf("selected tag %q", v)
+		}
+		if p.Doc.Find(`[data-testid=filter-category] option[value=tool]`).Length() != 1 {
+			t.Fatal("no tool category choice")
+		}
+	})
+}
+
+func TestUploadPreview(t *testing.T) {
+	daemonURL, _ := MustDaemon(t)
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	app.MustUser(t, "bob", store.RoleMember)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	b.Get("/")
+	pkg := MustPytools(t)
+
+	t.Run("OK", func(t *testing.T) {
+		p := b.PostFile("/plugins/upload", "pytools.difypkg", pkg)
+		wantStatus(t, p, http.StatusOK)
+		if got := p.TestID("preview-label").Text(); got != "Python Tools" {
+			t.Fatalf("label %q", got)
+		}
+		if n := p.TestID("preview-tool").Length(); n != 2 {
+			t.Fatalf("%d tools", n)
+		}
+		if got := p.TestID("preview-memory").Text(); got != "128 MiB" {
+			t.Fatalf("memory %q", got)
+		}
+		if got := p.TestID("preview-signature").Text(); got != "unsigned" {
+			t.Fatalf("signature %q", got)
+		}
+		if p.TestID("topbar").Length() != 0 {
+			t.Fatal("htmx got a whole page")
+		}
+	})
+	t.Run("ErrNotZip", func(t *testing.T) {
+		p := b.PostFile("/plugins/upload", "x.difypkg", []byte("plain text"))
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("upload-error-message").Text(); !strings.Contains(got, "zip") {
+			t.Fatalf("message %q", got)
+		}
+	})
+	t.Run("ErrTooLarge", func(t *testing.T) {
+		p := b.PostFile("/plugins/upload", "big.difypkg", make([]byte, 16<<20))
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("upload-error-message").Text(); !strings.Contains(got, "15 MiB") {
+			t.Fatalf("message %q", got)
+		}
+	})
+	t.Run("ErrNoFile", func(t *testing.T) {
+		p := b.PostHX("/plugins/upload", url.Values{})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("upload-error-message").Text(); !strings.Contains(got, "Choose") {
+			t.Fatalf("message %q", got)
+		}
+	})
+	t.Run("ErrMemberForbidden", func(t *testing.T) {
+		m := app.NewBrowser(t)
+		m.MustLogin("bob")
+		m.Get("/")
+		wantStatus(t, m.PostFile("/plugins/upload", "pytools.difypkg", pkg), http.StatusForbidden)
+		wantStatus(t, m.PostHX("/plugins/install", url.Values{"uid": {"plugboard/pytools:0.0.1@x"}}), http.StatusForbidden)
+	})
+}
+
+func TestInstallTask(t *testing.T) {
+	daemonURL, cl := MustDaemon(t)
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	b.Get("/")
+	up, err := cl.UploadPackage(context.Background(), "p.difypkg", bytes.NewReader(MustPytools(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := b.PostHX("/plugins/install", map[string][]string{"uid": {up.UniqueIdentifier}})
+	wantStatus(t, p, http.StatusOK)
+	task := p.TestID("task-progress")
+	id, _ := task.Attr("data-task-id")
+	if id == "" || p.Header.Get("HX-Trigger") != "tasks-changed" {
+		t.Fatalf("no task started: %.400s", p.Body)
+	}
+	if _, err := cl.WaitTask(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OKFinished", func(t *testing.T) {
+		p := b.Get("/tasks/" + id)
+		task := p.TestID("task-progress")
+		if st, _ := task.Attr("data-status"); st != apispec.TaskSuccess {
+			t.Fatalf("status %q", st)
+		}
+		if _, polls := task.Attr("hx-trigger"); polls {
+			t.Fatal("a finished task still polls")
+		}
+		if got := p.Header.Get("HX-Trigger"); !strings.Contains(got, "plugins-changed") {
+			t.Fatalf("HX-Trigger %q", got)
+		}
+		if n := p.Doc.Find(`[data-testid=task-stage].stage-done`).Length(); n != 5 {
+			t.Fatalf("%d stages done, want 5", n)
+		}
+	})
+	t.Run("OKIndicatorIdle", func(t *testing.T) {
+		p := b.Get("/tasks/indicator")
+		if v, _ := p.TestID("task-indicator-inner").Attr("data-running"); v != "0" {
+			t.Fatalf("running %q", v)
+		}
+	})
+	t.Run("OKUpgradePreview", func(t *testing.T) {
+		p := b.PostFile("/plugins/upload", "pytools.difypkg", MustPytools(t))
+		if p.TestID("preview-same").Length() != 1 || p.TestID("install-submit").Length() != 0 {
+			t.Fatalf("same version offered again: %.400s", p.Body)
+		}
+	})
+	t.Run("OKIcon", func(t *testing.T) {
+		p := b.Get("/plugin-icon?uid=" + url.QueryEscape(up.UniqueIdentifier) + "&name=icon.svg")
+		wantStatus(t, p, http.StatusOK)
+		if ct := p.Header.Get("Content-Type"); ct != "image/svg+xml" {
+			t.Fatalf("content type %q", ct)
+		}
+		if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") {
+			t.Fatalf("CSP %q", csp)
+		}
+		if p.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatal("no nosniff")
+		}
+	})
+	t.Run("OKDetail", func(t *testing.T) {
+		p := b.Get("/plugins/plugboard/pytools")
+		wantStatus(t, p, http.StatusOK)
+		if n := p.TestID("detail-tool").Length(); n != 2 {
+			t.Fatalf("%d tools", n)
+		}
+		if p.TestID("readme-body").Find("h1").Length() != 1 {
+			t.Fatal("README not rendered")
+		}
+		if p.TestID("uninstall-open").Length() != 1 {
+			t.Fatal("no uninstall control for an admin")
+		}
+	})
+	t.Run("OKClearTask", func(t *testing.T) {
+		wantStatus(t, b.PostHX("/tasks/"+id+"/delete", url.Values{}), http.StatusOK)
+		if _, err := cl.Task(context.Background(), id); err == nil {
+			t.Fatal("task still there")
+		}
+	})
+}
+
+func TestRenderMarkdown(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		got := web.RenderMarkdown("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+		if !strings.Contains(got, "<h1") || !strings.Contains(got, "<table>") {
+			t.Fatalf("rendered %q", got)
+		}
+	})
+	t.Run("ErrRawHTMLEscaped", func(t *testing.T) {
+		got := web.RenderMarkdown("hi <script>alert(1)</script> <img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n")
+		for _, bad := range []string{"<script", "onerror", "javascript:", "<img"} {
+			if strings.Contains(got, bad) {
+				t.Fatalf("%q survived: %q", bad, got)
+			}
+		}
+	})
+}
