@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/errs"
+)
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunDone      = "done"
+	RunFailed    = "failed"
+	RunCancelled = "cancelled"
+)
+
+// Run is one tool invocation from the playground.
+type Run struct {
+	ID           string
+	UserID       int64
+	Username     string
+	PluginID     string // author/name
+	Provider     string
+	Tool         string
+	CredentialID int64 // 0: none
+	// Params are the tool parameters as sent, secret values redacted.
+	Params map[string]any
+	Status string // RunRunning, RunDone, RunFailed or RunCancelled
+	Error  string // why a run failed
+	// CreatedAt is when the run started, FirstAt when its first message
+	// arrived (zero before), EndedAt when it ended (zero while running).
+	CreatedAt time.Time
+	FirstAt   time.Time
+	EndedAt   time.Time
+	Messages  int   // messages received
+	Bytes     int64 // their payload and blob bytes
+}
+
+// Running reports whether the run has not ended.
+func (r *Run) Running() bool { return r.Status == RunRunning }
+
+// RunEvent is one tool message of a run.
+type RunEvent struct {
+	RunID   string
+	Seq     int // 1, 2, … in arrival order
+	Type    string
+	Payload json.RawMessage
+	Blob    []byte
+}
+
+// RunFilter selects runs: UserID 0 means every user's.
+type RunFilter struct {
+	UserID int64
+	Limit  int // 0: 100
+}
+
+const runColumns = `id, user_id, username, plugin_id, provider, tool, credential_id, params, status, error,
+	created_at, first_at, ended_at, messages, bytes`
+
+func scanRun(s scanner) (*Run, error) {
+	var r Run
+	var params string
+	var created, first, ended int64
+	err := s.Scan(&r.ID, &r.UserID, &r.Username, &r.PluginID, &r.Provider, &r.Tool, &r.CredentialID,
+		&params, &r.Status, &r.Error, &created, &first, &ended, &r.Messages, &r.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	r.CreatedAt = fromUnixNano(created)
+	if first != 0 {
+		r.FirstAt = fromUnixNano(first)
+	}
+	if ended != 0 {
+		r.EndedAt = fromUnixNano(ended)
+	}
+	if err := json.Unmarshal([]byte(params), &r.Params); err != nil {
+		r.Params = map[string]any{}
+	}
+	return &r, nil
+}
+
+// newRunID returns a random run id.
+func newRunID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// CreateRun records a new running run; it fills r.ID, Status and CreatedAt.
+func (db *DB) CreateRun(ctx context.Context, r *Run) error {
+	if r.PluginID == "" || r.Provider == "" || r.Tool == "" {
+		return errs.Errorf(errs.Invalid, "a run needs a plugin, a provider and a tool")
+	}
+	params, err := json.Marshal(r.Params)
+	if err != nil {
+		return fmt.Errorf("run parameters: %w", err)
+	}
+	r.ID, r.Status, r.CreatedAt = newRunID(), RunRunning, db.Now().UTC()
+	_, err = db.write.ExecContext(ctx, `INSERT INTO runs (id, user_id, username, plugin_id, provider, tool,
+		credential_id, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
+	return err
+}
+
+// AppendRunEvent stores the run's next message (its Seq is set) and counts
+// it; the first one also records the time to first message.
+func (db *DB) AppendRunEvent(ctx context.Context, ev *RunEvent) error {
+	if len(ev.Payload) == 0 {
+		ev.Payload = json.RawMessage("{}")
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT messages FROM runs WHERE id = ?`, ev.RunID).Scan(&n); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.Errorf(errs.NotFound, "There is no run %q.", ev.RunID)
+			}
+			return err
+		}
+		ev.Seq = n + 1
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_events (run_id, seq, type, payload, blob) VALUES (?, ?, ?, ?, ?)`,
+			ev.RunID, ev.Seq, ev.Type, string(ev.Payload), ev.Blob); err != nil {
+			return err
+		}
+		size := int64(len(ev.Payload) + len(ev.Blob))
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET messages = messages + 1, bytes = bytes + ?,
+			first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`, size, unixNano(db.Now()), ev.RunID)
+		return err
+	})
+}
+
+// FinishRun ends a running run with status and, for failures, the reason.
+// A run that already ended keeps its first ending.
+func (db *DB) FinishRun(ctx context.Context, id, status, reason string) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`,
+		status, reason, unixNano(db.Now()), id, RunRunning)
+	return err
+}
+
+// FindRun returns the run with the id.
+func (db *DB) FindRun(ctx context.Context, id string) (*Run, error) {
+	r, err := scanRun(db.read.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.Errorf(errs.NotFound, "There is no run %q.", id)
+	}
+	return r, err
+}
+
+// FindRuns returns runs newest first.
+func (db *DB) FindRuns(ctx context.Context, f RunFilter) ([]Run, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q, args := `SELECT `+runColumns+` FROM runs`, []any{}
+	if f.UserID != 0 {
+		q += ` WHERE user_id = ?`
+		args = append(args, f.UserID)
+	}
+	rows, err := db.read.QueryContext(ctx, q+` ORDER BY created_at DESC LIMIT ?`, append(args, f.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+// RunEvents returns the run's messages after seq, in order, without blobs.
+func (db *DB) RunEvents(ctx context.Context, id string, after int) ([]RunEvent, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, type, payload FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq`, id, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RunEvent
+	for rows.Next() {
+		ev := RunEvent{RunID: id}
+		var payload string
+		if err := rows.Scan(&ev.Seq, &ev.Type, &payload); err != nil {
+			return nil, err
+		}
+		ev.Payload = json.RawMessage(payload)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// RunEvent returns one message of the run with its blob.
+func (db *DB) RunEvent(ctx context.Context, id string, seq int) (*RunEvent, error) {
+	ev := RunEvent{RunID: id, Seq: seq}
+	var payload string
+	err := db.read.QueryRowContext(ctx, `SELECT type, payload, blob FROM run_events WHERE run_id = ? AND seq = ?`, id, seq).
+		Scan(&ev.Type, &payload, &ev.Blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.Errorf(errs.NotFound, "Run %q has no message %d.", id, seq)
+	}
+	ev.Payload = json.RawMessage(payload)
+	return &ev, err
+}
+
+// DeleteRun removes a run and its messages.
+func (db *DB) DeleteRun(ctx context.Context, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.Errorf(errs.NotFound, "There is no run %q.", id)
+	}
+	return nil
+}
+
+// InterruptRuns marks runs still running (left by a previous process) as
+// failed; it returns how many.
+func (db *DB) InterruptRuns(ctx context.Context) (int64, error) {
+	res, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE status = ?`,
+		RunFailed, "The admin app stopped while the run was going.", unixNano(db.Now()), RunRunning)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
