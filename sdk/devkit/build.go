@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sync/atomic"
 )
 
 // Arches are the architectures a binary plugin may be built for.
@@ -49,27 +50,31 @@ func BuildBinaries(ctx context.Context, dir, entrypoint string, arches []string,
 	if err != nil {
 		return fmt.Errorf("building a Go plugin needs the go command on PATH: %w", err)
 	}
-	var built []string
+	// Each build writes to a temporary name of its own, so concurrent builds
+	// of the same plugin (tests in parallel packages) never collide.
+	suffix := fmt.Sprintf(".%d-%d.tmp", os.Getpid(), buildSeq.Add(1))
+	temp := func(arch string) string { return filepath.Join("bin", arch, "."+entrypoint+suffix) }
 	defer func() {
-		for _, tmp := range built {
-			os.Remove(tmp) // left only when a later step failed
+		for _, arch := range arches {
+			os.Remove(filepath.Join(dir, temp(arch))) // left only when a step failed
 		}
 	}()
 	for _, arch := range arches {
-		tmp := filepath.Join("bin", arch, "."+entrypoint+".tmp")
-		built = append(built, filepath.Join(dir, tmp))
-		if err := goBuild(ctx, goBin, dir, arch, tmp, stderr); err != nil {
+		if err := goBuild(ctx, goBin, dir, arch, temp(arch), stderr); err != nil {
 			return err
 		}
 	}
 	for _, arch := range arches {
-		tmp, final := filepath.Join(dir, "bin", arch, "."+entrypoint+".tmp"), filepath.Join(dir, "bin", arch, entrypoint)
-		if err := os.Rename(tmp, final); err != nil {
+		final := filepath.Join(dir, "bin", arch, entrypoint)
+		if err := os.Rename(filepath.Join(dir, temp(arch)), final); err != nil {
 			return fmt.Errorf("install %s binary: %w", arch, err)
 		}
 	}
 	return nil
 }
+
+// buildSeq numbers builds within this process.
+var buildSeq atomic.Uint64
 
 func checkBuild(dir, entrypoint string, arches []string) error {
 	if !IsGoPlugin(dir) {

@@ -186,3 +186,29 @@ func TestPackDir(t *testing.T) {
 		t.Errorf("plugin id %q", pkg.ID.PluginID())
 	}
 }
+
+// TestBuildBinariesConcurrent builds one plugin twice at once, as tests in
+// parallel packages do: both builds succeed and leave no temporary files.
+func TestBuildBinariesConcurrent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "twice")
+	if err := devkit.Init(dir, "twice", "tester", MustModuleRoot(t)); err != nil {
+		t.Fatal(err)
+	}
+	arch := []string{runtime.GOARCH}
+	errc := make(chan error, 2)
+	for range 2 {
+		go func() { errc <- devkit.BuildBinaries(context.Background(), dir, "twice", arch, io.Discard) }()
+	}
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "bin", runtime.GOARCH))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "twice" {
+		t.Errorf("bin/%s holds %v, want only the binary", runtime.GOARCH, entries)
+	}
+}
