@@ -36,9 +36,6 @@ func (s *Server) uploadPackage(c echo.Context) error {
 	if err != nil {
 		return s.uploadFailed(c, name, err)
 	}
-	if pkg, err := pkgfmt.Decode(data, pkgfmt.DefaultLimits()); err == nil {
-		s.rememberReadme(c, up.UniqueIdentifier, pkg.Readme)
-	}
 	prev := views.Preview{Upload: up}
 	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
 		prev.Installed = in

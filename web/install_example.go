@@ -124,7 +124,6 @@ func (s *Server) installExample(c echo.Context) error {
 	if err != nil {
 		return s.uploadFailed(c, file, err)
 	}
-	s.rememberReadme(c, up.UniqueIdentifier, pkg.Readme)
 	original := ""
 	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
 		original = in.PluginUniqueIdentifier

@@ -44,6 +44,7 @@ type Manager interface {
 	Uninstall(ctx context.Context, tenant, installationID string) error
 	List(ctx context.Context, tenant string, page, size int) (*apispec.Page[apispec.Installation], error)
 	Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfmt.Manifest, error)
+	Readme(ctx context.Context, uniqueIdentifier, language string) (string, error)
 	Asset(ctx context.Context, uniqueIdentifier, name string) ([]byte, error)
 	Tools(ctx context.Context, tenant string, page, size int) ([]apispec.ToolProviderEntry, error)
 	Tool(ctx context.Context, tenant, pluginID, provider string) (*apispec.ToolProviderEntry, error)
@@ -112,6 +113,7 @@ func (s *server) routes(g *echo.Group) {
 	g.POST(m+"/uninstall", s.uninstall, auth)
 	g.GET(m+"/list", s.list, auth)
 	g.GET(m+"/fetch/manifest", s.fetchManifest, auth)
+	g.GET(m+"/fetch/readme", s.fetchReadme, auth)
 	g.GET(m+"/decode/from_identifier", s.decodeFromIdentifier, auth)
 	g.GET(m+"/tools", s.tools, auth)
 	g.GET(m+"/tool", s.tool, auth)

@@ -186,6 +186,20 @@ func TestManagement(t *testing.T) {
 			t.Fatalf("decode = %+v, %v", dec, err)
 		}
 	})
+	t.Run("Readme", func(t *testing.T) {
+		readme, err := d.c.FetchReadme(ctx, uid, "")
+		if err != nil || !strings.HasPrefix(readme, "# Go Tools") {
+			t.Fatalf("readme = %.40q, %v", readme, err)
+		}
+		translated, err := d.c.FetchReadme(ctx, uid, "zh_Hans")
+		if err != nil || translated != readme {
+			t.Fatalf("readme without that translation = %.40q, %v; want README.md", translated, err)
+		}
+	})
+	t.Run("ErrReadmeUnknownPackage", func(t *testing.T) {
+		_, err := d.c.FetchReadme(ctx, "nobody/nothing:0.0.1@"+strings.Repeat("0", 64), "")
+		MustClientError(t, err, http.StatusNotFound, apispec.ErrPluginNotFound)
+	})
 	t.Run("ErrManifestMissingQuery", func(t *testing.T) {
 		_, err := d.c.FetchManifest(ctx, "")
 		MustClientError(t, err, http.StatusBadRequest, apispec.ErrBadRequest)

@@ -125,6 +125,19 @@ func (s *server) fetchManifest(c echo.Context) error {
 	return ok(c, man)
 }
 
+// fetchReadme answers a stored package's README markdown ("" when it has none).
+func (s *server) fetchReadme(c echo.Context) error {
+	id, err := query(c, "plugin_unique_identifier")
+	if err != nil {
+		return err
+	}
+	readme, err := s.m.Readme(c.Request().Context(), id, c.QueryParam("language"))
+	if err != nil {
+		return inPlugin(err)
+	}
+	return ok(c, readme)
+}
+
 // decodeFromIdentifier answers like Dify: identifier, manifest, verification.
 func (s *server) decodeFromIdentifier(c echo.Context) error {
 	id, err := query(c, "plugin_unique_identifier")

@@ -156,6 +156,17 @@ func (c *Client) FetchManifest(ctx context.Context, uniqueIdentifier string) (*p
 	return &m, c.get(ctx, "management/fetch/manifest", q, &m)
 }
 
+// FetchReadme returns a stored package's README markdown, in language
+// (e.g. zh_Hans) when the package has that translation; "" when it has none.
+func (c *Client) FetchReadme(ctx context.Context, uniqueIdentifier, language string) (string, error) {
+	var readme string
+	q := url.Values{"plugin_unique_identifier": {uniqueIdentifier}}
+	if language != "" {
+		q.Set("language", language)
+	}
+	return readme, c.get(ctx, "management/fetch/readme", q, &readme)
+}
+
 // DecodeFromIdentifier returns a stored package's identifier and manifest.
 func (c *Client) DecodeFromIdentifier(ctx context.Context, uniqueIdentifier string) (*apispec.UploadResult, error) {
 	var res apispec.UploadResult

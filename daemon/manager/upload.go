@@ -105,6 +105,29 @@ func (m *Manager) Asset(ctx context.Context, uniqueIdentifier, name string) ([]b
 	return pkg.Asset(name)
 }
 
+// Readme returns a stored package's README: readme/README_<language>.md
+// when the language is given and the package has it, else README.md ("" when
+// the package has none).
+func (m *Manager) Readme(ctx context.Context, uniqueIdentifier, language string) (string, error) {
+	id, err := pkgfmt.ParseIdentifier(uniqueIdentifier)
+	if err != nil {
+		return "", err
+	}
+	if _, err := m.db.FindPackage(ctx, uniqueIdentifier); err != nil {
+		return "", err
+	}
+	pkg, err := m.readPackage(id)
+	if err != nil {
+		return "", err
+	}
+	if language != "" {
+		if b, err := pkg.ReadFile("readme/README_" + language + ".md"); err == nil {
+			return string(b), nil
+		}
+	}
+	return pkg.Readme, nil
+}
+
 // packageRow returns an uploaded package and its declaration.
 func (m *Manager) packageRow(ctx context.Context, uid string) (pkgfmt.Identifier, *pkgfmt.Manifest, error) {
 	id, err := pkgfmt.ParseIdentifier(uid)
