@@ -67,6 +67,16 @@ func (s *Server) routes() {
 	e.GET("/extensions/:id/try", s.tryForm, ext...)
 	e.POST("/extensions/:id/try", s.tryExtension, ext...)
 
+	// Tool playground and its runs (playground*.go).
+	e.GET("/playground", s.playground, s.signedIn...)
+	e.GET("/playground/runs", s.runs, s.signedIn...)
+	e.POST("/playground/runs", s.createRun, s.signedIn...)
+	e.GET("/playground/runs/:id", s.runPage, s.signedIn...)
+	e.GET("/playground/runs/:id/events", s.runEvents, s.signedIn...)
+	e.GET("/playground/runs/:id/files/:n", s.runFile, s.signedIn...)
+	e.POST("/playground/runs/:id/cancel", s.cancelRun, s.signedIn...)
+	e.POST("/playground/runs/:id/delete", s.deleteRun, s.signedIn...)
+
 	// Plugins (plugin*.go), install (install*.go), install tasks (task.go).
 	e.GET("/", s.plugins, s.signedIn...)
 	e.GET("/plugin-icon", s.pluginIcon, s.signedIn...)

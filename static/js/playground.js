@@ -1,0 +1,72 @@
+// The tool playground: the tool picker's filter and auto-open, and a run's
+// live output. Messages arrive as server-rendered (escaped) HTML fragments
+// over SSE; EventSource resumes with Last-Event-ID after a dropped
+// connection, and the server replays from there without re-running the tool.
+(function () {
+  "use strict";
+
+  // Picking a tool opens its form.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("select[data-autosubmit]") && e.target.value) {
+      e.target.form.submit();
+    }
+  });
+
+  // The filter box hides tools whose label or group does not match.
+  document.addEventListener("input", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-tool-filter");
+    if (!id) return;
+    var q = e.target.value.toLowerCase();
+    var sel = document.getElementById(id);
+    sel.querySelectorAll("optgroup").forEach(function (g) {
+      var any = false;
+      g.querySelectorAll("option").forEach(function (o) {
+        var hit = !q || (g.label + " " + o.textContent).toLowerCase().indexOf(q) >= 0;
+        o.hidden = !hit;
+        any = any || hit;
+      });
+      g.hidden = !any;
+    });
+  });
+
+  function follow(out) {
+    var es = new EventSource(out.getAttribute("data-run-events"));
+    var pending = [];
+    var scheduled = false;
+    // DOM updates are batched per animation frame so long streams stay smooth.
+    function flush() {
+      scheduled = false;
+      if (pending.length) {
+        out.insertAdjacentHTML("beforeend", pending.join(""));
+        pending = [];
+      }
+    }
+    es.addEventListener("message", function (e) {
+      pending.push(e.data);
+      if (!scheduled) {
+        scheduled = true;
+        window.requestAnimationFrame(flush);
+      }
+    });
+    es.addEventListener("status", function (e) {
+      flush();
+      var old = document.getElementById("run-status");
+      if (old) old.outerHTML = e.data;
+    });
+    es.addEventListener("done", function () {
+      flush();
+      es.close();
+      var cancel = document.querySelector("[data-testid=cancel-run]");
+      if (cancel) cancel.hidden = true;
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("[data-run-events]").forEach(follow);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/views"
+)
+
+// playground shows the tool picker and, with ?pick=, the tool's form; with
+// &from=<run id> the form is filled from that run (secrets left empty).
+func (s *Server) playground(c echo.Context) error {
+	pg := views.PlaygroundPage{Form: views.NewForm()}
+	entries, err := s.daemon.Tools(ctx(c), 1, pluginListSize)
+	if err != nil {
+		pg.Problem = daemonProblem(err)
+	}
+	pg.Tools = toolChoices(entries)
+	if pick := c.QueryParam("pick"); pick != "" {
+		t, err := s.playgroundTool(ctx(c), pick)
+		if err != nil {
+			return err
+		}
+		pg.Picked = t
+		pg.Form = defaultToolForm(t)
+		if from := c.QueryParam("from"); from != "" {
+			r, err := s.visibleRun(c, from)
+			if err != nil {
+				return err
+			}
+			fillFromRun(pg.Form, t, r)
+		}
+	}
+	return s.render(c, http.StatusOK, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
+}
+
+// toolChoices lists every tool of every provider, sorted by plugin.
+func toolChoices(entries []apispec.ToolProviderEntry) []views.ToolChoice {
+	var out []views.ToolChoice
+	for _, e := range entries {
+		if e.Declaration == nil {
+			continue
+		}
+		group := e.PluginID + " · " + e.Provider
+		for _, t := range e.Declaration.Tools {
+			label := t.Identity.Label.English()
+			if label == "" {
+				label = t.Identity.Name
+			}
+			out = append(out, views.ToolChoice{Pick: e.PluginID + ":" + e.Provider + ":" + t.Identity.Name, Group: group, Label: label})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Group < out[j].Group })
+	return out
+}
+
+// playgroundTool loads the tool named by pick (plugin:provider:tool) and
+// the provider's credentials.
+func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.PlaygroundTool, error) {
+	parts := strings.Split(pick, ":")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return nil, errs.Errorf(errs.NotFound, "%q does not name a tool (want plugin:provider:tool).", pick)
+	}
+	entry, err := s.daemon.Tool(ctx, parts[0], parts[1])
+	if err != nil {
+		if errs.Code(err) == errs.NotFound {
+			return nil, errs.Errorf(errs.NotFound, "No installed plugin %s has a tool provider %q.", parts[0], parts[1])
+		}
+		return nil, err
+	}
+	t := &views.PlaygroundTool{PluginID: entry.PluginID, Provider: entry.Provider, Tool: parts[2]}
+	found := false
+	if d := entry.Declaration; d != nil {
+		t.NeedsCredentials = len(d.Credentials) > 0
+		for _, tool := range d.Tools {
+			if tool.Identity.Name == parts[2] {
+				found = true
+				t.Label = tool.Identity.Label.English()
+				t.Description = tool.Description.Human.English()
+				t.Params = tool.Parameters
+			}
+		}
+	}
+	if !found {
+		return nil, errs.Errorf(errs.NotFound, "%s/%s has no tool %q.", parts[0], parts[1], parts[2])
+	}
+	if t.Label == "" {
+		t.Label = t.Tool
+	}
+	creds, err := s.credentials().FindCredentials(ctx, store.CredentialFilter{PluginID: t.PluginID, Provider: t.Provider})
+	if err != nil {
+		return nil, err
+	}
+	t.Credentials = creds
+	return t, nil
+}
+
+// renderToolForm re-renders the playground with the tool's form.
+func (s *Server) renderToolForm(c echo.Context, status int, t *views.PlaygroundTool, f *views.Form) error {
+	entries, _ := s.daemon.Tools(ctx(c), 1, pluginListSize)
+	pg := views.PlaygroundPage{Tools: toolChoices(entries), Picked: t, Form: f}
+	return s.render(c, status, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
+}

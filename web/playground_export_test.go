@@ -1,0 +1,4 @@
+package web
+
+// ParseParam exposes parseParam to the external tests.
+var ParseParam = parseParam

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/views"
+)
+
+// redacted replaces secret-input values in a run's stored parameters.
+const redacted = "[redacted]"
+
+// defaultToolForm fills the form with the parameters' defaults and the
+// provider's default credential.
+func defaultToolForm(t *views.PlaygroundTool) *views.Form {
+	f := views.NewForm()
+	for _, p := range t.Params {
+		if p.Default != nil && p.Type != pkgfmt.ParamSecret {
+			f.Values[views.ParamField(p.Name)] = formValue(p, p.Default)
+		}
+	}
+	for _, c := range t.Credentials {
+		if c.IsDefault {
+			f.Values["credential"] = strconv.FormatInt(c.ID, 10)
+		}
+	}
+	return f
+}
+
+// formValue is how a parameter value appears in its form field.
+func formValue(p pkgfmt.Parameter, v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(x)
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	if p.Type == pkgfmt.ParamArray || p.Type == pkgfmt.ParamObject {
+		b, _ = json.MarshalIndent(v, "", "  ")
+	}
+	return string(b)
+}
+
+// fillFromRun puts a previous run's parameters and credential into the
+// form; redacted secrets stay empty so they must be typed again.
+func fillFromRun(f *views.Form, t *views.PlaygroundTool, r *store.Run) {
+	for _, p := range t.Params {
+		v, ok := r.Params[p.Name]
+		if !ok || p.Type == pkgfmt.ParamSecret {
+			continue
+		}
+		f.Values[views.ParamField(p.Name)] = formValue(p, v)
+	}
+	if r.CredentialID != 0 {
+		f.Values["credential"] = strconv.FormatInt(r.CredentialID, 10)
+	} else {
+		f.Values["credential"] = ""
+	}
+}
+
+// toolSubmission is a parsed tool form.
+type toolSubmission struct {
+	Form *views.Form
+	// Params are sent to the plugin; Stored is what the run records
+	// (secret values redacted).
+	Params, Stored map[string]any
+	CredentialID   int64
+}
+
+// parseToolForm reads and checks every parameter; ok is false when a field
+// has an error (the form then carries a message per field).
+func parseToolForm(c echo.Context, t *views.PlaygroundTool) (*toolSubmission, bool) {
+	sub := &toolSubmission{Form: views.NewForm(), Params: map[string]any{}, Stored: map[string]any{}}
+	for _, p := range t.Params {
+		field := views.ParamField(p.Name)
+		raw := c.FormValue(field)
+		if p.Type != pkgfmt.ParamSecret {
+			sub.Form.Values[field] = raw
+		}
+		v, msg := parseParam(p, raw)
+		if msg != "" {
+			sub.Form.Errors[field] = msg
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		sub.Params[p.Name] = v
+		sub.Stored[p.Name] = v
+		if p.Type == pkgfmt.ParamSecret {
+			sub.Stored[p.Name] = redacted
+		}
+	}
+	sub.Form.Values["credential"] = c.FormValue("credential")
+	if msg := sub.pickCredential(t, c.FormValue("credential")); msg != "" {
+		sub.Form.Errors["credential"] = msg
+	}
+	return sub, len(sub.Form.Errors) == 0
+}
+
+// pickCredential checks that the chosen credential is one of the provider's.
+func (sub *toolSubmission) pickCredential(t *views.PlaygroundTool, v string) string {
+	if v == "" {
+		return ""
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	for _, c := range t.Credentials {
+		if err == nil && c.ID == id {
+			sub.CredentialID = id
+			return ""
+		}
+	}
+	return fmt.Sprintf("%s has no credential %q.", t.Provider, v)
+}
+
+// parseParam converts one field to the value the plugin expects. A nil
+// value with no message means "not given".
+func parseParam(p pkgfmt.Parameter, raw string) (any, string) {
+	label := p.Name
+	if p.Type == pkgfmt.ParamBoolean {
+		return raw == "true" || raw == "on", ""
+	}
+	if p.Type == pkgfmt.ParamFile || p.Type == pkgfmt.ParamFiles {
+		if p.Required {
+			return nil, label + " is a file parameter, which the playground cannot send yet."
+		}
+		return nil, ""
+	}
+	if strings.TrimSpace(raw) == "" {
+		if p.Required {
+			return nil, label + " is required."
+		}
+		return nil, ""
+	}
+	switch p.Type {
+	case pkgfmt.ParamNumber:
+		return parseNumber(p, raw)
+	case pkgfmt.ParamSelect:
+		for _, o := range p.Options {
+			if o.Value == raw {
+				return raw, ""
+			}
+		}
+		return nil, fmt.Sprintf("%s must be one of its options, not %q.", label, raw)
+	case pkgfmt.ParamArray, pkgfmt.ParamObject:
+		return parseJSONParam(p, raw)
+	}
+	return raw, ""
+}
+
+func parseNumber(p pkgfmt.Parameter, raw string) (any, string) {
+	n, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	switch {
+	case err != nil:
+		return nil, fmt.Sprintf("%s must be a number, not %q.", p.Name, raw)
+	case p.Min != nil && n < *p.Min:
+		return nil, fmt.Sprintf("%s must be at least %v.", p.Name, *p.Min)
+	case p.Max != nil && n > *p.Max:
+		return nil, fmt.Sprintf("%s must be at most %v.", p.Name, *p.Max)
+	}
+	return n, ""
+}
+
+func parseJSONParam(p pkgfmt.Parameter, raw string) (any, string) {
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil, fmt.Sprintf("%s is not valid JSON: %v.", p.Name, err)
+	}
+	switch v.(type) {
+	case []any:
+		if p.Type == pkgfmt.ParamArray {
+			return v, ""
+		}
+	case map[string]any:
+		if p.Type == pkgfmt.ParamObject {
+			return v, ""
+		}
+	}
+	return nil, fmt.Sprintf("%s must be a JSON %s.", p.Name, p.Type)
+}

@@ -1,0 +1,248 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web"
+)
+
+const streamPick = "plugboard/gotools:gotools:stream_text"
+
+// runForm is a filled stream_text form.
+func runForm(pick string, fields map[string]string) url.Values {
+	v := url.Values{"pick": {pick}}
+	for k, val := range fields {
+		v.Set("p."+k, val)
+	}
+	return v
+}
+
+// readEvents reads a run's SSE stream to its end and returns the event names
+// and the data of "message" events.
+func readEvents(tb testing.TB, b *Browser, a *CredApp, path, lastID string) (names []string, data string) {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodGet, a.URL+path, nil)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := b.Client().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		body, _ := io.ReadAll(resp.Body)
+		tb.Fatalf("events: %d %s: %.300s", resp.StatusCode, ct, body)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+			names = append(names, event)
+		case strings.HasPrefix(line, "data: ") && event == "message":
+			data += strings.TrimPrefix(line, "data: ")
+		}
+	}
+	return names, data
+}
+
+func TestPlaygroundForm(t *testing.T) {
+	a := MustCredApp(t)
+	b := a.admin(t)
+
+	t.Run("OKToolsListed", func(t *testing.T) {
+		p := b.Get("/playground")
+		wantStatus(t, p, http.StatusOK)
+		if n := p.Doc.Find(`select[name=pick] option[value="` + streamPick + `"]`).Length(); n != 1 {
+			t.Fatalf("stream_text offered %d times:\n%.600s", n, p.Body)
+		}
+		if p.TestID("nav-playground").Length() != 1 {
+			t.Error("no Playground nav link")
+		}
+	})
+	t.Run("OKFormFromParameters", func(t *testing.T) {
+		p := b.Get("/playground?pick=" + url.QueryEscape(streamPick))
+		wantStatus(t, p, http.StatusOK)
+		if got := p.TestID("tool-description").Text(); !strings.Contains(got, "word by word") {
+			t.Errorf("description %q", got)
+		}
+		if p.Doc.Find(`textarea[name="p.text"][required]`).Length() != 1 || p.TestID("param-text").Find(`[data-testid=required]`).Length() != 1 {
+			t.Error("text is not a required textarea")
+		}
+		delay := p.Doc.Find(`input[type=number][name="p.delay_ms"]`)
+		for attr, want := range map[string]string{"value": "50", "min": "0", "max": "5000"} {
+			if got, _ := delay.Attr(attr); got != want {
+				t.Errorf("delay_ms %s=%q, want %q", attr, got, want)
+			}
+		}
+		p = b.Get("/playground?pick=" + url.QueryEscape("plugboard/gotools:gotools:render_png"))
+		if got := p.Doc.Find(`select[name="p.color"] option[selected]`).AttrOr("value", ""); got != "blue" {
+			t.Errorf("colour default %q", got)
+		}
+		if n := p.Doc.Find(`select[name="p.color"] option`).Length(); n != 4 {
+			t.Errorf("colour has %d options, want 3 and none", n)
+		}
+	})
+	t.Run("OKCredentialPickerNamesOnly", func(t *testing.T) {
+		cred := MustCreateCredential(t, a, "prod", "demo-secret-key-1")
+		p := b.Get("/playground?pick=" + url.QueryEscape("plugboard/gotools:gotools:whoami"))
+		sel := p.Doc.Find(`select[name=credential] option[selected]`)
+		if sel.AttrOr("value", "") != itoa(cred.ID) || !strings.Contains(sel.Text(), "prod") {
+			t.Errorf("default credential not preselected: %q", sel.Text())
+		}
+		if strings.Contains(p.Body, "demo-secret") {
+			t.Error("the page shows the secret")
+		}
+	})
+	t.Run("ErrMissingRequired", func(t *testing.T) {
+		b.Get("/playground?pick=" + url.QueryEscape(streamPick))
+		p := b.Post("/playground/runs", runForm(streamPick, map[string]string{"delay_ms": "5"}))
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("error-p.text").Text(); got != "text is required." {
+			t.Errorf("field error %q", got)
+		}
+		if got := p.Doc.Find(`input[name="p.delay_ms"]`).AttrOr("value", ""); got != "5" {
+			t.Errorf("delay_ms re-rendered as %q", got)
+		}
+		if runs, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(runs) != 0 {
+			t.Errorf("%d runs after a refused form", len(runs))
+		}
+	})
+	t.Run("ErrNumberOutOfRange", func(t *testing.T) {
+		p := b.Post("/playground/runs", runForm(streamPick, map[string]string{"text": "x", "delay_ms": "9000"}))
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("error-p.delay_ms").Text(); got != "delay_ms must be at most 5000." {
+			t.Errorf("field error %q", got)
+		}
+	})
+	t.Run("ErrUnknownTool", func(t *testing.T) {
+		wantStatus(t, b.Get("/playground?pick=plugboard/gotools:gotools:nope"), http.StatusNotFound)
+	})
+}
+
+func TestParseParam(t *testing.T) {
+	obj := pkgfmt.Parameter{Name: "cfg", Type: pkgfmt.ParamObject}
+	t.Run("OK", func(t *testing.T) {
+		v, msg := web.ParseParam(obj, `{"a": 1}`)
+		if m, ok := v.(map[string]any); !ok || m["a"] != 1.0 || msg != "" {
+			t.Fatalf("got %#v %q", v, msg)
+		}
+	})
+	t.Run("ErrInvalidJSON", func(t *testing.T) {
+		if _, msg := web.ParseParam(obj, `{"a": }`); !strings.HasPrefix(msg, "cfg is not valid JSON") {
+			t.Fatalf("message %q", msg)
+		}
+	})
+	t.Run("ErrWrongKind", func(t *testing.T) {
+		if _, msg := web.ParseParam(obj, `[1]`); msg != "cfg must be a JSON object." {
+			t.Fatalf("message %q", msg)
+		}
+	})
+	t.Run("ErrNotAnOption", func(t *testing.T) {
+		sel := pkgfmt.Parameter{Name: "c", Type: pkgfmt.ParamSelect, Options: []pkgfmt.Option{{Value: "red"}}}
+		if _, msg := web.ParseParam(sel, "pink"); msg != `c must be one of its options, not "pink".` {
+			t.Fatalf("message %q", msg)
+		}
+	})
+}
+
+func TestPlaygroundRuns(t *testing.T) {
+	a := MustCredApp(t)
+	b := a.admin(t)
+	b.Get("/playground")
+	p := b.Post("/playground/runs", runForm(streamPick, map[string]string{"text": "one two three", "delay_ms": "1"}))
+	wantStatus(t, p, http.StatusSeeOther)
+	runPath := p.Header.Get("Location")
+	id := strings.TrimPrefix(runPath, "/playground/runs/")
+
+	t.Run("OKStreamReplaysAndEnds", func(t *testing.T) {
+		names, data := readEvents(t, b, a, runPath+"/events", "")
+		if names[len(names)-1] != "done" {
+			t.Fatalf("events %v do not end with done", names)
+		}
+		for _, w := range []string{">one<", "> two<", "> three<"} {
+			if !strings.Contains(data, w) {
+				t.Errorf("output %q lacks %q", data, w)
+			}
+		}
+		r, err := a.Store.FindRun(context.Background(), id)
+		if err != nil || r.Status != store.RunDone || r.Messages != 3 {
+			t.Fatalf("run %+v %v", r, err)
+		}
+	})
+	t.Run("OKResumeFromLastEventID", func(t *testing.T) {
+		_, data := readEvents(t, b, a, runPath+"/events", "2")
+		if strings.Contains(data, "one") || !strings.Contains(data, "three") {
+			t.Fatalf("resumed output %q", data)
+		}
+	})
+	t.Run("OKImageServedAsFile", func(t *testing.T) {
+		b.Get("/playground")
+		p := b.Post("/playground/runs", runForm("plugboard/gotools:gotools:render_png", map[string]string{"width": "8", "height": "8", "color": "red"}))
+		wantStatus(t, p, http.StatusSeeOther)
+		loc := p.Header.Get("Location")
+		_, data := readEvents(t, b, a, loc+"/events", "")
+		if !strings.Contains(data, `data-testid="out-image"`) {
+			t.Fatalf("no image in %q", data)
+		}
+		f := b.Get(loc + "/files/1")
+		wantStatus(t, f, http.StatusOK)
+		if f.Header.Get("Content-Type") != "image/png" || f.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(f.Header.Get("Content-Disposition"), "attachment; filename=") {
+			t.Fatalf("file headers %v", f.Header)
+		}
+	})
+	t.Run("OKHistoryAndRerunForm", func(t *testing.T) {
+		p := b.Get("/playground/runs")
+		if p.TestID("run-row").Length() != 2 {
+			t.Fatalf("%d runs listed", p.TestID("run-row").Length())
+		}
+		p = b.Get("/playground?pick=" + url.QueryEscape(streamPick) + "&from=" + id)
+		if got := p.Doc.Find(`textarea[name="p.text"]`).Text(); got != "one two three" {
+			t.Fatalf("re-run form text %q", got)
+		}
+	})
+	t.Run("ErrOtherMembersRun", func(t *testing.T) {
+		a.MustUser(t, "mo", store.RoleMember)
+		m := a.NewBrowser(t)
+		m.MustLogin("mo")
+		for _, path := range []string{runPath, runPath + "/events", runPath + "/files/1", "/playground/runs/nope"} {
+			wantStatus(t, m.Get(path), http.StatusNotFound)
+		}
+		if m.Get("/playground/runs").TestID("run-row").Length() != 0 {
+			t.Error("a member sees the admin's runs")
+		}
+	})
+	t.Run("OKDelete", func(t *testing.T) {
+		b.Get(runPath)
+		wantRedirect(t, b.Post(runPath+"/delete", url.Values{}), "/playground/runs")
+		wantStatus(t, b.Get(runPath), http.StatusNotFound)
+	})
+}
+
+// Client is the browser's HTTP client, for reading event streams.
+func (b *Browser) Client() *http.Client { return b.hc }
+
+// MustCreateCredential stores a gotools credential (made the default, as the
+// first one) or fails the test.
+func MustCreateCredential(tb testing.TB, a *CredApp, name, key string) *store.Credential {
+	tb.Helper()
+	c, err := a.Creds.CreateCredential(context.Background(), "test", store.CredentialInput{PluginID: "plugboard/gotools",
+		Provider: "gotools", Name: name, Secrets: map[string]string{"api_key": key}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
