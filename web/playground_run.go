@@ -149,6 +149,9 @@ func (s *Server) streamRun(ctx context.Context, lr *liveRun, r *store.Run, data 
 		if errors.Is(err, io.EOF) {
 			return store.RunDone, ""
 		}
+		if err != nil && lr.wasCancelled() {
+			return store.RunCancelled, ""
+		}
 		if err != nil {
 			msg := invokeProblem(err)
 			s.appendEvent(lr, &store.RunEvent{RunID: r.ID, Type: "error", Payload: mustJSON(eventPayload{Message: msg})})
