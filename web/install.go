@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +22,23 @@ const uploadField = "package"
 // multipartSlack is room for the multipart framing around the package.
 const multipartSlack = 64 << 10
 
-// installSource is the source recorded for packages installed from here.
-const installSource = "package"
+// Sources a package can be installed from, recorded on its installation
+// so that upgrades can go back to it.
+const (
+	SourcePackage     = "package"
+	SourceMarketplace = "marketplace"
+	SourceGitHub      = "github"
+)
+
+// packageSource is where a package came from: its kind and details (for
+// GitHub: repo, version, package).
+type packageSource struct {
+	Kind string
+	Meta map[string]any
+}
+
+// maxSourceMeta bounds the source details a form may carry back.
+const maxSourceMeta = 4 << 10
 
 // uploadPackage stores an uploaded package in the daemon (not installing
 // it) and answers with its preview. A refused file answers 422 with the
@@ -32,15 +48,53 @@ func (s *Server) uploadPackage(c echo.Context) error {
 	if err != nil {
 		return s.uploadFailed(c, name, err)
 	}
+	return s.previewPackage(c, name, data, packageSource{Kind: SourcePackage})
+}
+
+// previewPackage stores package bytes in the daemon (not installing them)
+// and answers with the preview, whose install button records src. Every
+// source (upload, marketplace, GitHub) ends here.
+func (s *Server) previewPackage(c echo.Context, name string, data []byte, src packageSource) error {
 	up, err := s.daemon.UploadPackage(ctx(c), name, bytes.NewReader(data))
 	if err != nil {
 		return s.uploadFailed(c, name, err)
 	}
-	prev := views.Preview{Upload: up}
+	meta, err := json.Marshal(orEmptyMeta(src.Meta))
+	if err != nil {
+		return err
+	}
+	prev := views.Preview{Upload: up, Source: src.Kind, SourceMeta: string(meta)}
 	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
 		prev.Installed = in
 	}
 	return s.installStep(c, http.StatusOK, "Install "+up.Manifest.PluginID(), views.InstallPreview(fragmentChrome(c), prev))
+}
+
+func orEmptyMeta(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// formSource reads the source the preview's form carries back.
+func formSource(c echo.Context) (packageSource, error) {
+	src := packageSource{Kind: c.FormValue("source"), Meta: map[string]any{}}
+	switch src.Kind {
+	case "":
+		src.Kind = SourcePackage
+	case SourcePackage, SourceMarketplace, SourceGitHub:
+	default:
+		return src, errs.Errorf(errs.Invalid, "Unknown package source %q.", src.Kind)
+	}
+	raw := c.FormValue("source_meta")
+	if raw == "" {
+		return src, nil
+	}
+	if len(raw) > maxSourceMeta || json.Unmarshal([]byte(raw), &src.Meta) != nil {
+		return src, errs.Errorf(errs.Invalid, "The package's source details are malformed.")
+	}
+	return src, nil
 }
 
 // readUpload reads the uploaded file, refusing one over the size limit.
@@ -108,21 +162,25 @@ func (s *Server) install(c echo.Context) error {
 	if _, err := pkgfmt.ParseIdentifier(uid); err != nil {
 		return errs.Errorf(errs.Invalid, "No package to install: upload one first.")
 	}
-	return s.startInstall(c, uid, c.FormValue("original"))
+	src, err := formSource(c)
+	if err != nil {
+		return err
+	}
+	return s.startInstall(c, uid, c.FormValue("original"), src)
 }
 
 // startInstall starts installing (or, with original, upgrading to) a
 // stored package and shows its task, which polls itself until done.
-func (s *Server) startInstall(c echo.Context, uid, original string) error {
+func (s *Server) startInstall(c echo.Context, uid, original string, src packageSource) error {
 	var res *apispec.InstallResult
 	var err error
 	if original != "" && original != uid {
 		res, err = s.daemon.Upgrade(ctx(c), apispec.UpgradeRequest{
 			OriginalPluginUniqueIdentifier: original, NewPluginUniqueIdentifier: uid,
-			Source: installSource, Meta: map[string]any{},
+			Source: src.Kind, Meta: orEmptyMeta(src.Meta),
 		})
 	} else {
-		res, err = s.daemon.Install(ctx(c), []string{uid}, installSource, nil)
+		res, err = s.daemon.Install(ctx(c), []string{uid}, src.Kind, []map[string]any{orEmptyMeta(src.Meta)})
 	}
 	if err != nil {
 		return s.uploadFailed(c, "", err)

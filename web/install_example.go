@@ -128,7 +128,7 @@ func (s *Server) installExample(c echo.Context) error {
 	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
 		original = in.PluginUniqueIdentifier
 	}
-	return s.startInstall(c, up.UniqueIdentifier, original)
+	return s.startInstall(c, up.UniqueIdentifier, original, packageSource{Kind: SourcePackage})
 }
 
 func orDefault(v, d string) string {

@@ -209,7 +209,10 @@ func TestInstallTask(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := b.PostHX("/plugins/install", map[string][]string{"uid": {up.UniqueIdentifier}})
+	p := b.PostHX("/plugins/install", map[string][]string{
+		"uid": {up.UniqueIdentifier}, "source": {"github"},
+		"source_meta": {`{"repo":"acme/tools","version":"v0.0.1","package":"p.difypkg"}`},
+	})
 	wantStatus(t, p, http.StatusOK)
 	task := p.TestID("task-progress")
 	id, _ := task.Attr("data-task-id")
@@ -219,6 +222,27 @@ func TestInstallTask(t *testing.T) {
 	if _, err := cl.WaitTask(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("OKSourceRecorded", func(t *testing.T) {
+		list, err := cl.List(context.Background(), 1, 10)
+		if err != nil || list.Total != 1 {
+			t.Fatalf("list %+v, %v", list, err)
+		}
+		if in := list.List[0]; in.Source != "github" || in.Meta["repo"] != "acme/tools" {
+			t.Fatalf("installation source %q meta %v, want github and its repo", in.Source, in.Meta)
+		}
+	})
+	t.Run("ErrUnknownSource", func(t *testing.T) {
+		p := b.PostHX("/plugins/install", url.Values{"uid": {up.UniqueIdentifier}, "source": {"ftp"}})
+		if p.StatusCode == http.StatusOK || !strings.Contains(p.Body, "Unknown package source") {
+			t.Fatalf("status %d body %.300s", p.StatusCode, p.Body)
+		}
+	})
+	t.Run("ErrMalformedSourceMeta", func(t *testing.T) {
+		p := b.PostHX("/plugins/install", url.Values{"uid": {up.UniqueIdentifier}, "source": {"github"}, "source_meta": {"{not json"}})
+		if p.StatusCode == http.StatusOK || !strings.Contains(p.Body, "malformed") {
+			t.Fatalf("status %d body %.300s", p.StatusCode, p.Body)
+		}
+	})
 	t.Run("OKFinished", func(t *testing.T) {
 		p := b.Get("/tasks/" + id)
 		task := p.TestID("task-progress")
