@@ -22,6 +22,7 @@ func (s *Server) middleware() {
 	s.public = nil
 	s.signedIn = []echo.MiddlewareFunc{s.requireUser}
 	s.admins = []echo.MiddlewareFunc{s.requireUser, RequireRole(store.RoleAdmin)}
+	s.installers = s.admins
 }
 
 // routes is the route table: every page and action, with who may use it.
@@ -82,12 +83,12 @@ func (s *Server) routes() {
 	e.GET("/plugin-icon", s.pluginIcon, s.signedIn...)
 	e.GET("/plugins/:author/:name", s.pluginDetail, s.signedIn...)
 	e.GET("/plugins/:author/:name/logs", s.pluginLogs, s.signedIn...)
-	e.GET("/plugins/:author/:name/uninstall", s.uninstallConfirm, s.admins...)
-	e.POST("/plugins/:author/:name/uninstall", s.uninstall, s.admins...)
-	e.POST("/plugins/upload", s.uploadPackage, s.admins...)
-	e.POST("/plugins/install", s.install, s.admins...)
+	e.GET("/plugins/:author/:name/uninstall", s.uninstallConfirm, s.installers...)
+	e.POST("/plugins/:author/:name/uninstall", s.uninstall, s.installers...)
+	e.POST("/plugins/upload", s.uploadPackage, s.installers...)
+	e.POST("/plugins/install", s.install, s.installers...)
 	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)
-	e.POST("/examples/install", s.installExample, s.admins...)
+	e.POST("/examples/install", s.installExample, s.installers...)
 	e.GET("/tasks", s.tasks, s.signedIn...)
 	e.GET("/tasks/indicator", s.taskIndicator, s.signedIn...)
 	e.GET("/tasks/:id", s.task, s.signedIn...)

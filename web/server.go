@@ -56,6 +56,9 @@ type Server struct {
 
 	// Route middleware chains, see routes.go.
 	public, signedIn, admins []echo.MiddlewareFunc
+	// installers may install, upgrade and uninstall plugins (admins for now;
+	// the install permission setting will decide).
+	installers []echo.MiddlewareFunc
 }
 
 // New returns the server with every route registered.
