@@ -2,3 +2,6 @@ package web
 
 // ParseParam exposes parseParam to the external tests.
 var ParseParam = parseParam
+
+// Observation exposes observation to the external tests.
+var Observation = observation

@@ -242,8 +242,13 @@ func (s *Server) runPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	params, _ := json.MarshalIndent(r.Params, "", "  ")
-	return s.render(c, http.StatusOK, views.RunPage(s.chrome(c, "Run "+r.Tool, views.NavPlayground), r, string(params)))
+	var evs []store.RunEvent
+	if !r.Running() {
+		if evs, err = s.store.RunEvents(ctx(c), r.ID, 0); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, views.RunPage(s.chrome(c, "Run "+r.Tool, views.NavPlayground), s.runPageData(r, evs)))
 }
 
 // runs lists the user's runs, or everyone's for admins.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -158,6 +159,24 @@ func TestParseParam(t *testing.T) {
 	})
 }
 
+func TestObservation(t *testing.T) {
+	ev := func(typ, payload string) store.RunEvent {
+		return store.RunEvent{RunID: "r", Type: typ, Payload: json.RawMessage(payload)}
+	}
+	got := web.Observation([]store.RunEvent{
+		ev("text", `{"text":"Hello "}`), ev("text", `{"text":"world."}`),
+		ev("link", `{"link":"https://x.example/a"}`),
+		ev("blob", `{"mime":"image/png","filename":"a.png"}`),
+		ev("json", `{"json":{"n":1}}`),
+		ev("log", `{"log":{"label":"step"}}`),
+	})
+	want := "Hello world.result link: https://x.example/a. please tell user to check it." +
+		"image has been created and sent to user already, you do not need to create it, just tell the user to check it now." + `{"n":1}`
+	if got != want {
+		t.Fatalf("observation\n%q\nwant\n%q", got, want)
+	}
+}
+
 func TestPlaygroundRuns(t *testing.T) {
 	a := MustCredApp(t)
 	b := a.admin(t)
@@ -180,6 +199,18 @@ func TestPlaygroundRuns(t *testing.T) {
 		r, err := a.Store.FindRun(context.Background(), id)
 		if err != nil || r.Status != store.RunDone || r.Messages != 3 {
 			t.Fatalf("run %+v %v", r, err)
+		}
+	})
+	t.Run("OKObservationAndCurl", func(t *testing.T) {
+		p := b.Get(runPath)
+		if got := p.TestID("observation-text").Text(); got != "one two three" {
+			t.Errorf("observation %q", got)
+		}
+		curl := p.TestID("curl-command").Text()
+		for _, want := range []string{"/plugin/default/dispatch/tool/invoke", "X-Plugin-ID: plugboard/gotools", `"tool": "stream_text"`, `"credentials": {}`} {
+			if !strings.Contains(curl, want) {
+				t.Errorf("curl lacks %q:\n%s", want, curl)
+			}
 		}
 	})
 	t.Run("OKResumeFromLastEventID", func(t *testing.T) {

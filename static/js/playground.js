@@ -29,6 +29,18 @@
     });
   });
 
+  // Copy buttons copy the text of the element they name.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-copy]");
+    if (!btn) return;
+    var src = document.getElementById(btn.getAttribute("data-copy"));
+    if (src && navigator.clipboard) {
+      navigator.clipboard.writeText(src.textContent).then(function () {
+        btn.textContent = "Copied";
+      });
+    }
+  });
+
   function follow(out) {
     var es = new EventSource(out.getAttribute("data-run-events"));
     var pending = [];

@@ -95,9 +95,19 @@ func TestPlayground(t *testing.T) {
 	}
 	b.Shoot("playground-cancelled")
 
+	// Reloading mid-run replays what was stored and follows the rest; the
+	// tool is not invoked again (no new run, no repeated words).
+	words := "one two three four five six seven eight"
+	startRun(b, playStream, map[string]string{"input-text": words, "input-delay_ms": "200"})
+	b.Do("wait for the first word", chromedp.WaitVisible(`[data-testid="run-output"] .out-text`))
+	b.Do("reload mid-run", chromedp.Reload(), chromedp.WaitVisible(tid("run-page")))
+	if _, final, status := watchUntilEnded(b); status != "done" || strings.TrimSpace(final) != words {
+		t.Fatalf("after a reload the run ended %s with %q, want %q once", status, final, words)
+	}
+
 	b.Open("/playground/runs", "runs-page")
-	if n := b.Count("run-row"); n != 3 {
-		t.Fatalf("%d runs in the history, want 3", n)
+	if n := b.Count("run-row"); n != 4 {
+		t.Fatalf("%d runs in the history, want 4", n)
 	}
 	b.Shoot("playground-history")
 	b.Do("open the first run", chromedp.Click(`[data-testid="run-row"]:last-child a`), chromedp.WaitVisible(`[data-testid="run-status"][data-status="done"]`))
@@ -111,7 +121,7 @@ func TestPlayground(t *testing.T) {
 	b.Shoot("playground-form")
 	b.Do("run again", chromedp.Click(tid("run-submit")), chromedp.WaitVisible(`[data-testid="run-status"][data-status="done"]`))
 	b.Open("/playground/runs", "runs-page")
-	if n := b.Count("run-row"); n != 4 {
-		t.Fatalf("%d runs after the re-run, want 4", n)
+	if n := b.Count("run-row"); n != 5 {
+		t.Fatalf("%d runs after the re-run, want 5", n)
 	}
 }
