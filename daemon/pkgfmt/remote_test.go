@@ -1,0 +1,63 @@
+package pkgfmt_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+)
+
+// remoteParts is what a remote plugin sends for the packed binary plugin.
+func remoteParts(t *testing.T) (*pkgfmt.Package, json.RawMessage, json.RawMessage, map[string][]byte) {
+	t.Helper()
+	_, pkg, err := pkgfmt.Pack(sourceFS(), pkgfmt.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, _ := json.Marshal(pkg.Manifest)
+	prov, _ := json.Marshal(pkg.Manifest.Tool)
+	assets := map[string][]byte{}
+	for _, f := range pkg.Files() {
+		if name, ok := strings.CutPrefix(f, "_assets/"); ok {
+			assets[name], _ = pkg.ReadFile(f)
+		}
+	}
+	return pkg, man, prov, assets
+}
+
+func TestDecodeRemote(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		pkg, man, prov, assets := remoteParts(t)
+		got, err := pkgfmt.DecodeRemote(man, prov, assets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *pkg.Manifest
+		want.Tool.ToolFiles, got.Tool.ToolFiles = nil, nil
+		if !reflect.DeepEqual(got, &want) {
+			t.Fatalf("got %+v\nwant %+v", got, &want)
+		}
+	})
+	t.Run("ErrMissingIcon", func(t *testing.T) {
+		_, man, prov, _ := remoteParts(t)
+		_, err := pkgfmt.DecodeRemote(man, prov, nil)
+		if err == nil || !strings.Contains(err.Error(), "icon") {
+			t.Fatalf("err = %v, want a missing icon", err)
+		}
+	})
+	t.Run("ErrNotObject", func(t *testing.T) {
+		_, err := pkgfmt.DecodeRemote(json.RawMessage(`[1]`), nil, nil)
+		if err == nil || !strings.Contains(err.Error(), "manifest_declaration") {
+			t.Fatalf("err = %v, want manifest_declaration named", err)
+		}
+	})
+	t.Run("ErrBadTool", func(t *testing.T) {
+		_, man, _, assets := remoteParts(t)
+		_, err := pkgfmt.DecodeRemote(man, json.RawMessage(`{"identity":{"author":"a","name":"p","label":{"en_US":"P"},"description":{"en_US":"d"},"icon":"icon.png"},"tools":[{"identity":{}}]}`), assets)
+		if err == nil || !strings.Contains(err.Error(), "tools/0.json") {
+			t.Fatalf("err = %v, want the bad tool named", err)
+		}
+	})
+}
