@@ -1,0 +1,114 @@
+// Package marketplace speaks a plugin marketplace's HTTP API in Dify's
+// shape: the latest versions of plugins in a batch
+// (POST /api/v1/plugins/batch), a package download
+// (GET /api/v1/plugins/{author}/{name}/{version}/download), and, for
+// browsing, a search (GET /api/v1/plugins?q=&category=&tag=) and a plugin's
+// versions (GET /api/v1/plugins/{author}/{name}/versions).
+//
+// Client calls a marketplace; Server serves one from a folder of .difypkg
+// files, its index built from their manifests.
+package marketplace
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxPackage is the largest package a download accepts (Dify's 15 MiB).
+const MaxPackage = 15 << 20
+
+// Plugin is one plugin of the marketplace, described by its latest version.
+type Plugin struct {
+	PluginID                string    `json:"plugin_id"`
+	Author                  string    `json:"author"`
+	Name                    string    `json:"name"`
+	Label                   string    `json:"label"`
+	Description             string    `json:"description"`
+	Category                string    `json:"category"`
+	Tags                    []string  `json:"tags"`
+	LatestVersion           string    `json:"latest_version"`
+	LatestPackageIdentifier string    `json:"latest_package_identifier"`
+	Status                  string    `json:"status"` // "active"
+	Versions                []Version `json:"versions,omitempty"`
+}
+
+// Version is one published version of a plugin.
+type Version struct {
+	Version          string    `json:"version"`
+	UniqueIdentifier string    `json:"unique_identifier"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// Query narrows a search: words in the id, label or description, a
+// category and a tag ("" for any).
+type Query struct {
+	Q, Category, Tag string
+}
+
+// envelope is the marketplace's answer wrapper, as Dify's: code 0 is
+// success, msg says what went wrong otherwise.
+type envelope[T any] struct {
+	Code int    `json:"code"`
+	Msg  string `json:"msg"`
+	Data T      `json:"data"`
+}
+
+// pluginsData is the data of the batch and search answers.
+type pluginsData struct {
+	Plugins []Plugin `json:"plugins"`
+}
+
+// versionsData is the data of the versions answer.
+type versionsData struct {
+	Versions []Version `json:"versions"`
+}
+
+// batchRequest is the body of the batch call.
+type batchRequest struct {
+	PluginIDs []string `json:"plugin_ids"`
+}
+
+// CompareVersions orders two dotted versions numerically (1.10.0 > 1.9.0);
+// a pre-release suffix (1.0.0-beta) sorts before the release. It returns
+// -1, 0 or +1.
+func CompareVersions(a, b string) int {
+	an, apre, _ := strings.Cut(a, "-")
+	bn, bpre, _ := strings.Cut(b, "-")
+	as, bs := strings.Split(an, "."), strings.Split(bn, ".")
+	for i := 0; i < max(len(as), len(bs)); i++ {
+		if c := compareInt(part(as, i), part(bs, i)); c != 0 {
+			return c
+		}
+	}
+	switch {
+	case apre == bpre:
+		return 0
+	case apre == "":
+		return 1
+	case bpre == "":
+		return -1
+	case apre < bpre:
+		return -1
+	default:
+		return 1
+	}
+}
+
+func part(p []string, i int) int {
+	if i >= len(p) {
+		return 0
+	}
+	n, _ := strconv.Atoi(p[i])
+	return n
+}
+
+func compareInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
