@@ -18,10 +18,11 @@ var sourceDir string
 
 // cli is the command line; kong fills it from flags and PLUGBOARD_* variables.
 type cli struct {
-	Serve  serveCmd  `cmd:"" help:"Run the admin web app, with the daemon embedded unless --daemon-url is given."`
-	Daemon daemonCmd `cmd:"" help:"Run the plugin daemon (HTTP API)."`
-	Plugin pluginCmd `cmd:"" help:"Tools for plugin authors."`
-	Keys   keysCmd   `cmd:"" help:"Manage the master key that encrypts stored secrets."`
+	Serve       serveCmd       `cmd:"" help:"Run the admin web app, with the daemon embedded unless --daemon-url is given."`
+	Daemon      daemonCmd      `cmd:"" help:"Run the plugin daemon (HTTP API)."`
+	Plugin      pluginCmd      `cmd:"" help:"Tools for plugin authors."`
+	Keys        keysCmd        `cmd:"" help:"Manage the master key that encrypts stored secrets."`
+	Marketplace marketplaceCmd `cmd:"" help:"Run a plugin marketplace from a folder of packages."`
 }
 
 type pluginCmd struct {
