@@ -12,6 +12,7 @@ import (
 )
 
 type keysCmd struct {
+	Gen    keysGenCmd    `cmd:"" help:"Make an RSA key pair for signing plugin packages."`
 	Rotate keysRotateCmd `cmd:"" help:"Re-wrap the secrets' data key under a new master key (the server may keep running)."`
 }
 

@@ -26,9 +26,11 @@ type cli struct {
 }
 
 type pluginCmd struct {
-	Init initCmd `cmd:"" help:"Scaffold a Go plugin that packs and runs as it is."`
-	Pack packCmd `cmd:"" help:"Validate a plugin directory and write its .difypkg package."`
-	Run  runCmd  `cmd:"" help:"Run one tool of a plugin under a throwaway daemon and print its output."`
+	Init   initCmd   `cmd:"" help:"Scaffold a Go plugin that packs and runs as it is."`
+	Pack   packCmd   `cmd:"" help:"Validate a plugin directory and write its .difypkg package."`
+	Run    runCmd    `cmd:"" help:"Run one tool of a plugin under a throwaway daemon and print its output."`
+	Sign   signCmd   `cmd:"" help:"Sign a package with a private key (Dify's signature scheme)."`
+	Verify verifyCmd `cmd:"" help:"Check a package's signature against trusted public keys."`
 }
 
 func main() {
