@@ -44,7 +44,10 @@ type Config struct {
 	LogLines         int           // per-plugin log ring size (1000)
 	MaxLineBytes     int           // longest accepted stdout line (5 MiB)
 	MemoryPoll       time.Duration // RSS watchdog interval (1 s)
-	Logger           *slog.Logger
+	// RemoteHeartbeatTimeout is the silence after which a remote (debugging)
+	// plugin is disconnected (DefaultRemoteHeartbeatTimeout).
+	RemoteHeartbeatTimeout time.Duration
+	Logger                 *slog.Logger
 }
 
 // DefaultStartTimeout applies when Spec.StartTimeout is zero.
@@ -70,6 +73,7 @@ func (c Config) withDefaults() Config {
 	def(&c.BackoffMin, 500*time.Millisecond)
 	def(&c.BackoffMax, 60*time.Second)
 	def(&c.MemoryPoll, time.Second)
+	def(&c.RemoteHeartbeatTimeout, DefaultRemoteHeartbeatTimeout)
 	defInt(&c.MaxConcurrent, 256)
 	defInt(&c.MaxRestarts, 10)
 	defInt(&c.LogLines, 1000)

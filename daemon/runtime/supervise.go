@@ -31,6 +31,8 @@ type plugin struct {
 	restarts  int
 	inst      *instance
 	changed   chan struct{} // closed and replaced at every state change
+
+	attachedAt time.Time // when a remote plugin connected (zero for a process)
 }
 
 func newPlugin(cfg Config, spec Spec, ring *logRing, mem *memoryWatch) *plugin {
@@ -277,6 +279,8 @@ func (p *plugin) status() apispec.RuntimeStatus {
 	if p.inst != nil {
 		st.PID, st.StartedAt = p.inst.pid, p.inst.started
 		st.MemoryBytes = p.inst.memory.Load()
+	} else if p.state == apispec.StateRunning {
+		st.StartedAt = p.attachedAt
 	}
 	return st
 }
