@@ -110,7 +110,7 @@ func renderString(c echo.Context, comp templ.Component) string {
 func eventView(ev store.RunEvent) views.RunEventView {
 	var p eventPayload
 	json.Unmarshal(ev.Payload, &p)
-	v := views.RunEventView{Seq: ev.Seq, Type: ev.Type, Text: p.Text, Link: p.Link, MIME: p.MIME, Filename: p.Filename, Size: p.Size}
+	v := views.RunEventView{Seq: ev.Seq, At: p.At, Type: ev.Type, Text: p.Text, Link: p.Link, MIME: p.MIME, Filename: p.Filename, Size: p.Size}
 	switch ev.Type {
 	case protocol.MessageJSON:
 		b, _ := json.MarshalIndent(p.JSON, "", "  ")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/apispec"
@@ -197,6 +198,8 @@ type eventPayload struct {
 	Variable any    `json:"variable,omitempty"`
 	Log      any    `json:"log,omitempty"`
 	Message  string `json:"message,omitempty"`
+	// At is when the message arrived, in Unix milliseconds.
+	At int64 `json:"at,omitempty"`
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -209,7 +212,8 @@ func mustJSON(v any) json.RawMessage {
 
 // eventOf turns a client message into the run's event.
 func eventOf(runID string, m *client.Message) *store.RunEvent {
-	p := eventPayload{Text: m.Text, JSON: m.JSON, Link: m.Link, MIME: m.MIME, Filename: m.Filename, Size: len(m.Blob)}
+	p := eventPayload{Text: m.Text, JSON: m.JSON, Link: m.Link, MIME: m.MIME, Filename: m.Filename, Size: len(m.Blob),
+		At: time.Now().UnixMilli()}
 	if m.Link == "" && m.Type != "text" {
 		p.Link = m.Text
 	}

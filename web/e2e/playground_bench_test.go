@@ -1,0 +1,52 @@
+package e2e_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// observeLatency is installed on a run's page: for every text message
+// inserted after it, the time from the message's arrival at the admin app
+// (data-at, Unix ms) to its insertion into the DOM.
+const observeLatency = `(() => {
+	window.__lat = [];
+	new MutationObserver(ms => {
+		const now = Date.now();
+		for (const m of ms) for (const n of m.addedNodes)
+			if (n.dataset && n.dataset.at) window.__lat.push(now - Number(n.dataset.at));
+	}).observe(document.querySelector('[data-testid="run-output"]'), {childList: true});
+	return true;
+})()`
+
+// BenchmarkPlaygroundChunkToDOM measures, in a real browser, the time from
+// the plugin's message reaching the admin app to the DOM update that shows
+// it; it reports the median per run of 60 words 50 ms apart.
+func BenchmarkPlaygroundChunkToDOM(b *testing.B) {
+	skipWithoutChromium(b)
+	srv := MustServeWithDaemon(b, MustGotoolsDaemon(b))
+	br := MustBrowser(b, srv)
+	br.Open("/", "setup-page")
+	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
+	br.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	words := strings.TrimSpace(strings.Repeat("word ", 60))
+	var medians []float64
+	b.ResetTimer()
+	for range b.N {
+		startRun(br, playStream, map[string]string{"input-text": words, "input-delay_ms": "50"})
+		Eval[bool](br, observeLatency)
+		if _, _, status := watchUntilEnded(br); status != "done" {
+			b.Fatalf("run ended %s", status)
+		}
+		lat := Eval[[]float64](br, `window.__lat`)
+		if len(lat) < 10 {
+			b.Fatalf("only %d messages observed", len(lat))
+		}
+		sort.Float64s(lat)
+		medians = append(medians, lat[len(lat)/2])
+	}
+	sort.Float64s(medians)
+	b.ReportMetric(medians[len(medians)/2], "ms-chunk-to-dom-median")
+}
