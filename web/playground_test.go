@@ -277,3 +277,22 @@ func MustCreateCredential(tb testing.TB, a *CredApp, name, key string) *store.Cr
 	}
 	return c
 }
+
+func TestPlaygroundDaemonDown(t *testing.T) {
+	a := MustApp(t, deadDaemon)
+	a.MustUser(t, "alice", store.RoleAdmin)
+	b := a.NewBrowser(t)
+	b.MustLogin("alice")
+	p := b.Get("/playground")
+	wantStatus(t, p, http.StatusOK)
+	if got := p.TestID("playground-problem").Text(); !strings.Contains(got, "daemon") {
+		t.Errorf("problem %q does not name the daemon", got)
+	}
+	p = b.Post("/playground/runs", runForm(streamPick, map[string]string{"text": "x"}))
+	if p.StatusCode < 500 {
+		t.Errorf("running a tool with the daemon down answered %d", p.StatusCode)
+	}
+	if runs, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(runs) != 0 {
+		t.Errorf("%d runs recorded with the daemon down", len(runs))
+	}
+}
