@@ -50,3 +50,24 @@ func BenchmarkPlaygroundChunkToDOM(b *testing.B) {
 	sort.Float64s(medians)
 	b.ReportMetric(medians[len(medians)/2], "ms-chunk-to-dom-median")
 }
+
+// BenchmarkPlaygroundTenThousand runs a 10,000-message stream and checks
+// that the page renders every message to the end (DOM updates are batched
+// per animation frame).
+func BenchmarkPlaygroundTenThousand(b *testing.B) {
+	skipWithoutChromium(b)
+	srv := MustServeWithDaemon(b, MustGotoolsDaemon(b))
+	br := MustBrowser(b, srv)
+	br.Open("/", "setup-page")
+	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
+	br.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	words := strings.TrimSpace(strings.Repeat("w ", 10000))
+	b.ResetTimer()
+	for range b.N {
+		startRun(br, playStream, map[string]string{"input-text": words, "input-delay_ms": "0.1"})
+		br.Do("wait for the end", chromedp.WaitVisible(`[data-testid="run-status"][data-status="done"]`))
+		if n := Eval[int](br, `document.querySelectorAll('[data-testid="run-output"] .out-text').length`); n != 10000 {
+			b.Fatalf("%d messages rendered, want 10000", n)
+		}
+	}
+}
