@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/api"
+	"github.com/plugboard/plugboard/daemon/debugging"
 	"github.com/plugboard/plugboard/daemon/manager"
 )
 
@@ -25,6 +26,11 @@ type Config struct {
 	APIKey  string
 	Manager manager.Config
 	Logger  *slog.Logger
+	// DebugAddr is the remote debugging port's address (Dify's 5003); empty
+	// disables remote debugging.
+	DebugAddr string
+	// Debugging tunes the remote debugging server (handshake timeout …).
+	Debugging debugging.Config
 }
 
 // Daemon is a running daemon.
@@ -33,6 +39,8 @@ type Daemon struct {
 	server   *http.Server
 	listener net.Listener
 	done     chan error
+	debug    *debugging.Server
+	debugLn  net.Listener
 }
 
 // Start opens the manager (restoring installed plugins) and serves the API.
@@ -48,9 +56,19 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	var debugLn net.Listener
+	if cfg.DebugAddr != "" {
+		if debugLn, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen for remote debugging on %s: %w", cfg.DebugAddr, err)
+		}
+	}
 	m, err := manager.Open(ctx, cfg.Manager)
 	if err != nil {
 		ln.Close()
+		if debugLn != nil {
+			debugLn.Close()
+		}
 		return nil, err
 	}
 	handler := api.New(api.Config{
@@ -64,9 +82,29 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		server:   &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
 		listener: ln,
 		done:     make(chan error, 1),
+		debugLn:  debugLn,
 	}
 	go func() { d.done <- d.server.Serve(ln) }()
+	if debugLn != nil {
+		if cfg.Debugging.Logger == nil {
+			cfg.Debugging.Logger = cfg.Logger
+		}
+		d.debug = debugging.New(cfg.Debugging, m)
+		go func() {
+			if err := d.debug.Serve(debugLn); err != nil {
+				cfg.Logger.Error("remote debugging server stopped", "err", err)
+			}
+		}()
+	}
 	return d, nil
+}
+
+// DebugAddr is the remote debugging port's address ("" when disabled).
+func (d *Daemon) DebugAddr() string {
+	if d.debugLn == nil {
+		return ""
+	}
+	return d.debugLn.Addr().String()
 }
 
 // URL is the base URL of the daemon's API.
@@ -78,6 +116,9 @@ func (d *Daemon) Done() <-chan error { return d.done }
 // Close stops serving (letting open streams finish until ctx ends), stops
 // every plugin process and closes the state.
 func (d *Daemon) Close(ctx context.Context) error {
+	if d.debug != nil {
+		d.debug.Close()
+	}
 	err := d.server.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = d.server.Close()

@@ -139,10 +139,22 @@ func mustRegister(provider, name string, ok bool) {
 // Run serves the protocol on stdin and stdout until stdin closes, then exits
 // the process with status 0. SIGINT and SIGTERM end it the same way. It
 // returns only when serving failed, so `log.Fatal(p.Run())` is the usual call.
+//
+// With INSTALL_METHOD=remote in the environment it connects to a daemon's
+// debugging port instead (see RemoteConfigFromEnv and ServeRemote) and
+// exits when the daemon closes the connection.
 func (p *Plugin) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := p.Serve(ctx, os.Stdin, os.Stdout)
+	remote, isRemote, err := RemoteConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	if isRemote {
+		err = p.ServeRemote(ctx, remote)
+	} else {
+		err = p.Serve(ctx, os.Stdin, os.Stdout)
+	}
 	if err == nil || ctx.Err() != nil {
 		os.Exit(0)
 	}

@@ -52,6 +52,8 @@ type Manager interface {
 	Status(ctx context.Context, tenant, pluginID string) (*apispec.RuntimeStatus, error)
 	Logs(ctx context.Context, tenant, pluginID string, limit int) ([]apispec.LogEntry, error)
 	Installed() int
+	DebugKey(ctx context.Context, tenant string) (string, error)
+	RegenerateDebugKey(ctx context.Context, tenant string) (string, error)
 }
 
 // server holds the handlers' shared state.
@@ -124,6 +126,8 @@ func (s *server) routes(g *echo.Group) {
 	g.POST(d+"/invoke", s.invokeTool, auth, s.requirePluginID)
 	g.POST(d+"/validate_credentials", s.validateCredentials, auth, s.requirePluginID)
 	g.POST(d+"/get_runtime_parameters", s.runtimeParameters, auth, s.requirePluginID)
+	g.POST("/debugging/key", s.debugKey, auth)
+	g.POST("/debugging/key/regenerate", s.regenerateDebugKey, auth)
 }
 
 // authenticate checks X-Api-Key (in constant time) and the tenant id.

@@ -24,6 +24,7 @@ type installed struct {
 	provider string               // the tool provider's name ("" when none)
 	tools    map[string]*toolSpec // by tool name
 	names    []string             // tool names, sorted, for messages
+	assets   map[string][]byte    // a remote plugin's assets (nil for a package)
 }
 
 // toolSpec is what invoke checks of one tool.

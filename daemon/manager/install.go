@@ -169,6 +169,9 @@ func (m *Manager) installOne(ctx context.Context, tenant string, j job, report s
 	defer unlock()
 	uid := j.id.String()
 	cur := m.lookup(tenant, j.id.PluginID())
+	if cur != nil && cur.remote() {
+		return "", errs.Errorf(errs.Conflict, "plugin %s is connected for remote debugging in this workspace; stop it before installing it", j.id.PluginID())
+	}
 	if cur != nil && cur.uid == uid && m.running(uid) {
 		return "already installed", nil
 	}

@@ -20,6 +20,11 @@ func (m *Manager) Uninstall(ctx context.Context, tenant, installationID string) 
 	if in = m.findInstallation(tenant, installationID); in == nil {
 		return errs.Errorf(errs.NotFound, "installation %s not found", installationID)
 	}
+	if in.remote() { // uninstalling a remote plugin disconnects it
+		m.removeInstalledIf(in)
+		m.rt.Stop(in.uid)
+		return nil
+	}
 	packageDeleted, err := m.db.DeleteInstallation(ctx, installationID)
 	if err != nil {
 		return err

@@ -78,6 +78,9 @@ func (m *Manager) Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfm
 	if _, err := pkgfmt.ParseIdentifier(uniqueIdentifier); err != nil {
 		return nil, err
 	}
+	if in := m.remoteByUID(uniqueIdentifier); in != nil {
+		return in.manifest, nil
+	}
 	row, err := m.db.FindPackage(ctx, uniqueIdentifier)
 	if err != nil {
 		return nil, err
@@ -94,6 +97,9 @@ func (m *Manager) Asset(ctx context.Context, uniqueIdentifier, name string) ([]b
 	id, err := pkgfmt.ParseIdentifier(uniqueIdentifier)
 	if err != nil {
 		return nil, err
+	}
+	if in := m.remoteByUID(uniqueIdentifier); in != nil {
+		return in.remoteAsset(name)
 	}
 	if _, err := m.db.FindPackage(ctx, uniqueIdentifier); err != nil {
 		return nil, err
@@ -112,6 +118,9 @@ func (m *Manager) Readme(ctx context.Context, uniqueIdentifier, language string)
 	id, err := pkgfmt.ParseIdentifier(uniqueIdentifier)
 	if err != nil {
 		return "", err
+	}
+	if in := m.remoteByUID(uniqueIdentifier); in != nil {
+		return "", nil // a remote plugin sends no README
 	}
 	if _, err := m.db.FindPackage(ctx, uniqueIdentifier); err != nil {
 		return "", err

@@ -1,0 +1,205 @@
+package sdk
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+)
+
+// Remote debugging environment, with Dify's variable names: INSTALL_METHOD
+// "remote" makes Run connect to the daemon's debugging port at
+// REMOTE_INSTALL_URL (host:port) — or REMOTE_INSTALL_HOST and
+// REMOTE_INSTALL_PORT — and identify with REMOTE_INSTALL_KEY.
+const (
+	EnvInstallMethod = "INSTALL_METHOD"
+	EnvRemoteURL     = "REMOTE_INSTALL_URL"
+	EnvRemoteHost    = "REMOTE_INSTALL_HOST"
+	EnvRemotePort    = "REMOTE_INSTALL_PORT"
+	EnvRemoteKey     = "REMOTE_INSTALL_KEY"
+)
+
+// assetChunk is the size of one asset_chunk's decoded data (Dify's SDK: 8 KiB).
+const assetChunk = 8 << 10
+
+// RemoteConfig says where a remote (debugging) plugin connects.
+type RemoteConfig struct {
+	Addr string // the daemon's debugging port, host:port
+	Key  string // the workspace's debug key
+	Dir  string // the plugin's source directory (manifest.yaml, provider, tools, _assets)
+}
+
+// RemoteConfigFromEnv reads the remote debugging settings from the
+// environment; ok is false unless INSTALL_METHOD is "remote". The plugin
+// directory is the working directory.
+func RemoteConfigFromEnv() (cfg RemoteConfig, ok bool, err error) {
+	if !strings.EqualFold(os.Getenv(EnvInstallMethod), "remote") {
+		return cfg, false, nil
+	}
+	cfg.Addr = os.Getenv(EnvRemoteURL)
+	if host := os.Getenv(EnvRemoteHost); host != "" {
+		cfg.Addr = net.JoinHostPort(host, os.Getenv(EnvRemotePort))
+	}
+	cfg.Key, cfg.Dir = os.Getenv(EnvRemoteKey), "."
+	switch {
+	case cfg.Addr == "":
+		return cfg, true, fmt.Errorf("sdk: INSTALL_METHOD=remote needs %s (host:port) or %s and %s", EnvRemoteURL, EnvRemoteHost, EnvRemotePort)
+	case cfg.Key == "":
+		return cfg, true, fmt.Errorf("sdk: INSTALL_METHOD=remote needs %s (the workspace's debug key)", EnvRemoteKey)
+	}
+	return cfg, true, nil
+}
+
+// ServeRemote connects to the daemon's debugging port, sends the handshake
+// and the plugin's declarations read from cfg.Dir, and then serves requests
+// over the connection like Serve. It returns nil when the daemon closes the
+// connection, and an error naming the daemon's reason when it refuses the
+// plugin (a wrong key, a declaration that does not validate).
+func (p *Plugin) ServeRemote(ctx context.Context, cfg RemoteConfig) error {
+	lines, err := registration(cfg)
+	if err != nil {
+		return err
+	}
+	d := net.Dialer{Timeout: 10 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("sdk: connect to the daemon's debugging port: %w", err)
+	}
+	defer conn.Close()
+	w := bufio.NewWriterSize(conn, 64<<10)
+	for _, l := range lines {
+		w.Write(l)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("sdk: send the declarations: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	err = p.Serve(ctx, &refusalReader{br: bufio.NewReaderSize(conn, 64<<10), lineStart: true}, conn)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// registration builds the lines sent before the runtime protocol.
+func registration(cfg RemoteConfig) ([][]byte, error) {
+	pkg, err := readDeclarations(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	msg := func(typ string, data any) []byte {
+		b, _ := json.Marshal(map[string]any{"type": typ, "data": data})
+		return b
+	}
+	lines := [][]byte{
+		msg("handshake", map[string]string{"key": cfg.Key}),
+		msg("manifest_declaration", pkg.Manifest),
+	}
+	if pkg.Manifest.Tool != nil {
+		lines = append(lines, msg("tool_declaration", []any{pkg.Manifest.Tool}))
+	}
+	for _, f := range pkg.Files() {
+		name, ok := strings.CutPrefix(f, "_assets/")
+		if !ok {
+			continue
+		}
+		data, _ := pkg.ReadFile(f)
+		for off := 0; off == 0 || off < len(data); off += assetChunk {
+			chunk := data[off:min(off+assetChunk, len(data))]
+			end := off+assetChunk >= len(data)
+			lines = append(lines, msg("asset_chunk", map[string]any{
+				"filename": name, "data": base64.StdEncoding.EncodeToString(chunk), "end": end}))
+		}
+	}
+	return append(lines, msg("end", map[string]any{})), nil
+}
+
+// readDeclarations reads and validates the plugin's manifest, provider and
+// tool yaml and its assets from dir — the files a package would hold,
+// leaving out code and binaries.
+func readDeclarations(dir string) (*pkgfmt.Package, error) {
+	src := os.DirFS(dir)
+	files := fstest.MapFS{}
+	err := fs.WalkDir(src, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			if p != "." && (strings.HasPrefix(e.Name(), ".") || e.Name() == "bin" || e.Name() == "node_modules") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		ext := path.Ext(p)
+		if !strings.HasPrefix(p, "_assets/") && ext != ".yaml" && ext != ".yml" && ext != ".md" {
+			return nil
+		}
+		data, err := fs.ReadFile(src, p)
+		if err != nil {
+			return err
+		}
+		files[p] = &fstest.MapFile{Data: data, Mode: 0o644}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sdk: read the plugin directory %s: %w", dir, err)
+	}
+	_, pkg, err := pkgfmt.Pack(files, pkgfmt.DefaultLimits())
+	if err != nil {
+		return nil, fmt.Errorf("sdk: the plugin's declarations in %s: %w", dir, err)
+	}
+	return pkg, nil
+}
+
+// RefusedError is the daemon's plain-text refusal of a remote plugin, such
+// as "handshake failed, invalid key".
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "sdk: the daemon refused this plugin: " + e.Reason }
+
+// refusalReader passes the runtime protocol's JSON lines through and turns
+// a plain-text line from the daemon into a *RefusedError.
+type refusalReader struct {
+	br        *bufio.Reader
+	lineStart bool
+	err       error
+}
+
+func (r *refusalReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	first, err := r.br.Peek(1)
+	if err != nil {
+		return 0, err
+	}
+	if r.lineStart && !bytes.ContainsAny(first, "{ \r\n\t") {
+		line, _ := r.br.ReadString('\n')
+		r.err = &RefusedError{Reason: strings.TrimSpace(line)}
+		return 0, r.err
+	}
+	buf, _ := r.br.Peek(r.br.Buffered())
+	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+		buf = buf[:i+1]
+	}
+	n := copy(p, buf)
+	r.br.Discard(n)
+	r.lineStart = p[n-1] == '\n'
+	return n, nil
+}
