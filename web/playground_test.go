@@ -296,3 +296,36 @@ func TestPlaygroundDaemonDown(t *testing.T) {
 		t.Errorf("%d runs recorded with the daemon down", len(runs))
 	}
 }
+
+func TestPlaygroundMemberUsesCredential(t *testing.T) {
+	a := MustCredApp(t)
+	cred := MustCreateCredential(t, a, "shared", "demo-member-key-42")
+	a.MustUser(t, "mo", store.RoleMember)
+	m := a.NewBrowser(t)
+	m.MustLogin("mo")
+	pick := "plugboard/gotools:gotools:whoami"
+	p := m.Get("/playground?pick=" + url.QueryEscape(pick))
+	wantStatus(t, p, http.StatusOK)
+	p = m.Post("/playground/runs", url.Values{"pick": {pick}, "credential": {itoa(cred.ID)}})
+	wantStatus(t, p, http.StatusSeeOther)
+	loc := p.Header.Get("Location")
+	names, data := readEvents(t, m, a, loc+"/events", "")
+	if names[len(names)-1] != "done" || !strings.Contains(data, "You are mo, calling with API key demo-…42 (18 characters).") {
+		t.Fatalf("whoami events %v: %q", names, data)
+	}
+	if strings.Contains(data, "demo-member-key-42") {
+		t.Fatal("the tool's output page shows the whole key")
+	}
+	r, err := a.Store.FindRun(context.Background(), strings.TrimPrefix(loc, "/playground/runs/"))
+	if err != nil || r.Status != store.RunDone || r.CredentialID != cred.ID {
+		t.Fatalf("run %+v %v", r, err)
+	}
+	t.Run("ErrForeignCredential", func(t *testing.T) {
+		m.Get("/playground?pick=" + url.QueryEscape(pick))
+		p := m.Post("/playground/runs", url.Values{"pick": {pick}, "credential": {"999"}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if p.TestID("error-credential").Text() == "" {
+			t.Error("no field error for an unknown credential")
+		}
+	})
+}
