@@ -122,4 +122,3 @@ func TestRemoteConfigFromEnv(t *testing.T) {
 		}
 	})
 }
-
