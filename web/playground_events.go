@@ -122,7 +122,10 @@ func eventView(ev store.RunEvent) views.RunEventView {
 		b, _ := json.Marshal(p.Variable)
 		json.Unmarshal(b, &vm)
 		val, _ := json.Marshal(vm.VariableValue)
-		v.VarName, v.VarValue = vm.VariableName, string(val)
+		v.VarName, v.VarValue, v.VarStream = vm.VariableName, string(val), vm.Stream
+		if str, ok := vm.VariableValue.(string); ok && vm.Stream {
+			v.VarValue = str
+		}
 	case protocol.MessageLog:
 		var lm protocol.LogMessage
 		b, _ := json.Marshal(p.Log)

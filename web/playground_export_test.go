@@ -5,3 +5,6 @@ var ParseParam = parseParam
 
 // Observation exposes observation to the external tests.
 var Observation = observation
+
+// EventView exposes eventView to the external tests.
+var EventView = eventView

@@ -329,3 +329,26 @@ func TestPlaygroundMemberUsesCredential(t *testing.T) {
 		}
 	})
 }
+
+func TestEventView(t *testing.T) {
+	t.Run("OKStreamedVariableChunkRaw", func(t *testing.T) {
+		v := web.EventView(store.RunEvent{RunID: "r", Seq: 4, Type: "variable",
+			Payload: json.RawMessage(`{"variable":{"variable_name":"answer","variable_value":"par","stream":true}}`)})
+		if v.VarName != "answer" || v.VarValue != "par" || !v.VarStream {
+			t.Fatalf("view %+v", v)
+		}
+	})
+	t.Run("OKWholeVariableAsJSON", func(t *testing.T) {
+		v := web.EventView(store.RunEvent{RunID: "r", Seq: 4, Type: "variable",
+			Payload: json.RawMessage(`{"variable":{"variable_name":"n","variable_value":{"a":1}}}`)})
+		if v.VarValue != `{"a":1}` || v.VarStream {
+			t.Fatalf("view %+v", v)
+		}
+	})
+	t.Run("OKBlobURL", func(t *testing.T) {
+		v := web.EventView(store.RunEvent{RunID: "r1", Seq: 2, Type: "blob", Payload: json.RawMessage(`{"mime":"image/png","size":3}`)})
+		if v.FileURL != "/playground/runs/r1/files/2" || !v.IsImage() {
+			t.Fatalf("view %+v", v)
+		}
+	})
+}

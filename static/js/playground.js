@@ -41,6 +41,22 @@
     }
   });
 
+  // Chunks of a streamed variable grow its first block instead of adding
+  // a line each.
+  function mergeStreamedVariables(out) {
+    var heads = {};
+    out.querySelectorAll(".out-var[data-stream]").forEach(function (el) {
+      var name = el.getAttribute("data-var");
+      var head = heads[name];
+      if (!head) {
+        heads[name] = el;
+        return;
+      }
+      head.querySelector(".var-value").textContent += el.querySelector(".var-value").textContent;
+      el.remove();
+    });
+  }
+
   function follow(out) {
     var es = new EventSource(out.getAttribute("data-run-events"));
     var pending = [];
@@ -51,6 +67,7 @@
       if (pending.length) {
         out.insertAdjacentHTML("beforeend", pending.join(""));
         pending = [];
+        mergeStreamedVariables(out);
       }
     }
     es.addEventListener("message", function (e) {
