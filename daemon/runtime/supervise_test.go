@@ -31,10 +31,12 @@ func TestStart(t *testing.T) {
 		}
 	})
 	t.Run("ErrNoHeartbeat", func(t *testing.T) {
+		// Long enough for python to start and spawn its child on a loaded
+		// machine: the child must exist before the timeout kills the group.
 		spec := pySpec(t, "silent", "silent", "spawn")
-		spec.StartTimeout = 5 * time.Second
+		spec.StartTimeout = 15 * time.Second
 		err := m.Start(context.Background(), spec)
-		if err == nil || !strings.HasPrefix(err.Error(), "plugin acme/silent sent no heartbeat within 5s of starting, so it was stopped") {
+		if err == nil || !strings.HasPrefix(err.Error(), "plugin acme/silent sent no heartbeat within 15s of starting, so it was stopped") {
 			t.Fatalf("got %v", err)
 		}
 		child := childPID(t, m, spec.Key)
