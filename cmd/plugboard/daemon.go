@@ -19,7 +19,7 @@ import (
 
 type daemonCmd struct {
 	Addr      string `default:"127.0.0.1:5002" env:"PLUGBOARD_DAEMON_ADDR" help:"Address of the HTTP API."`
-	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Address reserved for remote plugin debugging (not served yet)."`
+	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Address of the remote debugging port plugins connect to with INSTALL_METHOD=remote (empty disables it)."`
 	Data      string `default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
 	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
@@ -32,15 +32,19 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 		return err
 	}
 	d, err := daemon.Start(ctx, daemon.Config{
-		Addr:    c.Addr,
-		APIKey:  key,
-		Logger:  logger,
-		Manager: manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits()},
+		Addr:      c.Addr,
+		DebugAddr: c.DebugAddr,
+		APIKey:    key,
+		Logger:    logger,
+		Manager:   manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits()},
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("Plugboard daemon listening on %s (data in %s)\n", d.URL(), c.Data)
+	if addr := d.DebugAddr(); addr != "" {
+		fmt.Printf("Remote debugging on %s\n", addr)
+	}
 	if c.APIKey == "" {
 		fmt.Printf("API key: in %s\n", filepath.Join(c.Data, "api-key"))
 	}
