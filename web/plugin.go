@@ -34,6 +34,7 @@ func (s *Server) plugins(c echo.Context) error {
 	d.Total = len(list)
 	d.Filter.Categories, d.Filter.Tags = filterChoices(list)
 	d.Plugins = filterPlugins(list, d.Filter)
+	d.Latest = s.latestBySource(c, d.Plugins)
 	if ch.Can("admin") {
 		d.Examples = s.examples(list)
 	}

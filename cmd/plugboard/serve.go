@@ -29,7 +29,8 @@ type serveCmd struct {
 	Examples  string `default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 
-	OutboundAllow string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
+	MarketplaceURL string `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
+	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
@@ -37,6 +38,11 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	allow, err := netguard.ParseAllowlist(c.OutboundAllow)
 	if err != nil {
 		return fmt.Errorf("--outbound-allow: %w", err)
+	}
+	if c.MarketplaceURL != "" {
+		if _, err := netguard.CheckURL(c.MarketplaceURL); err != nil {
+			return fmt.Errorf("--marketplace-url: %w", err)
+		}
 	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return err
@@ -62,6 +68,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	srv := web.New(web.Config{
 		Store: db, Keys: secrets, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
 		Examples: c.Examples, Logger: logger, OutboundAllow: allow,
+		MarketplaceURL: c.MarketplaceURL,
 	})
 	return c.serve(ctx, srv)
 }

@@ -1,0 +1,50 @@
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/views"
+)
+
+// versionPicker is the detail page's version card for an installation,
+// from the source it was installed from; nil when that source has no
+// versions to offer (a local upload).
+//
+// GitHub installations are the GitHub source's: add a case here that lists
+// the repository's releases.
+func (s *Server) versionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
+	switch in.Source {
+	case SourceMarketplace:
+		return s.marketVersionPicker(c, in)
+	default:
+		return nil
+	}
+}
+
+// marketVersionPicker lists the marketplace's versions of in.
+func (s *Server) marketVersionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
+	v := &views.VersionPicker{PluginID: in.PluginID, Installed: in.Version, CanInstall: s.canInstall(c)}
+	m, err := s.marketClient()
+	if err == nil {
+		v.Versions, err = m.Versions(ctx(c), in.PluginID)
+	}
+	if err != nil {
+		v.Err = "Can't read the marketplace's versions: " + errs.Message(err)
+		return v
+	}
+	if len(v.Versions) > 0 {
+		v.Latest = v.Versions[0].Version
+	}
+	return v
+}
+
+// latestBySource is each installed plugin's latest version at its source
+// (plugin id → version), for the "update available" badges. A source that
+// cannot be asked leaves its plugins out.
+//
+// GitHub installations are the GitHub source's: merge its latest releases
+// here.
+func (s *Server) latestBySource(c echo.Context, list []apispec.Installation) map[string]string {
+	return s.latestVersions(c, list)
+}
