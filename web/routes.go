@@ -89,15 +89,18 @@ func (s *Server) routes() {
 	e.POST("/plugins/install", s.install, s.installers...)
 	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)
 	e.POST("/examples/install", s.installExample, s.installers...)
-	// Marketplace tab (marketplace.go).
-	e.GET("/marketplace", s.marketplacePage, s.signedIn...)
-	e.GET("/marketplace/:author/:name", s.marketplaceDetail, s.signedIn...)
-	e.POST("/marketplace/install", s.marketplaceInstall, s.installers...)
 	e.GET("/tasks", s.tasks, s.signedIn...)
 	e.GET("/tasks/indicator", s.taskIndicator, s.signedIn...)
 	e.GET("/tasks/:id", s.task, s.signedIn...)
 	e.POST("/tasks/:id/delete", s.deleteTask, s.admins...)
 	e.POST("/tasks/delete", s.deleteAllTasks, s.admins...)
+
+	// Install from GitHub releases, its settings, update checks (github*.go).
+	e.GET("/github", s.githubPage, s.installers...)
+	e.GET("/github/releases", s.githubReleasesFragment, s.installers...)
+	e.POST("/github/preview", s.githubPreview, s.installers...)
+	e.GET("/github/updates/:author/:name", s.githubUpdates, s.installers...)
+	e.POST("/github/settings", s.saveGitHubSettings, append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys)...)
 }
 
 // healthz answers load balancers and the e2e tests: the app is serving.

@@ -11,7 +11,6 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
-	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/netguard"
 )
 
@@ -37,11 +36,13 @@ type Config struct {
 	// ExtensionTimeouts bound calls to API-based extensions; zero fields
 	// mean 5 s to connect and 60 s to read.
 	ExtensionTimeouts netguard.Timeouts
+	// GitHubAPIURL is the GitHub REST API used until an admin saves one on
+	// the GitHub page ("" for https://api.github.com).
+	GitHubAPIURL string
+	// GitHubTimeout bounds each request to GitHub (0: 60 s).
+	GitHubTimeout time.Duration
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
-	// MarketplaceURL is the marketplace's base URL (Dify's API); "" serves
-	// the examples directory as the marketplace, in-process.
-	MarketplaceURL string
 }
 
 // Server is the admin app's HTTP handler.
@@ -63,8 +64,6 @@ type Server struct {
 	// installers may install, upgrade and uninstall plugins (admins for now;
 	// the install permission setting will decide).
 	installers []echo.MiddlewareFunc
-	// market is the marketplace client (marketplace.go); nil when none.
-	market *marketplace.Client
 }
 
 // New returns the server with every route registered.
@@ -86,11 +85,6 @@ func New(cfg Config) *Server {
 	}
 	s.outbound = s.newOutbound(context.Background())
 	s.extCaller = newExtensionCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
-	if m, err := newMarketplace(cfg); err != nil {
-		s.log.Error("marketplace: not available", "err", err)
-	} else {
-		s.market = m
-	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = echo.ExtractIPDirect()
 	s.echo.HTTPErrorHandler = s.handleError
