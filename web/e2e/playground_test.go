@@ -56,7 +56,9 @@ func TestPlayground(t *testing.T) {
 	b.Do("open the playground", chromedp.Click(tid("nav-playground")), chromedp.WaitVisible(tid("playground-page")))
 	b.Shoot("playground-picker")
 
-	text := "alpha beta gamma delta epsilon zeta"
+	// 20 words 150 ms apart: enough that a page slow to load on a busy
+	// machine still sees the text grow several times.
+	text := "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon"
 	startRun(b, playStream, map[string]string{"input-text": text, "input-delay_ms": "150"})
 	seen, final, status := watchUntilEnded(b)
 	if status != "done" || strings.TrimSpace(final) != text {
@@ -70,7 +72,7 @@ func TestPlayground(t *testing.T) {
 			t.Fatalf("text %q does not extend %q", seen[i], seen[i-1])
 		}
 	}
-	if got := b.Text("run-counts"); !strings.HasPrefix(got, "6 messages") {
+	if got := b.Text("run-counts"); !strings.HasPrefix(got, "20 messages") {
 		t.Errorf("counts %q", got)
 	}
 	b.Shoot("playground-stream-done")
@@ -111,8 +113,8 @@ func TestPlayground(t *testing.T) {
 	}
 	b.Shoot("playground-history")
 	b.Do("open the first run", chromedp.Click(`[data-testid="run-row"]:last-child a`), chromedp.WaitVisible(`[data-testid="run-status"][data-status="done"]`))
-	if text, _ := outputAndStatus(b); strings.TrimSpace(text) != "alpha beta gamma delta epsilon zeta" {
-		t.Fatalf("replayed output %q", text)
+	if out, _ := outputAndStatus(b); strings.TrimSpace(out) != text {
+		t.Fatalf("replayed output %q", out)
 	}
 	b.Do("re-run it", chromedp.Click(tid("rerun")), chromedp.WaitVisible(tid("tool-form")))
 	if v := Eval[string](b, `document.querySelector('[data-testid="input-text"]').value`); v != text {
