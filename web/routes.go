@@ -89,6 +89,10 @@ func (s *Server) routes() {
 	e.POST("/plugins/install", s.install, s.installers...)
 	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)
 	e.POST("/examples/install", s.installExample, s.installers...)
+	// Marketplace tab (marketplace.go).
+	e.GET("/marketplace", s.marketplacePage, s.signedIn...)
+	e.GET("/marketplace/:author/:name", s.marketplaceDetail, s.signedIn...)
+	e.POST("/marketplace/install", s.marketplaceInstall, s.installers...)
 	e.GET("/tasks", s.tasks, s.signedIn...)
 	e.GET("/tasks/indicator", s.taskIndicator, s.signedIn...)
 	e.GET("/tasks/:id", s.task, s.signedIn...)

@@ -11,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
+	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/netguard"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	GitHubTimeout time.Duration
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// MarketplaceURL is the marketplace's base URL (Dify's API); "" serves
+	// the examples directory as the marketplace, in-process.
+	MarketplaceURL string
 }
 
 // Server is the admin app's HTTP handler.
@@ -64,6 +68,8 @@ type Server struct {
 	// installers may install, upgrade and uninstall plugins (admins for now;
 	// the install permission setting will decide).
 	installers []echo.MiddlewareFunc
+	// market is the marketplace client (marketplace.go); nil when none.
+	market *marketplace.Client
 }
 
 // New returns the server with every route registered.
@@ -85,6 +91,11 @@ func New(cfg Config) *Server {
 	}
 	s.outbound = s.newOutbound(context.Background())
 	s.extCaller = newExtensionCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
+	if m, err := newMarketplace(cfg); err != nil {
+		s.log.Error("marketplace: not available", "err", err)
+	} else {
+		s.market = m
+	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = echo.ExtractIPDirect()
 	s.echo.HTTPErrorHandler = s.handleError
