@@ -85,7 +85,7 @@
     es.addEventListener("done", function () {
       flush();
       es.close();
-      var cancel = document.querySelector("[data-testid=cancel-run]");
+      var cancel = document.querySelector("form[data-run-cancel]");
       if (cancel) cancel.hidden = true;
     });
   }
