@@ -24,6 +24,8 @@ type Chrome struct {
 	Flashes []Flash     // messages from the previous request
 	// DaemonDown says why the plugin daemon cannot be reached; "" when it can.
 	DaemonDown string
+	// Permissions are who may install and debug plugins (see CanInstall).
+	Permissions store.Permissions
 }
 
 // Flash kinds.
@@ -99,4 +101,29 @@ func (f *Form) Message() string {
 		return ""
 	}
 	return f.Error
+}
+
+// CanInstall reports whether the signed-in user may install, upgrade and
+// uninstall plugins under the install permission (Settings → Permissions).
+// Templates use it to hide install controls the server would refuse.
+func (c Chrome) CanInstall() bool {
+	return c.User != nil && c.permissions().Install.Allows(c.User.Role)
+}
+
+// CanDebug reports whether the signed-in user may debug plugins under the
+// debug permission.
+func (c Chrome) CanDebug() bool {
+	return c.User != nil && c.permissions().Debug.Allows(c.User.Role)
+}
+
+// permissions are the Chrome's, or the defaults when none were set.
+func (c Chrome) permissions() store.Permissions {
+	p := c.Permissions
+	if p.Install == "" {
+		p.Install = store.DefaultPermissions.Install
+	}
+	if p.Debug == "" {
+		p.Debug = store.DefaultPermissions.Debug
+	}
+	return p
 }

@@ -9,7 +9,18 @@
 //   - Routes are registered in one place, routes.go, each with the access it
 //     needs: s.public (anyone), s.signedIn (any user), s.admins (owner and
 //     admins; members get 403 and never see the controls — hide them in
-//     templates with Chrome.Can).
+//     templates with Chrome.Can), s.installers (whoever the install
+//     permission allows: everyone, admins or no one — Settings →
+//     Permissions; use it for every route that uploads, installs,
+//     upgrades or uninstalls, and hide the controls with
+//     Chrome.CanInstall), s.debuggers (the same by the debug permission,
+//     for remote debugging routes; Chrome.CanDebug). Both answer 403 with
+//     who may, and "no one" refuses even the owner (permission.go).
+//   - Every package source ends in s.previewPackage, which checks the
+//     signature (daemon/signature) against the trusted keys and the
+//     signature policy before the daemon sees the bytes, and records the
+//     verdict for the cards; s.startInstall applies the policy again
+//     (signature_check.go).
 //   - A page handler builds the layout's data with s.chrome(c, title, nav)
 //     and renders with s.render(c, status, component).
 //   - Success sets a flash (s.flash) and redirects with s.redirect, which

@@ -55,15 +55,24 @@ func (s *Server) uploadPackage(c echo.Context) error {
 // and answers with the preview, whose install button records src. Every
 // source (upload, marketplace, GitHub) ends here.
 func (s *Server) previewPackage(c echo.Context, name string, data []byte, src packageSource) error {
+	vd, verified, err := s.verifyPackage(c, data, src)
+	if err != nil {
+		return s.uploadFailed(c, name, err)
+	}
 	up, err := s.daemon.UploadPackage(ctx(c), name, bytes.NewReader(data))
 	if err != nil {
 		return s.uploadFailed(c, name, err)
+	}
+	if verified {
+		if err := s.recordVerdict(c, up.UniqueIdentifier, vd); err != nil {
+			return err
+		}
 	}
 	meta, err := json.Marshal(orEmptyMeta(src.Meta))
 	if err != nil {
 		return err
 	}
-	prev := views.Preview{Upload: up, Source: src.Kind, SourceMeta: string(meta)}
+	prev := views.Preview{Upload: up, Source: src.Kind, SourceMeta: string(meta), Signature: views.SignatureOf(vd)}
 	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
 		prev.Installed = in
 	}
@@ -172,6 +181,9 @@ func (s *Server) install(c echo.Context) error {
 // startInstall starts installing (or, with original, upgrading to) a
 // stored package and shows its task, which polls itself until done.
 func (s *Server) startInstall(c echo.Context, uid, original string, src packageSource) error {
+	if err := s.checkInstallPolicy(c, uid, src); err != nil {
+		return s.uploadFailed(c, "", err)
+	}
 	var res *apispec.InstallResult
 	var err error
 	if original != "" && original != uid {
@@ -206,5 +218,5 @@ func (s *Server) showStartedTask(c echo.Context, taskID string) error {
 // fragmentChrome is what a fragment's components need of the Chrome: the
 // user (for Can) and the CSRF token. Unlike s.chrome it takes no flashes.
 func fragmentChrome(c echo.Context) views.Chrome {
-	return views.Chrome{User: CurrentUser(c), CSRF: csrfToken(c)}
+	return views.Chrome{User: CurrentUser(c), CSRF: csrfToken(c), Permissions: permissionsOf(c)}
 }

@@ -35,9 +35,10 @@ func (s *Server) plugins(c echo.Context) error {
 	d.Filter.Categories, d.Filter.Tags = filterChoices(list)
 	d.Plugins = filterPlugins(list, d.Filter)
 	d.Latest = s.latestBySource(c, d.Plugins)
-	if ch.Can("admin") {
+	if ch.CanInstall() {
 		d.Examples = s.examples(list)
 	}
+	d.Signatures = s.signatures(c, list)
 	return s.render(c, http.StatusOK, views.PluginsPage(ch, d))
 }
 

@@ -22,6 +22,8 @@ func (s *Server) chrome(c echo.Context, title, nav string) views.Chrome {
 		User:    CurrentUser(c),
 		CSRF:    csrfToken(c),
 		Flashes: s.takeFlashes(c),
+		// Who may install and debug, for Chrome.CanInstall (permission.go).
+		Permissions: permissionsOf(c),
 	}
 	if ch.User != nil {
 		ch.DaemonDown = s.health.Problem(c.Request().Context())

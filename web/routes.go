@@ -17,12 +17,14 @@ func (s *Server) middleware() {
 		middleware.Recover(),
 		securityHeaders,
 		s.loadUser, // before csrf, so a refused request still shows who is signed in
+		s.loadPermissions,
 		s.csrf(),
 	)
 	s.public = nil
 	s.signedIn = []echo.MiddlewareFunc{s.requireUser}
 	s.admins = []echo.MiddlewareFunc{s.requireUser, RequireRole(store.RoleAdmin)}
-	s.installers = s.admins
+	s.installers = []echo.MiddlewareFunc{s.requireUser, requireInstall}
+	s.debuggers = []echo.MiddlewareFunc{s.requireUser, requireDebug}
 }
 
 // routes is the route table: every page and action, with who may use it.
@@ -56,6 +58,13 @@ func (s *Server) routes() {
 	e.POST("/credentials/:author/:name/:provider/:id/default", s.setDefaultCredential, s.admins...)
 	e.POST("/credentials/:author/:name/:provider/:id/test", s.testCredential, s.admins...)
 	e.GET("/audit", s.auditLog, s.admins...)
+
+	// Settings: signing keys, signature policy, permissions (signature.go, permission.go).
+	e.GET("/settings", s.settings, s.admins...)
+	e.POST("/settings/keys", s.addTrustedKey, s.admins...)
+	e.POST("/settings/keys/:id/delete", s.deleteTrustedKey, s.admins...)
+	e.POST("/settings/signature-policy", s.saveSignaturePolicy, s.admins...)
+	e.POST("/settings/permissions", s.savePermissions, s.admins...)
 
 	// API-based extensions and the outbound allowlist (extension*.go).
 	ext := append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys)

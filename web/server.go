@@ -65,9 +65,12 @@ type Server struct {
 
 	// Route middleware chains, see routes.go.
 	public, signedIn, admins []echo.MiddlewareFunc
-	// installers may install, upgrade and uninstall plugins (admins for now;
-	// the install permission setting will decide).
+	// installers may install, upgrade and uninstall plugins, by the
+	// install permission (permission.go).
 	installers []echo.MiddlewareFunc
+	// debuggers may debug plugins remotely, by the debug permission
+	// (permission.go).
+	debuggers []echo.MiddlewareFunc
 	// market is the marketplace client (marketplace.go); nil when none.
 	market *marketplace.Client
 }
