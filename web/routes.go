@@ -108,6 +108,11 @@ func (s *Server) routes() {
 	e.POST("/tasks/:id/delete", s.deleteTask, s.admins...)
 	e.POST("/tasks/delete", s.deleteAllTasks, s.admins...)
 
+	// Remote debugging: connection details, debug key (debugging.go).
+	e.GET("/debugging", s.debuggingPage, s.debuggers...)
+	e.GET("/debugging/key", s.debugKey, s.debuggers...)
+	e.POST("/debugging/key/regenerate", s.regenerateDebugKey, s.debuggers...)
+
 	// Install from GitHub releases, its settings, update checks (github*.go).
 	e.GET("/github", s.githubPage, s.installers...)
 	e.GET("/github/releases", s.githubReleasesFragment, s.installers...)

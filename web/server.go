@@ -47,6 +47,9 @@ type Config struct {
 	// MarketplaceURL is the marketplace's base URL (Dify's API); "" serves
 	// the examples directory as the marketplace, in-process.
 	MarketplaceURL string
+	// DebugAddr is the daemon's remote debugging address (host:port) shown on
+	// the Debugging page ("" shows DefaultDebugAddr).
+	DebugAddr string
 }
 
 // Server is the admin app's HTTP handler.

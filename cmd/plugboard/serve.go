@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon"
@@ -28,6 +29,7 @@ type serveCmd struct {
 	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
 	Examples  string `default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 
 	MarketplaceURL string `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
 	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
@@ -67,7 +69,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	defer stopDaemon()
 	srv := web.New(web.Config{
 		Store: db, Keys: secrets, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
-		Examples: c.Examples, Logger: logger, OutboundAllow: allow,
+		Examples: c.Examples, Logger: logger, OutboundAllow: allow, DebugAddr: c.DebugAddr,
 		MarketplaceURL: c.MarketplaceURL,
 	})
 	return c.serve(ctx, srv)
@@ -83,10 +85,20 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.
 		return client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, func() {}, nil
 	}
 	key := randomKey()
-	d, err := daemon.Start(ctx, daemon.Config{
-		Addr: "127.0.0.1:0", APIKey: key, Logger: logger,
+	cfg := daemon.Config{
+		Addr: "127.0.0.1:0", APIKey: key, Logger: logger, DebugAddr: c.DebugAddr,
 		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits()},
-	})
+	}
+	d, err := daemon.Start(ctx, cfg)
+	if errors.Is(err, syscall.EADDRINUSE) && cfg.DebugAddr != "" {
+		// Another Plugboard has the debugging port: debug through a free one.
+		logger.Warn("remote debugging address in use; using a free port", "addr", cfg.DebugAddr)
+		cfg.DebugAddr = "127.0.0.1:0"
+		d, err = daemon.Start(ctx, cfg)
+	}
+	if err == nil {
+		c.DebugAddr = d.DebugAddr() // what the Debugging page shows
+	}
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("start the embedded daemon: %w", err)
 	}
