@@ -112,7 +112,9 @@ func TestPlayground(t *testing.T) {
 		t.Fatalf("%d runs in the history, want 4", n)
 	}
 	b.Shoot("playground-history")
-	b.Do("open the first run", chromedp.Click(`[data-testid="run-row"]:last-child a`), chromedp.WaitVisible(`[data-testid="run-status"][data-status="done"]`))
+	// A finished run's page says done at once; its output is replayed after.
+	b.Do("open the first run", chromedp.Click(`[data-testid="run-row"]:last-child a`),
+		chromedp.WaitVisible(`[data-testid="run-output"] .out-text[data-seq="20"]`))
 	if out, _ := outputAndStatus(b); strings.TrimSpace(out) != text {
 		t.Fatalf("replayed output %q", out)
 	}
