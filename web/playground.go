@@ -25,7 +25,7 @@ func (s *Server) playground(c echo.Context) error {
 	if pick := c.QueryParam("pick"); pick != "" {
 		t, err := s.playgroundTool(ctx(c), pick)
 		if err != nil {
-			return err
+			return s.toolProblem(c, pg, err)
 		}
 		pg.Picked = t
 		pg.Form = defaultToolForm(t)
@@ -106,4 +106,14 @@ func (s *Server) renderToolForm(c echo.Context, status int, t *views.PlaygroundT
 	entries, _ := s.daemon.Tools(ctx(c), 1, pluginListSize)
 	pg := views.PlaygroundPage{Tools: toolChoices(entries), Picked: t, Form: f}
 	return s.render(c, status, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
+}
+
+// toolProblem answers a tool that cannot be loaded: not found is a 404;
+// an unreachable daemon shows the playground with the reason (503).
+func (s *Server) toolProblem(c echo.Context, pg views.PlaygroundPage, err error) error {
+	if errs.Code(err) == errs.NotFound {
+		return err
+	}
+	pg.Problem = daemonProblem(err)
+	return s.render(c, http.StatusServiceUnavailable, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
 }

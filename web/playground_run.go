@@ -93,7 +93,7 @@ func (lr *liveRun) wasCancelled() bool {
 func (s *Server) createRun(c echo.Context) error {
 	t, err := s.playgroundTool(ctx(c), c.FormValue("pick"))
 	if err != nil {
-		return err
+		return s.toolProblem(c, views.PlaygroundPage{Form: views.NewForm()}, err)
 	}
 	sub, ok := parseToolForm(c, t)
 	if !ok {
