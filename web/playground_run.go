@@ -34,6 +34,22 @@ type runHub struct {
 
 var liveRuns = &runHub{runs: map[string]*liveRun{}}
 
+// settled records the databases whose runs left "running" by an earlier
+// process were marked failed; that happens at a database's first use here,
+// before this process can have started a run in it.
+var settled sync.Map // *store.DB → struct{}
+
+func (s *Server) settleOrphanRuns(ctx context.Context) {
+	if _, done := settled.LoadOrStore(s.store, struct{}{}); done {
+		return
+	}
+	if n, err := s.store.InterruptRuns(ctx); err != nil {
+		s.log.Error("playground: mark interrupted runs", "err", err)
+	} else if n > 0 {
+		s.log.Info("playground: runs interrupted by a restart marked failed", "runs", n)
+	}
+}
+
 func (h *runHub) add(id string, cancel context.CancelFunc) *liveRun {
 	lr := &liveRun{cancel: cancel, changed: make(chan struct{})}
 	h.mu.Lock()
@@ -106,6 +122,7 @@ func (s *Server) createRun(c echo.Context) error {
 			return s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
 		}
 	}
+	s.settleOrphanRuns(ctx(c))
 	u := CurrentUser(c)
 	r := &store.Run{UserID: u.ID, Username: u.Username, PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool,
 		CredentialID: sub.CredentialID, Params: sub.Stored}
@@ -229,6 +246,7 @@ func eventOf(runID string, m *client.Message) *store.RunEvent {
 // visibleRun loads a run the signed-in user may see: members their own,
 // admins all. Anything else is "not found".
 func (s *Server) visibleRun(c echo.Context, id string) (*store.Run, error) {
+	s.settleOrphanRuns(ctx(c))
 	r, err := s.store.FindRun(ctx(c), id)
 	if err != nil {
 		return nil, err
@@ -257,6 +275,7 @@ func (s *Server) runPage(c echo.Context) error {
 
 // runs lists the user's runs, or everyone's for admins.
 func (s *Server) runs(c echo.Context) error {
+	s.settleOrphanRuns(ctx(c))
 	u := CurrentUser(c)
 	all := u.Role.AtLeast(store.RoleAdmin)
 	f := store.RunFilter{UserID: u.ID}

@@ -353,3 +353,19 @@ func TestEventView(t *testing.T) {
 		}
 	})
 }
+
+func TestPlaygroundOrphanRuns(t *testing.T) {
+	a := MustCredApp(t)
+	// A run left "running" by an earlier process, before this app's first use.
+	orphan := &store.Run{UserID: 1, Username: "alice", PluginID: "plugboard/gotools", Provider: "gotools", Tool: "stream_text"}
+	if err := a.Store.CreateRun(context.Background(), orphan); err != nil {
+		t.Fatal(err)
+	}
+	b := a.admin(t)
+	p := b.Get("/playground/runs")
+	wantStatus(t, p, http.StatusOK)
+	r, err := a.Store.FindRun(context.Background(), orphan.ID)
+	if err != nil || r.Status != store.RunFailed || r.Error == "" {
+		t.Fatalf("orphan run %+v %v", r, err)
+	}
+}
