@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 
 // GitHubEnabled says whether the GitHub source has a page, so the tab bar
 // links to it. It stays false until /github exists, so no dead link ships.
-var GitHubEnabled = false
+var GitHubEnabled = true
 
 // SourceTabs is the tab bar over the plugin sources: the installed plugins,
 // the marketplace and (when GitHubEnabled) GitHub releases. active is the

@@ -1,0 +1,103 @@
+package e2e_test
+
+import (
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/plugboard/plugboard/web/github/githubtest"
+)
+
+// MustServeGitHub starts `plugboard serve` with its GitHub API pointed at
+// the stand-in at apiURL, allowlisted for the SSRF guard.
+func MustServeGitHub(tb testing.TB, apiURL string) *Server {
+	tb.Helper()
+	data := tb.TempDir()
+	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0", "--data", data, "--examples", filepath.Join(data, "none"),
+		"--github-api-url", apiURL, "--outbound-allow", "127.0.0.1")
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { stop(tb, cmd) })
+	url, err := waitForURL(stdout)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Server{URL: url, Data: data}
+}
+
+// TestGitHub installs pytools from a fake GitHub release in the browser
+// and checks it for updates.
+func TestGitHub(t *testing.T) {
+	skipWithoutChromium(t)
+	pkg, err := os.ReadFile(MustPackPytools(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New()
+	gh.AddRelease("plugboard/pytools", githubtest.Release{Tag: "v0.0.1", Name: "First release", Assets: []githubtest.Asset{
+		{Name: "pytools-0.0.1.difypkg", Data: pkg},
+		{Name: "checksums.txt", Data: []byte("x")},
+	}})
+	gh.AddRepo("plugboard/empty")
+	api := httptest.NewServer(gh)
+	t.Cleanup(api.Close)
+
+	srv := MustServeGitHub(t, api.URL)
+	b := MustBrowser(t, srv)
+	b.Open("/", "setup-page")
+	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
+	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+
+	t.Run("ErrNoReleases", func(t *testing.T) {
+		b.Open("/github", "github-page")
+		b.Fill(map[string]string{"github-repo": "plugboard/empty"})
+		b.Do("look up", chromedp.Click(tid("github-fetch")), chromedp.WaitVisible(tid("github-error")))
+		if got := b.Text("github-error"); !strings.Contains(got, "plugboard/empty has no releases") {
+			t.Fatalf("error %q", got)
+		}
+		b.Shoot("github-no-releases")
+	})
+	t.Run("OKInstall", func(t *testing.T) {
+		b.Open("/github", "github-page")
+		b.Shoot("github-empty")
+		b.Fill(map[string]string{"github-repo": "https://github.com/plugboard/pytools.git"})
+		b.Do("list releases", chromedp.Click(tid("github-fetch")), chromedp.WaitVisible(tid("github-release")))
+		if n := b.Count("github-asset"); n != 1 {
+			t.Fatalf("%d package assets listed, want 1 (checksums.txt is not a package)", n)
+		}
+		b.Shoot("github-releases")
+		b.Do("preview", chromedp.Click(tid("github-asset")), chromedp.WaitVisible(tid("install-preview")))
+		if got := b.Text("preview-label"); got != "Python Tools" {
+			t.Fatalf("preview label %q", got)
+		}
+		b.Shoot("github-preview")
+		b.Do("install", chromedp.Click(tid("install-submit")), chromedp.WaitVisible(`[data-testid="task-progress"][data-status="success"]`))
+		b.Open("/", "plugins-page")
+		b.Do("card running", chromedp.WaitVisible(runningCard("plugboard/pytools")))
+		if got := b.Text("plugin-source"); got != "GitHub" {
+			t.Fatalf("source %q, want GitHub", got)
+		}
+	})
+	t.Run("OKCheckUpdates", func(t *testing.T) {
+		b.Open("/plugins/plugboard/pytools", "github-updates")
+		if got := b.Text("github-source"); got != "plugboard/pytools @ v0.0.1" {
+			t.Fatalf("source %q", got)
+		}
+		gh.AddRelease("plugboard/pytools", githubtest.Release{Tag: "v0.0.2", Assets: []githubtest.Asset{{Name: "pytools-0.0.2.difypkg", Data: pkg}}})
+		b.Do("check", chromedp.Click(tid("github-check-updates")), chromedp.WaitVisible(tid("github-update")))
+		if got := Eval[string](b, `document.querySelector('[data-testid="github-update"]').dataset.tag`); got != "v0.0.2" {
+			t.Fatalf("update %q, want v0.0.2", got)
+		}
+		b.Shoot("github-updates")
+	})
+}
