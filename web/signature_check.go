@@ -108,3 +108,9 @@ func (s *Server) signatures(c echo.Context, list []apispec.Installation) map[str
 	}
 	return out
 }
+
+// signatureOf returns one package's recorded signature (an empty one when
+// it was never previewed here).
+func (s *Server) signatureOf(c echo.Context, uid string) views.Signature {
+	return s.signatures(c, []apispec.Installation{{PluginUniqueIdentifier: uid}})[uid]
+}

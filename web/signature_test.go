@@ -162,6 +162,9 @@ func TestSignaturePolicies(t *testing.T) {
 		if got := card.Text(); got != "signed by team" {
 			t.Fatalf("card signature %q", got)
 		}
+		if got := b.Get("/plugins/plugboard/pytools").TestID("plugin-signature").Text(); got != "signed by team" {
+			t.Fatalf("detail signature %q", got)
+		}
 	})
 }
 
