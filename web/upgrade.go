@@ -36,6 +36,9 @@ func (s *Server) marketVersionPicker(c echo.Context, in apispec.Installation) *v
 	if len(v.Versions) > 0 {
 		v.Latest = v.Versions[0].Version
 	}
+	if a, err := s.store.AutoUpgrade(ctx(c), in.PluginID); err == nil {
+		v.Auto = &a
+	}
 	return v
 }
 

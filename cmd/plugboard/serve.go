@@ -74,6 +74,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		MarketplaceURL: c.MarketplaceURL,
 		GitHubAPIURL:   c.GitHubAPIURL,
 	})
+	go srv.RunAutoUpgrades(ctx)
 	return c.serve(ctx, srv)
 }
 

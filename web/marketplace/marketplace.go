@@ -112,3 +112,39 @@ func compareInt(a, b int) int {
 	}
 	return 0
 }
+
+// Auto-upgrade strategies PickVersion knows (the store's names).
+const (
+	StrategyPatch  = "patch"
+	StrategyLatest = "latest"
+)
+
+// PickVersion chooses the version an auto-upgrade moves installed to:
+// under "patch", the newest with the same major.minor and a higher patch;
+// under "latest", the newest higher version. "" when there is none, or for
+// any other strategy. Pre-releases are never picked.
+func PickVersion(strategy, installed string, available []string) string {
+	best := ""
+	for _, v := range available {
+		if strings.Contains(v, "-") || CompareVersions(v, installed) <= 0 {
+			continue
+		}
+		if strategy == StrategyPatch && majorMinor(v) != majorMinor(installed) {
+			continue
+		}
+		if strategy != StrategyPatch && strategy != StrategyLatest {
+			return ""
+		}
+		if best == "" || CompareVersions(v, best) > 0 {
+			best = v
+		}
+	}
+	return best
+}
+
+// majorMinor is the "major.minor" of a version.
+func majorMinor(v string) string {
+	v, _, _ = strings.Cut(v, "-")
+	p := strings.Split(v, ".")
+	return strconv.Itoa(part(p, 0)) + "." + strconv.Itoa(part(p, 1))
+}

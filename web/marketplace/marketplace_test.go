@@ -198,3 +198,24 @@ func TestCompareVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestPickVersion(t *testing.T) {
+	avail := []string{"1.2.3", "1.2.10", "1.3.0", "2.0.0", "2.1.0-beta", "1.2.1"}
+	for _, c := range []struct {
+		name, strategy, installed, want string
+	}{
+		{"OKPatchTakesNewestPatch", "patch", "1.2.3", "1.2.10"},
+		{"OKPatchNothingNewer", "patch", "1.3.0", ""},
+		{"OKLatestTakesNewest", "latest", "1.2.3", "2.0.0"},
+		{"OKLatestAlreadyNewest", "latest", "2.0.0", ""},
+		{"OKLatestSkipsPreRelease", "latest", "2.0.0", ""},
+		{"OKNeverDowngrades", "latest", "3.0.0", ""},
+		{"OKDisabled", "disabled", "1.2.3", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := marketplace.PickVersion(c.strategy, c.installed, avail); got != c.want {
+				t.Errorf("PickVersion(%s, %s) = %q, want %q", c.strategy, c.installed, got, c.want)
+			}
+		})
+	}
+}
