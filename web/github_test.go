@@ -13,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
@@ -270,4 +272,81 @@ func mustKeys(tb testing.TB, app *GitHubApp) *secret.Keyring {
 		tb.Fatal(err)
 	}
 	return keys
+}
+
+// MustPytoolsVersion packs pytools with another version in its manifest.
+func MustPytoolsVersion(tb testing.TB, version string) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../examples/plugins/pytools")); err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(dir, "manifest.yaml")
+	m, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m = bytes.Replace(m, []byte("version: 0.0.1\n"), []byte("version: "+version+"\n"), 1)
+	if err := os.WriteFile(path, m, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	data, _, err := pkgfmt.Pack(os.DirFS(dir), pkgfmt.DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// TestGitHubUpgrade upgrades a plugin installed from GitHub to a newer
+// release found by "check for updates", and the source follows.
+func TestGitHubUpgrade(t *testing.T) {
+	app := MustGitHubApp(t)
+	b := app.mustAdmin(t)
+	mustGitHubInstall(t, app, b, previewForm("plugboard/pytools", "v0.1.0", "pytools-0.1.0.difypkg"), "")
+	app.GitHub.AddRelease("plugboard/pytools", githubtest.Release{Tag: "v0.2.0", Assets: []githubtest.Asset{
+		{Name: "pytools-0.2.0.difypkg", Data: MustPytoolsVersion(t, "0.0.2")},
+	}})
+
+	p := b.GetHX("/github/updates/plugboard/pytools")
+	form := p.Doc.Find(`[data-testid="github-update"] form`)
+	f := url.Values{}
+	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		f.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	if f.Get("upgrade") != "plugboard/pytools" || f.Get("version") != "v0.2.0" {
+		t.Fatalf("update form %v", f)
+	}
+	mustGitHubInstall(t, app, b, f, "upgrade")
+
+	list, err := app.Daemon.List(context.Background(), 1, 10)
+	if err != nil || list.Total != 1 {
+		t.Fatalf("list %+v, %v", list, err)
+	}
+	if in := list.List[0]; in.Version != "0.0.2" || in.Source != "github" || in.Meta["version"] != "v0.2.0" || in.Meta["package"] != "pytools-0.2.0.difypkg" {
+		t.Fatalf("after upgrade: version %s source %s meta %v", in.Version, in.Source, in.Meta)
+	}
+}
+
+// mustGitHubInstall previews form's asset and installs (or, with want
+// "upgrade", upgrades to) it, waiting for the task.
+func mustGitHubInstall(tb testing.TB, app *GitHubApp, b *Browser, f url.Values, want string) {
+	tb.Helper()
+	p := b.PostHX("/github/preview", f)
+	wantStatus(tb, p, http.StatusOK)
+	form := p.Doc.Find(`form[action="/plugins/install"]`)
+	vals := url.Values{}
+	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		vals.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	if want == "upgrade" && (vals.Get("original") == "" || p.TestID("preview-upgrade").Length() != 1) {
+		tb.Fatalf("preview offers no upgrade: %.600s", p.Body)
+	}
+	p = b.PostHX("/plugins/install", vals)
+	id := p.TestID("task-progress").AttrOr("data-task-id", "")
+	if id == "" {
+		tb.Fatalf("no task: %.600s", p.Body)
+	}
+	if _, err := app.Daemon.WaitTask(context.Background(), id); err != nil {
+		tb.Fatal(err)
+	}
 }
