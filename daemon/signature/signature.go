@@ -7,8 +7,8 @@
 //
 //	sha256(file_1) ‖ … ‖ sha256(file_n) ‖ sha256(verification JSON) ‖ decimal(time)
 //
-// with the files in zip order, the verification file excluded from the
-// list. We add two fields Dify ignores: "key" (the signer's fingerprint)
+// with the files in zip order, the verification file written last (so a
+// verifier may simply hash every file in zip order, as Dify's does). We add two fields Dify ignores: "key" (the signer's fingerprint)
 // and "public_key" (its PKIX DER, base64), so that a package changed after
 // signing is told apart from one signed by a key nobody trusts.
 package signature

@@ -3,7 +3,11 @@ package signature_test
 import (
 	"archive/zip"
 	"bytes"
+	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"os"
 	"strings"
@@ -269,6 +273,41 @@ func TestKeys(t *testing.T) {
 	t.Run("ErrSmallKey", func(t *testing.T) {
 		if _, err := signature.GenerateKey(1024); err == nil {
 			t.Fatal("made a 1024-bit key")
+		}
+	})
+}
+
+// TestVerifyDifyLegacy signs a package the way Dify's verifier checks it,
+// computed independently here: sha256 of every file in zip order, then the
+// decimal time, with no verification file (Dify's oldest packages).
+func TestVerifyDifyLegacy(t *testing.T) {
+	pkg := MustPackage(t)
+	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		sum := sha256.Sum256(data)
+		h.Write(sum[:])
+	}
+	h.Write([]byte("1700000000"))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, MustKey(t, 0), crypto.SHA256, h.Sum(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := `{"signature":"` + base64.StdEncoding.EncodeToString(sig) + `","time":1700000000}`
+	vd := MustVerify(t, rewrite(t, pkg, func(_ string, d []byte) []byte { return d }, &c))
+	if vd.Status != signature.Signed || vd.KeyName != "team" || vd.Category != "" {
+		t.Fatalf("verdict %+v", vd)
+	}
+	t.Run("ErrUntrustedWithoutKeyField", func(t *testing.T) {
+		vd, _ := signature.Verify(rewrite(t, pkg, func(_ string, d []byte) []byte { return d }, &c), nil)
+		if vd.Status != signature.Untrusted || !strings.Contains(vd.Reason, "no trusted key") {
+			t.Fatalf("verdict %+v", vd)
 		}
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -134,37 +136,35 @@ func (v Verifier) checkTime(at time.Time) string {
 	return ""
 }
 
-// packageHash recomputes the hash the signature is over, and returns the
-// authorized category.
+// packageHash recomputes the hash the signature is over, as Dify's
+// verifier does: the SHA-256 of every file in zip order — the verification
+// file included, as it is (the signer writes it last, so this equals the
+// signer's sha256(verification) term) — then the decimal time. It also
+// returns the authorized category ("" when the file is absent, as in
+// Dify's oldest signed packages).
 func packageHash(zr *zip.Reader, unix int64) ([]byte, string, error) {
-	var digest []byte
-	var ver *zip.File
+	h := sha256.New()
+	var category string
 	for _, f := range zr.File {
-		if f.Name == VerificationFile {
-			ver = f
+		if f.FileInfo().IsDir() || strings.HasSuffix(f.Name, "/") {
+			continue
 		}
-	}
-	for _, f := range signedFiles(zr) {
 		data, err := readEntry(f)
 		if err != nil {
 			return nil, "", err
 		}
 		sum := sha256.Sum256(data)
-		digest = append(digest, sum[:]...)
+		h.Write(sum[:])
+		if f.Name == VerificationFile {
+			var vf verification
+			if err := json.Unmarshal(data, &vf); err != nil {
+				return nil, "", fmt.Errorf("%s is not valid JSON", VerificationFile)
+			}
+			category = vf.AuthorizedCategory
+		}
 	}
-	if ver == nil {
-		return nil, "", fmt.Errorf("the package is signed but has no %s", VerificationFile)
-	}
-	raw, err := readEntry(ver)
-	if err != nil {
-		return nil, "", err
-	}
-	var vf verification
-	if err := json.Unmarshal(raw, &vf); err != nil {
-		return nil, "", fmt.Errorf("%s is not valid JSON", VerificationFile)
-	}
-	canon, _ := json.Marshal(vf) // Dify hashes the re-marshalled object
-	return signedHash(digest, canon, unix), vf.AuthorizedCategory, nil
+	h.Write([]byte(strconv.FormatInt(unix, 10)))
+	return h.Sum(nil), category, nil
 }
 
 // match finds the trusted key that made sig, else tells an intact
