@@ -339,7 +339,7 @@ func addKeyCard(ch Chrome, f *Form) templ.Component {
 			}
 			templ.ReleaseBuffer(templ_7745c5c3_Buffer)
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "><label for=\"pem\">Public key (PEM)</label> <textarea id=\"pem\" name=\"pem\" rows=\"6\" spellcheck=\"false\" class=\"mono\" placeholder=\"-----BEGIN PUBLIC KEY-----\" data-testid=\"input-pem\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "><label for=\"pem\">Public key (PEM)</label> <textarea id=\"pem\" name=\"pem\" rows=\"6\" spellcheck=\"false\" class=\"mono\" placeholder=\"-----BEGIN RSA PUBLIC KEY-----\" data-testid=\"input-pem\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

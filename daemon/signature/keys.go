@@ -39,10 +39,10 @@ func EncodePrivateKey(k *rsa.PrivateKey) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
 }
 
-// EncodePublicKey returns the key as a PEM "PUBLIC KEY" (PKIX).
+// EncodePublicKey returns the key as a PEM "RSA PUBLIC KEY" (PKCS #1), the
+// only form Dify's daemon loads (THIRD_PARTY_SIGNATURE_VERIFICATION_PUBLIC_KEYS).
 func EncodePublicKey(k *rsa.PublicKey) []byte {
-	der, _ := x509.MarshalPKIXPublicKey(k) // never fails for an RSA key
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(k)})
 }
 
 // ParsePrivateKey reads a PEM RSA private key (PKCS #1 or PKCS #8).
@@ -71,7 +71,7 @@ func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
 	b, _ := pem.Decode(data)
 	switch {
 	case b == nil:
-		return nil, errs.Errorf(errs.Invalid, "The public key is not PEM: paste the whole block from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----.")
+		return nil, errs.Errorf(errs.Invalid, "The public key is not PEM: paste the whole block from -----BEGIN RSA PUBLIC KEY----- to -----END RSA PUBLIC KEY----- (or BEGIN PUBLIC KEY).")
 	case b.Type == "RSA PRIVATE KEY" || b.Type == "PRIVATE KEY":
 		return nil, errs.Errorf(errs.Invalid, "That is a private key: paste the public key (NAME.public.pem) instead, and keep the private key secret.")
 	}

@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"io"
 	"os"
 	"strings"
@@ -257,6 +259,16 @@ func TestKeys(t *testing.T) {
 		pub, err := signature.ParsePublicKey(signature.EncodePublicKey(&k.PublicKey))
 		if err != nil || !pub.Equal(&k.PublicKey) {
 			t.Fatalf("public round trip: %v", err)
+		}
+	})
+	t.Run("OKDifyAndOpenSSLForms", func(t *testing.T) {
+		if !strings.HasPrefix(string(signature.EncodePublicKey(&k.PublicKey)), "-----BEGIN RSA PUBLIC KEY-----") {
+			t.Fatal("public key is not PKCS #1, which Dify loads")
+		}
+		der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+		pkix := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		if pub, err := signature.ParsePublicKey(pkix); err != nil || !pub.Equal(&k.PublicKey) {
+			t.Fatalf("PKIX public key: %v", err)
 		}
 	})
 	t.Run("ErrPrivateAsPublic", func(t *testing.T) {
