@@ -35,7 +35,7 @@ func MustSignedPytools(tb testing.TB, dir string) (signed, unsigned, publicPEM s
 }
 
 // TestSignatures trusts a key on the Settings page, sees "signed by" in
-// the preview of a package it signed, then requires trusted signatures and
+// the preview and on the card of a package it signed, then requires trusted signatures and
 // sees an unsigned package refused with the reason.
 func TestSignatures(t *testing.T) {
 	skipWithoutChromium(t)
@@ -64,6 +64,12 @@ func TestSignatures(t *testing.T) {
 			t.Fatalf("signature %q", got)
 		}
 		b.Shoot("preview-signed")
+		b.Do("install", chromedp.Click(tid("install-submit")), chromedp.WaitVisible(`[data-testid="task-progress"][data-status="success"]`))
+		b.Do("card running", chromedp.WaitVisible(runningCard("plugboard/pytools")))
+		if got := b.Text("plugin-signature"); got != "signed by Release team" {
+			t.Fatalf("card signature %q", got)
+		}
+		b.Shoot("card-signed")
 	})
 	t.Run("ErrRequireTrustedRefusesUnsigned", func(t *testing.T) {
 		b.Open("/settings", "settings-page")
