@@ -160,6 +160,19 @@ func (s *Server) marketPlugin(c echo.Context, id string) (*marketplace.Plugin, e
 	return nil, errs.Errorf(errs.NotFound, "The marketplace has no plugin %s.", id)
 }
 
+// marketplaceIcon serves the icon of one version of a marketplace plugin.
+func (s *Server) marketplaceIcon(c echo.Context) error {
+	m, err := s.marketClient()
+	if err != nil {
+		return err
+	}
+	data, ctype, err := m.Icon(ctx(c), pluginID(c), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	return serveImage(c, "", ctype, data)
+}
+
 // marketplaceInstall downloads one version of a plugin from the
 // marketplace and shows its preview, whose button installs it (or upgrades
 // or downgrades the installed version to it), recording the source.

@@ -180,3 +180,24 @@ func MustUpload(tb testing.TB, cl *client.Client, pkg []byte) string {
 	}
 	return up.UniqueIdentifier
 }
+
+func TestMarketplaceIcon(t *testing.T) {
+	daemonURL, _ := MustDaemon(t)
+	app := MustMarketApp(t, daemonURL, web.Config{Examples: MustMarketFolder(t, "0.0.1")})
+	ann := app.NewBrowser(t)
+	ann.MustLogin("ann")
+	t.Run("OK", func(t *testing.T) {
+		src := ann.Get("/marketplace").Doc.Find(`[data-testid="market-card"] img.plugin-icon`).AttrOr("src", "")
+		if src != "/marketplace/plugboard/pytools/0.0.1/icon" {
+			t.Fatalf("icon src %q", src)
+		}
+		p := ann.Get(src)
+		wantStatus(t, p, http.StatusOK)
+		if ct, csp := p.Header.Get("Content-Type"), p.Header.Get("Content-Security-Policy"); ct != "image/svg+xml" || csp == "" {
+			t.Fatalf("icon served as %q with CSP %q", ct, csp)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		wantStatus(t, ann.Get("/marketplace/plugboard/pytools/9.9.9/icon"), http.StatusNotFound)
+	})
+}

@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	e.GET("/marketplace/:author/:name", s.marketplaceDetail, s.signedIn...)
 	e.POST("/marketplace/install", s.marketplaceInstall, s.installers...)
 	e.POST("/plugins/:author/:name/auto-upgrade", s.saveAutoUpgrade, s.installers...)
+	e.GET("/marketplace/:author/:name/:version/icon", s.marketplaceIcon, s.signedIn...)
 	e.GET("/tasks", s.tasks, s.signedIn...)
 	e.GET("/tasks/indicator", s.taskIndicator, s.signedIn...)
 	e.GET("/tasks/:id", s.task, s.signedIn...)

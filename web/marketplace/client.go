@@ -107,6 +107,33 @@ func (c *Client) Download(ctx context.Context, pluginID, version string) (*pkgfm
 	return pkg, nil
 }
 
+// maxIcon bounds an icon's size.
+const maxIcon = 1 << 20
+
+// Icon fetches the icon of one version of a plugin and its content type,
+// which is always an image type.
+func (c *Client) Icon(ctx context.Context, pluginID, version string) ([]byte, string, error) {
+	author, name, err := splitID(pluginID)
+	if err != nil {
+		return nil, "", err
+	}
+	p := "/api/v1/plugins/" + url.PathEscape(author) + "/" + url.PathEscape(name) + "/" + url.PathEscape(version) + "/icon"
+	resp, err := c.do(ctx, http.MethodGet, p, nil, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	ctype := resp.Header.Get("Content-Type")
+	if !strings.HasPrefix(ctype, "image/") {
+		return nil, "", c.unavailable("the icon of %s %s is %q, not an image", pluginID, version, ctype)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxIcon+1))
+	if err != nil || len(data) > maxIcon {
+		return nil, "", c.unavailable("the icon of %s %s is unreadable or over 1 MiB", pluginID, version)
+	}
+	return data, ctype, nil
+}
+
 // splitID splits author/name.
 func splitID(id string) (string, string, error) {
 	a, n, ok := strings.Cut(id, "/")

@@ -27,6 +27,7 @@ type Plugin struct {
 	Description             string    `json:"description"`
 	Category                string    `json:"category"`
 	Tags                    []string  `json:"tags"`
+	Icon                    string    `json:"icon,omitempty"` // file name; "" when none
 	LatestVersion           string    `json:"latest_version"`
 	LatestPackageIdentifier string    `json:"latest_package_identifier"`
 	Status                  string    `json:"status"` // "active"

@@ -219,3 +219,24 @@ func TestPickVersion(t *testing.T) {
 		})
 	}
 }
+
+func TestIcon(t *testing.T) {
+	c := MustClient(t, marketplace.NewServer(MustFolder(t, "0.0.1")))
+	t.Run("OK", func(t *testing.T) {
+		data, ctype, err := c.Icon(t.Context(), "plugboard/pytools", "0.0.1")
+		if err != nil || ctype != "image/svg+xml" || !strings.Contains(string(data), "<svg") {
+			t.Fatalf("icon = %d bytes of %q, %v", len(data), ctype, err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, _, err := c.Icon(t.Context(), "plugboard/pytools", "0.0.9"); errs.Code(err) != errs.NotFound {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrNotAnImage", func(t *testing.T) {
+		bad := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", "text/html"); _, _ = w.Write([]byte("<script>")) }))
+		if _, _, err := bad.Icon(t.Context(), "plugboard/pytools", "0.0.1"); errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "not an image") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

@@ -3,8 +3,10 @@ package marketplace
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -46,6 +48,7 @@ func NewServer(dir string) *Server {
 	s.mux.HandleFunc("GET /api/v1/plugins", s.search)
 	s.mux.HandleFunc("GET /api/v1/plugins/{author}/{name}/versions", s.versions)
 	s.mux.HandleFunc("GET /api/v1/plugins/{author}/{name}/{version}/download", s.download)
+	s.mux.HandleFunc("GET /api/v1/plugins/{author}/{name}/{version}/icon", s.icon)
 	return s
 }
 
@@ -114,7 +117,7 @@ func describe(es []entry) Plugin {
 	p := Plugin{
 		PluginID: m.PluginID(), Author: m.Author, Name: m.Name,
 		Label: orDefault(m.Label.English(), m.Name), Description: m.Description.English(),
-		Category: m.Category(), Tags: m.Tags, Status: "active",
+		Category: m.Category(), Tags: m.Tags, Status: "active", Icon: m.Icon,
 		LatestVersion: m.Version, LatestPackageIdentifier: es[0].pkg.ID.String(),
 	}
 	for _, e := range es {
@@ -219,21 +222,53 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 
 // download answers the package file of one version.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.version(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(e.path)))
+	_, _ = w.Write(e.pkg.Raw)
+}
+
+// icon answers the icon of one version, as the package's _assets holds it.
+func (s *Server) icon(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.version(w, r)
+	if !ok {
+		return
+	}
+	name := e.pkg.Manifest.Icon
+	data, err := e.pkg.Asset(name)
+	if name == "" || err != nil {
+		fail(w, http.StatusNotFound, "no icon in "+e.pkg.ID.String())
+		return
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if !strings.HasPrefix(ctype, "image/") {
+		fail(w, http.StatusNotFound, "the icon of "+e.pkg.ID.String()+" is not an image")
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(data)
+}
+
+// version finds the package of the route's plugin and version, answering
+// 404 when there is none.
+func (s *Server) version(w http.ResponseWriter, r *http.Request) (entry, bool) {
 	id, version := r.PathValue("author")+"/"+r.PathValue("name"), r.PathValue("version")
 	idx, err := s.index()
 	if err != nil {
 		fail(w, http.StatusInternalServerError, err.Error())
-		return
+		return entry{}, false
 	}
 	for _, e := range idx {
 		if e.pkg.Manifest.PluginID() == id && e.pkg.Manifest.Version == version {
-			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(e.path)))
-			_, _ = w.Write(e.pkg.Raw)
-			return
+			return e, true
 		}
 	}
 	fail(w, http.StatusNotFound, "no version "+version+" of "+id)
+	return entry{}, false
 }
 
 func ok(w http.ResponseWriter, data any) {
