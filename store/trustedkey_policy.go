@@ -86,6 +86,9 @@ type PackageVerdict struct {
 	KeyName     string // the trusted key that signed, when signed
 	Fingerprint string
 	SignedAt    time.Time // zero when unsigned
+	// Source is where the app got the package: package, marketplace or
+	// github ("" when not recorded).
+	Source string
 }
 
 // RecordVerdict remembers a package's verdict by its unique identifier.
@@ -98,10 +101,11 @@ func (db *DB) RecordVerdict(ctx context.Context, uid string, v PackageVerdict) e
 		signed = unixNano(v.SignedAt)
 	}
 	_, err := db.write.ExecContext(ctx, `INSERT INTO package_verdicts
-		(unique_identifier, status, key_name, fingerprint, signed_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+		(unique_identifier, status, key_name, fingerprint, signed_at, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (unique_identifier) DO UPDATE SET status = excluded.status, key_name = excluded.key_name,
-		fingerprint = excluded.fingerprint, signed_at = excluded.signed_at, recorded_at = excluded.recorded_at`,
-		uid, v.Status, v.KeyName, v.Fingerprint, signed, unixNano(db.Now()))
+		fingerprint = excluded.fingerprint, signed_at = excluded.signed_at, source = excluded.source,
+		recorded_at = excluded.recorded_at`,
+		uid, v.Status, v.KeyName, v.Fingerprint, signed, v.Source, unixNano(db.Now()))
 	return err
 }
 
@@ -112,8 +116,8 @@ func (db *DB) FindVerdicts(ctx context.Context, uids []string) (map[string]Packa
 	for _, uid := range uids {
 		var v PackageVerdict
 		var signed int64
-		err := db.read.QueryRowContext(ctx, `SELECT status, key_name, fingerprint, signed_at FROM package_verdicts
-			WHERE unique_identifier = ?`, uid).Scan(&v.Status, &v.KeyName, &v.Fingerprint, &signed)
+		err := db.read.QueryRowContext(ctx, `SELECT status, key_name, fingerprint, signed_at, source FROM package_verdicts
+			WHERE unique_identifier = ?`, uid).Scan(&v.Status, &v.KeyName, &v.Fingerprint, &signed, &v.Source)
 		if err == sql.ErrNoRows {
 			continue
 		}

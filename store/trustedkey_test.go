@@ -126,11 +126,11 @@ func TestVerdicts(t *testing.T) {
 	if err := db.RecordVerdict(ctx, uid, store.PackageVerdict{Status: "untrusted"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RecordVerdict(ctx, uid, store.PackageVerdict{Status: "signed", KeyName: "team", Fingerprint: "ff"}); err != nil {
+	if err := db.RecordVerdict(ctx, uid, store.PackageVerdict{Status: "signed", KeyName: "team", Fingerprint: "ff", Source: "marketplace"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.FindVerdicts(ctx, []string{uid, "other"})
-	if err != nil || len(got) != 1 || got[uid].Status != "signed" || got[uid].KeyName != "team" {
+	if err != nil || len(got) != 1 || got[uid].Status != "signed" || got[uid].KeyName != "team" || got[uid].Source != "marketplace" {
 		t.Fatalf("verdicts %+v %v", got, err)
 	}
 	if err := db.RecordVerdict(ctx, "", store.PackageVerdict{Status: "signed"}); err == nil {

@@ -60,16 +60,18 @@ func sourceWords(kind string) string {
 }
 
 // recordVerdict remembers the verdict of an uploaded package, for its card.
-func (s *Server) recordVerdict(c echo.Context, uid string, vd signature.Verdict) error {
+func (s *Server) recordVerdict(c echo.Context, uid string, vd signature.Verdict, src packageSource) error {
 	return s.store.RecordVerdict(ctx(c), uid, store.PackageVerdict{
 		Status: string(vd.Status), KeyName: vd.KeyName, Fingerprint: vd.Fingerprint, SignedAt: vd.Time,
+		Source: src.Kind,
 	})
 }
 
 // checkInstallPolicy applies the policy again when a stored package is
 // installed, with the verdict recorded at its preview (unsigned when it
-// was never previewed here), so a policy tightened since, or a forged
-// install request, cannot slip a package past it.
+// was never previewed here) and the source recorded then (not the one the
+// form claims), so a policy tightened since, or a forged install request,
+// cannot slip a package past it.
 func (s *Server) checkInstallPolicy(c echo.Context, uid string, src packageSource) error {
 	found, err := s.store.FindVerdicts(ctx(c), []string{uid})
 	if err != nil {
@@ -83,8 +85,12 @@ func (s *Server) checkInstallPolicy(c echo.Context, uid string, src packageSourc
 	if err != nil {
 		return err
 	}
+	source := src.Kind
+	if v.Source != "" {
+		source = v.Source
+	}
 	reason := "signed by a key that is not trusted here"
-	if msg := policyRefusal(policy, signature.Status(v.Status), reason, src.Kind); msg != "" {
+	if msg := policyRefusal(policy, signature.Status(v.Status), reason, source); msg != "" {
 		return errs.Errorf(errs.Invalid, "%s", msg)
 	}
 	return nil

@@ -146,6 +146,14 @@ func TestSignaturePolicies(t *testing.T) {
 		setPolicy(t, store.PolicyRequireTrusted)
 		wantRefused(t, b.PostHX("/plugins/install", url.Values{"uid": {uid}}), "unsigned")
 	})
+	t.Run("ErrForgedMarketplaceSource", func(t *testing.T) {
+		setPolicy(t, store.PolicyAllowUnsigned)
+		p := b.PostFile("/plugins/upload", "plain.difypkg", unsigned)
+		uid, _ := p.TestID("install-preview").Attr("data-uid")
+		setPolicy(t, store.PolicyMarketplaceOnly)
+		p = b.PostHX("/plugins/install", url.Values{"uid": {uid}, "source": {"marketplace"}})
+		wantRefused(t, p, "comes from an uploaded file")
+	})
 	t.Run("OKCardShowsSigner", func(t *testing.T) {
 		setPolicy(t, store.PolicyRequireTrusted)
 		p := b.PostFile("/plugins/upload", "good.difypkg", good)
