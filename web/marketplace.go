@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/netguard"
@@ -60,10 +59,10 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // canInstall reports whether the user may install (the s.installers
-// chain's rule), to show install buttons.
+// chain's rule: the install permission), to show install buttons.
 func (s *Server) canInstall(c echo.Context) bool {
 	u := CurrentUser(c)
-	return u != nil && u.Role.AtLeast(store.RoleAdmin)
+	return u != nil && permissionsOf(c).Install.Allows(u.Role)
 }
 
 // market returns the marketplace client, or an error saying none is set.

@@ -201,3 +201,29 @@ func TestMarketplaceIcon(t *testing.T) {
 		wantStatus(t, ann.Get("/marketplace/plugboard/pytools/9.9.9/icon"), http.StatusNotFound)
 	})
 }
+
+func TestMarketplacePermission(t *testing.T) {
+	daemonURL, _ := MustDaemon(t)
+	app := MustMarketApp(t, daemonURL, web.Config{Examples: MustMarketFolder(t, "0.0.1")})
+	bob := app.NewBrowser(t)
+	bob.MustLogin("bob")
+	t.Run("OKEveryoneInstalls", func(t *testing.T) {
+		if err := app.Store.SetPermissions(t.Context(), "ann", store.Permissions{Install: store.PermEveryone, Debug: store.PermAdmins}); err != nil {
+			t.Fatal(err)
+		}
+		if n := bob.Get("/marketplace/plugboard/pytools").TestID("market-install").Length(); n != 1 {
+			t.Fatalf("a member allowed to install sees %d install buttons", n)
+		}
+		p := bob.PostHX("/marketplace/install", url.Values{"plugin_id": {"plugboard/pytools"}, "version": {"0.0.1"}})
+		wantStatus(t, p, http.StatusOK)
+	})
+	t.Run("ErrNobodyInstalls", func(t *testing.T) {
+		if err := app.Store.SetPermissions(t.Context(), "ann", store.Permissions{Install: store.PermNobody, Debug: store.PermAdmins}); err != nil {
+			t.Fatal(err)
+		}
+		if n := bob.Get("/marketplace/plugboard/pytools").TestID("market-install").Length(); n != 0 {
+			t.Fatalf("%d install buttons when no one may install", n)
+		}
+		wantStatus(t, bob.PostHX("/marketplace/install", url.Values{"plugin_id": {"plugboard/pytools"}, "version": {"0.0.1"}}), http.StatusForbidden)
+	})
+}
