@@ -120,15 +120,25 @@ func (s *Server) installExample(c echo.Context) error {
 	if err != nil {
 		return s.uploadFailed(c, file, err)
 	}
+	src := packageSource{Kind: SourcePackage}
+	vd, verified, err := s.verifyPackage(c, pkg.Raw, src)
+	if err != nil {
+		return s.uploadFailed(c, file, err)
+	}
 	up, err := s.daemon.UploadPackage(ctx(c), file, bytes.NewReader(pkg.Raw))
 	if err != nil {
 		return s.uploadFailed(c, file, err)
+	}
+	if verified {
+		if err := s.recordVerdict(c, up.UniqueIdentifier, vd, src); err != nil {
+			return err
+		}
 	}
 	original := ""
 	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
 		original = in.PluginUniqueIdentifier
 	}
-	return s.startInstall(c, up.UniqueIdentifier, original, packageSource{Kind: SourcePackage})
+	return s.startInstall(c, up.UniqueIdentifier, original, src)
 }
 
 func orDefault(v, d string) string {

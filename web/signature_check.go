@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
@@ -14,7 +16,15 @@ import (
 // zip at all: the daemon then says what is wrong with it. A package the
 // policy refuses is an Invalid error saying why.
 func (s *Server) verifyPackage(c echo.Context, data []byte, src packageSource) (vd signature.Verdict, ok bool, err error) {
-	keys, err := s.store.TrustedSignatureKeys(ctx(c))
+	return s.screenPackage(ctx(c), data, src.Kind)
+}
+
+// screenPackage is verifyPackage outside a request, for code that fetches
+// packages on its own (a scheduled upgrade): source is SourcePackage,
+// SourceMarketplace or SourceGitHub. Record the verdict with
+// RecordVerdict after uploading, so the card shows it.
+func (s *Server) screenPackage(cx context.Context, data []byte, source string) (vd signature.Verdict, ok bool, err error) {
+	keys, err := s.store.TrustedSignatureKeys(cx)
 	if err != nil {
 		return vd, false, err
 	}
@@ -22,11 +32,11 @@ func (s *Server) verifyPackage(c echo.Context, data []byte, src packageSource) (
 	if err != nil {
 		return vd, false, nil
 	}
-	policy, err := s.store.FindSignaturePolicy(ctx(c))
+	policy, err := s.store.FindSignaturePolicy(cx)
 	if err != nil {
 		return vd, false, err
 	}
-	if msg := policyRefusal(policy, vd.Status, vd.Reason, src.Kind); msg != "" {
+	if msg := policyRefusal(policy, vd.Status, vd.Reason, source); msg != "" {
 		return vd, true, errs.Errorf(errs.Invalid, "%s", msg)
 	}
 	return vd, true, nil

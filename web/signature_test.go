@@ -7,13 +7,19 @@ import (
 	"crypto/rsa"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/signature"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web"
+	"golang.org/x/crypto/bcrypt"
 )
 
 var (
@@ -288,5 +294,53 @@ func TestInstallPermission(t *testing.T) {
 			t.Fatalf("permissions %+v", p)
 		}
 		wantStatus(t, owner.Post("/settings/permissions", url.Values{"install": {"root"}, "debug": {"nobody"}}), http.StatusUnprocessableEntity)
+	})
+}
+
+// MustAppExamples starts the admin app like MustApp, offering the
+// packages in dir as one-click examples.
+func MustAppExamples(tb testing.TB, daemonURL, dir string) *App {
+	tb.Helper()
+	data := tb.TempDir()
+	db, err := store.Open(context.Background(), filepath.Join(data, "plugboard.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.HashCost = bcrypt.MinCost
+	keys, err := web.LoadSessionKeys(filepath.Join(data, "session-keys"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Config{
+		Store: db, Daemon: client.New(daemonURL, "test-key"), DaemonURL: daemonURL, SessionKeys: keys, Examples: dir,
+	}))
+	tb.Cleanup(func() { srv.Close(); db.Close() })
+	return &App{URL: srv.URL, Store: db}
+}
+
+// TestExampleSignature checks the one-click example install against the
+// signature policy too.
+func TestExampleSignature(t *testing.T) {
+	daemonURL, _ := MustDaemon(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tampered.difypkg"), MustTampered(t, MustSigned(t, 0)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plain.difypkg"), MustPytools(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app := MustAppExamples(t, daemonURL, dir)
+	app.MustUser(t, "ann", store.RoleOwner)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	b.Get("/")
+	t.Run("ErrTampered", func(t *testing.T) {
+		wantRefused(t, b.PostHX("/examples/install", url.Values{"file": {"tampered.difypkg"}}), "signature is invalid")
+	})
+	t.Run("ErrUnsignedUnderRequireTrusted", func(t *testing.T) {
+		if err := app.Store.SetSignaturePolicy(context.Background(), "ann", store.PolicyRequireTrusted); err != nil {
+			t.Fatal(err)
+		}
+		wantRefused(t, b.PostHX("/examples/install", url.Values{"file": {"plain.difypkg"}}), "unsigned")
 	})
 }
