@@ -141,8 +141,9 @@ func mustRegister(provider, name string, ok bool) {
 // returns only when serving failed, so `log.Fatal(p.Run())` is the usual call.
 //
 // With INSTALL_METHOD=remote in the environment it connects to a daemon's
-// debugging port instead (see RemoteConfigFromEnv and ServeRemote) and
-// exits when the daemon closes the connection.
+// debugging port instead (see RemoteConfigFromEnv and RunRemote), connects
+// again after the daemon restarts, and returns the daemon's refusal of a
+// wrong key or an invalid declaration.
 func (p *Plugin) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -151,7 +152,7 @@ func (p *Plugin) Run() error {
 		return err
 	}
 	if isRemote {
-		err = p.ServeRemote(ctx, remote)
+		err = p.RunRemote(ctx, remote)
 	} else {
 		err = p.Serve(ctx, os.Stdin, os.Stdout)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -92,6 +93,45 @@ func (p *Plugin) ServeRemote(ctx context.Context, cfg RemoteConfig) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// Reconnect delays of RunRemote: the first retry, and the cap it doubles up to.
+const (
+	reconnectMin = 500 * time.Millisecond
+	reconnectMax = 10 * time.Second
+)
+
+// RunRemote serves over the debugging port like ServeRemote, and connects
+// again whenever the connection ends or cannot be made — a daemon restart,
+// a network blip — until ctx ends (it then returns nil). A refusal by the
+// daemon (a wrong key, an invalid declaration) is returned at once: trying
+// again would not help.
+func (p *Plugin) RunRemote(ctx context.Context, cfg RemoteConfig) error {
+	delay := reconnectMin
+	for {
+		started := time.Now()
+		err := p.ServeRemote(ctx, cfg)
+		var refused *RefusedError
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.As(err, &refused):
+			return err
+		case time.Since(started) > reconnectMax:
+			delay = reconnectMin // it was connected for a while: retry soon
+		}
+		why := "the daemon closed the connection"
+		if err != nil {
+			why = err.Error()
+		}
+		fmt.Fprintf(os.Stderr, "plugboard sdk: %s; connecting again in %s\n", why, delay)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, reconnectMax)
+	}
 }
 
 // registration builds the lines sent before the runtime protocol.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard/sdk"
 )
@@ -84,6 +85,46 @@ func TestServeRemote(t *testing.T) {
 		err := sdk.New().ServeRemote(context.Background(), sdk.RemoteConfig{Addr: "127.0.0.1:1", Key: "k", Dir: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), "manifest.yaml") {
 			t.Fatalf("err = %v, want the missing manifest named", err)
+		}
+	})
+}
+
+func TestRunRemote(t *testing.T) {
+	t.Run("ErrRefused", func(t *testing.T) {
+		addr, _ := fakePort(t, "handshake failed, invalid key")
+		err := sdk.New().RunRemote(context.Background(), sdk.RemoteConfig{Addr: addr, Key: "bad", Dir: pytoolsDir})
+		var refused *sdk.RefusedError
+		if !errors.As(err, &refused) {
+			t.Fatalf("err = %v, want the refusal returned without retrying", err)
+		}
+	})
+	t.Run("OKReconnects", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			done <- sdk.New().RunRemote(ctx, sdk.RemoteConfig{Addr: ln.Addr().String(), Key: "k1", Dir: pytoolsDir})
+		}()
+		for i := range 2 { // the "daemon" drops the first connection; the plugin connects again
+			ln.(*net.TCPListener).SetDeadline(time.Now().Add(30 * time.Second))
+			c, err := ln.Accept()
+			if err != nil {
+				t.Fatalf("connection %d: %v", i+1, err)
+			}
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if !strings.Contains(line, `"handshake"`) {
+				t.Fatalf("connection %d began with %q, want a handshake", i+1, line)
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("RunRemote after cancel: %v, want nil", err)
 		}
 	})
 }

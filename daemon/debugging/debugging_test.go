@@ -53,11 +53,11 @@ type testDaemon struct {
 	c *client.Client
 }
 
-// MustDaemon starts a daemon on dataDir with remote debugging on a free port.
-func MustDaemon(tb testing.TB, dataDir string) *testDaemon {
+// MustDaemon starts a daemon on dataDir with remote debugging on debugAddr.
+func MustDaemon(tb testing.TB, dataDir, debugAddr string) *testDaemon {
 	tb.Helper()
 	d, err := daemon.Start(context.Background(), daemon.Config{
-		Addr: "127.0.0.1:0", DebugAddr: "127.0.0.1:0", APIKey: apiKey,
+		Addr: "127.0.0.1:0", DebugAddr: debugAddr, APIKey: apiKey,
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Manager:   manager.Config{DataDir: dataDir, Limits: pkgfmt.DefaultLimits()},
 		Debugging: debugging.Config{HandshakeTimeout: 200 * time.Millisecond},
@@ -154,7 +154,7 @@ func gone(list []apispec.Installation) bool {
 }
 
 func TestHandshake(t *testing.T) {
-	d := MustDaemon(t, t.TempDir())
+	d := MustDaemon(t, t.TempDir(), "127.0.0.1:0")
 	t.Run("ErrWrongKey", func(t *testing.T) {
 		d.MustKey(t)
 		c := d.MustDial(t)
@@ -198,7 +198,7 @@ func TestHandshake(t *testing.T) {
 func TestRemotePlugin(t *testing.T) {
 	ctx := context.Background()
 	dataDir := t.TempDir()
-	d := MustDaemon(t, dataDir)
+	d := MustDaemon(t, dataDir, "127.0.0.1:0")
 	key := d.MustKey(t)
 	cmd, in := d.MustConnect(t, key)
 	if in.RuntimeType != "remote" || in.Source != "remote" || in.Runtime == nil || in.Runtime.State != apispec.StateRunning {
@@ -265,18 +265,22 @@ func TestRemotePlugin(t *testing.T) {
 	})
 
 	t.Run("AfterRestart", func(t *testing.T) {
+		d.MustConnect(t, key) // stays running: the SDK connects again by itself
+		debugAddr := d.DebugAddr()
 		d.close()
-		d2 := MustDaemon(t, dataDir)
-		page, err := d2.c.List(ctx, 1, 100)
-		if err != nil || page.Total != 0 {
-			t.Fatalf("after restart list %+v, %v; want no stale installation", page, err)
-		}
+		d2 := MustDaemon(t, dataDir, debugAddr)
 		if k := d2.MustKey(t); k != key {
 			t.Fatalf("debug key after restart %q, want %q", k, key)
 		}
-		_, again := d2.MustConnect(t, key)
-		if again.PluginUniqueIdentifier != uid {
-			t.Fatalf("after restart connected as %s, want %s", again.PluginUniqueIdentifier, uid)
+		var again apispec.Installation
+		d2.waitFor(t, "gotools reconnected", func(list []apispec.Installation) bool {
+			for _, x := range list {
+				again = x
+			}
+			return len(list) == 1
+		})
+		if again.PluginUniqueIdentifier != uid || again.RuntimeType != "remote" {
+			t.Fatalf("after restart connected as %s (%s), want %s", again.PluginUniqueIdentifier, again.RuntimeType, uid)
 		}
 		if page, _ := d2.c.List(ctx, 1, 100); page.Total != 1 {
 			t.Fatalf("after restart list has %d installations, want 1", page.Total)
