@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -248,6 +249,27 @@ func TestCancel(t *testing.T) {
 		if e.Message != context.Canceled.Error() {
 			t.Fatalf("error = %+v, want the handler's context.Canceled", e)
 		}
+	})
+	t.Run("OKLogged", func(t *testing.T) {
+		started := make(chan struct{})
+		p := sdk.New()
+		p.Tool("t", "wait", func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		c := MustServe(t, p)
+		c.MustInvoke(t, "s9", "t", "wait", nil)
+		<-started
+		c.MustSend(t, protocol.Request{SessionID: "s9", Event: protocol.EventCancel})
+		for range 100 {
+			ev := c.Next(t)
+			var log protocol.LogData
+			if ev.Event == protocol.EventLog && json.Unmarshal(ev.Data, &log) == nil && log.Message == "cancelled session s9" {
+				return
+			}
+		}
+		t.Fatal("no log event says the session was cancelled")
 	})
 	t.Run("OKOtherSessionsRun", func(t *testing.T) {
 		release := make(chan struct{})

@@ -206,12 +206,15 @@ func (s *server) parse(line []byte) (*protocol.Request, bool) {
 	return &req, true
 }
 
+// cancel cancels a running session's context and says so in the plugin's
+// log, so the daemon's log of the plugin shows that the cancel arrived.
 func (s *server) cancel(session string) {
 	s.mu.Lock()
 	cancel := s.sessions[session]
 	s.mu.Unlock()
 	if cancel != nil {
 		cancel()
+		s.out.log(LevelInfo, "cancelled session "+session)
 	}
 }
 
