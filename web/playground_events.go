@@ -38,6 +38,11 @@ func (s *Server) runEvents(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 	for {
 		changed := liveRuns.wait(r.ID) // before reading, so no change is missed
+		// The status before the messages: a run recorded as ended has stored
+		// all of its messages, so the read below gets the last of them.
+		if r, err = s.store.FindRun(ctx(c), r.ID); err != nil {
+			return nil
+		}
 		evs, err := s.store.RunEvents(ctx(c), r.ID, after)
 		if err != nil {
 			return nil
@@ -47,9 +52,6 @@ func (s *Server) runEvents(c echo.Context) error {
 				return nil
 			}
 			after = ev.Seq
-		}
-		if r, err = s.store.FindRun(ctx(c), r.ID); err != nil {
-			return nil
 		}
 		if changed == nil && r.Running() {
 			// Nothing in this process runs it any more (a restart).
