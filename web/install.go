@@ -64,7 +64,7 @@ func (s *Server) previewPackage(c echo.Context, name string, data []byte, src pa
 		return s.uploadFailed(c, name, err)
 	}
 	if verified {
-		if err := s.recordVerdict(c, up.UniqueIdentifier, vd, src); err != nil {
+		if err := s.recordVerdict(ctx(c), up.UniqueIdentifier, vd, src); err != nil {
 			return err
 		}
 	}

@@ -130,7 +130,7 @@ func (s *Server) installExample(c echo.Context) error {
 		return s.uploadFailed(c, file, err)
 	}
 	if verified {
-		if err := s.recordVerdict(c, up.UniqueIdentifier, vd, src); err != nil {
+		if err := s.recordVerdict(ctx(c), up.UniqueIdentifier, vd, src); err != nil {
 			return err
 		}
 	}

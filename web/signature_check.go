@@ -70,8 +70,8 @@ func sourceWords(kind string) string {
 }
 
 // recordVerdict remembers the verdict of an uploaded package, for its card.
-func (s *Server) recordVerdict(c echo.Context, uid string, vd signature.Verdict, src packageSource) error {
-	return s.store.RecordVerdict(ctx(c), uid, store.PackageVerdict{
+func (s *Server) recordVerdict(cx context.Context, uid string, vd signature.Verdict, src packageSource) error {
+	return s.store.RecordVerdict(cx, uid, store.PackageVerdict{
 		Status: string(vd.Status), KeyName: vd.KeyName, Fingerprint: vd.Fingerprint, SignedAt: vd.Time,
 		Source: src.Kind,
 	})

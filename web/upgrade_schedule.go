@@ -94,8 +94,20 @@ func (s *Server) upgradeFromMarketplace(ctx context.Context, in *apispec.Install
 	if err != nil {
 		return err
 	}
+	// The same signature check and policy as a package previewed by hand.
+	src := packageSource{Kind: SourceMarketplace}
+	vd, readable, err := s.screenPackage(ctx, pkg.Raw, src.Kind)
+	if err != nil {
+		return err
+	}
+	if !readable {
+		return errs.Errorf(errs.Invalid, "the marketplace's package of %s %s is not a plugin package", in.PluginID, version)
+	}
 	up, err := s.daemon.UploadPackage(ctx, pkg.Manifest.Name+"-"+version+".difypkg", bytes.NewReader(pkg.Raw))
 	if err != nil {
+		return err
+	}
+	if err := s.recordVerdict(ctx, up.UniqueIdentifier, vd, src); err != nil {
 		return err
 	}
 	_, err = s.daemon.Upgrade(ctx, apispec.UpgradeRequest{

@@ -122,3 +122,33 @@ func TestAutoUpgradeOnce(t *testing.T) {
 		t.Fatalf("last run %v, want %v", a.LastRun, now)
 	}
 }
+
+// TestAutoUpgradeRefusedByPolicy: a scheduled upgrade goes through the same
+// signature policy as an install by hand, so under "require a trusted
+// signature" an unsigned newer version is not installed.
+func TestAutoUpgradeRefusedByPolicy(t *testing.T) {
+	_, cl := MustDaemon(t)
+	folder := MustMarketFolder(t, "0.0.1", "0.0.2")
+	MustMarketInstall(t, cl, folder, "0.0.1")
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "plugboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 5, 1, 3, 5, 0, 0, time.UTC)
+	srv := web.New(web.Config{Store: db, Daemon: cl, Examples: folder, Now: func() time.Time { return now }})
+	if err := db.SetSignaturePolicy(t.Context(), "ada", store.PolicyRequireTrusted); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAutoUpgrade(t.Context(), store.AutoUpgrade{PluginID: "plugboard/pytools", Strategy: store.AutoUpgradeLatest, Minute: 3 * 60}); err != nil {
+		t.Fatal(err)
+	}
+	srv.AutoUpgradeOnce(t.Context())
+	tasks, err := cl.Tasks(t.Context(), 1, 10)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("tasks = %d, %v; want only the install", len(tasks), err)
+	}
+	if v := installedVersion(t, cl); v != "0.0.1" {
+		t.Fatalf("after a refused auto-upgrade: %s, want 0.0.1", v)
+	}
+}

@@ -234,7 +234,10 @@ func TestIcon(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotAnImage", func(t *testing.T) {
-		bad := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", "text/html"); _, _ = w.Write([]byte("<script>")) }))
+		bad := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<script>"))
+		}))
 		if _, _, err := bad.Icon(t.Context(), "plugboard/pytools", "0.0.1"); errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "not an image") {
 			t.Fatalf("err = %v", err)
 		}
