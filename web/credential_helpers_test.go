@@ -127,9 +127,10 @@ func (b *syncBuffer) String() string {
 // a keyring, and every log line (app and daemon, debug level) captured.
 type CredApp struct {
 	*App
-	Creds *store.Credentials
-	Logs  *syncBuffer
-	Path  string // the database file
+	Creds  *store.Credentials
+	Daemon *client.Client
+	Logs   *syncBuffer
+	Path   string // the database file
 }
 
 // MustCredApp starts it all; it stops at the test's end.
@@ -160,7 +161,7 @@ func MustCredApp(tb testing.TB) *CredApp {
 	sk, _ := web.LoadSessionKeys(filepath.Join(dir, "session-keys"))
 	srv := httptest.NewServer(web.New(web.Config{Store: db, Keys: keys, Daemon: cl, SessionKeys: sk, Logger: logger}))
 	tb.Cleanup(func() { srv.Close(); db.Close() })
-	return &CredApp{App: &App{URL: srv.URL, Store: db}, Creds: db.Credentials(keys), Logs: logs, Path: path}
+	return &CredApp{App: &App{URL: srv.URL, Store: db}, Creds: db.Credentials(keys), Daemon: cl, Logs: logs, Path: path}
 }
 
 // mustInstall uploads and installs a package and waits for it.

@@ -228,3 +228,31 @@ func TestCredentialsMembers(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestUninstallKeepsCredentials: uninstalling keeps a plugin's credentials
+// for a reinstall, unless the admin ticks "also delete its credentials".
+func TestUninstallKeepsCredentials(t *testing.T) {
+	a := MustCredApp(t)
+	b := a.admin(t)
+	wantStatus(t, b.Post(providerPath, credentialForm("main", goodKey)), http.StatusSeeOther)
+	if n := len(a.find(t)); n != 1 {
+		t.Fatalf("%d credentials saved, want 1", n)
+	}
+	if b.Get("/plugins/plugboard/gotools").TestID("uninstall-delete-credentials").Length() != 1 {
+		t.Fatal("the uninstall dialog offers no way to delete the credentials")
+	}
+
+	wantStatus(t, b.Post("/plugins/plugboard/gotools/uninstall", url.Values{}), http.StatusSeeOther)
+	if p := b.Get("/"); !strings.Contains(p.Body, "credentials are kept") {
+		t.Errorf("the page after does not say the credentials were kept: %.2000s", p.Body)
+	}
+	if n := len(a.find(t)); n != 1 {
+		t.Fatalf("after a plain uninstall %d credentials, want 1 kept", n)
+	}
+
+	mustInstall(t, a.Daemon, MustGotools(t))
+	wantStatus(t, b.Post("/plugins/plugboard/gotools/uninstall", url.Values{"delete_credentials": {"true"}}), http.StatusSeeOther)
+	if n := len(a.find(t)); n != 0 {
+		t.Fatalf("after an uninstall that deletes them, %d credentials remain", n)
+	}
+}

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
 
@@ -58,8 +61,22 @@ func (s *Server) uninstall(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	deleteCreds := c.FormValue("delete_credentials") == "true"
+	if deleteCreds && !CurrentUser(c).Role.AtLeast(store.RoleAdmin) {
+		return errs.Errorf(errs.Forbidden, "Only admins may delete credentials.")
+	}
 	if err := s.daemon.Uninstall(ctx(c), p.InstallationID); err != nil {
 		return err
 	}
-	return s.flashRedirect(c, views.PluginLabel(*p)+" ("+p.PluginID+") was uninstalled.", "/")
+	msg := views.PluginLabel(*p) + " (" + p.PluginID + ") was uninstalled."
+	if deleteCreds {
+		n, err := s.deleteCredentialsForPlugin(c, p.PluginID)
+		if err != nil {
+			return err
+		}
+		msg += fmt.Sprintf(" %d stored credential(s) deleted.", n)
+	} else {
+		msg += " Its stored credentials are kept for a reinstall."
+	}
+	return s.flashRedirect(c, msg, "/")
 }
