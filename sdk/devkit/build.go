@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"slices"
 	"sync/atomic"
+
+	"golang.org/x/mod/modfile"
 )
 
 // Arches are the architectures a binary plugin may be built for.
@@ -127,7 +129,7 @@ func ModuleRoot(dir string) (string, error) {
 		return "", err
 	}
 	for d := abs; ; d = filepath.Dir(d) {
-		if mod, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && modLine(mod, "module") == SDKModule {
+		if mod, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && modfile.ModulePath(mod) == SDKModule {
 			return d, nil
 		}
 		if filepath.Dir(d) == d {

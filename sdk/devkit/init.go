@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"golang.org/x/mod/modfile"
 )
 
 // SDKModule is the module path of the Plugboard SDK.
@@ -42,6 +44,9 @@ var (
 // scaffoldData fills the templates.
 type scaffoldData struct {
 	Name, Author, Label, Module, GoVersion, SDKDir, CreatedAt string
+	// Requires are the SDK's own requirements ("path version"): with the SDK
+	// replaced by a checkout, the plugin's go.mod must list them itself.
+	Requires []string
 }
 
 // Init scaffolds a Go tool plugin named name by author in dir: manifest,
@@ -63,7 +68,25 @@ func Init(dir, name, author, sdkModuleDir string) error {
 		cleanup(dir, created)
 		return err
 	}
+	if err := copySums(data.SDKDir, dir); err != nil {
+		cleanup(dir, created)
+		return err
+	}
 	return nil
+}
+
+// copySums gives the plugin the SDK module's go.sum: the SDK's own
+// dependencies must be verifiable for the plugin to build, and with the SDK
+// replaced by a local checkout nothing else would record their sums.
+func copySums(sdkDir, dir string) error {
+	sums, err := os.ReadFile(filepath.Join(sdkDir, "go.sum"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the SDK's go.sum: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, "go.sum"), sums, 0o644)
 }
 
 func newScaffoldData(name, author, sdkModuleDir string) (*scaffoldData, error) {
@@ -73,13 +96,14 @@ func newScaffoldData(name, author, sdkModuleDir string) (*scaffoldData, error) {
 	if !authorRe.MatchString(author) {
 		return nil, fmt.Errorf("author %q is invalid: use 1-64 of a-z, 0-9, _ and -", author)
 	}
-	sdkDir, goVersion, err := readSDKModule(sdkModuleDir)
+	sdk, err := readSDKModule(sdkModuleDir)
 	if err != nil {
 		return nil, err
 	}
 	return &scaffoldData{
 		Name: name, Author: author, Label: label(name), Module: "plugins/" + author + "/" + name,
-		GoVersion: goVersion, SDKDir: sdkDir, CreatedAt: time.Now().UTC().Format(time.RFC3339),
+		GoVersion: sdk.GoVersion, SDKDir: sdk.Dir, Requires: sdk.Requires,
+		CreatedAt: time.Now().UTC().Format(time.RFC3339),
 	}, nil
 }
 
@@ -95,39 +119,42 @@ func label(name string) string {
 	return strings.Join(words, " ")
 }
 
-// readSDKModule checks that dir holds Plugboard's go.mod and returns dir made
-// absolute and the module's go version.
-func readSDKModule(dir string) (abs, goVersion string, err error) {
-	if dir == "" {
-		return "", "", errors.New("the Plugboard SDK module directory is required (a checkout of " + SDKModule + ")")
-	}
-	abs, err = filepath.Abs(dir)
-	if err != nil {
-		return "", "", fmt.Errorf("SDK module directory %q: %w", dir, err)
-	}
-	mod, err := os.ReadFile(filepath.Join(abs, "go.mod"))
-	if err != nil {
-		return "", "", fmt.Errorf("SDK module directory %s has no readable go.mod: %w", abs, err)
-	}
-	module, goVersion := modLine(mod, "module"), modLine(mod, "go")
-	if module != SDKModule {
-		return "", "", fmt.Errorf("SDK module directory %s holds module %q, want %s", abs, module, SDKModule)
-	}
-	if goVersion == "" {
-		return "", "", fmt.Errorf("go.mod in %s has no go directive", abs)
-	}
-	return abs, goVersion, nil
+// sdkModule is what a scaffold needs to know of the SDK's checkout.
+type sdkModule struct {
+	Dir       string   // absolute
+	GoVersion string   // its go directive
+	Requires  []string // "path version" of every module it requires
 }
 
-// modLine returns the argument of the first go.mod line starting with directive.
-func modLine(mod []byte, directive string) string {
-	for line := range strings.SplitSeq(string(mod), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 2 && f[0] == directive {
-			return strings.Trim(f[1], `"`)
-		}
+// readSDKModule checks that dir holds Plugboard's go.mod and reads it.
+func readSDKModule(dir string) (*sdkModule, error) {
+	if dir == "" {
+		return nil, errors.New("the Plugboard SDK module directory is required (a checkout of " + SDKModule + ")")
 	}
-	return ""
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("SDK module directory %q: %w", dir, err)
+	}
+	path := filepath.Join(abs, "go.mod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("SDK module directory %s has no readable go.mod: %w", abs, err)
+	}
+	mod, err := modfile.ParseLax(path, data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("SDK module directory %s: %w", abs, err)
+	}
+	if mod.Module == nil || mod.Module.Mod.Path != SDKModule {
+		return nil, fmt.Errorf("SDK module directory %s does not hold module %s", abs, SDKModule)
+	}
+	if mod.Go == nil {
+		return nil, fmt.Errorf("go.mod in %s has no go directive", abs)
+	}
+	m := &sdkModule{Dir: abs, GoVersion: mod.Go.Version}
+	for _, r := range mod.Require {
+		m.Requires = append(m.Requires, r.Mod.Path+" "+r.Mod.Version)
+	}
+	return m, nil
 }
 
 // prepareDir makes sure dir exists and is empty; created reports whether
