@@ -369,3 +369,61 @@ func TestPlaygroundOrphanRuns(t *testing.T) {
 		t.Fatalf("orphan run %+v %v", r, err)
 	}
 }
+
+// runText is the text of a run's stored text messages, in order (other
+// events, such as the error of a failed run, are skipped).
+func runText(tb testing.TB, a *CredApp, id string) string {
+	tb.Helper()
+	evs, err := a.Store.RunEvents(context.Background(), id, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var text strings.Builder
+	for _, ev := range evs {
+		var p struct{ Text string }
+		if ev.Type != "text" {
+			continue
+		}
+		if err := json.Unmarshal(ev.Payload, &p); err != nil {
+			tb.Fatalf("text event %d: %v", ev.Seq, err)
+		}
+		text.WriteString(p.Text)
+	}
+	return text.String()
+}
+
+// mustRunToEnd starts a run from the playground form, follows its events to
+// the end and returns the stored run.
+func mustRunToEnd(tb testing.TB, b *Browser, a *CredApp, pick string, fields map[string]string) *store.Run {
+	tb.Helper()
+	b.Get("/playground?pick=" + url.QueryEscape(pick))
+	p := b.Post("/playground/runs", runForm(pick, fields))
+	wantStatus(tb, p, http.StatusSeeOther)
+	loc := p.Header.Get("Location")
+	if names, _ := readEvents(tb, b, a, loc+"/events", ""); names[len(names)-1] != "done" {
+		tb.Fatalf("events %v do not end with done", names)
+	}
+	r, err := a.Store.FindRun(context.Background(), strings.TrimPrefix(loc, "/playground/runs/"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func TestPlaygroundPluginCrash(t *testing.T) {
+	a := MustCredApp(t)
+	b := a.admin(t)
+	r := mustRunToEnd(t, b, a, "plugboard/gotools:gotools:crash", map[string]string{"after": "3"})
+	if r.Status != store.RunFailed || !strings.Contains(r.Error, "exited") {
+		t.Fatalf("crashed run ended %s with %q, want failed saying the plugin exited", r.Status, r.Error)
+	}
+	if got := runText(t, a, r.ID); got != "word1 word2 word3" {
+		t.Fatalf("stored output %q, want the words streamed before the crash", got)
+	}
+	t.Run("OKRestarted", func(t *testing.T) {
+		r := mustRunToEnd(t, b, a, streamPick, map[string]string{"text": "still here", "delay_ms": "1"})
+		if r.Status != store.RunDone || runText(t, a, r.ID) != "still here" {
+			t.Fatalf("run after the crash ended %s (%q) with %q", r.Status, r.Error, runText(t, a, r.ID))
+		}
+	})
+}

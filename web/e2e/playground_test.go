@@ -1,12 +1,17 @@
 package e2e_test
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/client"
 )
 
 const playStream = "plugboard/gotools:gotools:stream_text"
@@ -45,9 +50,61 @@ func watchUntilEnded(b *Browser) (seen []string, final, status string) {
 	return nil, "", ""
 }
 
+// streamTextCalls asks gotools' stats tool, through the daemon, how many
+// times its process has run stream_text.
+func streamTextCalls(tb testing.TB, cl *client.Client) float64 {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := cl.InvokeTool(ctx, "plugboard/gotools", apispec.InvokeToolData{Provider: "gotools", Tool: "stats"}, "e2e")
+	if err != nil {
+		tb.Fatalf("invoke stats: %v", err)
+	}
+	defer s.Close()
+	var counts map[string]any
+	for {
+		m, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			tb.Fatalf("stats: %v", err)
+		}
+		if obj, ok := m.JSON.(map[string]any); ok && m.Type == "json" {
+			counts, _ = obj["invocations"].(map[string]any)
+		}
+	}
+	n, ok := counts["stream_text"].(float64)
+	if !ok {
+		tb.Fatalf("stats %v do not count stream_text", counts)
+	}
+	return n
+}
+
+// waitForPluginLog polls gotools' log ring in the daemon (for at most 10 s)
+// until a plugin log event starts with prefix.
+func waitForPluginLog(tb testing.TB, cl *client.Client, prefix string) {
+	tb.Helper()
+	var logs []apispec.LogEntry
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var err error
+		if logs, err = cl.PluginLogs(context.Background(), "plugboard/gotools", 100); err != nil {
+			tb.Fatalf("plugin logs: %v", err)
+		}
+		for _, e := range logs {
+			if e.Source == "log" && strings.HasPrefix(e.Message, prefix) {
+				return
+			}
+		}
+	}
+	tb.Fatalf("no plugin log starting %q in %+v", prefix, logs)
+}
+
 func TestPlayground(t *testing.T) {
 	skipWithoutChromium(t)
-	srv := MustServeWithDaemon(t, MustGotoolsDaemon(t))
+	daemonURL := MustGotoolsDaemon(t)
+	cl := client.New(daemonURL, daemonKey)
+	srv := MustServeWithDaemon(t, daemonURL)
 	b := MustBrowser(t, srv)
 	b.Open("/", "setup-page")
 	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
@@ -95,16 +152,23 @@ func TestPlayground(t *testing.T) {
 	if text, _ := outputAndStatus(b); strings.Count(text, "slow") >= 30 {
 		t.Fatalf("the cancelled run produced everything: %q", text)
 	}
+	// The cancel reached the running handler: the SDK logs it as a plugin
+	// log event, which the daemon keeps in the plugin's log.
+	waitForPluginLog(t, cl, "cancelled session")
 	b.Shoot("playground-cancelled")
 
 	// Reloading mid-run replays what was stored and follows the rest; the
 	// tool is not invoked again (no new run, no repeated words).
 	words := "one two three four five six seven eight"
+	calls := streamTextCalls(t, cl)
 	startRun(b, playStream, map[string]string{"input-text": words, "input-delay_ms": "200"})
 	b.Do("wait for the first word", chromedp.WaitVisible(`[data-testid="run-output"] .out-text`))
 	b.Do("reload mid-run", chromedp.Reload(), chromedp.WaitVisible(tid("run-page")))
 	if _, final, status := watchUntilEnded(b); status != "done" || strings.TrimSpace(final) != words {
 		t.Fatalf("after a reload the run ended %s with %q, want %q once", status, final, words)
+	}
+	if got := streamTextCalls(t, cl); got != calls+1 {
+		t.Fatalf("the plugin ran stream_text %v times for one run and a reload, want 1", got-calls)
 	}
 
 	b.Open("/playground/runs", "runs-page")

@@ -1,5 +1,6 @@
-// Command gotools is the example Go plugin: four tools written with the SDK
-// that stream text, echo JSON, render a PNG and check a credential.
+// Command gotools is the example Go plugin: tools written with the SDK that
+// stream text, echo JSON, render a PNG, check a credential, count their own
+// invocations and crash on purpose.
 package main
 
 import (
@@ -13,7 +14,9 @@ import (
 	"image/png"
 	"log"
 	"math"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/plugboard/plugboard/sdk"
@@ -21,16 +24,71 @@ import (
 
 const provider = "gotools"
 
+// handlers are the provider's tools by name.
+var handlers = map[string]sdk.Handler{
+	"stream_text": streamText,
+	"json_echo":   jsonEcho,
+	"render_png":  renderPNG,
+	"whoami":      whoami,
+	"crash":       crash,
+}
+
 func main() {
 	p := sdk.New()
-	p.Tool(provider, "stream_text", streamText)
-	p.Tool(provider, "json_echo", jsonEcho)
-	p.Tool(provider, "render_png", renderPNG)
-	p.Tool(provider, "whoami", whoami)
+	inv := invocations{}
+	for name, h := range handlers {
+		p.Tool(provider, name, inv.counted(name, h))
+	}
+	p.Tool(provider, "stats", inv.counted("stats", inv.stats))
 	p.ValidateCredentials(provider, func(ctx context.Context, c sdk.Credentials) error {
 		return checkAPIKey(c.String("api_key"))
 	})
 	log.Fatal(p.Run())
+}
+
+// invocations counts each tool's calls in this process. Its keys are fixed
+// before the plugin runs, so only the counters change concurrently.
+type invocations map[string]*atomic.Int64
+
+// counted registers name and returns h wrapped to count each of its calls.
+func (inv invocations) counted(name string, h sdk.Handler) sdk.Handler {
+	n := new(atomic.Int64)
+	inv[name] = n
+	return func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
+		n.Add(1)
+		return h(ctx, req, w)
+	}
+}
+
+// stats returns {"invocations": {tool: count, …}} for every tool, itself
+// included.
+func (inv invocations) stats(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
+	counts := make(map[string]any, len(inv))
+	for name, n := range inv {
+		counts[name] = n.Load()
+	}
+	return w.JSON(map[string]any{"invocations": counts})
+}
+
+// crash streams "word1 word2 …" (after words, default 2) and then exits the
+// whole process with status 3, to show how Plugboard survives a plugin that
+// dies mid-run. The pause after each word lets the SDK hand the call off and
+// flush, so the words reach the daemon before the exit.
+func crash(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
+	for i := range req.IntOr("after", 2) {
+		word := fmt.Sprintf("word%d", i+1)
+		if i > 0 {
+			word = " " + word
+		}
+		if err := w.Text(word); err != nil {
+			return err
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	os.Exit(3)
+	return nil
 }
 
 // streamText sends the text word by word, pausing delay_ms between words.
