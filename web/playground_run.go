@@ -197,6 +197,9 @@ func invokeProblem(err error) string {
 			}
 			return msg
 		}
+		if ce.Message != "" {
+			return ce.Message // the daemon's own words: a crash, a timeout
+		}
 	}
 	if errors.Is(err, context.Canceled) {
 		return "cancelled"
