@@ -94,7 +94,9 @@ func newRunID() string {
 }
 
 // CreateRun records a new running run; it fills r.ID, Status and CreatedAt.
-func (db *DB) CreateRun(ctx context.Context, r *Run) error {
+// The files uploaded with it, if any, are stored in the same transaction
+// (each gets its run, token and expiry).
+func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 	if r.PluginID == "" || r.Provider == "" || r.Tool == "" {
 		return errs.Errorf(errs.Invalid, "a run needs a plugin, a provider and a tool")
 	}
@@ -103,10 +105,18 @@ func (db *DB) CreateRun(ctx context.Context, r *Run) error {
 		return fmt.Errorf("run parameters: %w", err)
 	}
 	r.ID, r.Status, r.CreatedAt = newRunID(), RunRunning, db.Now().UTC()
-	_, err = db.write.ExecContext(ctx, `INSERT INTO runs (id, user_id, username, plugin_id, provider, tool,
+	prepareRunFiles(r, files)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, user_id, username, plugin_id, provider, tool,
 		credential_id, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
-	return err
+			r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
+		for _, f := range files {
+			if err == nil {
+				err = createRunFile(ctx, tx, f)
+			}
+		}
+		return err
+	})
 }
 
 // AppendRunEvent stores the run's next message (its Seq is set) and counts

@@ -20,7 +20,7 @@ const redacted = "[redacted]"
 func defaultToolForm(t *views.PlaygroundTool) *views.Form {
 	f := views.NewForm()
 	for _, p := range t.Params {
-		if p.Default != nil && p.Type != pkgfmt.ParamSecret {
+		if p.Default != nil && p.Type != pkgfmt.ParamSecret && !isFileParam(p) {
 			f.Values[views.ParamField(p.Name)] = formValue(p, p.Default)
 		}
 	}
@@ -54,12 +54,13 @@ func formValue(p pkgfmt.Parameter, v any) string {
 }
 
 // fillFromRun puts a previous run's parameters and credential into the
-// form; redacted secrets stay empty so they must be typed again.
+// form; redacted secrets stay empty so they must be typed again, and files
+// must be chosen again.
 func fillFromRun(f *views.Form, t *views.PlaygroundTool, r *store.Run) {
 	for _, p := range t.Params {
 		v, ok := r.Params[p.Name]
-		if !ok || p.Type == pkgfmt.ParamSecret {
-			continue
+		if !ok || p.Type == pkgfmt.ParamSecret || isFileParam(p) {
+			continue // secrets and files must be given again
 		}
 		f.Values[views.ParamField(p.Name)] = formValue(p, v)
 	}
@@ -77,6 +78,8 @@ type toolSubmission struct {
 	// (secret values redacted).
 	Params, Stored map[string]any
 	CredentialID   int64
+	// Files are the uploaded files of file parameters, stored with the run.
+	Files []*store.RunFile
 }
 
 // parseToolForm reads and checks every parameter; ok is false when a field
@@ -85,6 +88,14 @@ func parseToolForm(c echo.Context, t *views.PlaygroundTool) (*toolSubmission, bo
 	sub := &toolSubmission{Form: views.NewForm(), Params: map[string]any{}, Stored: map[string]any{}}
 	for _, p := range t.Params {
 		field := views.ParamField(p.Name)
+		if isFileParam(p) {
+			files, msg := parseFileParam(c, p)
+			if msg != "" {
+				sub.Form.Errors[field] = msg
+			}
+			sub.Files = append(sub.Files, files...)
+			continue
+		}
 		raw := c.FormValue(field)
 		if p.Type != pkgfmt.ParamSecret {
 			sub.Form.Values[field] = raw
@@ -131,12 +142,6 @@ func parseParam(p pkgfmt.Parameter, raw string) (any, string) {
 	label := p.Name
 	if p.Type == pkgfmt.ParamBoolean {
 		return raw == "true" || raw == "on", ""
-	}
-	if p.Type == pkgfmt.ParamFile || p.Type == pkgfmt.ParamFiles {
-		if p.Required {
-			return nil, label + " is a file parameter, which the playground cannot send yet."
-		}
-		return nil, ""
 	}
 	if strings.TrimSpace(raw) == "" {
 		if p.Required {

@@ -126,9 +126,14 @@ func (s *Server) createRun(c echo.Context) error {
 	u := CurrentUser(c)
 	r := &store.Run{UserID: u.ID, Username: u.Username, PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool,
 		CredentialID: sub.CredentialID, Params: sub.Stored}
-	if err := s.store.CreateRun(ctx(c), r); err != nil {
+	// History keeps the files' names; the plugin gets download URLs, whose
+	// tokens are made as the run and its files are stored.
+	putFileValues(r.Params, t, sub.Files, storedFile)
+	if err := s.store.CreateRun(ctx(c), r, sub.Files...); err != nil {
 		return err
 	}
+	base := s.publicBase(c)
+	putFileValues(sub.Params, t, sub.Files, func(f *store.RunFile) map[string]any { return difyFile(f, base) })
 	data := apispec.InvokeToolData{Provider: t.Provider, Tool: t.Tool, ToolParameters: sub.Params, Credentials: creds}
 	if creds != nil {
 		data.CredentialType = "api-key"

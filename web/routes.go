@@ -84,6 +84,9 @@ func (s *Server) routes() {
 	e.GET("/playground/runs/:id", s.runPage, s.signedIn...)
 	e.GET("/playground/runs/:id/events", s.runEvents, s.signedIn...)
 	e.GET("/playground/runs/:id/files/:n", s.runFile, s.signedIn...)
+	// Files uploaded with a run, for the plugin: the unguessable, expiring
+	// token is the authorisation.
+	e.GET("/playground/files/:token", s.runUpload)
 	e.POST("/playground/runs/:id/cancel", s.cancelRun, s.signedIn...)
 	e.POST("/playground/runs/:id/delete", s.deleteRun, s.signedIn...)
 

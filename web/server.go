@@ -50,6 +50,11 @@ type Config struct {
 	// DebugAddr is the daemon's remote debugging address (host:port) shown on
 	// the Debugging page ("" shows DefaultDebugAddr).
 	DebugAddr string
+	// PublicURL is the app's base URL as plugins can reach it (scheme and
+	// host, no path): the playground's uploaded files are passed to tools as
+	// download URLs under it. "" uses the address of the request that
+	// started the run.
+	PublicURL string
 }
 
 // Server is the admin app's HTTP handler.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -33,6 +34,7 @@ type serveCmd struct {
 
 	MarketplaceURL string `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
 	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
+	PublicURL      string `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
 	GitHubAPIURL   string `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
 }
 
@@ -46,6 +48,9 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		if _, err := netguard.CheckURL(c.MarketplaceURL); err != nil {
 			return fmt.Errorf("--marketplace-url: %w", err)
 		}
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Errorf("--public-url %q: want http(s)://host[:port]", c.PublicURL)
 	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return err
@@ -73,9 +78,27 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		Examples: c.Examples, Logger: logger, OutboundAllow: allow, DebugAddr: c.DebugAddr,
 		MarketplaceURL: c.MarketplaceURL,
 		GitHubAPIURL:   c.GitHubAPIURL,
+		PublicURL:      c.publicURL(),
 	})
 	go srv.RunAutoUpgrades(ctx)
 	return c.serve(ctx, srv)
+}
+
+// publicURL is --public-url, else http://<addr>, with a loopback host for
+// an unspecified one; "" (each request's own address) when the port is
+// chosen at listen time.
+func (c *serveCmd) publicURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || port == "0" || port == "" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // daemon starts the embedded daemon, or connects to --daemon-url; either way

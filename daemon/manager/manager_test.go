@@ -75,7 +75,7 @@ func TestInstall(t *testing.T) {
 			t.Errorf("installation = %+v, runtime %+v", got, got.Runtime)
 		}
 		tools, err := m.Tools(ctx, tenant, 1, 10)
-		if err != nil || len(tools) != 1 || tools[0].Provider != "gotools" || len(tools[0].Declaration.Tools) != 6 {
+		if err != nil || len(tools) != 1 || tools[0].Provider != "gotools" || len(tools[0].Declaration.Tools) != 7 {
 			t.Errorf("Tools = %+v, %v", tools, err)
 		}
 		if m.Installed() != 1 {
@@ -207,7 +207,7 @@ func TestInvoke(t *testing.T) {
 	})
 	t.Run("ErrUnknownTool", func(t *testing.T) {
 		_, err := m.Invoke(ctx, tenant, goID, toolRequest("gotools", "nope", nil))
-		wantErr(t, err, errs.NotFound, `no tool "nope"`, "crash, json_echo, render_png, stats, stream_text, whoami")
+		wantErr(t, err, errs.NotFound, `no tool "nope"`, "crash, file_info, json_echo, render_png, stats, stream_text, whoami")
 	})
 	t.Run("ErrMissingParameter", func(t *testing.T) {
 		_, err := m.Invoke(ctx, tenant, goID, toolRequest("gotools", "stream_text", map[string]any{"delay_ms": 1}))

@@ -1,6 +1,6 @@
 // Command gotools is the example Go plugin: tools written with the SDK that
-// stream text, echo JSON, render a PNG, check a credential, count their own
-// invocations and crash on purpose.
+// stream text, echo JSON, render a PNG, describe a file, check a credential,
+// count their own invocations and crash on purpose.
 package main
 
 import (
@@ -31,6 +31,7 @@ var handlers = map[string]sdk.Handler{
 	"render_png":  renderPNG,
 	"whoami":      whoami,
 	"crash":       crash,
+	"file_info":   fileInfo,
 }
 
 func main() {

@@ -1,0 +1,173 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/views"
+)
+
+// difyFileIdentity marks a parameter value as a file, as Dify's File model
+// serialises it; the plugin SDK downloads the bytes from its url.
+const difyFileIdentity = "__dify__file__"
+
+// isFileParam reports whether p takes uploaded files.
+func isFileParam(p pkgfmt.Parameter) bool {
+	return p.Type == pkgfmt.ParamFile || p.Type == pkgfmt.ParamFiles
+}
+
+// parseFileParam reads the files uploaded for p (at most one for "file"),
+// refusing a missing required one and any over views.PlaygroundFileLimit.
+// It returns a message naming what is wrong, or the files read.
+func parseFileParam(c echo.Context, p pkgfmt.Parameter) ([]*store.RunFile, string) {
+	var headers []*multipart.FileHeader
+	if form, err := c.MultipartForm(); err == nil {
+		headers = form.File[views.ParamField(p.Name)]
+	}
+	headers = nonEmpty(headers)
+	switch {
+	case len(headers) == 0 && p.Required:
+		return nil, p.Name + " is required: choose a file."
+	case len(headers) > 1 && p.Type == pkgfmt.ParamFile:
+		return nil, p.Name + " takes one file, not " + fmt.Sprint(len(headers)) + "."
+	}
+	var out []*store.RunFile
+	for _, fh := range headers {
+		if fh.Size > views.PlaygroundFileLimit {
+			return nil, fmt.Sprintf("%s: %s is %s, over the %s limit per file.", p.Name, fh.Filename,
+				views.Bytes(fh.Size), views.Bytes(views.PlaygroundFileLimit))
+		}
+		f, err := readRunFile(p.Name, fh)
+		if err != nil {
+			return nil, fmt.Sprintf("%s: %s could not be read: %v.", p.Name, fh.Filename, err)
+		}
+		out = append(out, f)
+	}
+	return out, ""
+}
+
+// nonEmpty drops the empty part a browser sends for a file input left blank.
+func nonEmpty(hs []*multipart.FileHeader) []*multipart.FileHeader {
+	var out []*multipart.FileHeader
+	for _, h := range hs {
+		if h.Filename != "" || h.Size > 0 {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func readRunFile(param string, fh *multipart.FileHeader) (*store.RunFile, error) {
+	r, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, views.PlaygroundFileLimit+1))
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
+	return &store.RunFile{Param: param, Filename: name, MIME: fileMIME(fh.Header.Get("Content-Type"), name, data), Data: data}, nil
+}
+
+// fileMIME is the file's media type: the browser's, else the extension's,
+// else sniffed from the bytes.
+func fileMIME(declared, name string, data []byte) string {
+	if t, _, err := mime.ParseMediaType(declared); err == nil && t != "application/octet-stream" {
+		return t
+	}
+	if t, _, err := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name))); err == nil && t != "" {
+		return t
+	}
+	t, _, _ := mime.ParseMediaType(http.DetectContentType(data))
+	return t
+}
+
+// difyFileType is Dify's file type for a media type.
+func difyFileType(mimeType string) string {
+	major, minor, _ := strings.Cut(mimeType, "/")
+	switch {
+	case major == "image" || major == "audio" || major == "video":
+		return major
+	case major == "text", minor == "pdf", minor == "msword", minor == "json", minor == "xml",
+		strings.HasPrefix(minor, "vnd.openxmlformats"), strings.HasPrefix(minor, "vnd.ms-"),
+		strings.HasPrefix(minor, "vnd.oasis.opendocument"):
+		return "document"
+	}
+	return "custom"
+}
+
+// difyFile is the parameter value the plugin receives for an uploaded file.
+func difyFile(f *store.RunFile, base string) map[string]any {
+	return map[string]any{
+		"dify_model_identity": difyFileIdentity,
+		"url":                 base + "/playground/files/" + f.Token,
+		"mime_type":           f.MIME,
+		"filename":            f.Filename,
+		"extension":           filepath.Ext(f.Filename),
+		"size":                len(f.Data),
+		"type":                difyFileType(f.MIME),
+	}
+}
+
+// storedFile is what a run's history keeps of an uploaded file: never its
+// download URL.
+func storedFile(f *store.RunFile) map[string]any {
+	return map[string]any{"filename": f.Filename, "mime_type": f.MIME, "size": len(f.Data)}
+}
+
+// putFileValues sets each file parameter's value in into, made from its
+// files by value: a "file" gets one object, "files" a list.
+func putFileValues(into map[string]any, t *views.PlaygroundTool, files []*store.RunFile, value func(*store.RunFile) map[string]any) {
+	for _, p := range t.Params {
+		var vs []any
+		for _, f := range files {
+			if f.Param == p.Name {
+				vs = append(vs, value(f))
+			}
+		}
+		switch {
+		case len(vs) == 0:
+		case p.Type == pkgfmt.ParamFile:
+			into[p.Name] = vs[0]
+		default:
+			into[p.Name] = vs
+		}
+	}
+}
+
+// publicBase is the app's address as a plugin can reach it: the configured
+// one, else this request's.
+func (s *Server) publicBase(c echo.Context) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+// runUpload serves a run's uploaded file to whoever holds its token (the
+// plugin), until the token expires. Unknown and expired tokens are 404.
+func (s *Server) runUpload(c echo.Context) error {
+	f, err := s.store.FindRunFile(ctx(c), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	ctype := f.MIME
+	if _, _, err := mime.ParseMediaType(ctype); err != nil || ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	return c.Blob(http.StatusOK, ctype, f.Data)
+}
