@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -193,10 +195,11 @@ func (s *Server) marketplaceInstall(c echo.Context) error {
 }
 
 // latestVersions asks the marketplace for the latest version of each
-// marketplace-installed plugin: plugin id → version. Errors leave it empty
-// (the badges are a hint; the marketplace may be down).
+// marketplace-installed plugin: plugin id → version. Answers are kept for
+// latestTTL (as Dify does), and a marketplace that answers slowly or not at
+// all only loses the badges: the Plugins page, re-rendered by every filter
+// keystroke, never waits on it for long.
 func (s *Server) latestVersions(c echo.Context, list []apispec.Installation) map[string]string {
-	out := map[string]string{}
 	var ids []string
 	for _, in := range list {
 		if in.Source == SourceMarketplace {
@@ -204,15 +207,77 @@ func (s *Server) latestVersions(c echo.Context, list []apispec.Installation) map
 		}
 	}
 	if len(ids) == 0 || s.market == nil {
-		return out
+		return map[string]string{}
 	}
-	ps, err := s.market.Batch(ctx(c), ids)
-	if err != nil {
-		s.log.Warn("marketplace: latest versions", "err", err)
-		return out
+	now := s.cfg.Now()
+	if missing := s.latest.stale(ids, now); len(missing) > 0 {
+		cx, cancel := context.WithTimeout(ctx(c), latestWait)
+		defer cancel()
+		ps, err := s.market.Batch(cx, missing)
+		if err != nil {
+			s.log.Warn("marketplace: latest versions", "err", err)
+		} else {
+			s.latest.store(missing, ps, now)
+		}
+	}
+	return s.latest.versions(ids)
+}
+
+// How long the marketplace's latest versions are kept, and waited for.
+const (
+	latestTTL  = 5 * time.Minute
+	latestWait = 3 * time.Second
+)
+
+// latestCache holds the marketplace's latest version per plugin id ("" for
+// a plugin it does not know) and when it said so.
+type latestCache struct {
+	mu      sync.Mutex
+	entries map[string]latestEntry
+}
+
+type latestEntry struct {
+	version string
+	at      time.Time
+}
+
+// stale returns the ids with no answer younger than latestTTL.
+func (l *latestCache) stale(ids []string, now time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, id := range ids {
+		if e, ok := l.entries[id]; !ok || now.Sub(e.at) >= latestTTL {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// store records the answer for the ids asked.
+func (l *latestCache) store(asked []string, ps []marketplace.Plugin, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.entries == nil {
+		l.entries = map[string]latestEntry{}
+	}
+	for _, id := range asked {
+		l.entries[id] = latestEntry{at: now}
 	}
 	for _, p := range ps {
-		out[p.PluginID] = p.LatestVersion
+		l.entries[p.PluginID] = latestEntry{version: p.LatestVersion, at: now}
+	}
+}
+
+// versions returns the known latest versions of ids, stale ones included.
+func (l *latestCache) versions(ids []string) map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]string{}
+	for _, id := range ids {
+		if e, ok := l.entries[id]; ok && e.version != "" {
+			out[id] = e.version
+		}
 	}
 	return out
 }

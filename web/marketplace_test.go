@@ -227,3 +227,24 @@ func TestMarketplacePermission(t *testing.T) {
 		wantStatus(t, bob.PostHX("/marketplace/install", url.Values{"plugin_id": {"plugboard/pytools"}, "version": {"0.0.1"}}), http.StatusForbidden)
 	})
 }
+
+// TestMarketplaceLatestCached: the Plugins page keeps the marketplace's
+// latest versions for a while, so the badge stays (and the page does not
+// wait on the marketplace) when the marketplace goes away.
+func TestMarketplaceLatestCached(t *testing.T) {
+	daemonURL, cl := MustDaemon(t)
+	folder := MustMarketFolder(t, "0.0.1", "0.0.2")
+	market := httptest.NewServer(marketplace.NewServer(folder))
+	app := MustMarketApp(t, daemonURL, web.Config{MarketplaceURL: market.URL})
+	ann := app.NewBrowser(t)
+	ann.MustLogin("ann")
+	MustMarketInstall(t, cl, folder, "0.0.1")
+
+	if got := ann.Get("/").TestID("plugin-update").Text(); got != "update v0.0.2" {
+		t.Fatalf("badge %q with the marketplace up", got)
+	}
+	market.Close()
+	if got := ann.Get("/").TestID("plugin-update").Text(); got != "update v0.0.2" {
+		t.Fatalf("badge %q once the marketplace is gone, want the kept answer", got)
+	}
+}

@@ -81,6 +81,8 @@ type Server struct {
 	debuggers []echo.MiddlewareFunc
 	// market is the marketplace client (marketplace.go); nil when none.
 	market *marketplace.Client
+	// latest caches the marketplace's latest versions (marketplace.go).
+	latest latestCache
 }
 
 // New returns the server with every route registered.

@@ -41,13 +41,3 @@ func (s *Server) marketVersionPicker(c echo.Context, in apispec.Installation) *v
 	}
 	return v
 }
-
-// latestBySource is each installed plugin's latest version at its source
-// (plugin id → version), for the "update available" badges. A source that
-// cannot be asked leaves its plugins out.
-//
-// GitHub installations are the GitHub source's: merge its latest releases
-// here.
-func (s *Server) latestBySource(c echo.Context, list []apispec.Installation) map[string]string {
-	return s.latestVersions(c, list)
-}
