@@ -37,7 +37,7 @@ func (s *Server) runEvents(c echo.Context) error {
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	for {
-		changed := liveRuns.wait(r.ID) // before reading, so no change is missed
+		changed := s.live.wait(r.ID) // before reading, so no change is missed
 		// The status before the messages: a run recorded as ended has stored
 		// all of its messages, so the read below gets the last of them.
 		if r, err = s.store.FindRun(ctx(c), r.ID); err != nil {

@@ -25,24 +25,17 @@ type liveRun struct {
 	cancelled bool
 }
 
-// runHub holds the live runs by id. Run ids are random, so one hub serves
-// every Server in the process.
+// runHub holds the live runs by id.
 type runHub struct {
 	mu   sync.Mutex
 	runs map[string]*liveRun
 }
 
-var liveRuns = &runHub{runs: map[string]*liveRun{}}
+func newRunHub() *runHub { return &runHub{runs: map[string]*liveRun{}} }
 
-// settled records the databases whose runs left "running" by an earlier
-// process were marked failed; that happens at a database's first use here,
-// before this process can have started a run in it.
-var settled sync.Map // *store.DB → struct{}
-
+// settleOrphanRuns marks failed the runs an earlier process left "running":
+// at start, before this process can have started one.
 func (s *Server) settleOrphanRuns(ctx context.Context) {
-	if _, done := settled.LoadOrStore(s.store, struct{}{}); done {
-		return
-	}
 	if n, err := s.store.InterruptRuns(ctx); err != nil {
 		s.log.Error("playground: mark interrupted runs", "err", err)
 	} else if n > 0 {
@@ -122,7 +115,6 @@ func (s *Server) createRun(c echo.Context) error {
 			return s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
 		}
 	}
-	s.settleOrphanRuns(ctx(c))
 	u := CurrentUser(c)
 	r := &store.Run{UserID: u.ID, Username: u.Username, PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool,
 		CredentialID: sub.CredentialID, Params: sub.Stored}
@@ -139,14 +131,14 @@ func (s *Server) createRun(c echo.Context) error {
 		data.CredentialType = "api-key"
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	lr := liveRuns.add(r.ID, cancel)
+	lr := s.live.add(r.ID, cancel)
 	go s.invoke(runCtx, lr, r, data)
 	return s.redirect(c, "/playground/runs/"+r.ID)
 }
 
 // invoke runs the tool and records every message until the stream ends.
 func (s *Server) invoke(ctx context.Context, lr *liveRun, r *store.Run, data apispec.InvokeToolData) {
-	defer liveRuns.remove(r.ID)
+	defer s.live.remove(r.ID)
 	defer lr.notify()
 	defer lr.cancel()
 	status, reason := s.streamRun(ctx, lr, r, data)
@@ -254,7 +246,6 @@ func eventOf(runID string, m *client.Message) *store.RunEvent {
 // visibleRun loads a run the signed-in user may see: members their own,
 // admins all. Anything else is "not found".
 func (s *Server) visibleRun(c echo.Context, id string) (*store.Run, error) {
-	s.settleOrphanRuns(ctx(c))
 	r, err := s.store.FindRun(ctx(c), id)
 	if err != nil {
 		return nil, err
@@ -283,7 +274,6 @@ func (s *Server) runPage(c echo.Context) error {
 
 // runs lists the user's runs, or everyone's for admins.
 func (s *Server) runs(c echo.Context) error {
-	s.settleOrphanRuns(ctx(c))
 	u := CurrentUser(c)
 	all := u.Role.AtLeast(store.RoleAdmin)
 	f := store.RunFilter{UserID: u.ID}
@@ -303,7 +293,7 @@ func (s *Server) cancelRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if lr := liveRuns.get(r.ID); lr != nil {
+	if lr := s.live.get(r.ID); lr != nil {
 		lr.stop()
 	}
 	return s.redirect(c, "/playground/runs/"+r.ID)
@@ -315,7 +305,7 @@ func (s *Server) deleteRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if lr := liveRuns.get(r.ID); lr != nil {
+	if lr := s.live.get(r.ID); lr != nil {
 		lr.stop()
 	}
 	if err := s.store.DeleteRun(ctx(c), r.ID); err != nil {

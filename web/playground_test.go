@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -355,16 +356,18 @@ func TestEventView(t *testing.T) {
 }
 
 func TestPlaygroundOrphanRuns(t *testing.T) {
-	a := MustCredApp(t)
-	// A run left "running" by an earlier process, before this app's first use.
-	orphan := &store.Run{UserID: 1, Username: "alice", PluginID: "plugboard/gotools", Provider: "gotools", Tool: "stream_text"}
-	if err := a.Store.CreateRun(context.Background(), orphan); err != nil {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "plugboard.db"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	b := a.admin(t)
-	p := b.Get("/playground/runs")
-	wantStatus(t, p, http.StatusOK)
-	r, err := a.Store.FindRun(context.Background(), orphan.ID)
+	t.Cleanup(func() { db.Close() })
+	// A run left "running" by an earlier process; the app starts again.
+	orphan := &store.Run{UserID: 1, Username: "alice", PluginID: "plugboard/gotools", Provider: "gotools", Tool: "stream_text"}
+	if err := db.CreateRun(context.Background(), orphan); err != nil {
+		t.Fatal(err)
+	}
+	web.New(web.Config{Store: db})
+	r, err := db.FindRun(context.Background(), orphan.ID)
 	if err != nil || r.Status != store.RunFailed || r.Error == "" {
 		t.Fatalf("orphan run %+v %v", r, err)
 	}

@@ -83,6 +83,8 @@ type Server struct {
 	market *marketplace.Client
 	// latest caches the marketplace's latest versions (marketplace.go).
 	latest latestCache
+	// runs are the playground runs going on in this process (playground_run.go).
+	live *runHub
 }
 
 // New returns the server with every route registered.
@@ -101,6 +103,10 @@ func New(cfg Config) *Server {
 		sessions: newCookieStore(cfg.SessionKeys),
 		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
 		log:      cfg.Logger,
+		live:     newRunHub(),
+	}
+	if s.store != nil {
+		s.settleOrphanRuns(context.Background())
 	}
 	s.outbound = s.newOutbound(context.Background())
 	s.extCaller = newExtensionCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
