@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 )
@@ -17,11 +19,28 @@ var packTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // Pack builds a package from a plugin's source directory, honouring
 // .difyignore, validates it with Decode, and returns its bytes.
 func Pack(dir fs.FS, lim Limits) ([]byte, *Package, error) {
-	paths, err := packPaths(dir)
+	return PackWith(dir, lim, PackOptions{})
+}
+
+// PackOptions adds to what Pack takes from a source directory.
+type PackOptions struct {
+	// Built holds a build's output (bin/<arch>/<entrypoint>, say), packed
+	// in place of the source's files of the same paths or beside them;
+	// .difyignore does not apply to it. The build stays out of the source
+	// tree, so concurrent builds and packs of one plugin never meet.
+	Built fs.FS
+	// Skip leaves out more of the source than .difyignore does (a builder's
+	// temporary files); it is given slash paths of files.
+	Skip func(path string) bool
+}
+
+// PackWith is Pack with a build's output and extra exclusions.
+func PackWith(dir fs.FS, lim Limits, opts PackOptions) ([]byte, *Package, error) {
+	files, err := packFiles(dir, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := writeZip(dir, paths)
+	data, err := writeZip(files)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -32,9 +51,33 @@ func Pack(dir fs.FS, lim Limits) ([]byte, *Package, error) {
 	return data, pkg, nil
 }
 
+// packFiles maps each path to pack to the file system it is read from:
+// the source's files, then the build's in their place or beside them.
+func packFiles(dir fs.FS, opts PackOptions) (map[string]fs.FS, error) {
+	paths, err := packPaths(dir, opts.Skip)
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string]fs.FS, len(paths))
+	for _, p := range paths {
+		files[p] = dir
+	}
+	if opts.Built == nil {
+		return files, nil
+	}
+	built, err := packPaths(opts.Built, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build output: %w", err)
+	}
+	for _, p := range built {
+		files[p] = opts.Built
+	}
+	return files, nil
+}
+
 // packPaths lists the regular files to pack, in walk (sorted) order,
-// leaving out .git and what .difyignore excludes.
-func packPaths(dir fs.FS) ([]string, error) {
+// leaving out .git, what .difyignore excludes and what skip says.
+func packPaths(dir fs.FS, skip func(string) bool) ([]string, error) {
 	var rules ignoreRules
 	if text, err := fs.ReadFile(dir, ignoreFile); err == nil {
 		rules = parseIgnore(string(text))
@@ -58,6 +101,8 @@ func packPaths(dir fs.FS) ([]string, error) {
 		switch {
 		case d.IsDir():
 			return nil
+		case skip != nil && skip(p):
+			return nil
 		case !d.Type().IsRegular():
 			return &Error{File: p, Msg: "only regular files can be packed (links and devices cannot); list it in .difyignore to leave it out"}
 		}
@@ -68,13 +113,13 @@ func packPaths(dir fs.FS) ([]string, error) {
 	return paths, err
 }
 
-// writeZip writes the files at paths into a zip with fixed times and their
-// executable bits.
-func writeZip(dir fs.FS, paths []string) ([]byte, error) {
+// writeZip writes the files, in path order, into a zip with fixed times
+// and their executable bits.
+func writeZip(files map[string]fs.FS) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for _, p := range paths {
-		if err := addFile(zw, dir, p); err != nil {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		if err := addFile(zw, files[p], p); err != nil {
 			return nil, err
 		}
 	}

@@ -63,6 +63,30 @@ func TestPack(t *testing.T) {
 			t.Error("packing the same sources twice gave different bytes")
 		}
 	})
+	t.Run("OKBuiltAndSkip", func(t *testing.T) {
+		src := sourceFS()
+		src["bin/amd64/.gotools.99-1.tmp"] = &fstest.MapFile{Data: []byte("half-written")}
+		built := fstest.MapFS{
+			"bin/amd64/gotools": &fstest.MapFile{Data: []byte("fresh amd64"), Mode: 0o755},
+			"bin/extra/tool":    &fstest.MapFile{Data: []byte("beside"), Mode: 0o755},
+		}
+		skip := func(p string) bool { return strings.HasSuffix(p, ".tmp") && p != "keep.tmp" }
+		data, p, err := pkgfmt.PackWith(src, pkgfmt.DefaultLimits(), pkgfmt.PackOptions{Built: built, Skip: skip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{".difyignore", "_assets/icon.png", "bin/amd64/gotools", "bin/arm64/gotools", "bin/extra/tool", "docs/build",
+			"keep.tmp", "manifest.yaml", "provider/gotools.yaml", "tools/render.yaml", "tools/whoami.yaml"}
+		if got := p.Files(); !slices.Equal(got, want) {
+			t.Errorf("packed files = %q\nwant %q", got, want)
+		}
+		if got, _ := p.ReadFile("bin/amd64/gotools"); string(got) != "fresh amd64" {
+			t.Errorf("bin/amd64/gotools = %q, want the build's", got)
+		}
+		if modes := zipModes(t, data); modes["bin/extra/tool"] != 0o755 {
+			t.Errorf("modes = %v", modes)
+		}
+	})
 	t.Run("OKOSDir", func(t *testing.T) {
 		dir := t.TempDir()
 		for name, f := range sourceFS() {

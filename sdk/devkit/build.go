@@ -10,10 +10,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sync/atomic"
 
 	"golang.org/x/mod/modfile"
 )
@@ -40,11 +40,12 @@ func IsGoPlugin(dir string) bool {
 	return false
 }
 
-// BuildBinaries builds the Go plugin in dir for linux on each arch, as
-// `go build -trimpath -o bin/<arch>/<entrypoint> .` with CGO_ENABLED=0; the
-// compiler's output goes to stderr. The binaries replace any earlier ones
-// only when every build succeeded.
-func BuildBinaries(ctx context.Context, dir, entrypoint string, arches []string, stderr io.Writer) error {
+// BuildBinaries builds the Go plugin in dir for linux on each arch into
+// out/bin/<arch>/<entrypoint>, as `go build -trimpath` with CGO_ENABLED=0;
+// the compiler's output goes to stderr. Nothing is written into dir, so
+// builds of one plugin (tests in parallel packages) never meet; out should
+// be a directory of the caller's own.
+func BuildBinaries(ctx context.Context, dir, out, entrypoint string, arches []string, stderr io.Writer) error {
 	if err := checkBuild(dir, entrypoint, arches); err != nil {
 		return err
 	}
@@ -52,31 +53,27 @@ func BuildBinaries(ctx context.Context, dir, entrypoint string, arches []string,
 	if err != nil {
 		return fmt.Errorf("building a Go plugin needs the go command on PATH: %w", err)
 	}
-	// Each build writes to a temporary name of its own, so concurrent builds
-	// of the same plugin (tests in parallel packages) never collide.
-	suffix := fmt.Sprintf(".%d-%d.tmp", os.Getpid(), buildSeq.Add(1))
-	temp := func(arch string) string { return filepath.Join("bin", arch, "."+entrypoint+suffix) }
-	defer func() {
-		for _, arch := range arches {
-			os.Remove(filepath.Join(dir, temp(arch))) // left only when a step failed
-		}
-	}()
-	for _, arch := range arches {
-		if err := goBuild(ctx, goBin, dir, arch, temp(arch), stderr); err != nil {
-			return err
-		}
+	out, err = filepath.Abs(out)
+	if err != nil {
+		return err
 	}
 	for _, arch := range arches {
-		final := filepath.Join(dir, "bin", arch, entrypoint)
-		if err := os.Rename(filepath.Join(dir, temp(arch)), final); err != nil {
-			return fmt.Errorf("install %s binary: %w", arch, err)
+		if err := goBuild(ctx, goBin, dir, arch, filepath.Join(out, "bin", arch, entrypoint), stderr); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// buildSeq numbers builds within this process.
-var buildSeq atomic.Uint64
+// legacyTempRe matches the temporary binaries earlier builders wrote beside
+// the real ones in the source tree (.<entrypoint>.<pid>-<n>.tmp); a build
+// killed half-way could leave one behind, and it must never be packed.
+var legacyTempRe = regexp.MustCompile(`^\..+\.[0-9]+-[0-9]+\.tmp$`)
+
+// IsBuildTemp reports whether the slash path names a builder's temporary file.
+func IsBuildTemp(p string) bool {
+	return legacyTempRe.MatchString(path.Base(p))
+}
 
 func checkBuild(dir, entrypoint string, arches []string) error {
 	if !IsGoPlugin(dir) {

@@ -6,11 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,10 +52,11 @@ func TestInitAndBuild(t *testing.T) {
 			}
 		}
 		var buildOut bytes.Buffer
-		if err := devkit.BuildBinaries(context.Background(), dir, "my-tool", []string{runtime.GOARCH}, &buildOut); err != nil {
+		out := t.TempDir()
+		if err := devkit.BuildBinaries(context.Background(), dir, out, "my-tool", []string{runtime.GOARCH}, &buildOut); err != nil {
 			t.Fatalf("BuildBinaries: %v\n%s", err, buildOut.String())
 		}
-		bin := filepath.Join(dir, "bin", runtime.GOARCH, "my-tool")
+		bin := filepath.Join(out, "bin", runtime.GOARCH, "my-tool")
 		got := runPlugin(t, bin, `{"session_id":"s1","event":"request","data":{"user_id":"u","type":"tool",`+
 			`"action":"invoke_tool","provider":"my-tool","tool":"hello","tool_parameters":{"name":"Ada"},"credentials":{}}}`)
 		if got != "Hello, Ada!" {
@@ -96,14 +100,14 @@ func TestInitAndBuild(t *testing.T) {
 
 func TestBuildBinaries(t *testing.T) {
 	t.Run("ErrNotGoPlugin", func(t *testing.T) {
-		err := devkit.BuildBinaries(context.Background(), t.TempDir(), "main", []string{"amd64"}, nil)
+		err := devkit.BuildBinaries(context.Background(), t.TempDir(), t.TempDir(), "main", []string{"amd64"}, nil)
 		if !errors.Is(err, devkit.ErrNotGoPlugin) {
 			t.Fatalf("BuildBinaries of an empty dir = %v", err)
 		}
 	})
 	t.Run("ErrBadArch", func(t *testing.T) {
 		dir := MustInit(t, "archy")
-		err := devkit.BuildBinaries(context.Background(), dir, "archy", []string{"mips"}, nil)
+		err := devkit.BuildBinaries(context.Background(), dir, t.TempDir(), "archy", []string{"mips"}, nil)
 		if err == nil || !strings.Contains(err.Error(), `"mips"`) {
 			t.Fatalf("BuildBinaries for mips = %v", err)
 		}
@@ -111,11 +115,12 @@ func TestBuildBinaries(t *testing.T) {
 	t.Run("ErrCompile", func(t *testing.T) {
 		dir := MustInit(t, "broken")
 		os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\nfunc main() { undefinedThing() }\n"), 0o644)
-		err := devkit.BuildBinaries(context.Background(), dir, "broken", []string{runtime.GOARCH}, nil)
+		out := t.TempDir()
+		err := devkit.BuildBinaries(context.Background(), dir, out, "broken", []string{runtime.GOARCH}, nil)
 		if err == nil || !strings.Contains(err.Error(), "undefinedThing") {
 			t.Fatalf("BuildBinaries of broken code = %v", err)
 		}
-		if entries, _ := os.ReadDir(filepath.Join(dir, "bin", runtime.GOARCH)); len(entries) != 0 {
+		if entries, _ := os.ReadDir(filepath.Join(out, "bin", runtime.GOARCH)); len(entries) != 0 {
 			t.Fatalf("a failed build left %d files in bin/", len(entries))
 		}
 	})
@@ -187,28 +192,88 @@ func TestPackDir(t *testing.T) {
 	}
 }
 
-// TestBuildBinariesConcurrent builds one plugin twice at once, as tests in
-// parallel packages do: both builds succeed and leave no temporary files.
-func TestBuildBinariesConcurrent(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "twice")
-	if err := devkit.Init(dir, "twice", "tester", MustModuleRoot(t)); err != nil {
-		t.Fatal(err)
+// TestPackDirConcurrent builds and packs one plugin twice at once, as tests
+// in parallel packages do: both give the normal package, byte for byte, and
+// the source tree is left exactly as it was.
+func TestPackDirConcurrent(t *testing.T) {
+	dir := MustInit(t, "twice")
+	before := MustTreeListing(t, dir)
+	type result struct {
+		data []byte
+		err  error
 	}
-	arch := []string{runtime.GOARCH}
-	errc := make(chan error, 2)
+	results := make(chan result, 2)
 	for range 2 {
-		go func() { errc <- devkit.BuildBinaries(context.Background(), dir, "twice", arch, io.Discard) }()
+		go func() {
+			data, _, err := devkit.PackDir(context.Background(), dir, pkgfmt.DefaultLimits(), io.Discard)
+			results <- result{data, err}
+		}()
 	}
-	for range 2 {
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+	first, second := <-results, <-results
+	if first.err != nil || second.err != nil {
+		t.Fatalf("PackDir: %v, %v", first.err, second.err)
 	}
-	entries, err := os.ReadDir(filepath.Join(dir, "bin", runtime.GOARCH))
+	if !bytes.Equal(first.data, second.data) {
+		t.Errorf("concurrent packs differ: %d and %d bytes", len(first.data), len(second.data))
+	}
+	pkg, err := pkgfmt.Decode(first.data, pkgfmt.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != "twice" {
-		t.Errorf("bin/%s holds %v, want only the binary", runtime.GOARCH, entries)
+	want := []string{".difyignore", "README.md", "_assets/icon.svg", "bin/amd64/twice", "bin/arm64/twice",
+		"manifest.yaml", "provider/twice.yaml", "tools/hello.yaml"}
+	if got := pkg.Files(); !slices.Equal(got, want) {
+		t.Errorf("package files = %v, want %v", got, want)
 	}
+	if after := MustTreeListing(t, dir); after != before {
+		t.Errorf("PackDir wrote into the source tree:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// TestPackDirLeavesOutBuildTemps packs a plugin whose bin/ holds a stale
+// binary and a temporary file an earlier builder left: the fresh build
+// replaces the stale binary and the temporary file stays out.
+func TestPackDirLeavesOutBuildTemps(t *testing.T) {
+	dir := MustInit(t, "stale")
+	binDir := filepath.Join(dir, "bin", runtime.GOARCH)
+	os.MkdirAll(binDir, 0o755)
+	os.WriteFile(filepath.Join(binDir, "stale"), []byte("#!/bin/sh\necho stale\n"), 0o755)
+	os.WriteFile(filepath.Join(binDir, ".stale.4242-7.tmp"), bytes.Repeat([]byte("x"), 1<<20), 0o755)
+	_, pkg, err := devkit.PackDir(context.Background(), dir, pkgfmt.DefaultLimits(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := strings.Join(pkg.Files(), " ")
+	if strings.Contains(files, ".tmp") {
+		t.Errorf("package carries a builder's temporary file: %s", files)
+	}
+	bin, err := pkg.ReadFile("bin/" + runtime.GOARCH + "/stale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.HasPrefix(bin, []byte("#!")) || len(bin) < 1<<20 {
+		t.Errorf("package carries the stale binary (%d bytes), not the fresh build", len(bin))
+	}
+}
+
+// MustTreeListing lists every file under dir with its size, mode and time,
+// one per line, to compare a tree before and after.
+func MustTreeListing(tb testing.TB, dir string) string {
+	tb.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %d %v %d\n", p, info.Size(), info.Mode(), info.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b.String()
 }
