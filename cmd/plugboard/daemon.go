@@ -20,7 +20,7 @@ import (
 type daemonCmd struct {
 	Addr      string `default:"127.0.0.1:5002" env:"PLUGBOARD_DAEMON_ADDR" help:"Address of the HTTP API."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Address of the remote debugging port plugins connect to with INSTALL_METHOD=remote (empty disables it)."`
-	Data      string `default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
+	Data      string `type:"path" default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
 	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 }

@@ -25,10 +25,10 @@ import (
 
 type serveCmd struct {
 	Addr      string `default:"127.0.0.1:8080" env:"PLUGBOARD_ADDR" help:"Address of the admin app."`
-	Data      string `default:"./data" env:"PLUGBOARD_DATA" help:"Data directory (database, session keys, the embedded daemon's state)."`
+	Data      string `type:"path" default:"./data" env:"PLUGBOARD_DATA" help:"Data directory (database, session keys, the embedded daemon's state)."`
 	DaemonURL string `env:"PLUGBOARD_DAEMON_URL" help:"Use the daemon at this URL instead of starting one inside."`
 	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
-	Examples  string `default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
+	Examples  string `type:"path" default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 

@@ -85,6 +85,13 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.DataDir == "" {
 		return nil, fmt.Errorf("manager: no data directory")
 	}
+	// Every path the manager keeps is absolute: plugins start in their own
+	// working directory, where a relative path would point elsewhere.
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("manager: data directory: %w", err)
+	}
+	cfg.DataDir = dataDir
 	for _, d := range []string{cfg.DataDir, filepath.Join(cfg.DataDir, packagesDir), filepath.Join(cfg.DataDir, pluginsDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("manager: %w", err)

@@ -483,3 +483,13 @@ func TestMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenRelativeDataDir opens the manager on a relative data directory,
+// as `plugboard serve` does by default: a binary plugin still starts (its
+// executable path must not be taken relative to its own working directory).
+func TestOpenRelativeDataDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	m := MustOpen(t, filepath.Join("data", "daemon"))
+	MustInstall(t, m, pkgs.goV1)
+	MustEcho(t, m)
+}
