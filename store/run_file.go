@@ -23,6 +23,7 @@ type RunFile struct {
 	Filename  string
 	MIME      string
 	Data      []byte
+	Size      int       // len(Data); set by CreateRun and the Find methods
 	ExpiresAt time.Time // set by CreateRun: RunFileTTL after the run starts
 }
 
@@ -37,6 +38,7 @@ func newRunFileToken() string {
 func prepareRunFiles(r *Run, files []*RunFile) {
 	for _, f := range files {
 		f.RunID, f.Token, f.ExpiresAt = r.ID, newRunFileToken(), r.CreatedAt.Add(RunFileTTL)
+		f.Size = len(f.Data)
 	}
 }
 
@@ -59,6 +61,29 @@ func (db *DB) FindRunFile(ctx context.Context, token string) (*RunFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.ExpiresAt = fromUnixNano(expires)
+	f.ExpiresAt, f.Size = fromUnixNano(expires), len(f.Data)
 	return &f, nil
+}
+
+// FindRunFiles returns a run's uploaded files whose links have not expired,
+// in upload order, with their tokens but not their bytes.
+func (db *DB) FindRunFiles(ctx context.Context, runID string) ([]*RunFile, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT token, param, filename, mime_type, size, expires_at FROM run_files
+		WHERE run_id = ? AND expires_at > ? ORDER BY rowid`, runID, unixNano(db.Now()))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var files []*RunFile
+	for rows.Next() {
+		f := RunFile{RunID: runID}
+		var size int
+		var expires int64
+		if err := rows.Scan(&f.Token, &f.Param, &f.Filename, &f.MIME, &size, &expires); err != nil {
+			return nil, err
+		}
+		f.Size, f.ExpiresAt = size, fromUnixNano(expires)
+		files = append(files, &f)
+	}
+	return files, rows.Err()
 }

@@ -114,7 +114,7 @@ func difyFile(f *store.RunFile, base string) map[string]any {
 		"mime_type":           f.MIME,
 		"filename":            f.Filename,
 		"extension":           filepath.Ext(f.Filename),
-		"size":                len(f.Data),
+		"size":                f.Size,
 		"type":                difyFileType(f.MIME),
 	}
 }

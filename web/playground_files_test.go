@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,6 +108,20 @@ func TestPlaygroundFiles(t *testing.T) {
 		stored, _ := json.Marshal(r.Params["file"])
 		if want := `{"filename":"notes.txt","mime_type":"text/plain","size":15000}`; string(stored) != want {
 			t.Errorf("history keeps %s, want %s", stored, want)
+		}
+		curl := b.Get(p.Header.Get("Location")).TestID("curl-command").Text()
+		link := regexp.MustCompile(`"url": "(http://[^"]+/playground/files/[0-9a-f]+)"`).FindStringSubmatch(curl)
+		if link == nil {
+			t.Fatalf("the curl command gives no download URL for the file:\n%s", curl)
+		}
+		res, err := http.Get(link[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+			t.Errorf("the curl's file URL answered %d with %d bytes", res.StatusCode, len(body))
 		}
 	})
 	t.Run("ErrDownloadWithoutToken", func(t *testing.T) {

@@ -2,9 +2,16 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
 	"strings"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
@@ -54,30 +61,82 @@ func orText(s, d string) string {
 	return s
 }
 
-// curlCommand is the daemon API call equivalent to the run, credentials
-// left out (and secret parameters still redacted).
-func curlCommand(daemonURL string, r *store.Run) string {
-	if daemonURL == "" {
-		daemonURL = "$PLUGBOARD_DAEMON_URL"
+// daemonKeyVar is the shell variable the copied curl command reads the
+// daemon's API key from; an admin can have the page put the key in instead.
+const daemonKeyVar = "$PLUGBOARD_DAEMON_KEY"
+
+// runCurl is the daemon API call equivalent to the run: a command that runs
+// as it is once the daemon key is in PLUGBOARD_DAEMON_KEY, with the run's
+// uploaded files as their download URLs while those last, and notes saying
+// plainly what else to fill in (secret parameters and credentials are never
+// written into it).
+func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
+	params := maps.Clone(r.Params)
+	var notes []string
+	files, err := s.store.FindRunFiles(ctx(c), r.ID)
+	if err != nil {
+		s.log.Warn("run files for curl", "run", r.ID, "err", err)
 	}
-	body, _ := json.MarshalIndent(apispec.InvokeRequest[apispec.InvokeToolData]{UserID: r.Username,
-		Data: apispec.InvokeToolData{Provider: r.Provider, Tool: r.Tool, ToolParameters: r.Params, Credentials: map[string]any{}}}, "", "  ")
-	return "curl -N -X POST '" + daemonURL + "/plugin/default/dispatch/tool/invoke' \\\n" +
-		"  -H \"X-Api-Key: $PLUGBOARD_DAEMON_KEY\" \\\n" +
+	live := map[string][]any{}
+	for _, f := range files {
+		live[f.Param] = append(live[f.Param], difyFile(f, s.publicBase(c)))
+	}
+	for name, v := range params {
+		switch vs, isList := v.([]any); {
+		case v == redacted:
+			notes = append(notes, fmt.Sprintf("Type the secret parameter %q in place of %q.", name, redacted))
+		case len(live[name]) > 0 && isList:
+			params[name] = live[name]
+		case len(live[name]) > 0:
+			params[name] = live[name][0]
+		case isStoredFile(v) || (isList && len(vs) > 0 && isStoredFile(vs[0])):
+			notes = append(notes, fmt.Sprintf("The link to the file uploaded for %q has expired: run the tool again here, or put a file's URL in its \"url\".", name))
+		}
+	}
+	data := apispec.InvokeToolData{Provider: r.Provider, Tool: r.Tool, ToolParameters: params, Credentials: map[string]any{}}
+	if r.CredentialID != 0 {
+		data.CredentialType = "api-key"
+		notes = append(notes, "This run used a stored credential; its values are left out: add its fields under \"credentials\".")
+	}
+	body, _ := json.MarshalIndent(apispec.InvokeRequest[apispec.InvokeToolData]{UserID: r.Username, Data: data}, "", "  ")
+	cmd := "curl -N -X POST '" + shellQuoted(s.cfg.DaemonAPIURL+"/plugin/"+client.DefaultTenant+"/dispatch/tool/invoke") + "' \\\n" +
+		"  -H \"X-Api-Key: " + daemonKeyVar + "\" \\\n" +
 		"  -H 'X-Plugin-ID: " + shellQuoted(r.PluginID) + "' \\\n" +
 		"  -H 'Content-Type: application/json' \\\n" +
 		"  --data-binary '" + shellQuoted(string(body)) + "'"
+	return views.Curl{Command: cmd, KeyVar: daemonKeyVar, Notes: notes}
+}
+
+// isStoredFile reports whether a stored parameter value is what history
+// keeps of an uploaded file (storedFile).
+func isStoredFile(v any) bool {
+	m, ok := v.(map[string]any)
+	_, named := m["filename"]
+	_, hasURL := m["url"]
+	return ok && named && !hasURL
 }
 
 // shellQuoted escapes s for use inside single quotes.
 func shellQuoted(s string) string { return strings.ReplaceAll(s, "'", `'\''`) }
 
 // runPageData gathers what the run page shows.
-func (s *Server) runPageData(r *store.Run, evs []store.RunEvent) views.RunPageData {
+func (s *Server) runPageData(c echo.Context, r *store.Run, evs []store.RunEvent) views.RunPageData {
 	params, _ := json.MarshalIndent(r.Params, "", "  ")
-	d := views.RunPageData{Run: r, Params: string(params), Curl: curlCommand(s.cfg.DaemonURL, r)}
+	d := views.RunPageData{Run: r, Params: string(params), Curl: s.runCurl(c, r)}
 	if !r.Running() {
 		d.Observation = observation(evs)
 	}
 	return d
+}
+
+// daemonKey returns the daemon's API key as plain text, for an admin's
+// "put the daemon key in" on a run's curl command; it is not cached, and
+// each time it is given out is audited.
+func (s *Server) daemonKey(c echo.Context) error {
+	if s.cfg.DaemonKey == "" {
+		return errs.Errorf(errs.NotFound, "This app was not given the daemon's API key.")
+	}
+	s.audit(c, "daemon.key.view", "daemon key", "")
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.String(http.StatusOK, s.cfg.DaemonKey)
 }

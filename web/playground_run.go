@@ -269,7 +269,7 @@ func (s *Server) runPage(c echo.Context) error {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, views.RunPage(s.chrome(c, "Run "+r.Tool, views.NavPlayground), s.runPageData(r, evs)))
+	return s.render(c, http.StatusOK, views.RunPage(s.chrome(c, "Run "+r.Tool, views.NavPlayground), s.runPageData(c, r, evs)))
 }
 
 // runs lists the user's runs, or everyone's for admins.

@@ -213,6 +213,13 @@ func TestPlaygroundRuns(t *testing.T) {
 				t.Errorf("curl lacks %q:\n%s", want, curl)
 			}
 		}
+		if p.TestID("curl-fill-key").Length() != 1 || p.TestID("curl-key-hint").Length() != 0 {
+			t.Error("an admin is not offered the daemon key for the curl command")
+		}
+	})
+	t.Run("ErrDaemonKeyNotGiven", func(t *testing.T) {
+		// This app was started without the daemon's key: the route says so.
+		wantStatus(t, b.Get("/playground/daemon-key"), http.StatusNotFound)
 	})
 	t.Run("OKResumeFromLastEventID", func(t *testing.T) {
 		_, data := readEvents(t, b, a, runPath+"/events", "2")
@@ -261,6 +268,18 @@ func TestPlaygroundRuns(t *testing.T) {
 		b.Get(runPath)
 		wantRedirect(t, b.Post(runPath+"/delete", url.Values{}), "/playground/runs")
 		wantStatus(t, b.Get(runPath), http.StatusNotFound)
+	})
+	t.Run("ErrDaemonKeyForMembers", func(t *testing.T) {
+		a.MustUser(t, "mia", store.RoleMember)
+		m := a.NewBrowser(t)
+		m.MustLogin("mia")
+		wantStatus(t, m.Get("/playground/daemon-key"), http.StatusForbidden)
+		m.Get("/playground")
+		mp := m.Post("/playground/runs", runForm(streamPick, map[string]string{"text": "hers", "delay_ms": "1"}))
+		page := m.Get(mp.Header.Get("Location"))
+		if page.TestID("curl-fill-key").Length() != 0 || page.TestID("curl-key-hint").Length() != 1 {
+			t.Error("a member is offered the daemon key, or not told who has it")
+		}
 	})
 }
 

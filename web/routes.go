@@ -89,6 +89,7 @@ func (s *Server) routes() {
 	e.GET("/playground/files/:token", s.runUpload)
 	e.POST("/playground/runs/:id/cancel", s.cancelRun, s.signedIn...)
 	e.POST("/playground/runs/:id/delete", s.deleteRun, s.signedIn...)
+	e.GET("/playground/daemon-key", s.daemonKey, s.admins...)
 
 	// Plugins (plugin*.go), install (install*.go), install tasks (task.go).
 	e.GET("/", s.plugins, s.signedIn...)

@@ -24,6 +24,10 @@ type Config struct {
 	Keys *secret.Keyring
 	// DaemonURL is shown when the daemon cannot be reached ("" for embedded).
 	DaemonURL string
+	// DaemonAPIURL and DaemonKey are the daemon's address and API key as a
+	// user on this machine reaches it, for the playground's "copy as curl";
+	// the key is given to admins only, on demand, never written into a page.
+	DaemonAPIURL, DaemonKey string
 	// SessionKeys sign (and encrypt) the session cookie; see LoadSessionKeys.
 	SessionKeys [][]byte
 	// Examples is the directory of example .difypkg packages offered for

@@ -68,13 +68,14 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, daemonURL, stopDaemon, err := c.daemon(ctx, logger)
+	dc, err := c.daemon(ctx, logger)
 	if err != nil {
 		return err
 	}
-	defer stopDaemon()
+	defer dc.stop()
 	srv := web.New(web.Config{
-		Store: db, Keys: secrets, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
+		Store: db, Keys: secrets, Daemon: dc.client, DaemonURL: c.DaemonURL, SessionKeys: keys,
+		DaemonAPIURL: dc.url, DaemonKey: dc.key,
 		Examples: c.Examples, Logger: logger, OutboundAllow: allow, DebugAddr: c.DebugAddr,
 		MarketplaceURL: c.MarketplaceURL,
 		GitHubAPIURL:   c.GitHubAPIURL,
@@ -101,14 +102,22 @@ func (c *serveCmd) publicURL() string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
+// daemonConn is the daemon the app uses: its client, address and key, and
+// stop, which shuts an embedded daemon down.
+type daemonConn struct {
+	client   *client.Client
+	url, key string
+	stop     func()
+}
+
 // daemon starts the embedded daemon, or connects to --daemon-url; either way
-// the app reaches it through the client. stop shuts an embedded daemon down.
-func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.Client, url string, stop func(), err error) {
+// the app reaches it through the client.
+func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn, error) {
 	if c.DaemonURL != "" {
 		if c.DaemonKey == "" {
-			return nil, "", nil, errors.New("--daemon-url needs --daemon-key (or PLUGBOARD_DAEMON_KEY)")
+			return nil, errors.New("--daemon-url needs --daemon-key (or PLUGBOARD_DAEMON_KEY)")
 		}
-		return client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, func() {}, nil
+		return &daemonConn{client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, c.DaemonKey, func() {}}, nil
 	}
 	key := randomKey()
 	cfg := daemon.Config{
@@ -126,16 +135,16 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.
 		c.DebugAddr = d.DebugAddr() // what the Debugging page shows
 	}
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("start the embedded daemon: %w", err)
+		return nil, fmt.Errorf("start the embedded daemon: %w", err)
 	}
-	stop = func() {
+	stop := func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := d.Close(shutdown); err != nil {
 			logger.Warn("daemon shutdown", "err", err)
 		}
 	}
-	return client.New(d.URL(), key), "", stop, nil
+	return &daemonConn{client.New(d.URL(), key), d.URL(), key, stop}, nil
 }
 
 // serve listens, prints the URL, and shuts down gracefully when ctx ends

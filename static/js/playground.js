@@ -41,6 +41,28 @@
     }
   });
 
+  // An admin's "put the daemon key in" fetches the key (it is never written
+  // into the page) and puts it in place of the shell variable, so the copied
+  // command runs as it is.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-fill-key]");
+    if (!btn) return;
+    var pre = document.getElementById(btn.getAttribute("data-target"));
+    var status = btn.parentNode.querySelector("[data-testid=curl-key-status]");
+    var say = function (text) { if (status) status.textContent = text; };
+    fetch(btn.getAttribute("data-fill-key"), { credentials: "same-origin", cache: "no-store" })
+      .then(function (res) {
+        if (!res.ok) throw new Error("the app answered " + res.status);
+        return res.text();
+      })
+      .then(function (key) {
+        pre.textContent = pre.textContent.split(pre.getAttribute("data-key-var")).join(key);
+        btn.hidden = true;
+        say("The daemon key is in the command; keep it to yourself.");
+      })
+      .catch(function (err) { say("Could not get the daemon key: " + err.message); });
+  });
+
   // Chunks of a streamed variable grow its first block instead of adding
   // a line each.
   function mergeStreamedVariables(out) {

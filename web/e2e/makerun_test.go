@@ -86,6 +86,23 @@ func TestMakeRunInstallsEveryExample(t *testing.T) {
 	if status != "done" || !strings.Contains(final, "relative-data-works") {
 		t.Fatalf("gotools stream_text under make run: status %q, output %q", status, final)
 	}
+	t.Run("OKCurlRunsAsCopied", func(t *testing.T) {
+		b.Do("open copy as curl", chromedp.Click(`[data-testid="run-curl"] summary`), chromedp.WaitVisible(tid("curl-fill-key")))
+		b.Do("put the daemon key in", chromedp.Click(tid("curl-fill-key")),
+			chromedp.WaitVisible(`//span[@data-testid="curl-key-status"][contains(., "is in the command")]`))
+		command := b.Text("curl-command")
+		if strings.Contains(command, "$PLUGBOARD") {
+			t.Fatalf("the command still needs a variable filled in:\n%s", command)
+		}
+		b.Shoot("makerun-curl")
+		out, err := exec.Command("sh", "-c", command+" --silent --show-error --fail-with-body").CombinedOutput()
+		if err != nil {
+			t.Fatalf("the copied command failed: %v\n%s\n%s", err, command, out)
+		}
+		if !strings.Contains(string(out), "relative-data-works") || strings.Contains(string(out), `"error"`) {
+			t.Fatalf("the copied command answered:\n%s", out)
+		}
+	})
 	if _, err := os.Stat(filepath.Join(srv.Data, "plugboard.db")); err != nil {
 		t.Fatalf("the relative data directory was not used: %v", err)
 	}
