@@ -32,6 +32,7 @@ func (s *Server) setup(c echo.Context) error {
 	if err := s.signIn(c, u); err != nil {
 		return err
 	}
+	s.audit(c, store.AuditSetup, u.Username, "created the owner account")
 	return s.flashRedirect(c, "Welcome, "+u.Username+". You are the owner of this Plugboard.", "/")
 }
 
@@ -78,14 +79,17 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		f.Error = errs.Message(err)
 		status := statusOf(errs.Code(err))
+		outcome := store.OutcomeFailure
 		if errs.Code(err) == errs.Forbidden {
-			status = http.StatusTooManyRequests
+			status, outcome = http.StatusTooManyRequests, store.OutcomeRefused
 		}
+		s.auditOutcome(c, f.Values["username"], store.AuditLogin, f.Values["username"], f.Error, outcome)
 		return s.render(c, status, views.LoginPage(s.chrome(c, "Sign in", ""), f, next))
 	}
 	if err := s.signIn(c, u); err != nil {
 		return err
 	}
+	s.auditOutcome(c, u.Username, store.AuditLogin, u.Username, "", store.OutcomeSuccess)
 	return s.redirect(c, next)
 }
 
@@ -107,6 +111,9 @@ func (s *Server) authenticate(c echo.Context, username, password string) (*store
 
 // logout ends the session.
 func (s *Server) logout(c echo.Context) error {
+	if u := CurrentUser(c); u != nil {
+		s.audit(c, store.AuditLogout, u.Username, "")
+	}
 	if err := s.signOut(c); err != nil {
 		return err
 	}
@@ -128,8 +135,10 @@ func (s *Server) changePassword(c echo.Context) error {
 	u := CurrentUser(c)
 	err := s.setPassword(c, u, f)
 	if err != nil {
+		s.auditOutcome(c, u.Username, store.AuditPasswordChange, u.Username, errs.Message(err), store.OutcomeFailure)
 		return s.render(c, formError(f, err), views.PasswordPage(s.chrome(c, "Change password", ""), f))
 	}
+	s.audit(c, store.AuditPasswordChange, u.Username, "other sessions signed out")
 	if err := s.signIn(c, u); err != nil {
 		return err
 	}

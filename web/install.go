@@ -13,6 +13,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
 
@@ -181,12 +182,18 @@ func (s *Server) install(c echo.Context) error {
 // startInstall starts installing (or, with original, upgrading to) a
 // stored package and shows its task, which polls itself until done.
 func (s *Server) startInstall(c echo.Context, uid, original string, src packageSource) error {
+	id, _ := pkgfmt.ParseIdentifier(uid)
+	action := store.AuditPluginInstall
+	if original != "" && original != uid {
+		action = store.AuditPluginUpgrade
+	}
 	if err := s.checkInstallPolicy(c, uid, src); err != nil {
+		s.auditOutcome(c, actor(c), action, id.PluginID(), errs.Message(err), store.OutcomeRefused)
 		return s.uploadFailed(c, "", err)
 	}
 	var res *apispec.InstallResult
 	var err error
-	if original != "" && original != uid {
+	if action == store.AuditPluginUpgrade {
 		res, err = s.daemon.Upgrade(ctx(c), apispec.UpgradeRequest{
 			OriginalPluginUniqueIdentifier: original, NewPluginUniqueIdentifier: uid,
 			Source: src.Kind, Meta: orEmptyMeta(src.Meta),
@@ -195,12 +202,14 @@ func (s *Server) startInstall(c echo.Context, uid, original string, src packageS
 		res, err = s.daemon.Install(ctx(c), []string{uid}, src.Kind, []map[string]any{orEmptyMeta(src.Meta)})
 	}
 	if err != nil {
+		s.auditOutcome(c, actor(c), action, id.PluginID(), failureMessage(err), store.OutcomeFailure)
 		return s.uploadFailed(c, "", err)
 	}
-	id, _ := pkgfmt.ParseIdentifier(uid)
 	if res.AllInstalled {
+		s.audit(c, action, id.PluginID(), "already installed: "+uid)
 		return s.installStep(c, http.StatusOK, "Installed", views.AlreadyInstalled(id.PluginID()))
 	}
+	s.auditInstallStart(c, action, id.PluginID(), res.TaskID, src.Kind)
 	return s.showStartedTask(c, res.TaskID)
 }
 

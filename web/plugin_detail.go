@@ -66,8 +66,10 @@ func (s *Server) uninstall(c echo.Context) error {
 		return errs.Errorf(errs.Forbidden, "Only admins may delete credentials.")
 	}
 	if err := s.daemon.Uninstall(ctx(c), p.InstallationID); err != nil {
+		s.auditOutcome(c, actor(c), store.AuditPluginUninstall, p.PluginID, failureMessage(err), store.OutcomeFailure)
 		return err
 	}
+	s.audit(c, store.AuditPluginUninstall, p.PluginID, "version "+p.Version)
 	msg := views.PluginLabel(*p) + " (" + p.PluginID + ") was uninstalled."
 	if deleteCreds {
 		n, err := s.deleteCredentialsForPlugin(c, p.PluginID)

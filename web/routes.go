@@ -16,6 +16,7 @@ func (s *Server) middleware() {
 		middleware.RequestID(),
 		middleware.Recover(),
 		securityHeaders,
+		withOrigin, // audit entries record the client address
 		s.loadUser, // before csrf, so a refused request still shows who is signed in
 		s.loadPermissions,
 		s.csrf(),

@@ -89,6 +89,8 @@ type Server struct {
 	latest latestCache
 	// runs are the playground runs going on in this process (playground_run.go).
 	live *runHub
+	// taskAudit follows install tasks to audit how they end (install_audit.go).
+	taskAudit *taskAuditor
 }
 
 // New returns the server with every route registered.
@@ -100,14 +102,15 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{
-		cfg:      cfg,
-		store:    cfg.Store,
-		daemon:   cfg.Daemon,
-		echo:     echo.New(),
-		sessions: newCookieStore(cfg.SessionKeys),
-		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
-		log:      cfg.Logger,
-		live:     newRunHub(),
+		cfg:       cfg,
+		store:     cfg.Store,
+		daemon:    cfg.Daemon,
+		echo:      echo.New(),
+		sessions:  newCookieStore(cfg.SessionKeys),
+		health:    newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
+		log:       cfg.Logger,
+		live:      newRunHub(),
+		taskAudit: newTaskAuditor(cfg.Daemon, cfg.Store),
 	}
 	if s.store != nil {
 		s.settleOrphanRuns(context.Background())

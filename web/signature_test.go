@@ -232,7 +232,9 @@ func TestSettingsPage(t *testing.T) {
 		entries, _, _ := app.Store.FindAuditEntries(context.Background(), store.AuditFilter{})
 		var actions []string
 		for _, e := range entries {
-			actions = append(actions, e.Action)
+			if !strings.HasPrefix(e.Action, "auth.") { // sign-ins are audited too
+				actions = append(actions, e.Action)
+			}
 		}
 		if got := strings.Join(actions, ","); got != "signing_key.delete,signature.policy,signing_key.add" {
 			t.Fatalf("audit %s", got)

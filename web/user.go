@@ -34,6 +34,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return s.renderUsers(c, formError(f, err), f)
 	}
+	s.audit(c, store.AuditUserCreate, u.Username, "role "+string(u.Role))
 	return s.flashRedirect(c, "Added "+u.Username+" as "+u.Role.Label()+".", "/users")
 }
 
@@ -44,13 +45,19 @@ func (s *Server) updateUserRole(c echo.Context) error {
 		return err
 	}
 	role := store.Role(c.FormValue("role"))
+	before, err := s.store.FindUserByID(ctx(c), id)
+	if err != nil {
+		return err
+	}
 	if err := s.store.UpdateUserRole(ctx(c), CurrentUser(c), id, role); err != nil {
+		s.auditOutcome(c, actor(c), store.AuditUserRole, before.Username, "to "+string(role)+": "+errs.Message(err), store.OutcomeRefused)
 		return err
 	}
 	u, err := s.store.FindUserByID(ctx(c), id)
 	if err != nil {
 		return err
 	}
+	s.audit(c, store.AuditUserRole, u.Username, string(before.Role)+" → "+string(u.Role))
 	return s.flashRedirect(c, u.Username+" is now "+u.Role.Label()+".", "/users")
 }
 
@@ -67,6 +74,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 	if err := s.store.DeleteUser(ctx(c), CurrentUser(c), id); err != nil {
 		return err
 	}
+	s.audit(c, store.AuditUserDelete, u.Username, "role "+string(u.Role))
 	return s.flashRedirect(c, "Removed "+u.Username+".", "/users")
 }
 

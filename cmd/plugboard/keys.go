@@ -38,6 +38,7 @@ func (c *keysRotateCmd) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		auditRotate(ctx, db, src.Fingerprint)
 		fmt.Printf("Rotated: %s now holds the new master key (fingerprint %s). Back it up; the old key no longer opens the data.\n", src.Path, src.Fingerprint)
 		return nil
 	}
@@ -62,6 +63,15 @@ func (c *keysRotateCmd) rotateEnv(ctx context.Context, db *store.DB, env string)
 	if err != nil {
 		return err
 	}
+	auditRotate(ctx, db, src.Fingerprint)
 	fmt.Printf("Rotated to the master key of fingerprint %s. Set it before the next start:\n\n  %s=%s\n\nThe old key no longer opens the data; this key is not shown again.\n", src.Fingerprint, secret.EnvVar, enc)
 	return nil
+}
+
+// auditRotate records the rotation in the app's audit log; the rotation has
+// happened either way, so a failure to record is only reported.
+func auditRotate(ctx context.Context, db *store.DB, fingerprint string) {
+	if err := db.Audit(ctx, "command line", store.AuditKeysRotate, "master key", "new fingerprint "+fingerprint); err != nil {
+		fmt.Fprintln(os.Stderr, "warning: the rotation was not recorded in the audit log:", err)
+	}
 }

@@ -81,6 +81,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		GitHubAPIURL:   c.GitHubAPIURL,
 		PublicURL:      c.publicURL(),
 	})
+	defer srv.Close()
 	go srv.RunAutoUpgrades(ctx)
 	return c.serve(ctx, srv)
 }
