@@ -1,8 +1,8 @@
 package web
 
 import (
-	"net/http"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 	"unicode/utf8"
