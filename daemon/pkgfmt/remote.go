@@ -26,16 +26,7 @@ func DecodeRemote(manifest, provider json.RawMessage, assets map[string][]byte) 
 		return nil, err
 	}
 	raw, _ := files.get(manifestFile)
-	m, _, err := parseManifest(raw, files)
-	if err != nil {
-		return nil, err
-	}
-	if len(m.Plugins.Tools) == 1 {
-		if m.Tool, err = parseProvider(m.Plugins.Tools[0], files); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return parseDeclarations(raw, files, nil)
 }
 
 // remoteFiles lays the declarations out as the files of a package would be:

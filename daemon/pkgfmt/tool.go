@@ -16,9 +16,9 @@ var paramTypes = []string{
 var paramForms = []string{FormLLM, FormForm, FormSchema}
 
 // parseTool decodes and validates one tool yaml.
-func parseTool(file string, data []byte) (*Tool, error) {
+func parseTool(file string, data []byte, w *findings) (*Tool, error) {
 	t := new(Tool)
-	d, err := parseDoc(file, data, t)
+	d, err := parseDoc(file, data, t, w)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func parseTool(file string, data []byte) (*Tool, error) {
 			return nil, err
 		}
 		if name := t.Parameters[i].Name; seen[name] {
-			return nil, d.errorf(field+".name", "duplicate parameter %q", name)
+			d.warnf(field+".name", "the parameter %q is declared twice; Dify keeps both, and a call fills both from one value", name)
 		}
 		seen[t.Parameters[i].Name] = true
 	}
@@ -81,7 +81,7 @@ func checkParameter(d *doc, field string, p *Parameter) error {
 		return err
 	}
 	if p.Type == ParamSelect {
-		return checkOptions(d, field, p.Options, p.Default)
+		checkOptions(d, field, p.Options, p.Default)
 	}
 	return nil
 }
