@@ -48,6 +48,17 @@ func (m Manifest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(c)
 }
 
+// UnmarshalJSON reads a declaration (a stored one, or a remote plugin's)
+// and fills in Dify's defaults.
+func (m *Manifest) UnmarshalJSON(data []byte) error {
+	type plain Manifest
+	if err := json.Unmarshal(data, (*plain)(m)); err != nil {
+		return err
+	}
+	m.fillDefaults()
+	return nil
+}
+
 // MarshalJSON writes the provider with empty lists instead of none.
 func (p ToolProvider) MarshalJSON() ([]byte, error) {
 	type plain ToolProvider

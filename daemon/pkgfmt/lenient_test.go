@@ -181,6 +181,13 @@ func TestDecodeWarnings(t *testing.T) {
 			t.Errorf("warnings = %v", w)
 		}
 	})
+	t.Run("MinOverMax", func(t *testing.T) {
+		zf := pythonFiles().edit(t, "tools/forecast.yaml", "min: 1", "min: 20")
+		w := MustDecode(t, MustZip(t, zf, "")).Warnings
+		if len(w) != 1 || w[0].Field != "parameters[1].min" || w[0].Line != 31 || !strings.Contains(w[0].Msg, "min 20 is greater than max 14") {
+			t.Errorf("warnings = %v", w)
+		}
+	})
 	t.Run("SelectWithoutOptions", func(t *testing.T) {
 		zf := binaryFiles().edit(t, "tools/render.yaml", "    options:\n", "    choices:\n")
 		w := MustDecode(t, MustZip(t, zf, "")).Warnings
@@ -262,6 +269,12 @@ func TestDeclarationShapes(t *testing.T) {
 			if !strings.Contains(data, want) {
 				t.Errorf("declaration lacks %s: %s", want, data)
 			}
+		}
+		if err := json.Unmarshal([]byte(`{"name":"x","tags":["search"],"tool":{"identity":{"name":"x"}}}`), &m); err != nil {
+			t.Fatal(err)
+		}
+		if data := mustJSON(t, m.Tool); !strings.Contains(data, `"tags":["search"]`) {
+			t.Errorf("stored provider without tags did not take the manifest's: %s", data)
 		}
 	})
 }

@@ -71,8 +71,9 @@ func checkParameter(d *doc, field string, p *Parameter) error {
 		return d.errorf(field+".form", "required (llm, form or schema)")
 	case !slices.Contains(paramForms, p.Form):
 		return d.errorf(field+".form", "unknown form %q (want llm, form or schema)", p.Form)
-	case p.Min != nil && p.Max != nil && *p.Min > *p.Max:
-		return d.errorf(field+".min", "min %v is greater than max %v", *p.Min, *p.Max)
+	}
+	if p.Min != nil && p.Max != nil && *p.Min > *p.Max {
+		d.warnf(field+".min", "min %v is greater than max %v: no number fits", *p.Min, *p.Max)
 	}
 	if err := requireI18n(d, field+".label", p.Label); err != nil {
 		return err

@@ -60,8 +60,6 @@ func TestDecodeBadYAML(t *testing.T) {
 			tool, "parameters[1].form", `unknown form "ui"`, 24},
 		{"ErrParamFormMissing", pythonFiles().edit(t, tool, "- form: llm\n  human", "- human"),
 			tool, "parameters[0].form", "required", 14},
-		{"ErrMinOverMax", pythonFiles().edit(t, tool, "min: 1", "min: 20"),
-			tool, "parameters[1].min", "min 20 is greater than max 14", 31},
 		{"ErrToolLabel", pythonFiles().edit(t, tool, "  label:\n    en_US: Forecast\n", ""),
 			tool, "identity.label", "required", 8},
 		{"ErrToolSyntax", pythonFiles().edit(t, tool, "  name: days\n", "  name: days: x\n"),
