@@ -213,6 +213,9 @@ type Parameter struct {
 	AutoGenerate     map[string]any  `yaml:"auto_generate" json:"auto_generate,omitempty"`
 	Template         map[string]any  `yaml:"template" json:"template,omitempty"`
 	InputSchema      json.RawMessage `yaml:"-" json:"input_schema,omitempty"`
+	// ShowOn shows the parameter only when other parameters have given
+	// values ([{variable, value}]).
+	ShowOn []map[string]any `yaml:"show_on" json:"show_on"`
 }
 
 // Categories of plugin, derived from what a package provides.

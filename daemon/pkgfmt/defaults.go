@@ -75,12 +75,16 @@ func (p ToolProvider) MarshalJSON() ([]byte, error) {
 	return json.Marshal(c)
 }
 
-// MarshalJSON writes the parameter with options [] when it has none, as Dify does.
+// MarshalJSON writes the parameter with options and show_on [] when it has
+// none, as Dify does.
 func (p Parameter) MarshalJSON() ([]byte, error) {
 	type plain Parameter
 	c := plain(p)
 	if c.Options == nil {
 		c.Options = []Option{}
+	}
+	if c.ShowOn == nil {
+		c.ShowOn = []map[string]any{}
 	}
 	return json.Marshal(c)
 }

@@ -243,7 +243,7 @@ func TestDeclarationShapes(t *testing.T) {
 	t.Run("TagsEmptyList", func(t *testing.T) {
 		m := MustDecode(t, MustZip(t, binaryFiles(), "")).Manifest
 		data := mustJSON(t, m) + mustJSON(t, MustDecode(t, MustZip(t, pythonFiles(), "")).Manifest)
-		for _, want := range []string{`"tags":[]`, `"options":[]`} {
+		for _, want := range []string{`"tags":[]`, `"options":[]`, `"show_on":[]`} {
 			if !strings.Contains(data, want) {
 				t.Errorf("declaration lacks %s: %s", want, data)
 			}

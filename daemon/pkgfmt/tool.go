@@ -34,6 +34,9 @@ func parseTool(file string, data []byte, w *findings) (*Tool, error) {
 		if err := checkParameter(d, field, &t.Parameters[i]); err != nil {
 			return nil, err
 		}
+		if t.Parameters[i].ShowOn == nil {
+			t.Parameters[i].ShowOn = []map[string]any{}
+		}
 		if name := t.Parameters[i].Name; seen[name] {
 			d.warnf(field+".name", "the parameter %q is declared twice; Dify keeps both, and a call fills both from one value", name)
 		}
