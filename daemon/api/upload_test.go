@@ -3,6 +3,10 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -65,5 +69,56 @@ func TestUploadWarnings(t *testing.T) {
 	}
 	if up.Manifest == nil || up.Manifest.Tool.Tools[0].Parameters[0].Default != "blue" {
 		t.Errorf("manifest = %+v", up.Manifest)
+	}
+}
+
+// rawGet fetches a management route as JSON text.
+func rawGet(tb testing.TB, d *daemon, path string) string {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodGet, d.srv.URL+"/plugin/default/management/"+path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("X-Api-Key", testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET %s: %d %s", path, resp.StatusCode, out)
+	}
+	return string(out)
+}
+
+// TestDeclarationShapes checks the declarations the management routes give
+// against Dify's: lists are [] rather than null, oauth_schema is there, and a
+// provider without tags has the manifest's.
+func TestDeclarationShapes(t *testing.T) {
+	d, _ := MustShared(t)
+	up, err := d.c.UploadPackage(context.Background(), "warned.difypkg", bytes.NewReader(warnedPackage(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]string{
+		"list":   rawGet(t, d, "list?page=1&page_size=10"),
+		"tools":  rawGet(t, d, "tools?page=1&page_size=10"),
+		"decode": rawGet(t, d, "decode/from_identifier?plugin_unique_identifier="+url.QueryEscape(up.UniqueIdentifier)),
+	}
+	for name, body := range bodies {
+		for _, bad := range []string{`"tags":null`, `"credentials_schema":null`, `"options":null`, `"show_on":null`} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s has %s: %s", name, bad, body)
+			}
+		}
+	}
+	for name, want := range map[string]string{"list": `"oauth_schema":null`, "tools": `"show_on":[]`, "decode": `"credentials_schema":[]`} {
+		if !strings.Contains(bodies[name], want) {
+			t.Errorf("%s lacks %s: %s", name, want, bodies[name])
+		}
+	}
+	if !strings.Contains(bodies["decode"], `"tags":[]`) || !strings.Contains(bodies["decode"], `"warnings":[]`) {
+		t.Errorf("decode lacks tags [] or warnings []: %s", bodies["decode"])
 	}
 }
