@@ -75,16 +75,18 @@ func parseAgentStrategy(file string, data []byte, w *findings) (*AgentStrategy, 
 	return s, checkInputs(d, "parameters", s.Parameters, strategyInputTypes)
 }
 
-// checkDeclIdentity checks the identity of a tool, strategy, datasource or
-// trigger: name, author and label.
+// checkDeclIdentity checks the identity of a strategy, datasource or
+// trigger: name, author and label (Dify only checks a name's characters
+// when it validates a remote plugin: here that is a warning).
 func checkDeclIdentity(d *doc, id ToolIdentity) error {
 	switch {
 	case id.Name == "":
 		return d.errorf("identity.name", "required")
-	case !providerNameRe.MatchString(id.Name):
-		return d.errorf("identity.name", "%q must be letters, digits, _ and - only", id.Name)
 	case id.Author == "":
 		return d.errorf("identity.author", "required")
+	}
+	if !providerNameRe.MatchString(id.Name) {
+		d.warnf("identity.name", "%q should be letters, digits, _ and - only", id.Name)
 	}
 	return requireI18n(d, "identity.label", id.Label)
 }

@@ -294,6 +294,14 @@ func TestDecodeExtensions(t *testing.T) {
 			t.Errorf("manifest = %+v", m)
 		}
 	})
+	t.Run("WarnStrategyNameAndType", func(t *testing.T) {
+		zf := agentFiles().edit(t, "strategies/react.yaml", "  name: react\n", "  name: re.act\n").
+			edit(t, "strategies/react.yaml", "type: number", "type: integer")
+		w := MustDecode(t, MustZip(t, zf, "")).Warnings
+		if len(w) != 2 || w[0].Field != "identity.name" || w[0].Line != 2 || w[1].Field != "parameters[2].type" || w[1].Line != 21 {
+			t.Errorf("warnings = %v", w)
+		}
+	})
 	t.Run("WarnUnknownMethod", func(t *testing.T) {
 		zf := endpointFiles().edit(t, "endpoints/health.yaml", "method: GET", "method: PATCH")
 		w := MustDecode(t, MustZip(t, zf, "")).Warnings

@@ -33,7 +33,7 @@ var (
 		ParamString, ParamNumber, ParamBoolean, ParamSelect, ParamSecret, ParamFile, ParamFiles,
 		ParamAppSelector, ParamModelSelector, ParamToolsSelector, ParamAny, ParamObject, ParamArray,
 	}
-	datasourceInputTypes = []string{ParamString, ParamNumber, ParamBoolean, ParamSelect, ParamSecret}
+	datasourceInputTypes = []string{ParamString, ParamNumber, ParamBoolean, ParamSelect, ParamSecret, ParamFile, ParamFiles}
 	triggerInputTypes    = []string{
 		ParamString, ParamNumber, ParamBoolean, ParamSelect, ParamFile, ParamFiles,
 		ParamModelSelector, ParamAppSelector, ParamObject, ParamArray, ParamDynamicSelect,
