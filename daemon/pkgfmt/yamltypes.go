@@ -10,6 +10,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Locales are the languages Dify's i18n texts carry; other keys of an i18n
@@ -113,10 +114,10 @@ func (d *doc) decodeError(err error, v any, base string) *Error {
 }
 
 // nodeAt returns the outermost node of the document that starts at tk.
-func (d *doc) nodeAt(tk any) ast.Node {
+func (d *doc) nodeAt(tk *token.Token) ast.Node {
 	var found ast.Node
 	ast.Walk(visitFunc(func(n ast.Node) bool {
-		if found == nil && any(n.GetToken()) == tk {
+		if found == nil && n.GetToken() == tk {
 			found = n
 		}
 		return found == nil
