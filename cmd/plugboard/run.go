@@ -84,6 +84,9 @@ func installPackage(ctx context.Context, cl *client.Client, data []byte) (*apisp
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range up.Warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
 	fmt.Fprintf(os.Stderr, "installing %s\n", up.UniqueIdentifier)
 	res, err := cl.Install(ctx, []string{up.UniqueIdentifier}, "package", nil)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
 // Paging bounds.
@@ -148,7 +149,7 @@ func (s *server) decodeFromIdentifier(c echo.Context) error {
 	if err != nil {
 		return inPlugin(err)
 	}
-	return ok(c, apispec.UploadResult{UniqueIdentifier: id, Manifest: man})
+	return ok(c, apispec.UploadResult{UniqueIdentifier: id, Manifest: man, Warnings: []pkgfmt.Warning{}})
 }
 
 func (s *server) tools(c echo.Context) error {

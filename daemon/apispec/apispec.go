@@ -56,6 +56,9 @@ type UploadResult struct {
 	UniqueIdentifier string           `json:"unique_identifier"`
 	Manifest         *pkgfmt.Manifest `json:"manifest"`
 	Verification     *Verification    `json:"verification"`
+	// Warnings are what the package declares that Dify accepts but looks
+	// wrong, each naming its file, field and line (ours; Dify has none).
+	Warnings []pkgfmt.Warning `json:"warnings"`
 }
 
 // Verification says who signed a package; nil when it is unsigned.

@@ -247,7 +247,8 @@ func (s *Server) handshake(c net.Conn, br *bufio.Reader) (string, error) {
 // declarations reads the declarations up to "end" and validates them.
 func (s *Server) declarations(br *bufio.Reader) (manager.RemotePlugin, error) {
 	var rp manager.RemotePlugin
-	var manifest, provider json.RawMessage
+	var manifest json.RawMessage
+	var decls pkgfmt.RemoteDeclarations
 	assets := newAssets(s.cfg.MaxAssets)
 	for {
 		line, err := readLine(br)
@@ -261,8 +262,8 @@ func (s *Server) declarations(br *bufio.Reader) (manager.RemotePlugin, error) {
 		switch msg.Type {
 		case "manifest_declaration":
 			manifest = msg.Data
-		case "tool_declaration":
-			if provider, err = firstElement(msg.Type, msg.Data); err != nil {
+		case "tool_declaration", "endpoint_declaration", "agent_strategy_declaration", "datasource_declaration", "trigger_declaration":
+			if err := setDeclaration(&decls, msg.Type, msg.Data); err != nil {
 				return rp, err
 			}
 		case "asset_chunk":
@@ -273,20 +274,41 @@ func (s *Server) declarations(br *bufio.Reader) (manager.RemotePlugin, error) {
 			if manifest == nil {
 				return rp, errors.New("no manifest_declaration was sent before end")
 			}
-			man, err := pkgfmt.DecodeRemote(manifest, provider, assets.files)
+			man, err := pkgfmt.DecodeRemoteWith(manifest, decls, assets.files)
 			if err != nil {
 				return rp, err
 			}
 			rp.Manifest, rp.Assets = man, assets.files
 			return rp, nil
-		case "model_declaration", "endpoint_declaration", "agent_strategy_declaration", "datasource_declaration", "trigger_declaration":
+		case "model_declaration":
 			if !emptyList(msg.Data) {
-				return rp, fmt.Errorf("%s: only tool plugins are supported", msg.Type)
+				return rp, fmt.Errorf("%s: model plugins cannot be debugged remotely yet", msg.Type)
 			}
 		default:
 			return rp, fmt.Errorf("unexpected message type %q during registration", msg.Type)
 		}
 	}
+}
+
+// setDeclaration keeps element 0 of a *_declaration list in decls.
+func setDeclaration(decls *pkgfmt.RemoteDeclarations, typ string, data json.RawMessage) error {
+	first, err := firstElement(typ, data)
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case "tool_declaration":
+		decls.Tool = first
+	case "endpoint_declaration":
+		decls.Endpoint = first
+	case "agent_strategy_declaration":
+		decls.AgentStrategy = first
+	case "datasource_declaration":
+		decls.Datasource = first
+	default:
+		decls.Trigger = first
+	}
+	return nil
 }
 
 // firstElement returns element 0 of a declaration list (nil when empty).

@@ -43,7 +43,11 @@ func (m *Manager) Upload(ctx context.Context, tenant string, data []byte) (*apis
 	if err := m.db.CreatePackage(ctx, row); err != nil {
 		return nil, err
 	}
-	return &apispec.UploadResult{UniqueIdentifier: pkg.ID.String(), Manifest: pkg.Manifest}, nil
+	warnings := pkg.Warnings
+	if warnings == nil {
+		warnings = []pkgfmt.Warning{}
+	}
+	return &apispec.UploadResult{UniqueIdentifier: pkg.ID.String(), Manifest: pkg.Manifest, Warnings: warnings}, nil
 }
 
 // writeFileAtomic writes data to path through a synced temporary file renamed

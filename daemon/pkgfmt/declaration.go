@@ -33,6 +33,13 @@ type Manifest struct {
 	// Tool is the package's tool provider with its tools, read from the files
 	// Plugins.Tools names (nil when the package has none).
 	Tool *ToolProvider `yaml:"-" json:"tool"`
+	// Endpoint, AgentStrategy, Datasource and Trigger are the package's other
+	// declarations, read from the files Plugins names (nil when it has none).
+	// They are validated and shown, not dispatched yet.
+	Endpoint      *EndpointGroup         `yaml:"-" json:"endpoint,omitempty"`
+	AgentStrategy *AgentStrategyProvider `yaml:"-" json:"agent_strategy,omitempty"`
+	Datasource    *DatasourceProvider    `yaml:"-" json:"datasource,omitempty"`
+	Trigger       *TriggerProvider       `yaml:"-" json:"trigger,omitempty"`
 }
 
 // PluginID is "author/name", the identity of a plugin across versions.
@@ -81,7 +88,9 @@ type ToolProvider struct {
 	// Credentials is read from credentials_for_provider (a map keyed by name,
 	// or a list) or credentials_schema; JSON calls it credentials_schema.
 	Credentials []CredentialField `yaml:"-" json:"credentials_schema"`
-	Tools       []Tool            `yaml:"-" json:"tools"`
+	// OAuthSchema is the provider's OAuth forms, nil when it has no OAuth.
+	OAuthSchema *OAuthSchema `yaml:"-" json:"oauth_schema"`
+	Tools       []Tool       `yaml:"-" json:"tools"`
 	// ToolFiles are the tool yaml paths the provider names.
 	ToolFiles []string `yaml:"-" json:"-"`
 }
@@ -95,6 +104,13 @@ type ProviderIdentity struct {
 	Icon        string   `yaml:"icon" json:"icon"`
 	IconDark    string   `yaml:"icon_dark" json:"icon_dark,omitempty"`
 	Tags        []string `yaml:"tags" json:"tags"`
+}
+
+// OAuthSchema is a provider's OAuth forms (Dify's OAuthSchema): the client
+// an admin registers, and the credentials the authorization yields.
+type OAuthSchema struct {
+	ClientSchema      []CredentialField `json:"client_schema"`
+	CredentialsSchema []CredentialField `json:"credentials_schema"`
 }
 
 // Credential field types.
@@ -191,12 +207,15 @@ type Parameter struct {
 	Max              *float64        `yaml:"max" json:"max,omitempty"`
 	Precision        *int            `yaml:"precision" json:"precision,omitempty"`
 	Multiple         bool            `yaml:"multiple" json:"multiple,omitempty"`
-	Options          []Option        `yaml:"options" json:"options,omitempty"`
+	Options          []Option        `yaml:"options" json:"options"`
 	Scope            string          `yaml:"scope" json:"scope,omitempty"`
 	Placeholder      I18n            `yaml:"placeholder" json:"placeholder,omitempty"`
 	AutoGenerate     map[string]any  `yaml:"auto_generate" json:"auto_generate,omitempty"`
 	Template         map[string]any  `yaml:"template" json:"template,omitempty"`
 	InputSchema      json.RawMessage `yaml:"-" json:"input_schema,omitempty"`
+	// ShowOn shows the parameter only when other parameters have given
+	// values ([{variable, value}]).
+	ShowOn []map[string]any `yaml:"show_on" json:"show_on"`
 }
 
 // Categories of plugin, derived from what a package provides.

@@ -13,9 +13,9 @@ var (
 )
 
 // parseManifest decodes and validates manifest.yaml against the package's files.
-func parseManifest(data []byte, files fileSet) (*Manifest, *doc, error) {
+func parseManifest(data []byte, files fileSet, w *findings) (*Manifest, *doc, error) {
 	m := new(Manifest)
-	d, err := parseDoc(manifestFile, data, m)
+	d, err := parseDoc(manifestFile, data, m, w)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -66,6 +66,8 @@ type Package struct {
 	Readme   string
 	Raw      []byte // the package file as uploaded
 	Signed   bool   // a signature is present in the zip comment (not yet verified)
+	// Warnings are what Dify accepts but looks wrong (shown before install).
+	Warnings []Warning
 
 	files fileSet
 }
@@ -141,14 +143,10 @@ func Decode(data []byte, lim Limits) (*Package, error) {
 	if !ok {
 		return nil, &Error{File: manifestFile, Msg: "missing: the package has no manifest.yaml at its root"}
 	}
-	m, _, err := parseManifest(raw, files)
+	w := &findings{}
+	m, err := parseDeclarations(raw, files, w)
 	if err != nil {
 		return nil, err
-	}
-	if len(m.Plugins.Tools) == 1 {
-		if m.Tool, err = parseProvider(path.Clean(m.Plugins.Tools[0]), files); err != nil {
-			return nil, err
-		}
 	}
 	readme, _ := files.get(readmeFile)
 	return &Package{
@@ -157,8 +155,46 @@ func Decode(data []byte, lim Limits) (*Package, error) {
 		Readme:   string(readme),
 		Raw:      data,
 		Signed:   isSignature(zr.Comment),
+		Warnings: w.list,
 		files:    files,
 	}, nil
+}
+
+// parseDeclarations decodes manifest.yaml and the declaration files it
+// names (models are left undecoded), filling in Dify's defaults.
+func parseDeclarations(raw []byte, files fileSet, w *findings) (*Manifest, error) {
+	m, d, err := parseManifest(raw, files, w)
+	if err != nil {
+		return nil, err
+	}
+	p := m.Plugins
+	if len(p.Tools) == 1 {
+		if m.Tool, err = parseProvider(path.Clean(p.Tools[0]), files, w); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.Endpoints) > 0 {
+		if m.Endpoint, err = parseEndpointGroup(path.Clean(firstFile(d, "plugins.endpoints", p.Endpoints)), files, w); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.AgentStrategies) > 0 {
+		if m.AgentStrategy, err = parseAgentStrategyProvider(path.Clean(firstFile(d, "plugins.agent_strategies", p.AgentStrategies)), files, w); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.Datasources) > 0 {
+		if m.Datasource, err = parseDatasourceProvider(path.Clean(firstFile(d, "plugins.datasources", p.Datasources)), files, w); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.Triggers) > 0 {
+		if m.Trigger, err = parseTriggerProvider(path.Clean(firstFile(d, "plugins.triggers", p.Triggers)), files, w); err != nil {
+			return nil, err
+		}
+	}
+	m.fillDefaults()
+	return m, nil
 }
 
 // isSignature reports whether a zip comment holds Dify's signature object.

@@ -19,10 +19,10 @@ var credentialTypes = []string{
 
 // parseProvider decodes and validates a provider yaml and the tool yaml
 // files it names.
-func parseProvider(file string, files fileSet) (*ToolProvider, error) {
+func parseProvider(file string, files fileSet, w *findings) (*ToolProvider, error) {
 	data, _ := files.get(file)
 	p := new(ToolProvider)
-	d, err := parseDoc(file, data, p)
+	d, err := parseDoc(file, data, p, w)
 	if err != nil {
 		return nil, err
 	}
@@ -30,6 +30,9 @@ func parseProvider(file string, files fileSet) (*ToolProvider, error) {
 		return nil, err
 	}
 	if p.Credentials, err = parseCredentials(d); err != nil {
+		return nil, err
+	}
+	if p.OAuthSchema, err = parseOAuthSchema(d, "oauth_schema"); err != nil {
 		return nil, err
 	}
 	if err := parseProviderTools(d, p, files); err != nil {
@@ -64,28 +67,35 @@ func checkProviderIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 // written either as a map keyed by field name or as a list of fields.
 func parseCredentials(d *doc) ([]CredentialField, error) {
 	field := "credentials_for_provider"
-	n := d.node(field)
-	if isNull(n) {
+	if isNull(d.node(field)) {
 		field = "credentials_schema"
-		n = d.node(field)
 	}
-	if isNull(n) {
-		return []CredentialField{}, nil
-	}
-	var out []CredentialField
+	return parseFields(d, field)
+}
+
+// parseFields reads the form fields at field (credentials, settings …),
+// written either as a map keyed by field name or as a list of fields; a
+// missing field is an empty form.
+func parseFields(d *doc, field string) ([]CredentialField, error) {
+	n := d.node(field)
+	out := []CredentialField{}
 	switch n := n.(type) {
+	case nil, *ast.NullNode:
+		return out, nil
 	case *ast.MappingNode:
 		for _, kv := range n.Values {
-			name := kv.Key.GetToken().Value
-			cf, err := decodeCredential(d, field+"."+name, kv.Value)
+			cf, err := decodeField(d, field, kv)
 			if err != nil {
 				return nil, err
 			}
-			if cf.Name == "" {
-				cf.Name = name
-			}
 			out = append(out, cf)
 		}
+	case *ast.MappingValueNode:
+		cf, err := decodeField(d, field, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cf)
 	case *ast.SequenceNode:
 		for i, v := range n.Values {
 			cf, err := decodeCredential(d, fmt.Sprintf("%s[%d]", field, i), v)
@@ -100,14 +110,26 @@ func parseCredentials(d *doc) ([]CredentialField, error) {
 	return out, checkCredentialNames(d, field, out)
 }
 
+// decodeField decodes one field of a form written as a map keyed by name.
+func decodeField(d *doc, field string, kv *ast.MappingValueNode) (CredentialField, error) {
+	name := tokenValue(kv.Key)
+	cf, err := decodeCredential(d, field+"."+name, kv.Value)
+	if cf.Name == "" {
+		cf.Name = name
+	}
+	return cf, err
+}
+
 // decodeCredential decodes and validates one credential field at path.
 func decodeCredential(d *doc, path string, n ast.Node) (CredentialField, error) {
 	var cf CredentialField
-	if _, ok := n.(*ast.MappingNode); !ok {
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+	default:
 		return cf, d.errorf(path, "must be a mapping")
 	}
 	if err := yaml.NodeToValue(n, &cf); err != nil {
-		return cf, yamlError(d.file, err)
+		return cf, d.decodeError(err, &cf, path)
 	}
 	if cf.Type == "" {
 		return cf, d.errorf(path+".type", "required")
@@ -119,12 +141,13 @@ func decodeCredential(d *doc, path string, n ast.Node) (CredentialField, error) 
 		return cf, err
 	}
 	if cf.Type == CredentialSelect {
-		return cf, checkOptions(d, path, cf.Options, cf.Default)
+		checkOptions(d, path, cf.Options, cf.Default)
 	}
 	return cf, nil
 }
 
-// checkCredentialNames checks that every field has a name used once.
+// checkCredentialNames checks that every field has a name, and warns about
+// a name used twice (Dify keeps both; the second is shadowed in forms).
 func checkCredentialNames(d *doc, field string, fields []CredentialField) error {
 	seen := map[string]bool{}
 	for i, cf := range fields {
@@ -132,64 +155,110 @@ func checkCredentialNames(d *doc, field string, fields []CredentialField) error 
 			return d.errorf(fmt.Sprintf("%s[%d].name", field, i), "required")
 		}
 		if seen[cf.Name] {
-			return d.errorf(fmt.Sprintf("%s[%d].name", field, i), "duplicate credential %q", cf.Name)
+			d.warnf(fmt.Sprintf("%s[%d].name", field, i), "the field %q is declared twice; the second is shadowed", cf.Name)
 		}
 		seen[cf.Name] = true
 	}
 	return nil
 }
 
-// checkOptions checks a select's options and that its default is one of them.
-func checkOptions(d *doc, path string, opts []Option, def any) error {
+// checkOptions warns about a select whose options are missing or empty, or
+// whose default is not one of them: Dify accepts these, but a form built
+// from them cannot offer the value.
+func checkOptions(d *doc, path string, opts []Option, def any) {
 	if len(opts) == 0 {
-		return d.errorf(path+".options", "a select needs options")
+		d.warnf(path+".options", "a select without options: nothing can be chosen")
+		return
 	}
 	values := make([]string, len(opts))
 	for i, o := range opts {
 		if o.Value == "" {
-			return d.errorf(fmt.Sprintf("%s.options[%d].value", path, i), "required")
+			d.warnf(fmt.Sprintf("%s.options[%d].value", path, i), "the option has an empty value")
 		}
 		values[i] = o.Value
 	}
 	if def == nil || def == "" {
-		return nil
+		return
 	}
 	if s := fmt.Sprint(def); !slices.Contains(values, s) {
-		return d.errorf(path+".default", "default %q is not one of the options %q", s, values)
+		d.warnf(path+".default", "default %q is not one of the options %q", s, values)
 	}
-	return nil
+}
+
+// parseOAuthSchema reads an oauth_schema (client_schema and
+// credentials_schema, each a form); nil when there is none.
+func parseOAuthSchema(d *doc, field string) (*OAuthSchema, error) {
+	n := d.node(field)
+	if isNull(n) {
+		return nil, nil
+	}
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+	default:
+		return nil, d.errorf(field, "must be a mapping with client_schema and credentials_schema")
+	}
+	client, err := parseFields(d, field+".client_schema")
+	if err != nil {
+		return nil, err
+	}
+	creds, err := parseFields(d, field+".credentials_schema")
+	if err != nil {
+		return nil, err
+	}
+	return &OAuthSchema{ClientSchema: client, CredentialsSchema: creds}, nil
 }
 
 // parseProviderTools reads the provider's tools: list of tool yaml paths.
 func parseProviderTools(d *doc, p *ToolProvider, files fileSet) error {
-	n, ok := d.node("tools").(*ast.SequenceNode)
-	if !ok || len(n.Values) == 0 {
+	paths, err := declFiles(d, "tools", "tool", files)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
 		return d.errorf("tools", "a tool provider needs a list of tool yaml files")
 	}
-	p.Tools = make([]Tool, 0, len(n.Values))
+	p.Tools = make([]Tool, 0, len(paths))
 	names := map[string]bool{}
-	for i, v := range n.Values {
-		field := fmt.Sprintf("tools[%d]", i)
-		s, ok := v.(*ast.StringNode)
-		if !ok {
-			return d.errorf(field, "must be the path of a tool yaml file")
-		}
-		data, ok := files.get(s.Value)
-		if !ok {
-			return d.errorf(field, "tool file %q is not in the package", s.Value)
-		}
-		t, err := parseTool(s.Value, data)
+	for i, path := range paths {
+		data, _ := files.get(path)
+		t, err := parseTool(path, data, d.warn)
 		if err != nil {
 			return err
 		}
 		if names[t.Identity.Name] {
-			return d.errorf(field, "duplicate tool name %q", t.Identity.Name)
+			return d.errorf(fmt.Sprintf("tools[%d]", i), "duplicate tool name %q", t.Identity.Name)
 		}
 		names[t.Identity.Name] = true
-		p.ToolFiles = append(p.ToolFiles, s.Value)
+		p.ToolFiles = append(p.ToolFiles, path)
 		p.Tools = append(p.Tools, *t)
 	}
 	return nil
+}
+
+// declFiles reads field, a list of paths of the package's yaml files (of
+// what kind: "tool", "strategy" …); a missing field is an empty list.
+func declFiles(d *doc, field, kind string, files fileSet) ([]string, error) {
+	n := d.node(field)
+	if isNull(n) {
+		return nil, nil
+	}
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		return nil, d.errorf(field, "must be a list of %s yaml files", kind)
+	}
+	paths := make([]string, 0, len(seq.Values))
+	for i, v := range seq.Values {
+		item := fmt.Sprintf("%s[%d]", field, i)
+		s, ok := v.(*ast.StringNode)
+		if !ok {
+			return nil, d.errorf(item, "must be the path of a %s yaml file", kind)
+		}
+		if _, ok := files.get(s.Value); !ok {
+			return nil, d.errorf(item, "%s file %q is not in the package", kind, s.Value)
+		}
+		paths = append(paths, s.Value)
+	}
+	return paths, nil
 }
 
 // isNull reports whether a node is missing or null.

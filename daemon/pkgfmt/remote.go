@@ -8,64 +8,95 @@ import (
 	"strings"
 )
 
-// Names DecodeRemote gives the declarations it checks, in its error messages.
-const (
-	remoteProviderFile = "provider/remote.yaml"
-	remoteToolDir      = "tools/"
-)
+// RemoteDeclarations are the declarations a remote (debugging) plugin sends
+// besides its manifest: element 0 of each *_declaration list, as JSON with
+// its items inline (nil when it sent none).
+type RemoteDeclarations struct {
+	Tool, Endpoint, AgentStrategy, Datasource, Trigger json.RawMessage
+}
 
-// DecodeRemote validates the declarations a remote (debugging) plugin sends
-// instead of a package: the manifest as JSON (Dify's PluginDeclaration),
-// its tool provider as JSON with its tools inline (nil when it has none), and
-// its assets by file name. It applies the same checks Decode does — every
-// icon named must be among the assets — and returns the manifest with Tool
-// filled in. Errors name the declaration and field that is wrong.
+// remoteKind is where a remote declaration goes among the files of a package.
+type remoteKind struct {
+	message  string   // the registration message it comes in
+	plugins  string   // its key under the manifest's plugins
+	file     string   // the provider file when the manifest names none
+	items    []string // the keys of its inline items (the first present is used)
+	itemsDir string   // where each item is laid out as <i>.json
+}
+
+// remoteKinds lists the declarations in the order DecodeRemote lays them out.
+var remoteKinds = []remoteKind{
+	{"tool_declaration", "tools", "provider/remote.yaml", []string{"tools"}, "tools/"},
+	{"endpoint_declaration", "endpoints", "group/remote.yaml", []string{"endpoints"}, "endpoints/"},
+	{"agent_strategy_declaration", "agent_strategies", "provider/remote_agent.yaml", []string{"strategies"}, "strategies/"},
+	{"datasource_declaration", "datasources", "provider/remote_datasource.yaml", []string{"datasources"}, "datasources/"},
+	{"trigger_declaration", "triggers", "provider/remote_trigger.yaml", []string{"triggers", "events"}, "events/"},
+}
+
+// DecodeRemote validates the declarations a remote plugin sends instead of
+// a package: the manifest as JSON (Dify's PluginDeclaration), its tool
+// provider with its tools inline (nil when it has none), and its assets by
+// file name. See DecodeRemoteWith.
 func DecodeRemote(manifest, provider json.RawMessage, assets map[string][]byte) (*Manifest, error) {
-	files, err := remoteFiles(manifest, provider, assets)
+	return DecodeRemoteWith(manifest, RemoteDeclarations{Tool: provider}, assets)
+}
+
+// DecodeRemoteWith validates a remote plugin's manifest, declarations and
+// assets with the same checks Decode applies to a package — every icon
+// named must be among the assets — and returns the manifest with its
+// declarations filled in. Errors name the declaration and field that is
+// wrong.
+func DecodeRemoteWith(manifest json.RawMessage, decls RemoteDeclarations, assets map[string][]byte) (*Manifest, error) {
+	files, err := remoteFiles(manifest, decls, assets)
 	if err != nil {
 		return nil, err
 	}
 	raw, _ := files.get(manifestFile)
-	m, _, err := parseManifest(raw, files)
-	if err != nil {
-		return nil, err
+	return parseDeclarations(raw, files, nil)
+}
+
+// declaration returns the declaration of kind k.
+func (d RemoteDeclarations) declaration(k remoteKind) json.RawMessage {
+	switch k.plugins {
+	case "tools":
+		return d.Tool
+	case "endpoints":
+		return d.Endpoint
+	case "agent_strategies":
+		return d.AgentStrategy
+	case "datasources":
+		return d.Datasource
 	}
-	if len(m.Plugins.Tools) == 1 {
-		if m.Tool, err = parseProvider(m.Plugins.Tools[0], files); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return d.Trigger
 }
 
 // remoteFiles lays the declarations out as the files of a package would be:
-// manifest.yaml naming the provider file it declares (provider/remote.yaml
-// when it declares none), which names tools/<i>.json.
+// manifest.yaml naming each provider file (the one it declares, or a
+// default), which names its items as <dir>/<i>.json.
 // JSON is valid YAML, so the package checks read them unchanged.
-func remoteFiles(manifest, provider json.RawMessage, assets map[string][]byte) (fileSet, error) {
+func remoteFiles(manifest json.RawMessage, decls RemoteDeclarations, assets map[string][]byte) (fileSet, error) {
 	var man map[string]any
 	if err := json.Unmarshal(manifest, &man); err != nil || man == nil {
 		return nil, &Error{File: "manifest_declaration", Msg: "must be a JSON object"}
 	}
-	var files fileSet
 	plugins, _ := man["plugins"].(map[string]any)
 	if plugins == nil {
 		plugins = map[string]any{}
 	}
-	providerFile := remoteProviderFile
-	if declared, _ := plugins["tools"].([]any); len(declared) > 0 {
-		if p, ok := declared[0].(string); ok && fs.ValidPath(p) && !strings.HasPrefix(p, remoteToolDir) {
-			providerFile = p
+	var files fileSet
+	for _, k := range remoteKinds {
+		file := providerFile(k, plugins[k.plugins])
+		delete(plugins, k.plugins)
+		decl := decls.declaration(k)
+		if len(decl) == 0 || string(decl) == "null" {
+			continue
 		}
-	}
-	delete(plugins, "tools")
-	if len(provider) > 0 && string(provider) != "null" {
-		pf, err := remoteProvider(providerFile, provider)
+		pf, err := remoteProvider(k, file, decl)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, pf...)
-		plugins["tools"] = []string{providerFile}
+		plugins[k.plugins] = []string{file}
 	}
 	man["plugins"] = plugins
 	data, err := json.Marshal(man)
@@ -83,26 +114,52 @@ func remoteFiles(manifest, provider json.RawMessage, assets map[string][]byte) (
 	return files, nil
 }
 
-// remoteProvider splits a provider declaration with inline tools into the
-// provider file and one file per tool.
-func remoteProvider(file string, provider json.RawMessage) (fileSet, error) {
-	var p map[string]any
-	if err := json.Unmarshal(provider, &p); err != nil || p == nil {
-		return nil, &Error{File: "tool_declaration", Msg: "must be a list whose first element is a JSON object"}
+// providerFile is the file the manifest declares for kind k, or k's default
+// when it declares none usable (or one where the items are laid out).
+func providerFile(k remoteKind, declared any) string {
+	list, _ := declared.([]any)
+	if len(list) == 0 {
+		return k.file
 	}
-	tools, _ := p["tools"].([]any)
+	p, ok := list[0].(string)
+	if !ok || !fs.ValidPath(p) || p == manifestFile || strings.HasPrefix(p, assetsDir) {
+		return k.file
+	}
+	for _, o := range remoteKinds {
+		if strings.HasPrefix(p, o.itemsDir) {
+			return k.file
+		}
+	}
+	return p
+}
+
+// remoteProvider splits a provider declaration with inline items into the
+// provider file and one file per item.
+func remoteProvider(k remoteKind, file string, decl json.RawMessage) (fileSet, error) {
+	var p map[string]any
+	if err := json.Unmarshal(decl, &p); err != nil || p == nil {
+		return nil, &Error{File: k.message, Msg: "must be a list whose first element is a JSON object"}
+	}
+	key := k.items[0]
+	for _, name := range k.items {
+		if _, ok := p[name]; ok {
+			key = name
+			break
+		}
+	}
+	items, _ := p[key].([]any)
 	var files fileSet
-	paths := make([]string, 0, len(tools))
-	for i, t := range tools {
-		data, err := json.Marshal(t)
+	paths := make([]string, 0, len(items))
+	for i, item := range items {
+		data, err := json.Marshal(item)
 		if err != nil {
 			return nil, err
 		}
-		path := fmt.Sprintf("%s%d.json", remoteToolDir, i)
+		path := fmt.Sprintf("%s%d.json", k.itemsDir, i)
 		paths = append(paths, path)
 		files = append(files, entry{path: path, mode: 0o644, data: data})
 	}
-	p["tools"] = paths
+	p[key] = paths
 	data, err := json.Marshal(p)
 	if err != nil {
 		return nil, err

@@ -61,3 +61,18 @@ func TestDecodeRemote(t *testing.T) {
 		}
 	})
 }
+
+func TestDecodeRemoteEmptyCredentials(t *testing.T) {
+	_, man, _, assets := remoteParts(t)
+	prov := json.RawMessage(`{"identity":{"author":"plugboard","name":"gotools","label":{"en_US":"Go tools"},"description":{"en_US":"Tools"},"icon":"icon.png","tags":null},"credentials_schema":[],"tools":[{"identity":{"name":"whoami","author":"plugboard","label":{"en_US":"Who"}},"description":{"human":{"en_US":"Who"},"llm":"Who"}}]}`)
+	m, err := pkgfmt.DecodeRemote(man, prov, assets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(m)
+	for _, want := range []string{`"credentials_schema":[]`, `"tags":[]`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("remote declaration lacks %s: %s", want, data)
+		}
+	}
+}

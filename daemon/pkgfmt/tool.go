@@ -16,9 +16,9 @@ var paramTypes = []string{
 var paramForms = []string{FormLLM, FormForm, FormSchema}
 
 // parseTool decodes and validates one tool yaml.
-func parseTool(file string, data []byte) (*Tool, error) {
+func parseTool(file string, data []byte, w *findings) (*Tool, error) {
 	t := new(Tool)
-	d, err := parseDoc(file, data, t)
+	d, err := parseDoc(file, data, t, w)
 	if err != nil {
 		return nil, err
 	}
@@ -34,8 +34,11 @@ func parseTool(file string, data []byte) (*Tool, error) {
 		if err := checkParameter(d, field, &t.Parameters[i]); err != nil {
 			return nil, err
 		}
+		if t.Parameters[i].ShowOn == nil {
+			t.Parameters[i].ShowOn = []map[string]any{}
+		}
 		if name := t.Parameters[i].Name; seen[name] {
-			return nil, d.errorf(field+".name", "duplicate parameter %q", name)
+			d.warnf(field+".name", "the parameter %q is declared twice; Dify keeps both, and a call fills both from one value", name)
 		}
 		seen[t.Parameters[i].Name] = true
 	}
@@ -71,8 +74,9 @@ func checkParameter(d *doc, field string, p *Parameter) error {
 		return d.errorf(field+".form", "required (llm, form or schema)")
 	case !slices.Contains(paramForms, p.Form):
 		return d.errorf(field+".form", "unknown form %q (want llm, form or schema)", p.Form)
-	case p.Min != nil && p.Max != nil && *p.Min > *p.Max:
-		return d.errorf(field+".min", "min %v is greater than max %v", *p.Min, *p.Max)
+	}
+	if p.Min != nil && p.Max != nil && *p.Min > *p.Max {
+		d.warnf(field+".min", "min %v is greater than max %v: no number fits", *p.Min, *p.Max)
 	}
 	if err := requireI18n(d, field+".label", p.Label); err != nil {
 		return err
@@ -81,7 +85,7 @@ func checkParameter(d *doc, field string, p *Parameter) error {
 		return err
 	}
 	if p.Type == ParamSelect {
-		return checkOptions(d, field, p.Options, p.Default)
+		checkOptions(d, field, p.Options, p.Default)
 	}
 	return nil
 }

@@ -15,16 +15,18 @@ import (
 type doc struct {
 	file string
 	ast  *ast.File
+	warn *findings // where warnings about the file go (nil: dropped)
 }
 
-// parseDoc parses a yaml file and decodes it into v; a syntax or type error
-// carries the decoder's line.
-func parseDoc(file string, data []byte, v any) (*doc, error) {
+// parseDoc parses a yaml file and decodes it into v, recording warnings in
+// w; a syntax error carries the parser's line, a value of the wrong type
+// names its field.
+func parseDoc(file string, data []byte, v any, w *findings) (*doc, error) {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlError(file, err)
 	}
-	d := &doc{file: file, ast: f}
+	d := &doc{file: file, ast: f, warn: w}
 	body := d.body()
 	if body == nil {
 		return nil, &Error{File: file, Msg: "file is empty"}
@@ -35,8 +37,11 @@ func parseDoc(file string, data []byte, v any) (*doc, error) {
 	if expandedSize(body, map[string]int{}) > maxYAMLNodes {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("yaml expands to more than %d nodes (through aliases)", maxYAMLNodes)}
 	}
+	if err := d.lintTexts(body); err != nil {
+		return nil, err
+	}
 	if err := yaml.NodeToValue(body, v); err != nil {
-		return nil, yamlError(file, err)
+		return nil, d.decodeError(err, v, "")
 	}
 	return d, nil
 }
