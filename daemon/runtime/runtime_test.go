@@ -1,9 +1,11 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -249,4 +251,72 @@ func TestBackpressure(t *testing.T) {
 			t.Fatalf("after closing a full session got %q, %v", texts, err)
 		}
 	})
+}
+
+func TestMessageOverLimit(t *testing.T) {
+	m := MustManager(t, runtime.Config{})
+	spec := MustStart(t, m, pySpec(t, "overlimit"))
+	for _, tool := range []string{"big", "big_last"} {
+		t.Run("Err"+tool, func(t *testing.T) {
+			texts, err := collect(t, MustInvoke(t, m, spec.Key, tool, map[string]any{"size": 6 << 20}))
+			if err == nil || !strings.Contains(err.Error(), "sent a message over the 5 MiB line limit") {
+				t.Fatalf("got %d chunks and %v; want an error naming the line limit", len(texts), err)
+			}
+			if len(texts) != 0 {
+				t.Fatalf("got %d chunks before the error", len(texts))
+			}
+		})
+	}
+	t.Run("OKConnStillServes", func(t *testing.T) {
+		texts, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "after"}))
+		if err != nil || len(texts) != 1 || texts[0] != "after" {
+			t.Fatalf("got %q, %v", texts, err)
+		}
+		if st, _ := m.Status(spec.Key); st.Restarts != 0 || st.State != apispec.StateRunning {
+			t.Fatalf("status %+v; want the same instance running", st)
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestDroppedOutputLogged(t *testing.T) {
+	var logs syncBuffer
+	m := MustManager(t, runtime.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	spec := MustStart(t, m, pySpec(t, "odd"))
+	for range 2 {
+		if _, err := collect(t, MustInvoke(t, m, spec.Key, "odd", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, kind := range []string{"an unknown session", "a session message of an unknown type", "an event of an unknown kind"} {
+		var lines []string
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, kind) {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) != 1 {
+			t.Fatalf("%d log lines about %s, want 1 (rate-limited):\n%s", len(lines), kind, logs.String())
+		}
+		if !strings.Contains(lines[0], "plugin=acme/odd") || !strings.Contains(lines[0], "level=WARN") {
+			t.Errorf("log line %q lacks the plugin id or level", lines[0])
+		}
+	}
 }
