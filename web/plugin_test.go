@@ -321,3 +321,74 @@ func TestRenderMarkdown(t *testing.T) {
 		}
 	})
 }
+
+// pytoolsOtherCode packs the Python example with its code changed and its
+// version kept.
+func pytoolsOtherCode(tb testing.TB) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../examples/plugins/pytools")); err != nil {
+		tb.Fatal(err)
+	}
+	f, err := os.OpenFile(dir+"/main.py", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.WriteString("\n# other code, same version\n")
+	f.Close()
+	data, _, err := pkgfmt.Pack(os.DirFS(dir), pkgfmt.DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+func TestInstallSameVersionOtherCode(t *testing.T) {
+	daemonURL, cl := MustDaemon(t)
+	orig := MustInstall(t, cl, MustPytools(t))
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	b.Get("/")
+
+	p := b.PostFile("/plugins/upload", "pytools.difypkg", pytoolsOtherCode(t))
+	wantStatus(t, p, http.StatusOK)
+	warn := p.TestID("preview-code-changed")
+	if !strings.Contains(warn.Text(), "The code changed.") || p.TestID("preview-upgrade").Length() != 0 {
+		t.Fatalf("no code-change warning (or an upgrade offered): %.600s", p.Body)
+	}
+	box := p.TestID("confirm-code-change")
+	if _, required := box.Attr("required"); !required {
+		t.Fatal("the confirm checkbox is not required")
+	}
+	uid, _ := p.TestID("install-preview").Attr("data-uid")
+	form := url.Values{"uid": {uid}, "source": {"package"}, "original": {orig.UniqueIdentifier}}
+
+	t.Run("ErrNotConfirmed", func(t *testing.T) {
+		p := b.PostHX("/plugins/install", form)
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("upload-error-message").Text(); !strings.Contains(got, "installed with other code") {
+			t.Fatalf("message %q", got)
+		}
+		if list, _ := cl.List(context.Background(), 1, 10); list.List[0].PluginUniqueIdentifier != orig.UniqueIdentifier {
+			t.Fatalf("refused install replaced the plugin: %+v", list.List[0])
+		}
+	})
+	t.Run("OKConfirmed", func(t *testing.T) {
+		confirmed := url.Values{"confirm_code_change": {"1"}}
+		for k, v := range form {
+			confirmed[k] = v
+		}
+		p := b.PostHX("/plugins/install", confirmed)
+		wantStatus(t, p, http.StatusOK)
+		id, _ := p.TestID("task-progress").Attr("data-task-id")
+		task, err := cl.WaitTask(context.Background(), id)
+		if err != nil || task.Status != apispec.TaskSuccess {
+			t.Fatalf("task %+v, %v", task, err)
+		}
+		if list, _ := cl.List(context.Background(), 1, 10); list.List[0].PluginUniqueIdentifier != uid {
+			t.Fatalf("installation %+v, want %s", list.List[0], uid)
+		}
+	})
+}

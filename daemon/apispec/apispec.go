@@ -68,6 +68,10 @@ type InstallRequest struct {
 	PluginUniqueIdentifiers []string         `json:"plugin_unique_identifiers"`
 	Source                  string           `json:"source"`
 	Metas                   []map[string]any `json:"metas"`
+	// ConfirmCodeChange allows replacing an installed plugin with a package
+	// of the same version but other code (another checksum); without it
+	// such an install is refused as a conflict.
+	ConfirmCodeChange bool `json:"confirm_code_change,omitempty"`
 }
 
 // InstallResult answers install/identifiers and install/upgrade.
@@ -82,6 +86,9 @@ type UpgradeRequest struct {
 	NewPluginUniqueIdentifier      string         `json:"new_plugin_unique_identifier"`
 	Source                         string         `json:"source"`
 	Meta                           map[string]any `json:"meta"`
+	// ConfirmCodeChange allows a new package of the same version as the
+	// original but with other code (see InstallRequest).
+	ConfirmCodeChange bool `json:"confirm_code_change,omitempty"`
 }
 
 // UninstallRequest is the body of uninstall.
