@@ -392,3 +392,49 @@ func TestInstallSameVersionOtherCode(t *testing.T) {
 		}
 	})
 }
+
+func TestPluginSettingsCard(t *testing.T) {
+	daemonURL, cl := MustDaemon(t)
+	MustInstall(t, cl, MustPytools(t))
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	app.MustUser(t, "bob", store.RoleMember)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	const path = "/plugins/plugboard/pytools"
+
+	t.Run("OKDefaultShown", func(t *testing.T) {
+		p := b.Get(path)
+		if got := p.TestID("invoke-timeout-now").Text(); got != "600 s (the daemon's default)" {
+			t.Fatalf("timeout shown %q", got)
+		}
+	})
+	t.Run("OKSaved", func(t *testing.T) {
+		wantRedirect(t, b.Post(path+"/settings", url.Values{"invoke_timeout": {"30"}}), path)
+		st, err := cl.PluginSettings(context.Background(), "plugboard/pytools")
+		if err != nil || st.InvokeTimeoutSeconds != 30 {
+			t.Fatalf("daemon settings %+v, %v", st, err)
+		}
+		p := b.Get(path)
+		if got := p.TestID("invoke-timeout-now").Text(); got != "30 s (set for this plugin)" {
+			t.Fatalf("timeout shown %q", got)
+		}
+		if v, _ := p.TestID("invoke-timeout").Attr("value"); v != "30" {
+			t.Fatalf("field value %q", v)
+		}
+	})
+	t.Run("ErrBadValue", func(t *testing.T) {
+		p := b.Post(path+"/settings", url.Values{"invoke_timeout": {"-3"}})
+		if p.StatusCode < 400 || !strings.Contains(p.Body, "is not a whole number of seconds") {
+			t.Fatalf("status %d body %.300s", p.StatusCode, p.Body)
+		}
+	})
+	t.Run("ErrMember", func(t *testing.T) {
+		m := app.NewBrowser(t)
+		m.MustLogin("bob")
+		if m.Get(path).TestID("detail-settings").Length() != 0 {
+			t.Fatal("a member sees the settings card")
+		}
+		wantStatus(t, m.Post(path+"/settings", url.Values{"invoke_timeout": {"5"}}), http.StatusForbidden)
+	})
+}

@@ -49,6 +49,7 @@ const (
 	ErrConflict         = "PluginDaemonConflictError"
 	ErrUnavailable      = "PluginUnavailableError"
 	ErrTimeout          = "PluginTimeoutError"
+	ErrBusy             = "PluginBusyError" // every invocation slot in use (503, Retry-After)
 )
 
 // UploadResult answers install/upload/package.
@@ -90,6 +91,20 @@ type UpgradeRequest struct {
 	// original but with other code (see InstallRequest).
 	ConfirmCodeChange bool `json:"confirm_code_change,omitempty"`
 }
+
+// PluginSettings are one plugin's settings (all its versions, every
+// tenant): GET management/plugin/settings?plugin_id= answers them, POST
+// management/plugin/settings sets them.
+type PluginSettings struct {
+	PluginID string `json:"plugin_id"`
+	// InvokeTimeoutSeconds limits each invocation; 0 means the daemon's
+	// default, DefaultInvokeTimeoutSeconds (read only).
+	InvokeTimeoutSeconds        int `json:"invoke_timeout_seconds"`
+	DefaultInvokeTimeoutSeconds int `json:"default_invoke_timeout_seconds"`
+}
+
+// MaxInvokeTimeoutSeconds is the longest invoke timeout a plugin may get (a day).
+const MaxInvokeTimeoutSeconds = 24 * 60 * 60
 
 // UninstallRequest is the body of uninstall.
 type UninstallRequest struct {

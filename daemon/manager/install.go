@@ -29,7 +29,7 @@ func (m *Manager) Install(ctx context.Context, tenant string, req apispec.Instal
 	}
 	if !req.ConfirmCodeChange {
 		for _, j := range jobs {
-			if cur := m.lookup(tenant, j.id.PluginID()); cur != nil {
+			if cur := m.lookup(tenant, j.id.PluginID()); cur != nil && !cur.remote() {
 				if err := codeChanged(cur.id, j.id); err != nil {
 					return nil, err
 				}

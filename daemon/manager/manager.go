@@ -76,6 +76,8 @@ type Manager struct {
 	index atomic.Pointer[index] // read without locks on the hot path
 	locks keyedMutex            // one per plugin id
 	runs  runs                  // per unique identifier: references and restore state
+
+	timeouts timeouts // invoke timeouts set per plugin id
 }
 
 // Open opens (or creates) the state in cfg.DataDir and starts every installed
@@ -126,6 +128,7 @@ func newManager(cfg Config, db *state.DB) *Manager {
 	m.index.Store(&index{})
 	m.runs.m = map[string]*run{}
 	m.locks.m = map[string]*keyedEntry{}
+	m.timeouts.m = map[string]time.Duration{}
 	return m
 }
 

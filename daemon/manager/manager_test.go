@@ -511,3 +511,22 @@ func TestMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestPluginSettingsKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := MustOpen(t, dir)
+	MustInstall(t, m, pkgs.goV1)
+	if _, err := m.SetPluginSettings(ctx, tenant, apispec.PluginSettings{PluginID: goID, InvokeTimeoutSeconds: 42}); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	m = MustOpen(t, dir)
+	st, err := m.PluginSettings(ctx, tenant, goID)
+	if err != nil || st.InvokeTimeoutSeconds != 42 {
+		t.Fatalf("after a restart: %+v, %v; want 42 s kept", st, err)
+	}
+	if _, err := m.PluginSettings(ctx, "other-tenant", goID); errs.Code(err) != errs.NotFound {
+		t.Fatalf("another tenant's view: %v", err)
+	}
+}
