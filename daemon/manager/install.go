@@ -133,10 +133,19 @@ func (m *Manager) startTask(ctx context.Context, tenant string, jobs []job) (*ap
 			Source:                 j.source,
 		})
 	}
+	uids := make([]string, len(jobs))
+	for i, j := range jobs {
+		uids[i] = j.id.String()
+	}
+	m.tasks.add(uids, 1) // before the task exists, so a sweep never sees it unprotected
 	if err := m.db.CreateTask(ctx, t); err != nil {
+		m.tasks.add(uids, -1)
 		return nil, err
 	}
-	m.goBackground(func(ctx context.Context) { m.runTask(ctx, t, jobs) })
+	m.goBackground(func(ctx context.Context) {
+		defer m.tasks.add(uids, -1)
+		m.runTask(ctx, t, jobs)
+	})
 	return &apispec.InstallResult{TaskID: t.ID}, nil
 }
 
