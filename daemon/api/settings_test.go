@@ -121,3 +121,25 @@ func TestPluginSettings(t *testing.T) {
 		}
 	})
 }
+
+func TestMessageOverLineLimit(t *testing.T) {
+	d, _ := MustShared(t)
+	// json_echo sends the 10 MB payload back in one message, over the
+	// 5 MiB line limit: the stream must end with an error, not a success.
+	s, err := d.c.InvokeTool(context.Background(), gotoolID, apispec.InvokeToolData{
+		Provider: "gotools", Tool: "json_echo", ToolParameters: map[string]any{"payload": strings.Repeat("x", 10_000_000)},
+	}, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	msgs, err := drain(s)
+	var ce *client.Error
+	if !errors.As(err, &ce) || !strings.Contains(ce.Message, "sent a message over the 5 MiB line limit") || len(msgs) != 0 {
+		t.Fatalf("got %d messages and %v; want an error frame naming the line limit", len(msgs), err)
+	}
+	msgs, err = drain(invoke(t, "stream_text", map[string]any{"text": "still serving", "delay_ms": 0}))
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("after the over-long message: %d messages, %v", len(msgs), err)
+	}
+}
