@@ -196,25 +196,34 @@ func (cs *Credentials) FindCredentialByID(ctx context.Context, id int64) (*Crede
 // DecryptedCredential returns a credential's fields with secrets in plain
 // text, for validating or invoking. Keep the result in memory only.
 func (cs *Credentials) DecryptedCredential(ctx context.Context, id int64) (map[string]any, error) {
+	values, _, err := cs.OpenCredential(ctx, id)
+	return values, err
+}
+
+// OpenCredential is DecryptedCredential that also returns the plain values
+// of the secret fields alone, so that what a tool sends back can be
+// redacted of them. Keep both in memory only.
+func (cs *Credentials) OpenCredential(ctx context.Context, id int64) (values map[string]any, secrets []string, err error) {
 	r, err := cs.findRow(ctx, cs.db.read, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if r.Problem != "" {
-		return nil, errs.Errorf(errs.Internal, "%s", r.Problem)
+		return nil, nil, errs.Errorf(errs.Internal, "%s", r.Problem)
 	}
 	plain, err := cs.openSecrets(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make(map[string]any, len(r.Values)+len(plain))
+	values = make(map[string]any, len(r.Values)+len(plain))
 	for k, v := range r.Values {
-		out[k] = v
+		values[k] = v
 	}
-	for k, v := range plain {
-		out[k] = v
+	for _, k := range sortedKeys(plain) {
+		values[k] = plain[k]
+		secrets = append(secrets, plain[k])
 	}
-	return out, nil
+	return values, secrets, nil
 }
 
 // DefaultCredential returns the provider's default credential, or a

@@ -176,15 +176,25 @@ func (s *Server) install(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.startInstall(c, uid, c.FormValue("original"), src)
+	return s.startInstall(c, installChoice{uid: uid, original: c.FormValue("original"),
+		confirmCodeChange: c.FormValue("confirm_code_change") != ""}, src)
+}
+
+// installChoice is what the admin chose in the preview: the package, the
+// installed version it replaces ("" for none), and whether they confirmed
+// replacing the code of the same version.
+type installChoice struct {
+	uid, original     string
+	confirmCodeChange bool
 }
 
 // startInstall starts installing (or, with original, upgrading to) a
 // stored package and shows its task, which polls itself until done.
-func (s *Server) startInstall(c echo.Context, uid, original string, src packageSource) error {
+func (s *Server) startInstall(c echo.Context, ch installChoice, src packageSource) error {
+	uid := ch.uid
 	id, _ := pkgfmt.ParseIdentifier(uid)
 	action := store.AuditPluginInstall
-	if original != "" && original != uid {
+	if ch.original != "" && ch.original != uid {
 		action = store.AuditPluginUpgrade
 	}
 	if err := s.checkInstallPolicy(c, uid, src); err != nil {
@@ -195,8 +205,8 @@ func (s *Server) startInstall(c echo.Context, uid, original string, src packageS
 	var err error
 	if action == store.AuditPluginUpgrade {
 		res, err = s.daemon.Upgrade(ctx(c), apispec.UpgradeRequest{
-			OriginalPluginUniqueIdentifier: original, NewPluginUniqueIdentifier: uid,
-			Source: src.Kind, Meta: orEmptyMeta(src.Meta),
+			OriginalPluginUniqueIdentifier: ch.original, NewPluginUniqueIdentifier: uid,
+			Source: src.Kind, Meta: orEmptyMeta(src.Meta), ConfirmCodeChange: ch.confirmCodeChange,
 		})
 	} else {
 		res, err = s.daemon.Install(ctx(c), []string{uid}, src.Kind, []map[string]any{orEmptyMeta(src.Meta)})

@@ -138,7 +138,7 @@ func (s *Server) installExample(c echo.Context) error {
 	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
 		original = in.PluginUniqueIdentifier
 	}
-	return s.startInstall(c, up.UniqueIdentifier, original, src)
+	return s.startInstall(c, installChoice{uid: up.UniqueIdentifier, original: original}, src)
 }
 
 func orDefault(v, d string) string {

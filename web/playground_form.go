@@ -80,6 +80,9 @@ type toolSubmission struct {
 	CredentialID   int64
 	// Files are the uploaded files of file parameters, stored with the run.
 	Files []*store.RunFile
+	// Secrets are the values of secret-input parameters, redacted from
+	// the run's output.
+	Secrets []string
 }
 
 // parseToolForm reads and checks every parameter; ok is false when a field
@@ -112,6 +115,7 @@ func parseToolForm(c echo.Context, t *views.PlaygroundTool) (*toolSubmission, bo
 		sub.Stored[p.Name] = v
 		if p.Type == pkgfmt.ParamSecret {
 			sub.Stored[p.Name] = redacted
+			sub.Secrets = append(sub.Secrets, fmt.Sprint(v))
 		}
 	}
 	sub.Form.Values["credential"] = c.FormValue("credential")

@@ -13,7 +13,9 @@ import (
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/views"
 )
 
@@ -109,11 +111,14 @@ func (s *Server) createRun(c echo.Context) error {
 		return s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
 	}
 	var creds map[string]any
+	secrets := sub.Secrets
 	if sub.CredentialID != 0 {
-		if creds, err = s.credentials().DecryptedCredential(ctx(c), sub.CredentialID); err != nil {
+		var credSecrets []string
+		if creds, credSecrets, err = s.credentials().OpenCredential(ctx(c), sub.CredentialID); err != nil {
 			sub.Form.Errors["credential"] = "This credential cannot be decrypted; edit it and type its secret again."
 			return s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
 		}
+		secrets = append(secrets, credSecrets...)
 	}
 	u := CurrentUser(c)
 	r := &store.Run{UserID: u.ID, Username: u.Username, PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool,
@@ -132,16 +137,20 @@ func (s *Server) createRun(c echo.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	lr := s.live.add(r.ID, cancel)
-	go s.invoke(runCtx, lr, r, data)
+	go s.invoke(runCtx, lr, r, data, secret.NewRedactor(secrets...))
 	return s.redirect(c, "/playground/runs/"+r.ID)
 }
 
-// invoke runs the tool and records every message until the stream ends.
-func (s *Server) invoke(ctx context.Context, lr *liveRun, r *store.Run, data apispec.InvokeToolData) {
+// invoke runs the tool and records every message until the stream ends,
+// with the run's secret values (red) redacted from all it stores.
+func (s *Server) invoke(ctx context.Context, lr *liveRun, r *store.Run, data apispec.InvokeToolData, red *secret.Redactor) {
 	defer s.live.remove(r.ID)
 	defer lr.notify()
 	defer lr.cancel()
-	status, reason := s.streamRun(ctx, lr, r, data)
+	rec := &runRecorder{s: s, lr: lr, runID: r.ID, red: red}
+	status, reason := s.streamRun(ctx, rec, r, data)
+	rec.flush()
+	reason = red.String(reason)
 	if lr.wasCancelled() {
 		status, reason = store.RunCancelled, ""
 	}
@@ -152,7 +161,8 @@ func (s *Server) invoke(ctx context.Context, lr *liveRun, r *store.Run, data api
 
 // streamRun reads the tool's messages into the run; it returns how the run
 // ended.
-func (s *Server) streamRun(ctx context.Context, lr *liveRun, r *store.Run, data apispec.InvokeToolData) (string, string) {
+func (s *Server) streamRun(ctx context.Context, rec *runRecorder, r *store.Run, data apispec.InvokeToolData) (string, string) {
+	lr := rec.lr
 	stream, err := s.daemon.InvokeTool(ctx, r.PluginID, data, r.Username)
 	if err != nil {
 		return store.RunFailed, invokeProblem(err)
@@ -168,11 +178,61 @@ func (s *Server) streamRun(ctx context.Context, lr *liveRun, r *store.Run, data 
 			return store.RunCancelled, ""
 		}
 		if err != nil {
-			msg := invokeProblem(err)
+			msg := rec.red.String(invokeProblem(err))
+			rec.flush()
 			s.appendEvent(lr, &store.RunEvent{RunID: r.ID, Type: "error", Payload: mustJSON(eventPayload{Message: msg})})
 			return store.RunFailed, msg
 		}
-		s.appendEvent(lr, eventOf(r.ID, m))
+		rec.record(m)
+	}
+}
+
+// runRecorder stores a run's messages with its secrets redacted. Text
+// chunks pass through the redactor's stream, so a secret split across
+// chunks is caught; the text it holds back is stored before the next
+// message of another kind, and at the end.
+type runRecorder struct {
+	s     *Server
+	lr    *liveRun
+	runID string
+	red   *secret.Redactor
+}
+
+func (rec *runRecorder) record(m *client.Message) {
+	if m.Type == protocol.MessageText {
+		if m.Text = rec.red.Stream(m.Text); m.Text == "" {
+			return // all held back, maybe the start of a secret
+		}
+	} else {
+		rec.flush()
+		redactMessage(rec.red, m)
+	}
+	rec.s.appendEvent(rec.lr, eventOf(rec.runID, m))
+}
+
+// flush stores the text the redactor still holds.
+func (rec *runRecorder) flush() {
+	if text := rec.red.Flush(); text != "" {
+		rec.s.appendEvent(rec.lr, eventOf(rec.runID, &client.Message{Type: protocol.MessageText, Text: text}))
+	}
+}
+
+// redactMessage hides secret values in every part of a non-text message.
+func redactMessage(red *secret.Redactor, m *client.Message) {
+	m.Text, m.Link, m.Filename, m.MIME = red.String(m.Text), red.String(m.Link), red.String(m.Filename), red.String(m.MIME)
+	m.JSON = red.Value(m.JSON)
+	m.Blob = red.Bytes(m.Blob)
+	if m.Variable != nil {
+		v := *m.Variable
+		v.VariableName, v.VariableValue = red.String(v.VariableName), red.Value(v.VariableValue)
+		m.Variable = &v
+	}
+	if m.Log != nil {
+		l := *m.Log
+		l.Label, l.Error = red.String(l.Label), red.String(l.Error)
+		l.Data, _ = red.Value(l.Data).(map[string]any)
+		l.Metadata, _ = red.Value(l.Metadata).(map[string]any)
+		m.Log = &l
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -448,4 +449,46 @@ func TestPlaygroundPluginCrash(t *testing.T) {
 			t.Fatalf("run after the crash ended %s (%q) with %q", r.Status, r.Error, runText(t, a, r.ID))
 		}
 	})
+}
+
+func TestPlaygroundRedactsSecrets(t *testing.T) {
+	const key = "demo-admins-secret-7781"
+	a := MustCredApp(t)
+	cred := MustCreateCredential(t, a, "admin's", key)
+	a.MustUser(t, "mo", store.RoleMember)
+	m := a.NewBrowser(t)
+	m.MustLogin("mo")
+	pick := "plugboard/gotools:gotools:whoami"
+	m.Get("/playground?pick=" + url.QueryEscape(pick))
+	p := m.Post("/playground/runs", url.Values{"pick": {pick}, "credential": {itoa(cred.ID)}, "p.reveal": {"true"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	loc := p.Header.Get("Location")
+	names, data := readEvents(t, m, a, loc+"/events", "")
+	if names[len(names)-1] != "done" || !strings.Contains(data, `&#34;api_key&#34;: &#34;[redacted]&#34;`) {
+		t.Fatalf("events %v: %q; want the key redacted in the JSON", names, data)
+	}
+	page := m.Get(loc)
+	if got := page.TestID("observation-text").Text(); !strings.Contains(got, "Your API key is [redacted].") {
+		t.Fatalf("observation %q; want the key split across chunks redacted", got)
+	}
+	for what, body := range map[string]string{"event stream": data, "run page": page.Body} {
+		if strings.Contains(body, key) || strings.Contains(body, key[len(key)/2:]) {
+			t.Errorf("the %s shows the secret (or its second half)", what)
+		}
+	}
+	evs, err := a.Store.RunEvents(context.Background(), strings.TrimPrefix(loc, "/playground/runs/"), 0)
+	if err != nil || len(evs) < 2 {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	for _, ev := range evs {
+		if strings.Contains(string(ev.Payload), key[:len(key)/2]) || strings.Contains(string(ev.Payload), key[len(key)/2:]) {
+			t.Errorf("stored %s event holds the secret: %s", ev.Type, ev.Payload)
+		}
+	}
+	for _, f := range []string{a.Path, a.Path + "-wal"} {
+		raw, _ := os.ReadFile(f)
+		if strings.Contains(string(raw), key) {
+			t.Errorf("%s holds the secret in plain text", filepath.Base(f))
+		}
+	}
 }

@@ -25,6 +25,10 @@ func (s *Server) pluginDetail(c echo.Context) error {
 	d := views.PluginDetail{Plugin: *p, Readme: s.readme(c, p.PluginUniqueIdentifier)}
 	d.Versions = s.versionPicker(c, *p)
 	d.Signature = s.signatureOf(c, p.PluginUniqueIdentifier)
+	if CurrentUser(c).Role.AtLeast(store.RoleAdmin) {
+		card := s.pluginSettings(c, p.PluginID)
+		d.Settings = &card
+	}
 	d.Logs, err = s.daemon.PluginLogs(ctx(c), p.PluginID, pluginLogLimit)
 	if err != nil {
 		d.LogsErr = "Can't read the logs: " + failureMessage(err)

@@ -321,3 +321,120 @@ func TestRenderMarkdown(t *testing.T) {
 		}
 	})
 }
+
+// pytoolsOtherCode packs the Python example with its code changed and its
+// version kept.
+func pytoolsOtherCode(tb testing.TB) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../examples/plugins/pytools")); err != nil {
+		tb.Fatal(err)
+	}
+	f, err := os.OpenFile(dir+"/main.py", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.WriteString("\n# other code, same version\n")
+	f.Close()
+	data, _, err := pkgfmt.Pack(os.DirFS(dir), pkgfmt.DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+func TestInstallSameVersionOtherCode(t *testing.T) {
+	daemonURL, cl := MustDaemon(t)
+	orig := MustInstall(t, cl, MustPytools(t))
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	b.Get("/")
+
+	p := b.PostFile("/plugins/upload", "pytools.difypkg", pytoolsOtherCode(t))
+	wantStatus(t, p, http.StatusOK)
+	warn := p.TestID("preview-code-changed")
+	if !strings.Contains(warn.Text(), "The code changed.") || p.TestID("preview-upgrade").Length() != 0 {
+		t.Fatalf("no code-change warning (or an upgrade offered): %.600s", p.Body)
+	}
+	box := p.TestID("confirm-code-change")
+	if _, required := box.Attr("required"); !required {
+		t.Fatal("the confirm checkbox is not required")
+	}
+	uid, _ := p.TestID("install-preview").Attr("data-uid")
+	form := url.Values{"uid": {uid}, "source": {"package"}, "original": {orig.UniqueIdentifier}}
+
+	t.Run("ErrNotConfirmed", func(t *testing.T) {
+		p := b.PostHX("/plugins/install", form)
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if got := p.TestID("upload-error-message").Text(); !strings.Contains(got, "installed with other code") {
+			t.Fatalf("message %q", got)
+		}
+		if list, _ := cl.List(context.Background(), 1, 10); list.List[0].PluginUniqueIdentifier != orig.UniqueIdentifier {
+			t.Fatalf("refused install replaced the plugin: %+v", list.List[0])
+		}
+	})
+	t.Run("OKConfirmed", func(t *testing.T) {
+		confirmed := url.Values{"confirm_code_change": {"1"}}
+		for k, v := range form {
+			confirmed[k] = v
+		}
+		p := b.PostHX("/plugins/install", confirmed)
+		wantStatus(t, p, http.StatusOK)
+		id, _ := p.TestID("task-progress").Attr("data-task-id")
+		task, err := cl.WaitTask(context.Background(), id)
+		if err != nil || task.Status != apispec.TaskSuccess {
+			t.Fatalf("task %+v, %v", task, err)
+		}
+		if list, _ := cl.List(context.Background(), 1, 10); list.List[0].PluginUniqueIdentifier != uid {
+			t.Fatalf("installation %+v, want %s", list.List[0], uid)
+		}
+	})
+}
+
+func TestPluginSettingsCard(t *testing.T) {
+	daemonURL, cl := MustDaemon(t)
+	MustInstall(t, cl, MustPytools(t))
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	app.MustUser(t, "bob", store.RoleMember)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	const path = "/plugins/plugboard/pytools"
+
+	t.Run("OKDefaultShown", func(t *testing.T) {
+		p := b.Get(path)
+		if got := p.TestID("invoke-timeout-now").Text(); got != "600 s (the daemon's default)" {
+			t.Fatalf("timeout shown %q", got)
+		}
+	})
+	t.Run("OKSaved", func(t *testing.T) {
+		wantRedirect(t, b.Post(path+"/settings", url.Values{"invoke_timeout": {"30"}}), path)
+		st, err := cl.PluginSettings(context.Background(), "plugboard/pytools")
+		if err != nil || st.InvokeTimeoutSeconds != 30 {
+			t.Fatalf("daemon settings %+v, %v", st, err)
+		}
+		p := b.Get(path)
+		if got := p.TestID("invoke-timeout-now").Text(); got != "30 s (set for this plugin)" {
+			t.Fatalf("timeout shown %q", got)
+		}
+		if v, _ := p.TestID("invoke-timeout").Attr("value"); v != "30" {
+			t.Fatalf("field value %q", v)
+		}
+	})
+	t.Run("ErrBadValue", func(t *testing.T) {
+		p := b.Post(path+"/settings", url.Values{"invoke_timeout": {"-3"}})
+		if p.StatusCode < 400 || !strings.Contains(p.Body, "is not a whole number of seconds") {
+			t.Fatalf("status %d body %.300s", p.StatusCode, p.Body)
+		}
+	})
+	t.Run("ErrMember", func(t *testing.T) {
+		m := app.NewBrowser(t)
+		m.MustLogin("bob")
+		if m.Get(path).TestID("detail-settings").Length() != 0 {
+			t.Fatal("a member sees the settings card")
+		}
+		wantStatus(t, m.Post(path+"/settings", url.Values{"invoke_timeout": {"5"}}), http.StatusForbidden)
+	})
+}

@@ -99,6 +99,7 @@ func (s *Server) routes() {
 	e.GET("/plugins/:author/:name/logs", s.pluginLogs, s.signedIn...)
 	e.GET("/plugins/:author/:name/uninstall", s.uninstallConfirm, s.installers...)
 	e.POST("/plugins/:author/:name/uninstall", s.uninstall, s.installers...)
+	e.POST("/plugins/:author/:name/settings", s.savePluginSettings, s.admins...)
 	e.POST("/plugins/upload", s.uploadPackage, s.installers...)
 	e.POST("/plugins/install", s.install, s.installers...)
 	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)

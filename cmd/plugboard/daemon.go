@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/daemon"
+	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
 type daemonCmd struct {
@@ -23,10 +25,15 @@ type daemonCmd struct {
 	Data      string `type:"path" default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
 	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+
+	InvokeTimeout time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"Default limit of one tool invocation (admins can set one per plugin)."`
 }
 
 func (c *daemonCmd) Run(ctx context.Context) error {
 	logger := newLogger(c.Debug)
+	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
+		return err
+	}
 	key, err := apiKey(c.APIKey, c.Data)
 	if err != nil {
 		return err
@@ -36,7 +43,8 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 		DebugAddr: c.DebugAddr,
 		APIKey:    key,
 		Logger:    logger,
-		Manager:   manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits()},
+		Manager: manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits(),
+			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}},
 	})
 	if err != nil {
 		return err
@@ -55,6 +63,14 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return errors.Join(err, d.Close(shutdown))
+}
+
+// checkInvokeTimeout refuses a --invoke-timeout outside (0, 24h].
+func checkInvokeTimeout(d time.Duration) error {
+	if d <= 0 || d > time.Duration(apispec.MaxInvokeTimeoutSeconds)*time.Second {
+		return fmt.Errorf("--invoke-timeout %s: want a duration above 0 and at most 24h", d)
+	}
+	return nil
 }
 
 // apiKey returns the configured key, or the one kept in DATA/api-key

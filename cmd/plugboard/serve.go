@@ -17,6 +17,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/daemon/runtime"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
@@ -32,10 +33,11 @@ type serveCmd struct {
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 
-	MarketplaceURL string `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
-	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
-	PublicURL      string `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
-	GitHubAPIURL   string `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
+	MarketplaceURL string        `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
+	OutboundAllow  string        `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
+	PublicURL      string        `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
+	InvokeTimeout  time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"The embedded daemon's default limit of one tool invocation (admins can set one per plugin)."`
+	GitHubAPIURL   string        `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
@@ -120,10 +122,14 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn
 		}
 		return &daemonConn{client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, c.DaemonKey, func() {}}, nil
 	}
+	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
+		return nil, err
+	}
 	key := randomKey()
 	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: key, Logger: logger, DebugAddr: c.DebugAddr,
-		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits()},
+		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits(),
+			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}},
 	}
 	d, err := daemon.Start(ctx, cfg)
 	if errors.Is(err, syscall.EADDRINUSE) && cfg.DebugAddr != "" {

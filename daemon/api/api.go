@@ -51,6 +51,8 @@ type Manager interface {
 	Invoke(ctx context.Context, tenant, pluginID string, req *protocol.RequestData) (*runtime.Stream, error)
 	Status(ctx context.Context, tenant, pluginID string) (*apispec.RuntimeStatus, error)
 	Logs(ctx context.Context, tenant, pluginID string, limit int) ([]apispec.LogEntry, error)
+	PluginSettings(ctx context.Context, tenant, pluginID string) (*apispec.PluginSettings, error)
+	SetPluginSettings(ctx context.Context, tenant string, s apispec.PluginSettings) (*apispec.PluginSettings, error)
 	Installed() int
 	DebugKey(ctx context.Context, tenant string) (string, error)
 	RegenerateDebugKey(ctx context.Context, tenant string) (string, error)
@@ -121,6 +123,8 @@ func (s *server) routes(g *echo.Group) {
 	g.GET(m+"/tool", s.tool, auth)
 	g.GET(m+"/plugin/status", s.status, auth)
 	g.GET(m+"/plugin/logs", s.logs, auth)
+	g.GET(m+"/plugin/settings", s.pluginSettings, auth)
+	g.POST(m+"/plugin/settings", s.setPluginSettings, auth)
 	g.GET(m+"/asset", s.asset, auth)
 	d := "/dispatch/tool"
 	g.POST(d+"/invoke", s.invokeTool, auth, s.requirePluginID)

@@ -30,8 +30,12 @@ var kinds = map[string]failure{
 	errs.Forbidden:    {http.StatusForbidden, apispec.CodeForbidden, apispec.ErrPermissionDenied, ""},
 	errs.Unavailable:  {http.StatusServiceUnavailable, apispec.CodeInternal, apispec.ErrUnavailable, ""},
 	errs.Timeout:      {http.StatusGatewayTimeout, apispec.CodeInternal, apispec.ErrTimeout, ""},
+	errs.Busy:         {http.StatusServiceUnavailable, apispec.CodeInternal, apispec.ErrBusy, ""},
 	errs.Internal:     {http.StatusInternalServerError, apispec.CodeInternal, apispec.ErrInternal, ""},
 }
+
+// busyRetryAfter is the Retry-After (seconds) of a busy plugin's 503.
+const busyRetryAfter = "1"
 
 // pluginScoped marks an error of a call about one plugin, so that not_found
 // reads as Dify's PluginNotFoundError.
@@ -115,6 +119,9 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 	if c.Response().Committed {
 		return
+	}
+	if errs.Code(err) == errs.Busy {
+		c.Response().Header().Set("Retry-After", busyRetryAfter)
 	}
 	if werr := c.JSON(f.Status, envelope{Code: f.Code, Message: f.encode()}); werr != nil {
 		s.log.Debug("write error reply", "err", werr)

@@ -49,6 +49,7 @@ const (
 	ErrConflict         = "PluginDaemonConflictError"
 	ErrUnavailable      = "PluginUnavailableError"
 	ErrTimeout          = "PluginTimeoutError"
+	ErrBusy             = "PluginBusyError" // every invocation slot in use (503, Retry-After)
 )
 
 // UploadResult answers install/upload/package.
@@ -71,6 +72,10 @@ type InstallRequest struct {
 	PluginUniqueIdentifiers []string         `json:"plugin_unique_identifiers"`
 	Source                  string           `json:"source"`
 	Metas                   []map[string]any `json:"metas"`
+	// ConfirmCodeChange allows replacing an installed plugin with a package
+	// of the same version but other code (another checksum); without it
+	// such an install is refused as a conflict.
+	ConfirmCodeChange bool `json:"confirm_code_change,omitempty"`
 }
 
 // InstallResult answers install/identifiers and install/upgrade.
@@ -85,7 +90,24 @@ type UpgradeRequest struct {
 	NewPluginUniqueIdentifier      string         `json:"new_plugin_unique_identifier"`
 	Source                         string         `json:"source"`
 	Meta                           map[string]any `json:"meta"`
+	// ConfirmCodeChange allows a new package of the same version as the
+	// original but with other code (see InstallRequest).
+	ConfirmCodeChange bool `json:"confirm_code_change,omitempty"`
 }
+
+// PluginSettings are one plugin's settings (all its versions, every
+// tenant): GET management/plugin/settings?plugin_id= answers them, POST
+// management/plugin/settings sets them.
+type PluginSettings struct {
+	PluginID string `json:"plugin_id"`
+	// InvokeTimeoutSeconds limits each invocation; 0 means the daemon's
+	// default, DefaultInvokeTimeoutSeconds (read only).
+	InvokeTimeoutSeconds        int `json:"invoke_timeout_seconds"`
+	DefaultInvokeTimeoutSeconds int `json:"default_invoke_timeout_seconds"`
+}
+
+// MaxInvokeTimeoutSeconds is the longest invoke timeout a plugin may get (a day).
+const MaxInvokeTimeoutSeconds = 24 * 60 * 60
 
 // UninstallRequest is the body of uninstall.
 type UninstallRequest struct {

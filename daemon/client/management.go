@@ -193,6 +193,18 @@ func (c *Client) PluginStatus(ctx context.Context, pluginID string) (*apispec.Ru
 	return &st, c.get(ctx, "management/plugin/status", url.Values{"plugin_id": {pluginID}}, &st)
 }
 
+// PluginSettings returns an installed plugin's settings (its invoke timeout).
+func (c *Client) PluginSettings(ctx context.Context, pluginID string) (*apispec.PluginSettings, error) {
+	var st apispec.PluginSettings
+	return &st, c.get(ctx, "management/plugin/settings", url.Values{"plugin_id": {pluginID}}, &st)
+}
+
+// SetPluginSettings changes an installed plugin's settings.
+func (c *Client) SetPluginSettings(ctx context.Context, st apispec.PluginSettings) (*apispec.PluginSettings, error) {
+	var out apispec.PluginSettings
+	return &out, c.post(ctx, "management/plugin/settings", st, &out)
+}
+
 // PluginLogs returns up to limit of a plugin's latest log entries, oldest first.
 func (c *Client) PluginLogs(ctx context.Context, pluginID string, limit int) ([]apispec.LogEntry, error) {
 	var list []apispec.LogEntry

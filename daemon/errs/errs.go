@@ -16,6 +16,7 @@ const (
 	Forbidden    = "forbidden"
 	Unavailable  = "unavailable"
 	Timeout      = "timeout"
+	Busy         = "busy" // at capacity right now; retrying later may succeed
 	Internal     = "internal"
 )
 

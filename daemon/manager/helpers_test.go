@@ -32,7 +32,7 @@ const (
 
 // pkgs are the test packages, built once in TestMain.
 var pkgs struct {
-	goV1, goV2, py, crasher, uuidAuthor []byte
+	goV1, goV1Other, goV2, py, crasher, uuidAuthor []byte
 }
 
 // work is this test binary's scratch directory.
@@ -73,6 +73,7 @@ func buildPackages() error {
 	}{
 		{&pkgs.goV1, nil, bin},
 		{&pkgs.goV2, map[string]string{"version": "0.0.2"}, bin},
+		{&pkgs.goV1Other, map[string]string{"created_at": `"2026-02-02T00:00:00Z"`}, bin}, // same version, other code
 		{&pkgs.crasher, map[string]string{"name": "crasher"}, crash},
 		{&pkgs.uuidAuthor, map[string]string{"author": "0b9e4bd0-8b46-4c4f-9d51-7c0f1c3c0a2e"}, bin},
 	}

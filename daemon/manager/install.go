@@ -27,6 +27,15 @@ func (m *Manager) Install(ctx context.Context, tenant string, req apispec.Instal
 	if err != nil {
 		return nil, err
 	}
+	if !req.ConfirmCodeChange {
+		for _, j := range jobs {
+			if cur := m.lookup(tenant, j.id.PluginID()); cur != nil && !cur.remote() {
+				if err := codeChanged(cur.id, j.id); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	if m.allInstalled(tenant, jobs) {
 		return &apispec.InstallResult{AllInstalled: true}, nil
 	}
@@ -89,7 +98,24 @@ func (m *Manager) Upgrade(ctx context.Context, tenant string, req apispec.Upgrad
 	if orig == id {
 		return &apispec.InstallResult{AllInstalled: true}, nil
 	}
+	if !req.ConfirmCodeChange {
+		if err := codeChanged(orig, id); err != nil {
+			return nil, err
+		}
+	}
 	return m.startTask(ctx, tenant, []job{{id: id, manifest: man, source: req.Source, meta: req.Meta}})
+}
+
+// codeChanged refuses replacing installed cur with next when both claim the
+// same version but their code differs: that is no upgrade, and may be
+// another package passing itself off as the installed one.
+func codeChanged(cur, next pkgfmt.Identifier) error {
+	if cur.Version != next.Version || cur.Checksum == next.Checksum {
+		return nil
+	}
+	return errs.Errorf(errs.Conflict,
+		"plugin %s v%s is installed with other code (checksum %.12s…) than this package of the same version (checksum %.12s…); confirm the code change (confirm_code_change) to replace it",
+		cur.PluginID(), cur.Version, cur.Checksum, next.Checksum)
 }
 
 // startTask records a pending task for jobs and runs it in the background.
@@ -107,10 +133,19 @@ func (m *Manager) startTask(ctx context.Context, tenant string, jobs []job) (*ap
 			Source:                 j.source,
 		})
 	}
+	uids := make([]string, len(jobs))
+	for i, j := range jobs {
+		uids[i] = j.id.String()
+	}
+	m.tasks.add(uids, 1) // before the task exists, so a sweep never sees it unprotected
 	if err := m.db.CreateTask(ctx, t); err != nil {
+		m.tasks.add(uids, -1)
 		return nil, err
 	}
-	m.goBackground(func(ctx context.Context) { m.runTask(ctx, t, jobs) })
+	m.goBackground(func(ctx context.Context) {
+		defer m.tasks.add(uids, -1)
+		m.runTask(ctx, t, jobs)
+	})
 	return &apispec.InstallResult{TaskID: t.ID}, nil
 }
 
@@ -194,6 +229,9 @@ func (m *Manager) installOne(ctx context.Context, tenant string, j job, report s
 	}
 	if cur != nil && !m.usesPackage(cur.uid) {
 		m.stopRuntime(cur.id, true)
+	}
+	if cur != nil && cur.id.Version == j.id.Version {
+		return "replaced the code of v" + cur.id.Version + " (same version, other checksum)", nil
 	}
 	if cur != nil {
 		return "upgraded from " + cur.id.Version, nil

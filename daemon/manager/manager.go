@@ -45,6 +45,11 @@ type Config struct {
 	StartTimeout time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// PackageTTL is how long after its last upload a package no
+	// installation uses is kept (DefaultPackageTTL); SweepInterval is how
+	// often such packages are looked for (DefaultSweepInterval).
+	PackageTTL    time.Duration
+	SweepInterval time.Duration
 }
 
 // Data directory layout.
@@ -76,6 +81,9 @@ type Manager struct {
 	index atomic.Pointer[index] // read without locks on the hot path
 	locks keyedMutex            // one per plugin id
 	runs  runs                  // per unique identifier: references and restore state
+
+	timeouts timeouts // invoke timeouts set per plugin id
+	tasks    inTasks  // packages named by unfinished install tasks
 }
 
 // Open opens (or creates) the state in cfg.DataDir and starts every installed
@@ -108,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m.restoreAll()
+	m.goBackground(m.sweepLoop)
 	return m, nil
 }
 
@@ -121,6 +130,12 @@ func withDefaults(cfg Config) Config {
 	if cfg.Runtime.Logger == nil {
 		cfg.Runtime.Logger = cfg.Logger
 	}
+	if cfg.PackageTTL <= 0 {
+		cfg.PackageTTL = DefaultPackageTTL
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
 	if cfg.Limits == (pkgfmt.Limits{}) {
 		cfg.Limits = pkgfmt.DefaultLimits()
 	}
@@ -133,11 +148,14 @@ func newManager(cfg Config, db *state.DB) *Manager {
 	m.index.Store(&index{})
 	m.runs.m = map[string]*run{}
 	m.locks.m = map[string]*keyedEntry{}
+	m.timeouts.m = map[string]time.Duration{}
+	m.tasks.m = map[string]int{}
 	return m
 }
 
 // Close stops every plugin and closes the database. Install tasks still
-// running are cancelled and recorded as failed.
+// running are cancelled and recorded as failed; the package sweep is
+// stopped and waited for.
 func (m *Manager) Close() error {
 	var err error
 	m.closed.Do(func() {

@@ -350,6 +350,34 @@ func TestUpgrade(t *testing.T) {
 		_, err := m.Upgrade(ctx, tenant, apispec.UpgradeRequest{OriginalPluginUniqueIdentifier: goUID, NewPluginUniqueIdentifier: pyUID})
 		wantErr(t, err, errs.Invalid, "different plugins")
 	})
+	t.Run("ErrSameVersionOtherCode", func(t *testing.T) {
+		m := MustOpen(t, t.TempDir())
+		v1 := MustInstall(t, m, pkgs.goV1)
+		other := MustUpload(t, m, pkgs.goV1Other)
+		_, err := m.Upgrade(ctx, tenant, apispec.UpgradeRequest{OriginalPluginUniqueIdentifier: v1, NewPluginUniqueIdentifier: other})
+		wantErr(t, err, errs.Conflict, "v0.0.1 is installed with other code", "confirm_code_change")
+		_, err = m.Install(ctx, tenant, apispec.InstallRequest{PluginUniqueIdentifiers: []string{other}})
+		wantErr(t, err, errs.Conflict, "v0.0.1 is installed with other code", "confirm_code_change")
+		if list, _ := m.List(ctx, tenant, 1, 10); list.List[0].PluginUniqueIdentifier != v1 {
+			t.Fatalf("a refused install changed the installation: %+v", list.List[0])
+		}
+	})
+	t.Run("OKSameVersionConfirmed", func(t *testing.T) {
+		m := MustOpen(t, t.TempDir())
+		v1 := MustInstall(t, m, pkgs.goV1)
+		other := MustUpload(t, m, pkgs.goV1Other)
+		res, err := m.Upgrade(ctx, tenant, apispec.UpgradeRequest{OriginalPluginUniqueIdentifier: v1, NewPluginUniqueIdentifier: other, ConfirmCodeChange: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		task := MustWaitTask(t, m, res.TaskID)
+		if task.Status != apispec.TaskSuccess || !strings.Contains(task.Plugins[0].Message, "replaced the code of v0.0.1") {
+			t.Fatalf("task = %+v", task)
+		}
+		if list, _ := m.List(ctx, tenant, 1, 10); list.List[0].PluginUniqueIdentifier != other {
+			t.Fatalf("installation = %+v, want %s", list.List[0], other)
+		}
+	})
 	t.Run("ErrNotInstalled", func(t *testing.T) {
 		m := MustOpen(t, t.TempDir())
 		v1 := MustUpload(t, m, pkgs.goV1)
@@ -492,4 +520,23 @@ func TestOpenRelativeDataDir(t *testing.T) {
 	m := MustOpen(t, filepath.Join("data", "daemon"))
 	MustInstall(t, m, pkgs.goV1)
 	MustEcho(t, m)
+}
+
+func TestPluginSettingsKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := MustOpen(t, dir)
+	MustInstall(t, m, pkgs.goV1)
+	if _, err := m.SetPluginSettings(ctx, tenant, apispec.PluginSettings{PluginID: goID, InvokeTimeoutSeconds: 42}); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	m = MustOpen(t, dir)
+	st, err := m.PluginSettings(ctx, tenant, goID)
+	if err != nil || st.InvokeTimeoutSeconds != 42 {
+		t.Fatalf("after a restart: %+v, %v; want 42 s kept", st, err)
+	}
+	if _, err := m.PluginSettings(ctx, "other-tenant", goID); errs.Code(err) != errs.NotFound {
+		t.Fatalf("another tenant's view: %v", err)
+	}
 }

@@ -20,6 +20,9 @@ func (m *Manager) load(ctx context.Context) error {
 	if err := m.db.FailUnfinishedTasks(ctx, interruptedMessage); err != nil {
 		return err
 	}
+	if err := m.loadSettings(ctx); err != nil {
+		return err
+	}
 	insts, err := m.db.FindInstallations(ctx)
 	if err != nil {
 		return err

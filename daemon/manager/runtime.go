@@ -117,6 +117,8 @@ func (m *Manager) spec(id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, c
 		Command:      cmd,
 		StartTimeout: timeout,
 		MemoryLimit:  MemoryLimit(man),
+		// The plugin's own invoke timeout, when an admin set one.
+		InvokeTimeout: m.timeouts.get(id.PluginID()),
 	}
 }
 

@@ -3,6 +3,7 @@ package pkgfmt
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Patterns Dify applies to a manifest.
@@ -98,6 +99,9 @@ func checkMeta(m *Manifest, d *doc, _ fileSet) error {
 	}
 	if r.Entrypoint == "" {
 		return d.errorf("meta.runner.entrypoint", "required")
+	}
+	if strings.ContainsAny(r.Entrypoint, `/\`) || r.Entrypoint == "." || r.Entrypoint == ".." {
+		return d.errorf("meta.runner.entrypoint", "%q must be a file or module name inside the package, not a path", r.Entrypoint)
 	}
 	if len(m.Meta.Arch) == 0 {
 		return d.errorf("meta.arch", "required (amd64, arm64 or both)")

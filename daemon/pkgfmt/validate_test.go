@@ -40,6 +40,8 @@ func TestDecodeBadYAML(t *testing.T) {
 			manifest, "meta.runner.language", `unknown runner "ruby"`, 30},
 		{"ErrNoEntrypoint", pythonFiles().edit(t, manifest, "    entrypoint: main\n", ""),
 			manifest, "meta.runner.entrypoint", "required", 28},
+		{"ErrEntrypointPath", pythonFiles().edit(t, manifest, "entrypoint: main", "entrypoint: ../../bin/sh"),
+			manifest, "meta.runner.entrypoint", `"../../bin/sh" must be a file or module name inside the package, not a path`, 29},
 		{"ErrBadArch", pythonFiles().edit(t, manifest, "- arm64", "- riscv64"),
 			manifest, "meta.arch[1]", `unknown architecture "riscv64"`, 27},
 		{"ErrNoPlugins", pythonFiles().edit(t, manifest, "  tools:\n    - provider/weather.yaml\n", "  tools: []\n"),

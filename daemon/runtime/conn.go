@@ -33,6 +33,8 @@ type conn struct {
 	readyOnce sync.Once
 	lastSeen  atomic.Int64 // unix nanoseconds of the last line read
 	blocked   atomic.Bool  // the reader waits on a slow consumer
+	dropped   droppedLine  // the ends of the last over-long line
+	odd       oddities     // dropped output, logged sparingly
 
 	mu       sync.RWMutex
 	sessions map[string]*session
@@ -72,6 +74,7 @@ func (c *conn) readLoop() error {
 		if err == errLineTooLong {
 			c.lastSeen.Store(time.Now().UnixNano())
 			c.warn(fmt.Sprintf("line over %s discarded", mib(int64(c.maxLine))))
+			c.failDropped()
 			continue
 		}
 		if err != nil {
@@ -90,20 +93,26 @@ func (c *conn) readLine() ([]byte, error) {
 		line, err = c.readLongLine(line)
 	}
 	if len(line) > c.maxLine+1 || (len(line) > c.maxLine && line[len(line)-1] != '\n') {
+		c.dropped.start(line)
+		c.dropped.keepTail(line)
 		return nil, errLineTooLong
 	}
 	return bytes.TrimRight(line, "\r\n"), err
 }
 
 // readLongLine gathers a line longer than the read buffer, up to maxLine; a
-// longer one is read to its end and discarded.
+// longer one is read to its end and discarded, keeping only its ends (in
+// c.dropped) to tell which session it belonged to.
 func (c *conn) readLongLine(first []byte) ([]byte, error) {
 	buf := append([]byte(nil), first...)
 	for {
 		part, err := c.r.ReadSlice('\n')
 		if len(buf)+len(part) > c.maxLine+1 {
+			c.dropped.start(buf)
+			c.dropped.keepTail(part)
 			for err == bufio.ErrBufferFull {
-				_, err = c.r.ReadSlice('\n')
+				part, err = c.r.ReadSlice('\n')
+				c.dropped.keepTail(part)
 			}
 			if err != nil {
 				return nil, err
@@ -172,6 +181,10 @@ func (c *conn) dispatch(event string, id []byte, data []byte) {
 		c.ring.add(sourceLog, "error", describeError(data).Error())
 	case protocol.EventSession:
 		c.sessionEvent(id, data)
+	case "":
+		// No event: Dify's SDK prints its configuration first.
+	default:
+		c.note(oddUnknownEvent, "event "+truncate(event, 64))
 	}
 }
 
@@ -192,11 +205,12 @@ func (c *conn) pluginLog(data []byte) {
 	c.ring.addAt(t, sourceLog, level, l.Message)
 }
 
-// sessionEvent routes a session message; unknown sessions (late chunks after
-// a cancel) are ignored.
+// sessionEvent routes a session message; messages for unknown sessions (late
+// chunks after a cancel) and of unknown types are dropped and noted.
 func (c *conn) sessionEvent(id []byte, data []byte) {
 	s := c.lookup(id)
 	if s == nil {
+		c.note(oddUnknownSession, "session "+truncate(string(id), 64))
 		return
 	}
 	var v [2][]byte
@@ -224,6 +238,8 @@ func (c *conn) sessionEvent(id []byte, data []byte) {
 	case protocol.SessionInvoke:
 		s.finish(errs.Errorf(errs.Unavailable,
 			"plugin %s asked the daemon to call back into the platform, which is not supported", c.pluginID), true)
+	default:
+		c.note(oddUnknownSessionType, "type "+truncate(string(typ), 64))
 	}
 }
 

@@ -35,12 +35,12 @@ func (p *plugin) tryInvoke(ctx context.Context, req *protocol.RequestData, start
 	if err != nil {
 		return nil, err
 	}
-	if err := p.acquire(ctx, start); err != nil {
+	if err := p.acquire(); err != nil {
 		return nil, err
 	}
 	s := newSession(c, p.releaseSlot)
 	id := p.spec.PluginID
-	limit := p.cfg.InvokeTimeout
+	limit := p.invokeTimeout()
 	timer := time.AfterFunc(limit-time.Since(start), func() {
 		s.finish(errs.Errorf(errs.Timeout, "plugin %s did not finish within %s", id, limit), true)
 	})
@@ -75,7 +75,7 @@ func (p *plugin) conn(ctx context.Context, start time.Time) (*conn, error) {
 			return nil, errs.Errorf(errs.Unavailable, "plugin %s is stopped", p.spec.PluginID)
 		}
 		if timeout == nil {
-			timer := time.NewTimer(p.cfg.InvokeTimeout - time.Since(start))
+			timer := time.NewTimer(p.invokeTimeout() - time.Since(start))
 			defer timer.Stop()
 			timeout = timer.C
 		}
@@ -96,20 +96,15 @@ func (p *plugin) notReady(state, last string) error {
 	return errs.Errorf(errs.Unavailable, "plugin %s is %s", p.spec.PluginID, state)
 }
 
-// acquire takes a concurrency slot, waiting for one to free up.
-func (p *plugin) acquire(ctx context.Context, start time.Time) error {
+// acquire takes a concurrency slot, or fails at once with errs.Busy when
+// every slot is in use: a caller is better told to come back than left
+// waiting without an answer behind calls that may hang.
+func (p *plugin) acquire() error {
 	select {
 	case p.slots <- struct{}{}:
 		return nil
 	default:
 	}
-	timer := time.NewTimer(p.cfg.InvokeTimeout - time.Since(start))
-	defer timer.Stop()
-	select {
-	case p.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-	case <-timer.C:
-	}
-	return errs.Errorf(errs.Unavailable, "plugin %s is at its concurrency limit (%d)", p.spec.PluginID, cap(p.slots))
+	return errs.Errorf(errs.Busy, "plugin %s is busy: all %d of its invocation slots are in use; try again shortly",
+		p.spec.PluginID, cap(p.slots))
 }

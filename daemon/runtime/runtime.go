@@ -11,9 +11,10 @@
 //   - Invoke on a plugin that is starting or restarting waits until it is
 //     running, bounded by ctx and Config.InvokeTimeout; on a failed or stopped
 //     plugin it fails at once with errs.Unavailable.
-//   - Invoke on a plugin at its concurrency limit waits for a free slot,
-//     bounded the same way, then fails with errs.Unavailable
-//     "plugin X is at its concurrency limit (N)".
+//   - Invoke on a plugin at its concurrency limit fails at once with
+//     errs.Busy "plugin X is busy: all N of its invocation slots are in use…".
+//   - The invocation timeout is Spec.InvokeTimeout, or Config.InvokeTimeout
+//     when zero; SetInvokeTimeout changes it for later invocations.
 //   - A session whose ctx ends is cancelled (the plugin gets a cancel line);
 //     Recv then returns errs.Timeout when the deadline passed, or an error
 //     wrapping context.Canceled when the caller cancelled.
@@ -93,6 +94,8 @@ type Spec struct {
 	Env          []string // extra KEY=VALUE pairs; the rest of the environment is scrubbed
 	StartTimeout time.Duration
 	MemoryLimit  int64 // bytes; 0 means none
+	// InvokeTimeout limits each invocation; 0 means Config.InvokeTimeout.
+	InvokeTimeout time.Duration
 }
 
 // Manager runs and supervises plugin processes.
@@ -175,6 +178,20 @@ func (m *Manager) Invoke(ctx context.Context, key string, req *protocol.RequestD
 	}
 	return p.invoke(ctx, req)
 }
+
+// SetInvokeTimeout changes the plugin's per-invocation limit for the
+// invocations that start from now on; d <= 0 restores Config.InvokeTimeout.
+func (m *Manager) SetInvokeTimeout(key string, d time.Duration) error {
+	p := m.get(key)
+	if p == nil {
+		return errs.Errorf(errs.NotFound, "no plugin runtime %q", key)
+	}
+	p.setTimeout(d)
+	return nil
+}
+
+// InvokeTimeout is the daemon's default per-invocation limit.
+func (m *Manager) InvokeTimeout() time.Duration { return m.cfg.InvokeTimeout }
 
 // Status reports the plugin's process state.
 func (m *Manager) Status(key string) (apispec.RuntimeStatus, bool) {

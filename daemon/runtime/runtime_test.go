@@ -1,9 +1,11 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -129,45 +131,51 @@ func TestCancel(t *testing.T) {
 }
 
 func TestConcurrencyLimit(t *testing.T) {
-	m := MustManager(t, runtime.Config{MaxConcurrent: 1})
+	m := MustManager(t, runtime.Config{MaxConcurrent: 2})
 	spec := MustStart(t, m, pySpec(t, "limit"))
-	busy := MustInvoke(t, m, spec.Key, "slow", nil)
+	hung := []*runtime.Stream{MustInvoke(t, m, spec.Key, "slow", nil), MustInvoke(t, m, spec.Key, "slow", nil)}
 
-	t.Run("ErrAtLimit", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		defer cancel()
-		_, err := m.Invoke(ctx, spec.Key, toolRequest("echo", nil))
-		if errs.Code(err) != errs.Unavailable || err.Error() != "plugin acme/limit is at its concurrency limit (1)" {
-			t.Fatalf("got %v", err)
+	t.Run("ErrBusyAtOnce", func(t *testing.T) {
+		// No deadline of its own: a wait for a slot would hang the test.
+		_, err := m.Invoke(context.Background(), spec.Key, toolRequest("echo", nil))
+		if errs.Code(err) != errs.Busy || err.Error() != "plugin acme/limit is busy: all 2 of its invocation slots are in use; try again shortly" {
+			t.Fatalf("got %v (%s)", err, errs.Code(err))
 		}
 	})
 	t.Run("OKAfterSlotFrees", func(t *testing.T) {
-		done := make(chan error, 1)
-		go func() {
-			_, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "x"}))
-			done <- err
-		}()
-		busy.Close()
-		if err := <-done; err != nil {
-			t.Fatal(err)
+		hung[0].Close()
+		texts, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "x"}))
+		if err != nil || len(texts) != 1 {
+			t.Fatalf("got %q, %v", texts, err)
 		}
 	})
 }
 
-func TestEnvScrubbed(t *testing.T) {
-	t.Setenv("PLUGBOARD_TEST_SECRET", "s3cret-value")
+func TestInvokeTimeoutPerPlugin(t *testing.T) {
 	m := MustManager(t, runtime.Config{})
-	spec := pySpec(t, "env", "env")
-	spec.Env = []string{"EXTRA_SETTING=1"}
+	spec := pySpec(t, "timeout")
+	spec.InvokeTimeout = 300 * time.Millisecond
 	MustStart(t, m, spec)
-	if hasLog(m, spec.Key, "s3cret-value") || hasLog(m, spec.Key, "PLUGBOARD_TEST_SECRET") {
-		t.Fatal("the daemon's secret reached the plugin's environment")
-	}
-	for _, want := range []string{"ENV HOME=" + spec.Dir, "ENV EXTRA_SETTING=1", "ENV INSTALL_METHOD=local", "ENV PYTHONUNBUFFERED=1"} {
-		if !hasLog(m, spec.Key, want) {
-			t.Errorf("plugin environment lacks %q", want)
+	t.Run("ErrSpecTimeout", func(t *testing.T) {
+		_, err := collect(t, MustInvoke(t, m, spec.Key, "slow", nil))
+		if errs.Code(err) != errs.Timeout || err.Error() != "plugin acme/timeout did not finish within 300ms" {
+			t.Fatalf("got %v; want the plugin's own timeout", err)
 		}
-	}
+	})
+	t.Run("ErrChangedTimeout", func(t *testing.T) {
+		if err := m.SetInvokeTimeout(spec.Key, 200*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		_, err := collect(t, MustInvoke(t, m, spec.Key, "slow", nil))
+		if errs.Code(err) != errs.Timeout || err.Error() != "plugin acme/timeout did not finish within 200ms" {
+			t.Fatalf("got %v; want the changed timeout", err)
+		}
+	})
+	t.Run("ErrUnknownKey", func(t *testing.T) {
+		if err := m.SetInvokeTimeout("nope", time.Second); errs.Code(err) != errs.NotFound {
+			t.Fatalf("got %v", err)
+		}
+	})
 }
 
 func TestGarbageSurvived(t *testing.T) {
@@ -249,4 +257,72 @@ func TestBackpressure(t *testing.T) {
 			t.Fatalf("after closing a full session got %q, %v", texts, err)
 		}
 	})
+}
+
+func TestMessageOverLimit(t *testing.T) {
+	m := MustManager(t, runtime.Config{})
+	spec := MustStart(t, m, pySpec(t, "overlimit"))
+	for _, tool := range []string{"big", "big_last"} {
+		t.Run("Err"+tool, func(t *testing.T) {
+			texts, err := collect(t, MustInvoke(t, m, spec.Key, tool, map[string]any{"size": 6 << 20}))
+			if err == nil || !strings.Contains(err.Error(), "sent a message over the 5 MiB line limit") {
+				t.Fatalf("got %d chunks and %v; want an error naming the line limit", len(texts), err)
+			}
+			if len(texts) != 0 {
+				t.Fatalf("got %d chunks before the error", len(texts))
+			}
+		})
+	}
+	t.Run("OKConnStillServes", func(t *testing.T) {
+		texts, err := collect(t, MustInvoke(t, m, spec.Key, "echo", map[string]any{"text": "after"}))
+		if err != nil || len(texts) != 1 || texts[0] != "after" {
+			t.Fatalf("got %q, %v", texts, err)
+		}
+		if st, _ := m.Status(spec.Key); st.Restarts != 0 || st.State != apispec.StateRunning {
+			t.Fatalf("status %+v; want the same instance running", st)
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestDroppedOutputLogged(t *testing.T) {
+	var logs syncBuffer
+	m := MustManager(t, runtime.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	spec := MustStart(t, m, pySpec(t, "odd"))
+	for range 2 {
+		if _, err := collect(t, MustInvoke(t, m, spec.Key, "odd", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, kind := range []string{"an unknown session", "a session message of an unknown type", "an event of an unknown kind"} {
+		var lines []string
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, kind) {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) != 1 {
+			t.Fatalf("%d log lines about %s, want 1 (rate-limited):\n%s", len(lines), kind, logs.String())
+		}
+		if !strings.Contains(lines[0], "plugin=acme/odd") || !strings.Contains(lines[0], "level=WARN") {
+			t.Errorf("log line %q lacks the plugin id or level", lines[0])
+		}
+	}
 }

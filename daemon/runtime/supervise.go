@@ -18,8 +18,9 @@ type plugin struct {
 	ring *logRing
 	mem  *memoryWatch
 
-	slots chan struct{}        // concurrency cap: one token per in-flight session
-	live  atomic.Pointer[conn] // the conn to invoke on while running
+	slots   chan struct{}        // concurrency cap: one token per in-flight session
+	timeout atomic.Int64         // per-invocation limit in nanoseconds (SetInvokeTimeout)
+	live    atomic.Pointer[conn] // the conn to invoke on while running
 
 	life     context.Context // ends at Stop
 	stopLife context.CancelFunc
@@ -46,7 +47,7 @@ func newPlugin(cfg Config, spec Spec, ring *logRing, mem *memoryWatch) *plugin {
 		spec.PluginID = spec.Key
 	}
 	life, stop := context.WithCancel(context.Background())
-	return &plugin{
+	p := &plugin{
 		cfg: cfg, spec: spec, ring: ring, mem: mem,
 		slots: make(chan struct{}, cfg.MaxConcurrent),
 		life:  life, stopLife: stop,
@@ -54,7 +55,20 @@ func newPlugin(cfg Config, spec Spec, ring *logRing, mem *memoryWatch) *plugin {
 		state:    apispec.StateStarting,
 		changed:  make(chan struct{}),
 	}
+	p.setTimeout(spec.InvokeTimeout)
+	return p
 }
+
+// setTimeout sets the invocation limit; d <= 0 means the daemon's default.
+func (p *plugin) setTimeout(d time.Duration) {
+	if d <= 0 {
+		d = p.cfg.InvokeTimeout
+	}
+	p.timeout.Store(int64(d))
+}
+
+// invokeTimeout is the current per-invocation limit.
+func (p *plugin) invokeTimeout() time.Duration { return time.Duration(p.timeout.Load()) }
 
 // start runs the first launch and, once it is ready, supervises it in the
 // background. A failed first launch leaves the plugin "failed" and nothing

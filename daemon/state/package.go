@@ -21,16 +21,16 @@ type Package struct {
 }
 
 // CreatePackage records an upload; uploading the same package again keeps the
-// first row.
+// first row and only refreshes its upload time.
 func (d *DB) CreatePackage(ctx context.Context, p *Package) error {
 	return d.tx(ctx, func(tx *sql.Tx) error { return d.createPackage(ctx, tx, p) })
 }
 
 func (d *DB) createPackage(ctx context.Context, tx *sql.Tx, p *Package) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO packages
-		(unique_identifier, plugin_id, version, checksum, declaration, signed, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (unique_identifier) DO NOTHING`,
-		p.UniqueIdentifier, p.PluginID, p.Version, p.Checksum, string(p.Declaration), p.Signed, d.now())
+		(unique_identifier, plugin_id, version, checksum, declaration, signed, created_at, uploaded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (unique_identifier) DO UPDATE SET uploaded_at = excluded.uploaded_at`,
+		p.UniqueIdentifier, p.PluginID, p.Version, p.Checksum, string(p.Declaration), p.Signed, d.now(), d.now())
 	return err
 }
 
@@ -62,4 +62,35 @@ func (d *DB) deletePackageIfUnused(ctx context.Context, tx *sql.Tx, uid string) 
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// FindUnusedPackages lists the identifiers of packages last uploaded before
+// cutoff that no installation refers to.
+func (d *DB) FindUnusedPackages(ctx context.Context, cutoff time.Time) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT unique_identifier FROM packages p WHERE uploaded_at < ?
+		AND NOT EXISTS (SELECT 1 FROM installations i WHERE i.unique_identifier = p.unique_identifier)
+		ORDER BY unique_identifier`, cutoff.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var uid string
+		if err := rows.Scan(&uid); err != nil {
+			return nil, err
+		}
+		out = append(out, uid)
+	}
+	return out, rows.Err()
+}
+
+// DeletePackageIfUnused deletes the package's row unless an installation
+// refers to it, and reports whether it did.
+func (d *DB) DeletePackageIfUnused(ctx context.Context, uid string) (deleted bool, err error) {
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		deleted, err = d.deletePackageIfUnused(ctx, tx, uid)
+		return err
+	})
+	return deleted, err
 }

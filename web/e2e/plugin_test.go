@@ -52,6 +52,29 @@ func MustServeExamples(tb testing.TB, examples string) *Server {
 	return &Server{URL: url, Data: data}
 }
 
+// mustPackOtherCode packs the Python example with its code changed and its
+// version kept, into a temporary file.
+func mustPackOtherCode(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(pytoolsDir)); err != nil {
+		tb.Fatal(err)
+	}
+	main := filepath.Join(dir, "main.py")
+	code, err := os.ReadFile(main)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(main, append(code, "\n# other code, same version\n"...), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	data, _, err := pkgfmt.Pack(os.DirFS(dir), pkgfmt.DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return mustFile(tb, "pytools-other.difypkg", data)
+}
+
 // mustFile writes a file into a temporary directory and returns its path.
 func mustFile(tb testing.TB, name string, data []byte) string {
 	tb.Helper()
@@ -180,6 +203,26 @@ func TestPlugins(t *testing.T) {
 		b.Shoot("plugins-no-match")
 		b.Fill(map[string]string{"filter-q": "standard library"})
 		b.Do("match by description", chromedp.WaitVisible(runningCard("plugboard/pytools")))
+	})
+
+	t.Run("OKSameVersionOtherCodeConfirmed", func(t *testing.T) {
+		b := owner
+		b.Open("/", "plugins-page")
+		b.upload(mustPackOtherCode(t))
+		b.Do("preview warns", chromedp.WaitVisible(tid("preview-code-changed")))
+		if got := b.Text("preview-code-changed"); !strings.Contains(got, "The code changed.") {
+			t.Fatalf("warning %q", got)
+		}
+		b.Shoot("install-preview-code-changed")
+		// Unconfirmed, the browser will not submit the form.
+		if Eval[bool](b, `document.querySelector('[data-testid="install-submit"]').form.checkValidity()`) {
+			t.Fatal("the install form is valid without the confirmation")
+		}
+		b.Do("confirm and replace", chromedp.Click(tid("confirm-code-change")), chromedp.Click(tid("install-submit")),
+			chromedp.WaitVisible(`[data-testid="task-progress"][data-status="success"]`))
+		if got := b.Text("task-message"); !strings.Contains(got, "replaced the code of v0.0.1") {
+			t.Fatalf("task message %q", got)
+		}
 	})
 
 	t.Run("ErrCorruptUpload", func(t *testing.T) {

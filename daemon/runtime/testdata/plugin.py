@@ -3,7 +3,7 @@
 Start-up flags (argv): silent (never heartbeat), exit (fail at start),
 garbage (write junk and an over-long line first), spawn (start a child
 `sleep` and report its pid), env (print the environment to stderr).
-Tools (request data "tool"): echo, stream, big, slow, ignore_cancel, crash,
+Tools (request data "tool"): echo, stream, big, big_last, odd, slow, ignore_cancel, crash,
 fail, alloc, stop_heartbeat, spawn, log.
 """
 import json
@@ -57,6 +57,17 @@ def handle(sid, data):
         end(sid)
     elif tool == "big":
         chunk(sid, "y" * int(params.get("size", 1 << 20)))
+        end(sid)
+    elif tool == "big_last":  # the envelope's session_id after its data
+        send({"data": {"type": "stream", "data": {"type": "text", "message": {
+            "text": "z" * int(params.get("size", 1 << 20))}, "meta": None}},
+            "event": "session", "session_id": sid})
+        end(sid)
+    elif tool == "odd":  # messages the daemon must drop (and say so)
+        for _ in range(2):
+            send({"event": "session", "session_id": sid, "data": {"type": "weird", "data": {}}})
+            send({"event": "session", "session_id": "no-such-session", "data": {"type": "end", "data": {}}})
+            send({"event": "mystery", "session_id": sid, "data": {}})
         end(sid)
     elif tool == "slow":
         if wait_cancel(sid, float(params.get("seconds", 600))):

@@ -189,8 +189,23 @@ func whoami(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
 	if user == "" {
 		user = "an anonymous user"
 	}
+	if req.Bool("reveal") {
+		return reveal(w, key)
+	}
 	return w.Text(fmt.Sprintf("You are %s, calling with API key %s…%s (%d characters).",
 		user, key[:5], key[len(key)-2:], len(key)))
+}
+
+// reveal is what a careless tool does: it echoes the key, split across two
+// text chunks, and in a JSON message. Plugboard's playground must redact it.
+func reveal(w *sdk.Writer, key string) error {
+	half := len(key) / 2
+	for _, part := range []string{"Your API key is " + key[:half], key[half:] + "."} {
+		if err := w.Text(part); err != nil {
+			return err
+		}
+	}
+	return w.JSON(map[string]any{"credentials": map[string]any{"api_key": key}})
 }
 
 // checkAPIKey accepts a key that starts with "demo-" and has at least 8 characters.
