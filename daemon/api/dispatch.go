@@ -64,13 +64,14 @@ func (s *server) invokeTool(c echo.Context) error {
 	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
 		return err
 	}
-	if d.ToolParameters == nil {
-		d.ToolParameters = map[string]any{}
+	if d.CredentialType != "" && !protocol.ValidCredentialType(d.CredentialType) {
+		return errs.Errorf(errs.Invalid, "data.credential_type must be %s, %s or %s (absent means %[1]s), not %[4]q",
+			protocol.CredentialAPIKey, protocol.CredentialOAuth2, protocol.CredentialUnauthorized, d.CredentialType)
 	}
 	return s.dispatch(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionInvokeTool,
 		Provider: d.Provider, Tool: d.Tool, ToolParameters: d.ToolParameters,
-		Credentials: orEmpty(d.Credentials), CredentialType: d.CredentialType,
+		Credentials: d.Credentials, CredentialType: d.CredentialType,
 	})
 }
 
@@ -84,7 +85,7 @@ func (s *server) validateCredentials(c echo.Context) error {
 	}
 	return s.dispatch(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionValidateToolCredentials,
-		Provider: req.Data.Provider, Credentials: orEmpty(req.Data.Credentials),
+		Provider: req.Data.Provider, Credentials: req.Data.Credentials,
 	})
 }
 
@@ -97,16 +98,27 @@ func (s *server) runtimeParameters(c echo.Context) error {
 	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
 		return err
 	}
-	return s.dispatch(c, &protocol.RequestData{
+	return s.dispatchOr(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionGetToolRuntimeParameters,
-		Provider: d.Provider, Tool: d.Tool, Credentials: orEmpty(d.Credentials),
-	})
+		Provider: d.Provider, Tool: d.Tool, Credentials: d.Credentials,
+	}, noRuntimeParameters)
 }
+
+// noRuntimeParameters answers get_runtime_parameters when the plugin ends
+// the session without a chunk (Dify's SDK 0.10 has no route for the action
+// and sends only end); Dify reads such an empty stream as no parameters.
+var noRuntimeParameters = []byte(`{"parameters":[]}`)
 
 // dispatch opens a session and streams its output as SSE. Errors before the
 // stream starts get a real status; a client that goes away closes the
 // session, which cancels it in the plugin.
 func (s *server) dispatch(c echo.Context, rd *protocol.RequestData) error {
+	return s.dispatchOr(c, rd, nil)
+}
+
+// dispatchOr is dispatch, sending the chunk ifEmpty when the plugin ends
+// the session without one.
+func (s *server) dispatchOr(c echo.Context, rd *protocol.RequestData, ifEmpty []byte) error {
 	ctx := c.Request().Context()
 	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), c.Request().Header.Get(HeaderPluginID), rd)
 	if err != nil {
@@ -120,13 +132,14 @@ func (s *server) dispatch(c echo.Context, rd *protocol.RequestData) error {
 			stream.Close()
 		}
 	}()
-	s.pump(c, stream)
+	s.pump(c, stream, ifEmpty)
 	return nil
 }
 
 // pump copies the stream's messages into SSE frames, flushing only when no
-// further message is already waiting.
-func (s *server) pump(c echo.Context, stream *runtime.Stream) {
+// further message is already waiting; a stream that ends without a message
+// gets ifEmpty, when given.
+func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) {
 	w := c.Response()
 	h := w.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
@@ -135,8 +148,11 @@ func (s *server) pump(c echo.Context, stream *runtime.Stream) {
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w.Writer)
 	buf := make([]byte, 0, 1024)
-	for {
+	for sent := false; ; sent = true {
 		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) && !sent && ifEmpty != nil {
+			chunk, err = ifEmpty, nil
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				s.writeStreamError(c, err)
@@ -180,12 +196,4 @@ func requireFields(pairs ...string) error {
 		}
 	}
 	return nil
-}
-
-// orEmpty returns m, or an empty map when m is nil (plugins expect an object).
-func orEmpty(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	return m
 }

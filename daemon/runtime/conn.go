@@ -367,9 +367,10 @@ func (c *conn) inFlight() int {
 const requestPrefix = `{"session_id":"`
 const requestMiddle = `","conversation_id":null,"message_id":null,"app_id":null,"endpoint_id":null,"context":{},"event":"request","data":`
 
-// requestLine encodes a protocol.Request line for session id.
+// requestLine encodes a protocol.Request line for session id, with the data
+// Dify's SDK requires (protocol.RequestData.Wire).
 func requestLine(id string, req *protocol.RequestData) ([]byte, error) {
-	data, err := json.Marshal(req)
+	data, err := json.Marshal(req.Wire())
 	if err != nil {
 		return nil, err
 	}
