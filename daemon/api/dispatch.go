@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
@@ -119,8 +121,10 @@ func (s *server) dispatch(c echo.Context, rd *protocol.RequestData) error {
 // dispatchOr is dispatch, sending the chunk ifEmpty when the plugin ends
 // the session without one.
 func (s *server) dispatchOr(c echo.Context, rd *protocol.RequestData, ifEmpty []byte) error {
+	start := time.Now()
 	ctx := c.Request().Context()
-	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), c.Request().Header.Get(HeaderPluginID), rd)
+	pluginID := c.Request().Header.Get(HeaderPluginID)
+	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), pluginID, rd)
 	if err != nil {
 		return inPlugin(err)
 	}
@@ -132,14 +136,37 @@ func (s *server) dispatchOr(c echo.Context, rd *protocol.RequestData, ifEmpty []
 			stream.Close()
 		}
 	}()
-	s.pump(c, stream, ifEmpty)
+	err = s.pump(c, stream, ifEmpty)
+	s.cfg.Metrics.Invocation(pluginID, rd.Action, outcome(ctx, err), time.Since(start))
 	return nil
+}
+
+// errClientGone ends a stream whose client stopped reading.
+var errClientGone = errors.New("the client went away")
+
+// outcome classifies how a stream ended (nil: the plugin ended it) for the metrics.
+func outcome(ctx context.Context, err error) string {
+	var pe *runtime.PluginError
+	switch {
+	case err == nil:
+		return metrics.OutcomeOK
+	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, errClientGone):
+		return metrics.OutcomeCancelled
+	case errors.As(err, &pe):
+		return metrics.OutcomePluginError
+	case errs.Code(err) == errs.Timeout:
+		return metrics.OutcomeTimeout
+	case errs.Code(err) == errs.Unavailable:
+		return metrics.OutcomeUnavailable
+	}
+	return metrics.OutcomeError
 }
 
 // pump copies the stream's messages into SSE frames, flushing only when no
 // further message is already waiting; a stream that ends without a message
-// gets ifEmpty, when given.
-func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) {
+// gets ifEmpty, when given. It returns how the stream ended: nil at the
+// plugin's end, else the error (errClientGone when the client stopped reading).
+func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) error {
 	w := c.Response()
 	h := w.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
@@ -153,18 +180,19 @@ func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) {
 		if errors.Is(err, io.EOF) && !sent && ifEmpty != nil {
 			chunk, err = ifEmpty, nil
 		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				s.writeStreamError(c, err)
-			}
-			return
+			s.writeStreamError(c, err)
+			return err
 		}
 		if len(chunk) == 0 {
 			chunk = []byte("null")
 		}
 		buf = append(append(append(buf[:0], framePrefix...), chunk...), frameSuffix...)
 		if _, err := w.Writer.Write(buf); err != nil {
-			return // the client is gone; the deferred Close cancels the session
+			return errClientGone // the deferred Close cancels the session
 		}
 		if stream.Buffered() == 0 {
 			_ = rc.Flush()

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/runner"
 	"github.com/plugboard/plugboard/daemon/runtime"
@@ -45,6 +46,8 @@ type Config struct {
 	StartTimeout time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Metrics records install stages and outcomes; nil records nothing.
+	Metrics *metrics.Daemon
 }
 
 // Data directory layout.
