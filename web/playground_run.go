@@ -141,10 +141,12 @@ func (s *Server) invoke(ctx context.Context, lr *liveRun, r *store.Run, data api
 	defer s.live.remove(r.ID)
 	defer lr.notify()
 	defer lr.cancel()
+	start := time.Now()
 	status, reason := s.streamRun(ctx, lr, r, data)
 	if lr.wasCancelled() {
 		status, reason = store.RunCancelled, ""
 	}
+	s.metrics.run(r.PluginID, status, time.Since(start))
 	if err := s.store.FinishRun(context.Background(), r.ID, status, reason); err != nil {
 		s.log.Error("playground: finish run", "run", r.ID, "err", err)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
@@ -55,6 +57,11 @@ type Config struct {
 	// download URLs under it. "" uses the address of the request that
 	// started the run.
 	PublicURL string
+	// MetricsToken, when set, serves Prometheus metrics on /metrics to
+	// callers sending "Authorization: Bearer <token>"; unset, there is no
+	// /metrics. DaemonMetrics adds an embedded daemon's metrics to them.
+	MetricsToken  string
+	DaemonMetrics prometheus.Gatherer
 }
 
 // Server is the admin app's HTTP handler.
@@ -85,6 +92,8 @@ type Server struct {
 	latest latestCache
 	// runs are the playground runs going on in this process (playground_run.go).
 	live *runHub
+	// metrics are served on /metrics when a token is configured (metrics.go).
+	metrics *appMetrics
 }
 
 // New returns the server with every route registered.
@@ -104,6 +113,7 @@ func New(cfg Config) *Server {
 		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
 		log:      cfg.Logger,
 		live:     newRunHub(),
+		metrics:  newAppMetrics(cfg.DaemonMetrics),
 	}
 	if s.store != nil {
 		s.settleOrphanRuns(context.Background())
@@ -120,6 +130,7 @@ func New(cfg Config) *Server {
 	s.echo.HTTPErrorHandler = s.handleError
 	s.middleware()
 	s.routes()
+	s.serveMetrics()
 	return s
 }
 

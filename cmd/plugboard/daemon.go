@@ -23,10 +23,11 @@ type daemonCmd struct {
 	Data      string `default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
 	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+	LogFormat string `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 }
 
 func (c *daemonCmd) Run(ctx context.Context) error {
-	logger := newLogger(c.Debug)
+	logger := newLogger(c.Debug, c.LogFormat)
 	key, err := apiKey(c.APIKey, c.Data)
 	if err != nil {
 		return err
@@ -78,12 +79,17 @@ func apiKey(configured, dataDir string) (string, error) {
 	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
 }
 
-func newLogger(debug bool) *slog.Logger {
-	level := slog.LevelInfo
+// newLogger logs to stderr at info level (debug when asked) in format
+// "text" or "json" (slog's JSON handler: one object per line).
+func newLogger(debug bool, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	if debug {
-		level = slog.LevelDebug
+		opts.Level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 // newQuietLogger logs only warnings unless verbose.

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/manager"
@@ -30,16 +32,18 @@ type serveCmd struct {
 	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
 	Examples  string `default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+	LogFormat string `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 
 	MarketplaceURL string `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
 	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 	PublicURL      string `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
+	MetricsToken   string `env:"PLUGBOARD_METRICS_TOKEN" help:"Serve Prometheus metrics on /metrics to requests with 'Authorization: Bearer <token>' (the app's, and the embedded daemon's); unset, the app has no /metrics."`
 	GitHubAPIURL   string `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
-	logger := newLogger(c.Debug)
+	logger := newLogger(c.Debug, c.LogFormat)
 	allow, err := netguard.ParseAllowlist(c.OutboundAllow)
 	if err != nil {
 		return fmt.Errorf("--outbound-allow: %w", err)
@@ -68,12 +72,13 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, daemonURL, stopDaemon, err := c.daemon(ctx, logger)
+	cl, daemonURL, daemonMetrics, stopDaemon, err := c.daemon(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer stopDaemon()
 	srv := web.New(web.Config{
+		MetricsToken: c.MetricsToken, DaemonMetrics: daemonMetrics,
 		Store: db, Keys: secrets, Daemon: cl, DaemonURL: daemonURL, SessionKeys: keys,
 		Examples: c.Examples, Logger: logger, OutboundAllow: allow, DebugAddr: c.DebugAddr,
 		MarketplaceURL: c.MarketplaceURL,
@@ -102,13 +107,14 @@ func (c *serveCmd) publicURL() string {
 }
 
 // daemon starts the embedded daemon, or connects to --daemon-url; either way
-// the app reaches it through the client. stop shuts an embedded daemon down.
-func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.Client, url string, stop func(), err error) {
+// the app reaches it through the client. An embedded daemon's metrics are
+// returned for the app's /metrics; stop shuts it down.
+func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.Client, url string, mx prometheus.Gatherer, stop func(), err error) {
 	if c.DaemonURL != "" {
 		if c.DaemonKey == "" {
-			return nil, "", nil, errors.New("--daemon-url needs --daemon-key (or PLUGBOARD_DAEMON_KEY)")
+			return nil, "", nil, nil, errors.New("--daemon-url needs --daemon-key (or PLUGBOARD_DAEMON_KEY)")
 		}
-		return client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, func() {}, nil
+		return client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, nil, func() {}, nil
 	}
 	key := randomKey()
 	cfg := daemon.Config{
@@ -126,7 +132,7 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.
 		c.DebugAddr = d.DebugAddr() // what the Debugging page shows
 	}
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("start the embedded daemon: %w", err)
+		return nil, "", nil, nil, fmt.Errorf("start the embedded daemon: %w", err)
 	}
 	stop = func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -135,7 +141,7 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.
 			logger.Warn("daemon shutdown", "err", err)
 		}
 	}
-	return client.New(d.URL(), key), "", stop, nil
+	return client.New(d.URL(), key), "", d.Metrics().Gatherer(), stop, nil
 }
 
 // serve listens, prints the URL, and shuts down gracefully when ctx ends
