@@ -110,8 +110,8 @@ func TestPlugins(t *testing.T) {
 		if got := b.Text("preview-label"); got != "Python Tools" {
 			t.Fatalf("preview label %q", got)
 		}
-		if n := b.Count("preview-tool"); n != 2 {
-			t.Fatalf("preview shows %d tools, want 2", n)
+		if n := b.Count("preview-tool"); n != 3 {
+			t.Fatalf("preview shows %d tools, want 3", n)
 		}
 		if got := b.Text("preview-signature"); got != "unsigned" {
 			t.Fatalf("signature %q", got)
