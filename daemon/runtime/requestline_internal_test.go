@@ -3,7 +3,10 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/plugboard/plugboard/daemon/protocol"
@@ -133,5 +136,20 @@ func TestRequestLineSDK(t *testing.T) {
 				t.Fatalf("requestLine changed the caller's request: %+v", tc.req)
 			}
 		})
+	}
+}
+
+// TestCancelRefusalQuiet: Dify's SDK answers each cancel line with an
+// instance error; it must not fill the plugin's log (other errors must).
+func TestCancelRefusalQuiet(t *testing.T) {
+	ring := newLogRing(10)
+	c := newConn("p", strings.NewReader(""), io.Discard, 1<<20, ring, slog.New(slog.DiscardHandler))
+	c.handle([]byte(`{"event":"error","session_id":null,"data":{"error":"Invalid value for PluginInStream.Event: cancel"}}`))
+	if got := ring.last(10); len(got) != 0 {
+		t.Fatalf("log after the SDK's cancel refusal = %+v, want nothing", got)
+	}
+	c.handle([]byte(`{"event":"error","session_id":null,"data":{"error":"Invalid value for PluginInStream.Event: bogus"}}`))
+	if got := ring.last(10); len(got) != 1 || !strings.Contains(got[0].Message, "bogus") {
+		t.Fatalf("log after another instance error = %+v", got)
 	}
 }
