@@ -147,15 +147,15 @@ var errClientGone = errors.New("the client went away")
 // outcome classifies how a stream ended (nil: the plugin ended it) for the metrics.
 func outcome(ctx context.Context, err error) string {
 	var pe *runtime.PluginError
-	switch {
+	switch { // the plugin's own answer first: the caller may leave right after it
 	case err == nil:
 		return metrics.OutcomeOK
-	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, errClientGone):
-		return metrics.OutcomeCancelled
 	case errors.As(err, &pe):
 		return metrics.OutcomePluginError
 	case errs.Code(err) == errs.Timeout:
 		return metrics.OutcomeTimeout
+	case errors.Is(err, errClientGone), ctx.Err() != nil:
+		return metrics.OutcomeCancelled
 	case errs.Code(err) == errs.Unavailable:
 		return metrics.OutcomeUnavailable
 	}

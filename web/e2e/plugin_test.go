@@ -130,7 +130,7 @@ func TestPlugins(t *testing.T) {
 		b.Shoot("plugins-installed")
 
 		b.Do("open detail", chromedp.Click(tid("plugin-link")), chromedp.WaitVisible(tid("plugin-detail")))
-		if n := b.Count("detail-tool"); n != 2 {
+		if n := b.Count("detail-tool"); n != 3 {
 			t.Fatalf("detail shows %d tools", n)
 		}
 		if n := Eval[int](b, `document.querySelectorAll('[data-tool="echo"] [data-testid="tool-param"]').length`); n != 3 {
