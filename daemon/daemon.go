@@ -15,6 +15,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/api"
 	"github.com/plugboard/plugboard/daemon/debugging"
 	"github.com/plugboard/plugboard/daemon/manager"
+	"github.com/plugboard/plugboard/daemon/metrics"
 )
 
 // Version is the daemon's version, reported by /health/check.
@@ -31,10 +32,14 @@ type Config struct {
 	DebugAddr string
 	// Debugging tunes the remote debugging server (handshake timeout …).
 	Debugging debugging.Config
+	// Metrics collects the daemon's metrics, served on /metrics; nil gets
+	// a new set (see Daemon.Metrics).
+	Metrics *metrics.Daemon
 }
 
 // Daemon is a running daemon.
 type Daemon struct {
+	metrics  *metrics.Daemon
 	manager  *manager.Manager
 	server   *http.Server
 	listener net.Listener
@@ -51,7 +56,10 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	cfg.Manager.Logger = cfg.Logger
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewDaemon()
+	}
+	cfg.Manager.Logger, cfg.Manager.Metrics = cfg.Logger, cfg.Metrics
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -76,8 +84,11 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		MaxUpload: cfg.Manager.Limits.MaxPackage,
 		Logger:    cfg.Logger,
 		Version:   Version,
+		Metrics:   cfg.Metrics,
 	}, m)
+	cfg.Metrics.WatchPlugins(m.Runtimes)
 	d := &Daemon{
+		metrics:  cfg.Metrics,
 		manager:  m,
 		server:   &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
 		listener: ln,
@@ -106,6 +117,9 @@ func (d *Daemon) DebugAddr() string {
 	}
 	return d.debugLn.Addr().String()
 }
+
+// Metrics is the daemon's metrics (also served on its /metrics).
+func (d *Daemon) Metrics() *metrics.Daemon { return d.metrics }
 
 // URL is the base URL of the daemon's API.
 func (d *Daemon) URL() string { return "http://" + d.listener.Addr().String() }

@@ -147,6 +147,7 @@ func (s *Server) invoke(ctx context.Context, lr *liveRun, r *store.Run, data api
 	defer s.live.remove(r.ID)
 	defer lr.notify()
 	defer lr.cancel()
+	start := time.Now()
 	rec := &runRecorder{s: s, lr: lr, runID: r.ID, red: red}
 	status, reason := s.streamRun(ctx, rec, r, data)
 	rec.flush()
@@ -154,6 +155,7 @@ func (s *Server) invoke(ctx context.Context, lr *liveRun, r *store.Run, data api
 	if lr.wasCancelled() {
 		status, reason = store.RunCancelled, ""
 	}
+	s.metrics.run(r.PluginID, status, time.Since(start))
 	if err := s.store.FinishRun(context.Background(), r.ID, status, reason); err != nil {
 		s.log.Error("playground: finish run", "run", r.ID, "err", err)
 	}

@@ -154,7 +154,7 @@ func TestUploadPreview(t *testing.T) {
 		if got := p.TestID("preview-label").Text(); got != "Python Tools" {
 			t.Fatalf("label %q", got)
 		}
-		if n := p.TestID("preview-tool").Length(); n != 2 {
+		if n := p.TestID("preview-tool").Length(); n != 3 {
 			t.Fatalf("%d tools", n)
 		}
 		if got := p.TestID("preview-memory").Text(); got != "128 MiB" {
@@ -287,7 +287,7 @@ func TestInstallTask(t *testing.T) {
 	t.Run("OKDetail", func(t *testing.T) {
 		p := b.Get("/plugins/plugboard/pytools")
 		wantStatus(t, p, http.StatusOK)
-		if n := p.TestID("detail-tool").Length(); n != 2 {
+		if n := p.TestID("detail-tool").Length(); n != 3 {
 			t.Fatalf("%d tools", n)
 		}
 		if p.TestID("readme-body").Find("h1").Length() != 1 {

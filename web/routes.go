@@ -13,6 +13,7 @@ import (
 func (s *Server) middleware() {
 	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	s.echo.Use(
+		s.metrics.observe,
 		middleware.RequestID(),
 		middleware.Recover(),
 		securityHeaders,

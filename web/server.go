@@ -8,6 +8,8 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
@@ -59,6 +61,11 @@ type Config struct {
 	// download URLs under it. "" uses the address of the request that
 	// started the run.
 	PublicURL string
+	// MetricsToken, when set, serves Prometheus metrics on /metrics to
+	// callers sending "Authorization: Bearer <token>"; unset, there is no
+	// /metrics. DaemonMetrics adds an embedded daemon's metrics to them.
+	MetricsToken  string
+	DaemonMetrics prometheus.Gatherer
 }
 
 // Server is the admin app's HTTP handler.
@@ -91,6 +98,8 @@ type Server struct {
 	live *runHub
 	// taskAudit follows install tasks to audit how they end (install_audit.go).
 	taskAudit *taskAuditor
+	// metrics are served on /metrics when a token is configured (metrics.go).
+	metrics *appMetrics
 }
 
 // New returns the server with every route registered.
@@ -111,6 +120,7 @@ func New(cfg Config) *Server {
 		log:       cfg.Logger,
 		live:      newRunHub(),
 		taskAudit: newTaskAuditor(cfg.Daemon, cfg.Store),
+		metrics:   newAppMetrics(cfg.DaemonMetrics),
 	}
 	if s.store != nil {
 		s.settleOrphanRuns(context.Background())
@@ -127,6 +137,7 @@ func New(cfg Config) *Server {
 	s.echo.HTTPErrorHandler = s.handleError
 	s.middleware()
 	s.routes()
+	s.serveMetrics()
 	return s
 }
 

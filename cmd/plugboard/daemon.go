@@ -27,10 +27,11 @@ type daemonCmd struct {
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 
 	InvokeTimeout time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"Default limit of one tool invocation (admins can set one per plugin)."`
+	LogFormat     string        `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 }
 
 func (c *daemonCmd) Run(ctx context.Context) error {
-	logger := newLogger(c.Debug)
+	logger := newLogger(c.Debug, c.LogFormat)
 	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
 		return err
 	}
@@ -94,12 +95,17 @@ func apiKey(configured, dataDir string) (string, error) {
 	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
 }
 
-func newLogger(debug bool) *slog.Logger {
-	level := slog.LevelInfo
+// newLogger logs to stderr at info level (debug when asked) in format
+// "text" or "json" (slog's JSON handler: one object per line).
+func newLogger(debug bool, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	if debug {
-		level = slog.LevelDebug
+		opts.Level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 // newQuietLogger logs only warnings unless verbose.

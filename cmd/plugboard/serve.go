@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/manager"
@@ -31,17 +33,19 @@ type serveCmd struct {
 	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
 	Examples  string `type:"path" default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+	LogFormat string `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 
 	MarketplaceURL string        `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
 	OutboundAllow  string        `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 	PublicURL      string        `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
+	MetricsToken   string        `env:"PLUGBOARD_METRICS_TOKEN" help:"Serve Prometheus metrics on /metrics to requests with 'Authorization: Bearer <token>' (the app's, and the embedded daemon's); unset, the app has no /metrics."`
 	InvokeTimeout  time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"The embedded daemon's default limit of one tool invocation (admins can set one per plugin)."`
 	GitHubAPIURL   string        `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
-	logger := newLogger(c.Debug)
+	logger := newLogger(c.Debug, c.LogFormat)
 	allow, err := netguard.ParseAllowlist(c.OutboundAllow)
 	if err != nil {
 		return fmt.Errorf("--outbound-allow: %w", err)
@@ -78,6 +82,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	srv := web.New(web.Config{
 		Store: db, Keys: secrets, Daemon: dc.client, DaemonURL: c.DaemonURL, SessionKeys: keys,
 		DaemonAPIURL: dc.url, DaemonKey: dc.key,
+		MetricsToken: c.MetricsToken, DaemonMetrics: dc.metrics,
 		Examples: c.Examples, Logger: logger, OutboundAllow: allow, DebugAddr: c.DebugAddr,
 		MarketplaceURL: c.MarketplaceURL,
 		GitHubAPIURL:   c.GitHubAPIURL,
@@ -110,17 +115,19 @@ func (c *serveCmd) publicURL() string {
 type daemonConn struct {
 	client   *client.Client
 	url, key string
+	metrics  prometheus.Gatherer // an embedded daemon's; nil for one at --daemon-url
 	stop     func()
 }
 
 // daemon starts the embedded daemon, or connects to --daemon-url; either way
-// the app reaches it through the client.
+// the app reaches it through the client. An embedded daemon's metrics are
+// kept for the app's /metrics.
 func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn, error) {
 	if c.DaemonURL != "" {
 		if c.DaemonKey == "" {
 			return nil, errors.New("--daemon-url needs --daemon-key (or PLUGBOARD_DAEMON_KEY)")
 		}
-		return &daemonConn{client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, c.DaemonKey, func() {}}, nil
+		return &daemonConn{client: client.New(c.DaemonURL, c.DaemonKey), url: c.DaemonURL, key: c.DaemonKey, stop: func() {}}, nil
 	}
 	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
 		return nil, err
@@ -151,7 +158,7 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn
 			logger.Warn("daemon shutdown", "err", err)
 		}
 	}
-	return &daemonConn{client.New(d.URL(), key), d.URL(), key, stop}, nil
+	return &daemonConn{client: client.New(d.URL(), key), url: d.URL(), key: key, metrics: d.Metrics().Gatherer(), stop: stop}, nil
 }
 
 // serve listens, prints the URL, and shuts down gracefully when ctx ends

@@ -17,6 +17,7 @@ import (
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
@@ -31,6 +32,9 @@ type Config struct {
 	MaxUpload int64        // largest accepted package upload in bytes (DefaultMaxUpload)
 	Logger    *slog.Logger // slog.Default() when nil
 	Version   string       // reported by /health/check
+	// Metrics, when set, is served on /metrics (no key needed, as Dify's)
+	// and records invocations, open streams and refused calls.
+	Metrics *metrics.Daemon
 }
 
 // Manager is what the API needs from the plugin manager (*manager.Manager).
@@ -97,6 +101,10 @@ func New(cfg Config, m Manager) *echo.Echo {
 		e.Use(s.logRequests())
 	}
 	e.GET("/health/check", s.health)
+	if cfg.Metrics != nil {
+		cfg.Metrics.WatchStreams(func() float64 { return float64(s.active.Load()) })
+		e.GET("/metrics", echo.WrapHandler(cfg.Metrics.Handler()))
+	}
 	s.routes(e.Group("/plugin/:tenant_id"))
 	return e
 }

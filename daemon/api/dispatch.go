@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
@@ -64,13 +66,14 @@ func (s *server) invokeTool(c echo.Context) error {
 	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
 		return err
 	}
-	if d.ToolParameters == nil {
-		d.ToolParameters = map[string]any{}
+	if d.CredentialType != "" && !protocol.ValidCredentialType(d.CredentialType) {
+		return errs.Errorf(errs.Invalid, "data.credential_type must be %s, %s or %s (absent means %[1]s), not %[4]q",
+			protocol.CredentialAPIKey, protocol.CredentialOAuth2, protocol.CredentialUnauthorized, d.CredentialType)
 	}
 	return s.dispatch(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionInvokeTool,
 		Provider: d.Provider, Tool: d.Tool, ToolParameters: d.ToolParameters,
-		Credentials: orEmpty(d.Credentials), CredentialType: d.CredentialType,
+		Credentials: d.Credentials, CredentialType: d.CredentialType,
 	})
 }
 
@@ -84,7 +87,7 @@ func (s *server) validateCredentials(c echo.Context) error {
 	}
 	return s.dispatch(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionValidateToolCredentials,
-		Provider: req.Data.Provider, Credentials: orEmpty(req.Data.Credentials),
+		Provider: req.Data.Provider, Credentials: req.Data.Credentials,
 	})
 }
 
@@ -97,18 +100,31 @@ func (s *server) runtimeParameters(c echo.Context) error {
 	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
 		return err
 	}
-	return s.dispatch(c, &protocol.RequestData{
+	return s.dispatchOr(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionGetToolRuntimeParameters,
-		Provider: d.Provider, Tool: d.Tool, Credentials: orEmpty(d.Credentials),
-	})
+		Provider: d.Provider, Tool: d.Tool, Credentials: d.Credentials,
+	}, noRuntimeParameters)
 }
+
+// noRuntimeParameters answers get_runtime_parameters when the plugin ends
+// the session without a chunk (Dify's SDK 0.10 has no route for the action
+// and sends only end); Dify reads such an empty stream as no parameters.
+var noRuntimeParameters = []byte(`{"parameters":[]}`)
 
 // dispatch opens a session and streams its output as SSE. Errors before the
 // stream starts get a real status; a client that goes away closes the
 // session, which cancels it in the plugin.
 func (s *server) dispatch(c echo.Context, rd *protocol.RequestData) error {
+	return s.dispatchOr(c, rd, nil)
+}
+
+// dispatchOr is dispatch, sending the chunk ifEmpty when the plugin ends
+// the session without one.
+func (s *server) dispatchOr(c echo.Context, rd *protocol.RequestData, ifEmpty []byte) error {
+	start := time.Now()
 	ctx := c.Request().Context()
-	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), c.Request().Header.Get(HeaderPluginID), rd)
+	pluginID := c.Request().Header.Get(HeaderPluginID)
+	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), pluginID, rd)
 	if err != nil {
 		return inPlugin(err)
 	}
@@ -120,13 +136,37 @@ func (s *server) dispatch(c echo.Context, rd *protocol.RequestData) error {
 			stream.Close()
 		}
 	}()
-	s.pump(c, stream)
+	err = s.pump(c, stream, ifEmpty)
+	s.cfg.Metrics.Invocation(pluginID, rd.Action, outcome(ctx, err), time.Since(start))
 	return nil
 }
 
+// errClientGone ends a stream whose client stopped reading.
+var errClientGone = errors.New("the client went away")
+
+// outcome classifies how a stream ended (nil: the plugin ended it) for the metrics.
+func outcome(ctx context.Context, err error) string {
+	var pe *runtime.PluginError
+	switch { // the plugin's own answer first: the caller may leave right after it
+	case err == nil:
+		return metrics.OutcomeOK
+	case errors.As(err, &pe):
+		return metrics.OutcomePluginError
+	case errs.Code(err) == errs.Timeout:
+		return metrics.OutcomeTimeout
+	case errors.Is(err, errClientGone), ctx.Err() != nil:
+		return metrics.OutcomeCancelled
+	case errs.Code(err) == errs.Unavailable:
+		return metrics.OutcomeUnavailable
+	}
+	return metrics.OutcomeError
+}
+
 // pump copies the stream's messages into SSE frames, flushing only when no
-// further message is already waiting.
-func (s *server) pump(c echo.Context, stream *runtime.Stream) {
+// further message is already waiting; a stream that ends without a message
+// gets ifEmpty, when given. It returns how the stream ended: nil at the
+// plugin's end, else the error (errClientGone when the client stopped reading).
+func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) error {
 	w := c.Response()
 	h := w.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
@@ -135,20 +175,24 @@ func (s *server) pump(c echo.Context, stream *runtime.Stream) {
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w.Writer)
 	buf := make([]byte, 0, 1024)
-	for {
+	for sent := false; ; sent = true {
 		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) && !sent && ifEmpty != nil {
+			chunk, err = ifEmpty, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				s.writeStreamError(c, err)
-			}
-			return
+			s.writeStreamError(c, err)
+			return err
 		}
 		if len(chunk) == 0 {
 			chunk = []byte("null")
 		}
 		buf = append(append(append(buf[:0], framePrefix...), chunk...), frameSuffix...)
 		if _, err := w.Writer.Write(buf); err != nil {
-			return // the client is gone; the deferred Close cancels the session
+			return errClientGone // the deferred Close cancels the session
 		}
 		if stream.Buffered() == 0 {
 			_ = rc.Flush()
@@ -180,12 +224,4 @@ func requireFields(pairs ...string) error {
 		}
 	}
 	return nil
-}
-
-// orEmpty returns m, or an empty map when m is nil (plugins expect an object).
-func orEmpty(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	return m
 }

@@ -114,6 +114,7 @@ func (f failure) encode() string {
 // a real status; internal errors are logged once with the request's details.
 func (s *server) handleError(err error, c echo.Context) {
 	f := describe(err)
+	s.cfg.Metrics.Refused(metricsRoute(c, err), f.ErrorType)
 	if f.Status >= 500 {
 		s.logFailure(c, err)
 	}
@@ -132,4 +133,14 @@ func (s *server) handleError(err error, c echo.Context) {
 func (s *server) logFailure(c echo.Context, err error) {
 	s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+}
+
+// metricsRoute is the route pattern a refused call matched, "unmatched" for
+// unknown paths and methods (never the raw path: its values are unbounded).
+func metricsRoute(c echo.Context, err error) string {
+	var he *echo.HTTPError
+	if errors.As(err, &he) && (he.Code == http.StatusNotFound || he.Code == http.StatusMethodNotAllowed) || c.Path() == "" {
+		return "unmatched"
+	}
+	return c.Path()
 }

@@ -259,6 +259,9 @@ func closeShared() {
 	if shared.d != nil {
 		shared.d.close()
 	}
+	if pytools.d != nil {
+		pytools.d.close()
+	}
 }
 
 // drain reads a stream to its end.

@@ -155,12 +155,15 @@ func (m *Manager) runTask(ctx context.Context, t *apispec.Task, jobs []job) {
 	m.saveTask(t)
 	failed := false
 	for i, j := range jobs {
+		clock := &stageClock{metrics: m.cfg.Metrics}
 		report := func(stage, msg string) {
+			clock.enter(stage)
 			p := &t.Plugins[i]
 			p.Status, p.Stage, p.Message = apispec.TaskRunning, stage, msg
 			m.saveTask(t)
 		}
 		msg, err := m.installOne(ctx, t.TenantID, j, report)
+		clock.done(err)
 		p := &t.Plugins[i]
 		if err != nil {
 			failed = true

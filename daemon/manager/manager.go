@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/runner"
 	"github.com/plugboard/plugboard/daemon/runtime"
@@ -50,6 +51,8 @@ type Config struct {
 	// often such packages are looked for (DefaultSweepInterval).
 	PackageTTL    time.Duration
 	SweepInterval time.Duration
+	// Metrics records install stages and outcomes; nil records nothing.
+	Metrics *metrics.Daemon
 }
 
 // Data directory layout.

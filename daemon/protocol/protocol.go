@@ -45,15 +45,51 @@ type Request struct {
 }
 
 // RequestData is the flattened request body Dify's SDK routes on (type, action).
+// Its fields are those of the SDK's pydantic request models; Wire fills in
+// what those models require.
 type RequestData struct {
 	UserID         string         `json:"user_id"`
 	Type           string         `json:"type"`
 	Action         string         `json:"action"`
 	Provider       string         `json:"provider"`
 	Tool           string         `json:"tool,omitempty"`
-	ToolParameters map[string]any `json:"tool_parameters,omitempty"`
+	ToolParameters map[string]any `json:"tool_parameters,omitzero"`
 	Credentials    map[string]any `json:"credentials"`
-	CredentialType string         `json:"credential_type"`
+	CredentialType string         `json:"credential_type,omitempty"`
+}
+
+// Credential types: how a tool's credentials were obtained (Dify's
+// CredentialType; the SDK refuses any other value, the empty one included).
+const (
+	CredentialAPIKey       = "api-key"
+	CredentialOAuth2       = "oauth2"
+	CredentialUnauthorized = "unauthorized"
+)
+
+// ValidCredentialType reports whether t is a credential type the SDK accepts.
+func ValidCredentialType(t string) bool {
+	return t == CredentialAPIKey || t == CredentialOAuth2 || t == CredentialUnauthorized
+}
+
+// Wire returns a copy of d as Dify's SDK validates it: credentials is always
+// an object; invoke_tool always carries tool_parameters (an object) and a
+// credential_type (api-key unless another was given, as Dify sends). The
+// other actions' models have no credential_type, so none is sent for them.
+func (d RequestData) Wire() RequestData {
+	if d.Credentials == nil {
+		d.Credentials = map[string]any{}
+	}
+	if d.Action != ActionInvokeTool {
+		d.CredentialType = ""
+		return d
+	}
+	if d.ToolParameters == nil {
+		d.ToolParameters = map[string]any{}
+	}
+	if d.CredentialType == "" {
+		d.CredentialType = CredentialAPIKey
+	}
+	return d
 }
 
 // Event is one plugin → daemon line.

@@ -178,6 +178,10 @@ func (c *conn) dispatch(event string, id []byte, data []byte) {
 	case protocol.EventLog:
 		c.pluginLog(data)
 	case protocol.EventError:
+		if refusesCancel(data) {
+			c.log.Debug("plugin does not know cancel events (Dify's SDK)", "plugin", c.pluginID)
+			return
+		}
 		c.ring.add(sourceLog, "error", describeError(data).Error())
 	case protocol.EventSession:
 		c.sessionEvent(id, data)
@@ -350,7 +354,9 @@ func (e *notSentError) Error() string { return e.err.Error() }
 func (e *notSentError) Unwrap() error { return e.err }
 
 // cancel tells the plugin to stop working on session id; errors are ignored
-// (a plugin that is gone has stopped anyway).
+// (a plugin that is gone has stopped anyway). Dify's SDK does not know the
+// event and answers it with an instance error (refusesCancel), which is not
+// the plugin's fault and is kept out of its log.
 func (c *conn) cancel(id string) {
 	line := make([]byte, 0, len(id)+40)
 	line = append(line, `{"session_id":"`...)
@@ -383,9 +389,10 @@ func (c *conn) inFlight() int {
 const requestPrefix = `{"session_id":"`
 const requestMiddle = `","conversation_id":null,"message_id":null,"app_id":null,"endpoint_id":null,"context":{},"event":"request","data":`
 
-// requestLine encodes a protocol.Request line for session id.
+// requestLine encodes a protocol.Request line for session id, with the data
+// Dify's SDK requires (protocol.RequestData.Wire).
 func requestLine(id string, req *protocol.RequestData) ([]byte, error) {
-	data, err := json.Marshal(req)
+	data, err := json.Marshal(req.Wire())
 	if err != nil {
 		return nil, err
 	}
@@ -395,4 +402,14 @@ func requestLine(id string, req *protocol.RequestData) ([]byte, error) {
 	line = append(line, requestMiddle...)
 	line = append(line, data...)
 	return append(line, '}', '\n'), nil
+}
+
+// cancelRefusal is how Dify's SDK's stdio reader answers a cancel line: it
+// knows only the events request and backwards_response.
+var cancelRefusal = []byte(`Invalid value for PluginInStream.Event: cancel`)
+
+// refusesCancel reports whether an instance error event is the SDK's answer
+// to a cancel line.
+func refusesCancel(data []byte) bool {
+	return bytes.Contains(data, cancelRefusal) && len(data) < 256
 }

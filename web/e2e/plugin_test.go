@@ -133,8 +133,8 @@ func TestPlugins(t *testing.T) {
 		if got := b.Text("preview-label"); got != "Python Tools" {
 			t.Fatalf("preview label %q", got)
 		}
-		if n := b.Count("preview-tool"); n != 2 {
-			t.Fatalf("preview shows %d tools, want 2", n)
+		if n := b.Count("preview-tool"); n != 3 {
+			t.Fatalf("preview shows %d tools, want 3", n)
 		}
 		if got := b.Text("preview-signature"); got != "unsigned" {
 			t.Fatalf("signature %q", got)
@@ -153,7 +153,7 @@ func TestPlugins(t *testing.T) {
 		b.Shoot("plugins-installed")
 
 		b.Do("open detail", chromedp.Click(tid("plugin-link")), chromedp.WaitVisible(tid("plugin-detail")))
-		if n := b.Count("detail-tool"); n != 2 {
+		if n := b.Count("detail-tool"); n != 3 {
 			t.Fatalf("detail shows %d tools", n)
 		}
 		if n := Eval[int](b, `document.querySelectorAll('[data-tool="echo"] [data-testid="tool-param"]').length`); n != 3 {
