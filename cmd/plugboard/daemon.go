@@ -23,10 +23,16 @@ type daemonCmd struct {
 	Data      string `default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
 	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+
+	pythonFlags `embed:""`
 }
 
 func (c *daemonCmd) Run(ctx context.Context) error {
 	logger := newLogger(c.Debug)
+	py, err := c.options()
+	if err != nil {
+		return err
+	}
 	key, err := apiKey(c.APIKey, c.Data)
 	if err != nil {
 		return err
@@ -36,7 +42,7 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 		DebugAddr: c.DebugAddr,
 		APIKey:    key,
 		Logger:    logger,
-		Manager:   manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits()},
+		Manager:   manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits(), Runner: py},
 	})
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ type serveCmd struct {
 	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 	PublicURL      string `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
 	GitHubAPIURL   string `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
+
+	pythonFlags `embed:""`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
@@ -110,10 +112,14 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.
 		}
 		return client.New(c.DaemonURL, c.DaemonKey), c.DaemonURL, func() {}, nil
 	}
+	py, err := c.options()
+	if err != nil {
+		return nil, "", nil, err
+	}
 	key := randomKey()
 	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: key, Logger: logger, DebugAddr: c.DebugAddr,
-		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits()},
+		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits(), Runner: py},
 	}
 	d, err := daemon.Start(ctx, cfg)
 	if errors.Is(err, syscall.EADDRINUSE) && cfg.DebugAddr != "" {

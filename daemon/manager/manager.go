@@ -52,6 +52,7 @@ const (
 	dbFile      = "daemon.db"
 	packagesDir = "packages"
 	pluginsDir  = "plugins"
+	cacheDir    = "cache" // pip's and uv's caches, shared by every plugin
 	readyMarker = ".plugboard-ready"
 	// restoreWorkers bounds how many plugins are restored at once.
 	restoreWorkers = 2
@@ -76,6 +77,9 @@ type Manager struct {
 	index atomic.Pointer[index] // read without locks on the hot path
 	locks keyedMutex            // one per plugin id
 	runs  runs                  // per unique identifier: references and restore state
+
+	installLogs installLogs // per plugin id: its latest environment build's output
+	pythons     pythons     // per unique identifier: the interpreter of its venv
 }
 
 // Open opens (or creates) the state in cfg.DataDir and starts every installed
@@ -116,6 +120,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Limits == (pkgfmt.Limits{}) {
 		cfg.Limits = pkgfmt.DefaultLimits()
+	}
+	if cfg.Runner.CacheDir == "" && cfg.DataDir != "" {
+		cfg.Runner.CacheDir = filepath.Join(cfg.DataDir, cacheDir)
 	}
 	return cfg
 }
