@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ type Interpreter struct {
 	Path    string `json:"path"`    // its executable (sys.executable)
 	Version string `json:"version"` // e.g. 3.12.1
 	Source  string `json:"source"`  // where it was found: configured, PATH, pyenv, uv
+	Pip     string `json:"pip,omitempty"` // the version of its own pip, if it has one
 }
 
 // Interpreter sources, in the order they are searched.
@@ -131,8 +133,17 @@ var probes struct {
 	m  map[string]probe
 }
 
-// probeScript prints the interpreter's version and real executable.
-const probeScript = `import sys;print("%d.%d.%d" % sys.version_info[:3]);print(sys.executable)`
+// probeScript prints the interpreter's version, real executable and the
+// version of its pip ("" without one).
+const probeScript = `import sys
+print("%d.%d.%d" % sys.version_info[:3])
+print(sys.executable)
+try:
+    import pip
+    print(pip.__version__)
+except Exception:
+    print("-")
+`
 
 // ask runs c and asks it its version and executable, once per file version.
 func ask(c candidate) (Interpreter, error) {
@@ -150,16 +161,17 @@ func ask(c candidate) (Interpreter, error) {
 	}
 	probes.mu.Lock()
 	defer probes.mu.Unlock()
-	if p, ok := probes.m[path]; ok && p.mod.Equal(st.ModTime()) && p.size == st.Size() {
-		return p.it, p.err
+	p, ok := probes.m[path]
+	if !ok || !p.mod.Equal(st.ModTime()) || p.size != st.Size() {
+		p = probe{mod: st.ModTime(), size: st.Size()}
+		p.it, p.err = run1(path)
+		if probes.m == nil {
+			probes.m = map[string]probe{}
+		}
+		probes.m[path] = p
 	}
-	it, err := run1(path)
-	it.Source = c.source
-	if probes.m == nil {
-		probes.m = map[string]probe{}
-	}
-	probes.m[path] = probe{mod: st.ModTime(), size: st.Size(), it: it, err: err}
-	return it, err
+	p.it.Source = c.source
+	return p.it, p.err
 }
 
 // run1 asks one interpreter, in the scrubbed environment plugins get.
@@ -175,10 +187,30 @@ func run1(path string) (Interpreter, error) {
 		return Interpreter{}, fmt.Errorf("%s: %v %s", path, err, lastLines(stderr.String(), 1))
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if _, ok := parsePyVersion(lines[0]); !ok || len(lines) != 2 || !filepath.IsAbs(lines[1]) {
+	if len(lines) != 3 || !filepath.IsAbs(lines[1]) {
 		return Interpreter{}, fmt.Errorf("%s: unexpected answer %q", path, out)
 	}
-	return Interpreter{Path: strings.TrimSpace(lines[1]), Version: lines[0]}, nil
+	if _, ok := parsePyVersion(lines[0]); !ok {
+		return Interpreter{}, fmt.Errorf("%s: unexpected answer %q", path, out)
+	}
+	it := Interpreter{Path: strings.TrimSpace(lines[1]), Version: lines[0]}
+	if pip := strings.TrimSpace(lines[2]); pip != "-" {
+		it.Pip = pip
+	}
+	return it, nil
+}
+
+// pipCanTarget reports whether the interpreter's own pip can install into
+// another environment (pip --python, pip 22.3 and later): the venv then
+// needs no pip of its own, which makes it in a fraction of a second.
+func (it Interpreter) pipCanTarget() bool {
+	parts := strings.SplitN(it.Pip, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	return err1 == nil && err2 == nil && (major > 22 || major == 22 && minor >= 3)
 }
 
 // Interpreters asks every candidate interpreter of this host its version

@@ -300,3 +300,5 @@ func TestPreparePython(t *testing.T) {
 		}
 	})
 }
+
+func execCommand(cmd []string) *exec.Cmd { return exec.Command(cmd[0], cmd[1:]...) }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,7 +151,8 @@ func (b *builder) build(ctx context.Context) error {
 
 func (b *builder) venvPython() string { return filepath.Join(b.dir, venvDir, "bin", "python") }
 
-// createVenv makes a fresh dir/.venv; pip is left out when nothing needs installing.
+// createVenv makes a fresh dir/.venv. It has a pip of its own only when
+// something needs installing and the interpreter's pip cannot do it.
 func (b *builder) createVenv(ctx context.Context, withPip bool) error {
 	venv := filepath.Join(b.dir, venvDir)
 	if err := os.RemoveAll(venv); err != nil {
@@ -160,7 +162,7 @@ func (b *builder) createVenv(ctx context.Context, withPip bool) error {
 		return b.run(ctx, "uv venv", b.uv, "venv", "--python", b.python.Path, venv)
 	}
 	args := []string{"-m", "venv"}
-	if !withPip {
+	if !withPip || b.python.pipCanTarget() {
 		args = append(args, "--without-pip")
 	}
 	return b.run(ctx, "python -m venv", b.python.Path, append(args, venv)...)
@@ -178,8 +180,13 @@ func (b *builder) install(ctx context.Context, d deps) error {
 		args := append([]string{"pip", "install", "--python", b.venvPython()}, b.src.uvArgs()...)
 		return b.run(ctx, "uv pip install", b.uv, append(args, d.pipArgs()...)...)
 	}
-	args := append([]string{"-m", "pip", "install", "--no-input", "--disable-pip-version-check"}, b.src.pipArgs()...)
-	return b.run(ctx, "pip install", b.venvPython(), append(args, d.pipArgs()...)...)
+	pip := []string{b.venvPython(), "-m", "pip"}
+	if b.python.pipCanTarget() {
+		pip = []string{b.python.Path, "-m", "pip", "--python", b.venvPython()}
+	}
+	args := append(pip[1:], "install", "--no-input", "--disable-pip-version-check")
+	args = append(args, b.src.pipArgs()...)
+	return b.run(ctx, "pip install", pip[0], append(args, d.pipArgs()...)...)
 }
 
 func exists(path string) bool {
@@ -215,6 +222,10 @@ func (s sources) pipArgs() []string {
 		args = append(args, "--no-index")
 	case s.index != "":
 		args = append(args, "--index-url", s.index)
+		if u, err := url.Parse(s.index); err == nil && u.Scheme == "http" {
+			// pip ignores a plain-http index unless trusted; the admin chose it.
+			args = append(args, "--trusted-host", u.Hostname())
+		}
 	}
 	if s.wheels {
 		args = append(args, "--find-links", wheelsDir)
@@ -225,8 +236,16 @@ func (s sources) pipArgs() []string {
 	return args
 }
 
-// uvArgs are pipArgs in uv's spelling (the same flags, today).
-func (s sources) uvArgs() []string { return s.pipArgs() }
+// uvArgs are pipArgs in uv's spelling.
+func (s sources) uvArgs() []string {
+	args := s.pipArgs()
+	for i, a := range args {
+		if a == "--trusted-host" {
+			args[i] = "--allow-insecure-host"
+		}
+	}
+	return args
+}
 
 // describe words the sources for messages: "the package's wheels/ folder and /srv/wheels".
 func (s sources) describe() string {
