@@ -20,9 +20,9 @@ import (
 
 // Interpreter is a Python interpreter of this host, as it answered when asked.
 type Interpreter struct {
-	Path    string `json:"path"`    // its executable (sys.executable)
-	Version string `json:"version"` // e.g. 3.12.1
-	Source  string `json:"source"`  // where it was found: configured, PATH, pyenv, uv
+	Path    string `json:"path"`          // its executable (sys.executable)
+	Version string `json:"version"`       // e.g. 3.12.1
+	Source  string `json:"source"`        // where it was found: configured, PATH, pyenv, uv
 	Pip     string `json:"pip,omitempty"` // the version of its own pip, if it has one
 }
 
