@@ -98,10 +98,18 @@ func pyenvRoot() string {
 // uvPythonDir is where uv keeps the Pythons it installs: what `uv python
 // dir` says, else $UV_PYTHON_INSTALL_DIR or ~/.local/share/uv/python.
 func uvPythonDir(opt Options) string {
+	home, _ := os.UserHomeDir()
 	if uv := uvBinary(opt); uv != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if out, err := exec.CommandContext(ctx, uv, "python", "dir").Output(); err == nil {
+		cmd := exec.CommandContext(ctx, uv, "python", "dir")
+		cmd.Env = runtime.BaseEnv(home) // with the daemon's HOME, where uv keeps its Pythons
+		for _, k := range []string{"UV_PYTHON_INSTALL_DIR", "XDG_DATA_HOME"} {
+			if v, ok := os.LookupEnv(k); ok {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+		}
+		if out, err := cmd.Output(); err == nil {
 			if dir := strings.TrimSpace(string(out)); dir != "" {
 				return dir
 			}
@@ -112,7 +120,6 @@ func uvPythonDir(opt Options) string {
 	}
 	data := os.Getenv("XDG_DATA_HOME")
 	if data == "" {
-		home, _ := os.UserHomeDir()
 		data = filepath.Join(home, ".local", "share")
 	}
 	return filepath.Join(data, "uv", "python")

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -77,9 +78,10 @@ func (p *progress) line(l string) {
 		p.set("building " + m[1] + " from source")
 	} else if m := installingRe.FindStringSubmatch(l); m != nil {
 		names := strings.Split(m[1], ", ")
-		p.set(fmt.Sprintf("installing %d packages: %s", len(names), shortList(names, 5)))
+		p.set(fmt.Sprintf("installing %s: %s", packages(len(names)), shortList(names, 5)))
 	} else if m := uvCountRe.FindStringSubmatch(l); m != nil {
-		p.set(strings.ToLower(m[1]) + " " + m[2] + " packages")
+		n, _ := strconv.Atoi(m[2])
+		p.set(strings.ToLower(m[1]) + " " + packages(n))
 	}
 }
 
@@ -98,7 +100,7 @@ func (p *progress) collected(name string) {
 		p.set(fmt.Sprintf("collecting %s (%d of %d)", name, i+1, total))
 		return
 	}
-	p.set(fmt.Sprintf("collecting %s (a dependency; %d packages so far)", name, n))
+	p.set(fmt.Sprintf("collecting %s (a dependency; %s so far)", name, packages(n)))
 }
 
 // normalName is a project name as PEP 503 compares them.
@@ -107,6 +109,14 @@ func normalName(s string) string {
 }
 
 var separatorsRe = regexp.MustCompile(`[-_.]+`)
+
+// packages is "1 package", "3 packages".
+func packages(n int) string {
+	if n == 1 {
+		return "1 package"
+	}
+	return strconv.Itoa(n) + " packages"
+}
 
 func sizeNote(size string) string {
 	if size == "" {

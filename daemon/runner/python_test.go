@@ -184,7 +184,7 @@ func TestPrepareSources(t *testing.T) {
 			t.Errorf("the wheel was downloaded %d times by two plugins sharing a cache, want 1", n)
 		}
 		joined := strings.Join(details, "\n")
-		for _, want := range []string{"looking up tinydep (1 of 1) in " + ix.URL + "/simple", "collecting tinydep (1 of 1)", "installing 1 packages: tinydep"} {
+		for _, want := range []string{"looking up tinydep (1 of 1) in " + ix.URL + "/simple", "collecting tinydep (1 of 1)", "installing 1 package: tinydep"} {
 			if !strings.Contains(joined, want) {
 				t.Errorf("progress %q does not contain %q", details, want)
 			}
