@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,6 +36,20 @@ func packPy(tb testing.TB, files map[string]string) []byte {
 		tb.Fatal(err)
 	}
 	return data
+}
+
+// pytoolsManifest is the pytools example's manifest asking for Python version.
+func pytoolsManifest(tb testing.TB, version string) string {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "examples", "plugins", "pytools", "manifest.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := regexp.MustCompile(`(?m)^(\s+version:) "3\.[0-9]+"`).ReplaceAllString(string(data), `$1 "`+version+`"`)
+	if out == string(data) {
+		tb.Fatal("pytools manifest has no meta.runner.version to replace")
+	}
+	return out
 }
 
 // MustOpenWith opens a manager on dir with runner options.
@@ -116,6 +131,26 @@ func TestPythonEnvironment(t *testing.T) {
 		list, err := again.List(context.Background(), tenant, 1, 10)
 		if err != nil || len(list.List) != 1 || list.List[0].Runtime.Python == nil || *list.List[0].Runtime.Python != *py {
 			t.Fatalf("after a restart the list shows python %+v, want %+v (err %v)", list.List[0].Runtime.Python, py, err)
+		}
+	})
+	t.Run("OKDifyVersion", func(t *testing.T) {
+		// Dify's official plugins declare 3.12; this host's python3 may be older.
+		py312, _ := filepath.Glob(filepath.Join(os.Getenv("HOME"), ".pyenv", "versions", "3.12.*", "bin", "python3"))
+		if len(py312) == 0 {
+			t.Skip("no pyenv Python 3.12 on this host")
+		}
+		m := MustOpenWith(t, t.TempDir(), runner.Options{Offline: true})
+		id := MustStartInstall(t, m, packPy(t, map[string]string{"manifest.yaml": pytoolsManifest(t, "3.12")}))
+		if task := MustWaitTask(t, m, id); task.Status != apispec.TaskSuccess {
+			t.Fatalf("install of a 3.12 package: %+v", task.Plugins)
+		}
+		st, err := m.Status(context.Background(), tenant, pyID)
+		if err != nil || st.Python == nil || !strings.HasPrefix(st.Python.Version, "3.12.") {
+			t.Fatalf("status python = %+v (%v), want 3.12.x", st.Python, err)
+		}
+		got, err := invokeText(m, pyID, toolRequest("pytools", "echo", map[string]any{"text": "on 3.12"}))
+		if err != nil || got != "on 3.12" {
+			t.Fatalf("echo = %q, %v", got, err)
 		}
 	})
 	t.Run("ErrMissingDependencyOneSentence", func(t *testing.T) {
