@@ -74,6 +74,7 @@ func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, report
 	}
 	if err := m.prepareAndStart(ctx, pkg, dir, report); err != nil {
 		m.rt.Stop(id.String())
+		m.pythons.set(id.String(), nil)
 		os.RemoveAll(dir)
 		return err
 	}
