@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -197,6 +198,24 @@ func TestPrepareSources(t *testing.T) {
 		prep := MustPreparePy(t, dir, "3", opt)
 		if out := MustRun(t, dir, prep.Command); strings.TrimSpace(out) != "42" {
 			t.Fatalf("plugin printed %q, want 42", out)
+		}
+	})
+	t.Run("ErrIndexUnreachable", func(t *testing.T) {
+		// The case: pip retries, then fails; the task gets one sentence.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		index := "http://" + ln.Addr().String() + "/simple"
+		ln.Close() // nothing listens there now: connections are refused
+		dir := t.TempDir()
+		MustWrite(t, dir, plugin)
+		var log strings.Builder
+		opt := runner.Options{IndexURL: index, UV: "off", Log: &log}
+		_, err = runner.Prepare(context.Background(), manifest("python", "3", "main"), dir, opt)
+		wantErr(t, err, "invalid", "Dependency tinydep==1.0 could not be installed because "+index+" could not be reached: ship it in the package's wheels/ folder")
+		if strings.Contains(err.Error(), "Retrying") || !strings.Contains(log.String(), "Retrying") {
+			t.Errorf("pip's retries belong in the log, not the message %q", err)
 		}
 	})
 	t.Run("ErrNotInSharedFolder", func(t *testing.T) {
