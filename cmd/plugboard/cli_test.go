@@ -115,6 +115,9 @@ func TestPluginRunErrors(t *testing.T) {
 		{"ErrUnknownParam", []string{"--tool", "echo", "--param", "colour=red"}, `has no parameter "colour"`},
 		{"ErrBadBoolean", []string{"--tool", "echo", "--param", "text=x", "--param", "upper=maybe"}, "parameter upper"},
 		{"ErrMissingRequired", []string{"--tool", "echo"}, `missing required parameter "text"`},
+		{"ErrPythonEnvTimeout", []string{"--tool", "echo", "--python-env-timeout", "0s"}, "--python-env-timeout 0s: want a positive duration"},
+		{"ErrPythonFindLinks", []string{"--tool", "echo", "--python-find-links", "/no/such/wheels"}, "--python-find-links /no/such/wheels: not a folder"},
+		{"ErrPythonIndexURL", []string{"--tool", "echo", "--python-index-url", "ftp://mirror/simple"}, `--python-index-url "ftp://mirror/simple": want an http(s) URL`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

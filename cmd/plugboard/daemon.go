@@ -28,10 +28,15 @@ type daemonCmd struct {
 
 	InvokeTimeout time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"Default limit of one tool invocation (admins can set one per plugin)."`
 	LogFormat     string        `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
+	pythonFlags   `embed:""`
 }
 
 func (c *daemonCmd) Run(ctx context.Context) error {
 	logger := newLogger(c.Debug, c.LogFormat)
+	py, err := c.options()
+	if err != nil {
+		return err
+	}
 	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
 		return err
 	}
@@ -44,7 +49,7 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 		DebugAddr: c.DebugAddr,
 		APIKey:    key,
 		Logger:    logger,
-		Manager: manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits(),
+		Manager: manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits(), Runner: py,
 			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}},
 	})
 	if err != nil {

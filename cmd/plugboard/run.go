@@ -31,9 +31,15 @@ type runCmd struct {
 	Credential map[string]string `help:"Provider credential, as name=value (repeatable)."`
 	Out        string            `default:"." help:"Directory for blobs the tool returns."`
 	Verbose    bool              `short:"v" help:"Show the daemon's log."`
+
+	pythonFlags `embed:""`
 }
 
 func (c *runCmd) Run(ctx context.Context) error {
+	py, err := c.options()
+	if err != nil {
+		return err
+	}
 	data, err := c.load(ctx)
 	if err != nil {
 		return err
@@ -47,7 +53,7 @@ func (c *runCmd) Run(ctx context.Context) error {
 	logger := newQuietLogger(c.Verbose)
 	d, err := daemon.Start(ctx, daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: key, Logger: logger,
-		Manager: manager.Config{DataDir: dir, Limits: pkgfmt.DefaultLimits()},
+		Manager: manager.Config{DataDir: dir, Limits: pkgfmt.DefaultLimits(), Runner: py},
 	})
 	if err != nil {
 		return err

@@ -42,6 +42,8 @@ type serveCmd struct {
 	MetricsToken   string        `env:"PLUGBOARD_METRICS_TOKEN" help:"Serve Prometheus metrics on /metrics to requests with 'Authorization: Bearer <token>' (the app's, and the embedded daemon's); unset, the app has no /metrics."`
 	InvokeTimeout  time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"The embedded daemon's default limit of one tool invocation (admins can set one per plugin)."`
 	GitHubAPIURL   string        `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
+
+	pythonFlags `embed:""`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
@@ -132,10 +134,14 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn
 	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
 		return nil, err
 	}
+	py, err := c.options()
+	if err != nil {
+		return nil, err
+	}
 	key := randomKey()
 	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: key, Logger: logger, DebugAddr: c.DebugAddr,
-		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits(),
+		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits(), Runner: py,
 			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}},
 	}
 	d, err := daemon.Start(ctx, cfg)

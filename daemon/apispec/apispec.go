@@ -204,6 +204,15 @@ type RuntimeStatus struct {
 	MemoryBytes int64     `json:"memory_bytes"`
 	MemoryLimit int64     `json:"memory_limit"`
 	InFlight    int       `json:"in_flight"`
+	// Python is the interpreter a Python plugin runs on (ours; Dify has none).
+	Python *Interpreter `json:"python,omitempty"`
+}
+
+// Interpreter is the Python interpreter of a plugin's environment.
+type Interpreter struct {
+	Path    string `json:"path"`    // its executable
+	Version string `json:"version"` // e.g. 3.12.1
+	Source  string `json:"source"`  // where the daemon found it: configured, PATH, pyenv, uv
 }
 
 // LogEntry is one line of a plugin's stderr, or one of its log events.

@@ -60,6 +60,7 @@ const (
 	dbFile      = "daemon.db"
 	packagesDir = "packages"
 	pluginsDir  = "plugins"
+	cacheDir    = "cache" // pip's and uv's caches, shared by every plugin
 	readyMarker = ".plugboard-ready"
 	// restoreWorkers bounds how many plugins are restored at once.
 	restoreWorkers = 2
@@ -87,6 +88,8 @@ type Manager struct {
 
 	timeouts timeouts // invoke timeouts set per plugin id
 	tasks    inTasks  // packages named by unfinished install tasks
+	installLogs installLogs // per plugin id: its latest environment build's output
+	pythons     pythons     // per unique identifier: the interpreter of its venv
 }
 
 // Open opens (or creates) the state in cfg.DataDir and starts every installed
@@ -141,6 +144,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Limits == (pkgfmt.Limits{}) {
 		cfg.Limits = pkgfmt.DefaultLimits()
+	}
+	if cfg.Runner.CacheDir == "" && cfg.DataDir != "" {
+		cfg.Runner.CacheDir = filepath.Join(cfg.DataDir, cacheDir)
 	}
 	return cfg
 }

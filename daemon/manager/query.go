@@ -118,6 +118,12 @@ func (m *Manager) Status(ctx context.Context, tenant, pluginID string) (*apispec
 // status is the runtime's view of uid, or the manager's while it restores
 // it or after its restore failed.
 func (m *Manager) status(uid string) apispec.RuntimeStatus {
+	st := m.runtimeStatus(uid)
+	st.Python = m.pythons.get(uid)
+	return st
+}
+
+func (m *Manager) runtimeStatus(uid string) apispec.RuntimeStatus {
 	if r, ok := m.runs.get(uid); ok && r.restoring {
 		return apispec.RuntimeStatus{State: apispec.StateStarting}
 	}
@@ -130,13 +136,19 @@ func (m *Manager) status(uid string) apispec.RuntimeStatus {
 	return apispec.RuntimeStatus{State: apispec.StateStopped}
 }
 
-// Logs returns an installed plugin's latest log entries.
+// Logs returns a plugin's latest log entries: its process's, and the output
+// of its latest environment build (also when that install failed and the
+// plugin is not installed).
 func (m *Manager) Logs(ctx context.Context, tenant, pluginID string, limit int) ([]apispec.LogEntry, error) {
+	build := m.installLogs.get(pluginID)
 	in := m.lookup(tenant, pluginID)
+	if in == nil && len(build) > 0 {
+		return mergeLogs(build, nil, limit), nil
+	}
 	if in == nil {
 		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", pluginID)
 	}
-	logs := m.rt.Logs(in.uid, limit)
+	logs := mergeLogs(build, m.rt.Logs(in.uid, limit), limit)
 	if r, ok := m.runs.get(in.uid); ok && r.err != "" && len(logs) == 0 {
 		logs = []apispec.LogEntry{{Time: m.cfg.Now().UTC(), Source: "daemon", Level: "error", Message: r.err}}
 	}

@@ -116,6 +116,9 @@ func (m *Manager) startPrepared(ctx context.Context, id pkgfmt.Identifier) error
 	if in == nil {
 		return os.ErrNotExist
 	}
+	if in.manifest.Meta.Runner.Language == pkgfmt.RunnerPython {
+		m.pythons.set(id.String(), runner.PythonOf(dir))
+	}
 	err := m.rt.Start(ctx, m.spec(id, in.manifest, dir, runner.Command(in.manifest, dir)))
 	if err != nil {
 		m.rt.Stop(id.String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -73,6 +74,7 @@ func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, report
 	}
 	if err := m.prepareAndStart(ctx, pkg, dir, report); err != nil {
 		m.rt.Stop(id.String())
+		m.pythons.set(id.String(), nil)
 		os.RemoveAll(dir)
 		return err
 	}
@@ -81,20 +83,42 @@ func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, report
 
 // prepareAndStart readies an extracted dir, marks it ready and starts it.
 func (m *Manager) prepareAndStart(ctx context.Context, pkg *pkgfmt.Package, dir string, report stageFunc) error {
-	report(apispec.StagePreparing, preparingMessage(pkg.Manifest))
-	opt := m.cfg.Runner
-	if opt.Log == nil {
-		opt.Log = &logWriter{log: m.log, plugin: pkg.ID.PluginID()}
-	}
-	cmd, err := runner.Prepare(ctx, pkg.Manifest, dir, opt)
+	prep, err := m.prepare(ctx, pkg, dir, report)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, readyMarker), nil, 0o644); err != nil {
 		return err
 	}
+	m.pythons.set(pkg.ID.String(), prep.Python)
 	report(apispec.StageStarting, "starting the plugin process and waiting for its first heartbeat")
-	return m.rt.Start(ctx, m.spec(pkg.ID, pkg.Manifest, dir, cmd))
+	return m.rt.Start(ctx, m.spec(pkg.ID, pkg.Manifest, dir, prep.Command))
+}
+
+// prepare runs the runner's preparation, reporting its progress as the
+// stage's message and sending the tools' output to the plugin's log.
+func (m *Manager) prepare(ctx context.Context, pkg *pkgfmt.Package, dir string, report stageFunc) (*runner.Prepared, error) {
+	report(apispec.StagePreparing, preparingMessage(pkg.Manifest))
+	plugin := pkg.ID.PluginID()
+	m.installLogs.begin(plugin)
+	opt := m.cfg.Runner
+	out := m.installLogs.writer(plugin)
+	if opt.Log == nil {
+		opt.Log = io.MultiWriter(out, &logWriter{log: m.log, plugin: plugin})
+	} else {
+		opt.Log = io.MultiWriter(out, opt.Log)
+	}
+	opt.Progress = func(detail string) { report(apispec.StagePreparing, detail) }
+	prep, err := runner.Prepare(ctx, pkg.Manifest, dir, opt)
+	out.Flush()
+	if err != nil {
+		m.installLogs.add(plugin, "error", "preparing the environment failed: "+errs.Message(err))
+		return nil, err
+	}
+	if prep.Python != nil {
+		m.installLogs.add(plugin, "info", "environment ready on Python "+prep.Python.Version+" ("+prep.Python.Path+", found via "+prep.Python.Source+")")
+	}
+	return prep, nil
 }
 
 func preparingMessage(man *pkgfmt.Manifest) string {
@@ -178,6 +202,7 @@ func (m *Manager) stopRuntime(id pkgfmt.Identifier, drain bool) {
 	}
 	m.rt.Stop(uid)
 	m.runs.set(uid, false, "")
+	m.pythons.set(uid, nil)
 	if err := os.RemoveAll(m.workDir(id)); err != nil {
 		m.log.Warn("remove plugin directory", "plugin", uid, "err", err)
 	}

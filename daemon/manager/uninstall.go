@@ -30,6 +30,7 @@ func (m *Manager) Uninstall(ctx context.Context, tenant, installationID string) 
 		return err
 	}
 	m.removeInstalled(tenant, in.inst.PluginID)
+	m.installLogs.drop(in.inst.PluginID)
 	if !m.usesPackage(in.uid) {
 		m.stopRuntime(in.id, false)
 	}

@@ -1,47 +1,79 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"os"
+	"net/url"
 	"os/exec"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/plugboard/plugboard/daemon/errs"
 )
 
 // tailBytes is how much of a tool's output is kept for its error message.
-const tailBytes = 4 << 10
+const tailBytes = 64 << 10
 
-// run runs a tool in dir, streaming its output to log; a failure is an
-// errs.Invalid error "<what> failed: <tail of its output>". Cancelling ctx
-// kills the tool's whole process group.
-func run(ctx context.Context, log io.Writer, dir, what, name string, args ...string) error {
+// session runs venv, pip and uv for one package directory, all with the
+// same hermetic environment, their whole output going to log and each line
+// of it to onLine.
+type session struct {
+	dir    string
+	env    []string
+	log    io.Writer
+	onLine func(line string)
+}
+
+// toolError is a tool that ran and failed; tail is the end of its output.
+type toolError struct {
+	what string
+	tail string
+	err  error
+}
+
+func (e *toolError) Error() string {
+	if l := lastLines(e.tail, 1); l != "" {
+		return e.what + " failed: " + l
+	}
+	return e.what + " failed: " + e.err.Error()
+}
+
+// run runs a tool in the session's dir. A failure is a *toolError, or the
+// context's error when ctx ended; cancelling ctx kills the tool's whole
+// process group.
+func (s *session) run(ctx context.Context, what, name string, args ...string) error {
 	tail := &tailBuffer{}
+	lines := &lineWriter{fn: s.onLine}
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1")
-	cmd.Stdout = io.MultiWriter(log, tail)
+	cmd.Dir, cmd.Env = s.dir, s.env
+	cmd.Stdout = io.MultiWriter(s.log, tail, lines)
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	fmt.Fprintf(log, "$ %s %s\n", name, strings.Join(args, " "))
+	fmt.Fprintf(s.log, "$ %s\n", redactedCommand(name, args))
 	err := cmd.Run()
+	lines.flush()
 	switch {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
-		return fmt.Errorf("%s stopped: %w", what, ctx.Err())
+		return context.Cause(ctx)
 	}
-	msg := lastLines(tail.String(), 8)
-	if msg == "" {
-		msg = err.Error()
+	return &toolError{what: what, tail: tail.String(), err: err}
+}
+
+// redactedCommand is the command line as logged: passwords in URLs hidden.
+func redactedCommand(name string, args []string) string {
+	out := []string{name}
+	for _, a := range args {
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			a = u.Redacted()
+		}
+		out = append(out, a)
 	}
-	return errs.Errorf(errs.Invalid, "%s failed: %s", what, msg)
+	return strings.Join(out, " ")
 }
 
 // tailBuffer keeps the last tailBytes written to it.
@@ -56,6 +88,37 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 func (t *tailBuffer) String() string { return string(t.b) }
+
+// lineWriter calls fn with each complete line written to it.
+type lineWriter struct {
+	fn  func(string)
+	buf []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexAny(w.buf, "\r\n")
+		if i < 0 {
+			break
+		}
+		if w.fn != nil && i > 0 {
+			w.fn(string(w.buf[:i]))
+		}
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > tailBytes { // a line without end: drop it
+		w.buf = w.buf[:0]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) flush() {
+	if len(w.buf) > 0 && w.fn != nil {
+		w.fn(string(w.buf))
+	}
+	w.buf = nil
+}
 
 // lastLines returns the last n non-blank lines of s, joined by newlines.
 func lastLines(s string, n int) string {

@@ -87,17 +87,20 @@ func TestCheck(t *testing.T) {
 		wantErr(t, err, errs.Invalid, "package supports "+otherArch()+" only; this host is "+goruntime.GOARCH)
 	})
 	t.Run("ErrPythonTooOld", func(t *testing.T) {
-		err := runner.Check(manifest("python", "9.0", "main", "amd64"), offline)
-		wantErr(t, err, errs.Invalid, "package needs Python 9.0; this host has 3.")
+		err := runner.Check(manifest("python", "3.99", "main", "amd64"), offline)
+		wantErr(t, err, errs.Invalid, "package needs Python 3.99", "this host has 3.", "--python or PLUGBOARD_PYTHON")
 	})
 	t.Run("ErrPythonVersion", func(t *testing.T) {
 		err := runner.Check(manifest("python", "three", "main", "amd64"), offline)
 		wantErr(t, err, errs.Invalid, "meta.runner.version", `"three"`)
 	})
 	t.Run("ErrNoInterpreter", func(t *testing.T) {
-		opt := runner.Options{Python: filepath.Join(t.TempDir(), "python9")}
+		t.Setenv("PATH", t.TempDir())
+		t.Setenv("PYENV_ROOT", t.TempDir())
+		t.Setenv("UV_PYTHON_INSTALL_DIR", t.TempDir())
+		opt := runner.Options{Pythons: []string{filepath.Join(t.TempDir(), "python9")}, UV: "off"}
 		err := runner.Check(manifest("python", "3.10", "main", "amd64"), opt)
-		wantErr(t, err, errs.Invalid, "package needs Python", "python9")
+		wantErr(t, err, errs.Invalid, "package needs Python 3.10", "this host has no Python 3 interpreter", "PLUGBOARD_PYTHON")
 	})
 }
 
@@ -115,9 +118,13 @@ func TestPrepareBinary(t *testing.T) {
 		dir := t.TempDir()
 		rel := filepath.Join("bin", goruntime.GOARCH, "tool")
 		MustWrite(t, dir, map[string]string{rel: "#!/bin/sh\necho hello from tool\n"})
-		cmd, err := runner.Prepare(context.Background(), manifest("binary", "", "tool", goruntime.GOARCH), dir, offline)
+		prep, err := runner.Prepare(context.Background(), manifest("binary", "", "tool", goruntime.GOARCH), dir, offline)
 		if err != nil {
 			t.Fatal(err)
+		}
+		cmd := prep.Command
+		if prep.Python != nil {
+			t.Errorf("a binary package has Python %+v", prep.Python)
 		}
 		if want := filepath.Join(dir, rel); len(cmd) != 1 || cmd[0] != want {
 			t.Fatalf("command = %q, want [%q]", cmd, want)
@@ -149,9 +156,15 @@ func MustPrepare(tb testing.TB, dir string) []string {
 	var log strings.Builder
 	opt := offline
 	opt.Log = &log
-	cmd, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main", goruntime.GOARCH), dir, opt)
+	prep, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main", goruntime.GOARCH), dir, opt)
 	if err != nil {
 		tb.Fatalf("prepare: %v\noutput:\n%s", err, log.String())
+	}
+	cmd := prep.Command
+	if prep.Python == nil || !strings.HasPrefix(prep.Python.Version, "3.") {
+		tb.Errorf("prepared Python = %+v, want a 3.x interpreter", prep.Python)
+	} else if got := runner.PythonOf(dir); got == nil || *got != *prep.Python {
+		tb.Errorf("PythonOf = %+v, want what Prepare returned, %+v", got, prep.Python)
 	}
 	if want := filepath.Join(dir, ".venv", "bin", "python"); len(cmd) != 3 || cmd[0] != want || cmd[1] != "-m" || cmd[2] != "main" {
 		tb.Fatalf("command = %q, want [%s -m main]", cmd, want)
@@ -178,6 +191,12 @@ func MustRun(tb testing.TB, dir string, cmd []string) string {
 // into dir/wheels.
 func MustWheel(tb testing.TB, dir, name, value string) {
 	tb.Helper()
+	MustWheelIn(tb, filepath.Join(dir, "wheels"), name, value)
+}
+
+// MustWheelIn writes the wheel of MustWheel into folder and returns its path.
+func MustWheelIn(tb testing.TB, folder, name, value string) string {
+	tb.Helper()
 	info := name + "-1.0.dist-info/"
 	files := [][2]string{
 		{name + "/__init__.py", "VALUE = " + value + "\n"},
@@ -192,10 +211,11 @@ func MustWheel(tb testing.TB, dir, name, value string) {
 	record.WriteString(info + "RECORD,,\n")
 	files = append(files, [2]string{info + "RECORD", record.String()})
 
-	if err := os.MkdirAll(filepath.Join(dir, "wheels"), 0o755); err != nil {
+	if err := os.MkdirAll(folder, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, "wheels", name+"-1.0-py3-none-any.whl"))
+	path := filepath.Join(folder, name+"-1.0-py3-none-any.whl")
+	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -213,6 +233,7 @@ func MustWheel(tb testing.TB, dir, name, value string) {
 	if err := zw.Close(); err != nil {
 		tb.Fatal(err)
 	}
+	return path
 }
 
 func TestPreparePython(t *testing.T) {
@@ -253,7 +274,11 @@ func TestPreparePython(t *testing.T) {
 		dir := t.TempDir()
 		MustWrite(t, dir, map[string]string{"main.py": "", "requirements.txt": "no-such-dependency-plugboard==1.0\n"})
 		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), dir, offline)
-		wantErr(t, err, errs.Invalid, "pip install failed", "no-such-dependency-plugboard")
+		wantErr(t, err, errs.Invalid, "Dependency no-such-dependency-plugboard==1.0 could not be installed: no matching version in no wheel folder or index (offline)",
+			"wheels/ folder", "--python-find-links", "--python-index-url", "full output is in the plugin's log")
+		if msg := err.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, "ERROR:") {
+			t.Errorf("error is not one sentence: %q", msg)
+		}
 	})
 	t.Run("ErrBadPyproject", func(t *testing.T) {
 		dir := t.TempDir()
@@ -275,3 +300,5 @@ func TestPreparePython(t *testing.T) {
 		}
 	})
 }
+
+func execCommand(cmd []string) *exec.Cmd { return exec.Command(cmd[0], cmd[1:]...) }

@@ -166,6 +166,9 @@ func TestPlugins(t *testing.T) {
 		if got := b.Text("detail-state"); got != "running" {
 			t.Fatalf("detail state %q", got)
 		}
+		if got := b.Text("detail-python-path"); !strings.HasPrefix(got, "/") || !strings.Contains(b.Text("detail-python"), "3.") {
+			t.Fatalf("detail python %q at %q, want the interpreter's version and path", b.Text("detail-python"), got)
+		}
 		b.Shoot("plugin-detail")
 
 		b.Do("ask to uninstall", chromedp.Click(tid("uninstall-open")), chromedp.WaitVisible(tid("uninstall-confirm")))

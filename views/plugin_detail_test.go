@@ -1,0 +1,50 @@
+package views_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/views"
+)
+
+func TestPluginDetailPython(t *testing.T) {
+	detail := func(py *apispec.Interpreter) views.PluginDetail {
+		return views.PluginDetail{Plugin: apispec.Installation{
+			PluginID: "plugboard/pytools", Version: "0.0.1",
+			Declaration: &pkgfmt.Manifest{Label: pkgfmt.I18n{"en_US": "Python tools"}},
+			Runtime:     &apispec.RuntimeStatus{State: apispec.StateRunning, Python: py},
+		}}
+	}
+	t.Run("OKShown", func(t *testing.T) {
+		py := &apispec.Interpreter{Path: "/root/.pyenv/versions/3.12.1/bin/python3", Version: "3.12.1", Source: "pyenv"}
+		doc := MustRender(t, views.PluginDetailPage(chrome(store.RoleAdmin), detail(py)))
+		dd := byID(doc, "detail-python")
+		if v, _ := dd.Attr("data-version"); v != "3.12.1" || !strings.HasPrefix(strings.TrimSpace(dd.Text()), "3.12.1") {
+			t.Errorf("python row = %q (version %q), want 3.12.1", dd.Text(), v)
+		}
+		if got := byID(doc, "detail-python-path").Text(); got != py.Path {
+			t.Errorf("python path = %q, want %q", got, py.Path)
+		}
+	})
+	t.Run("OKBinaryHasNone", func(t *testing.T) {
+		doc := MustRender(t, views.PluginDetailPage(chrome(store.RoleAdmin), detail(nil)))
+		if byID(doc, "detail-python").Length() != 0 {
+			t.Error("a plugin without an interpreter shows a Python row")
+		}
+	})
+}
+
+func TestTaskFailedLogsLink(t *testing.T) {
+	task := &apispec.Task{ID: "t1", Status: apispec.TaskFailed, Plugins: []apispec.TaskPlugin{{
+		PluginID: "plugboard/pytools", Status: apispec.TaskFailed, Stage: apispec.StagePreparing,
+		Message: "Dependency missingdep==1.0 could not be installed: …",
+	}}}
+	doc := MustRender(t, views.TaskProgress(chrome(store.RoleAdmin), task))
+	link := byID(doc, "task-logs")
+	if href, _ := link.Attr("hx-get"); href != "/plugins/plugboard/pytools/logs" {
+		t.Errorf("failed task's log link = %q, want the plugin's logs fragment", href)
+	}
+}
