@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -74,6 +76,34 @@ func TestOpen(t *testing.T) {
 		defer db.Close()
 		if n, err := db.CountUsers(ctx); n != 1 || err != nil {
 			t.Fatalf("CountUsers after reopen = %d, %v", n, err)
+		}
+	})
+	t.Run("OKPrivateFiles", func(t *testing.T) {
+		// Password hashes, sessions and sealed secrets: the owner's only,
+		// new or left 0644 by an older version.
+		path := filepath.Join(t.TempDir(), "plugboard.db")
+		for _, existing := range []bool{false, true} {
+			if existing {
+				for _, p := range []string{path, path + "-wal", path + "-shm"} {
+					if err := os.Chmod(p, 0o644); err != nil && !os.IsNotExist(err) {
+						t.Fatal(err)
+					}
+				}
+			}
+			db, err := store.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.HashCost = bcrypt.MinCost
+			if _, err := db.CreateUser(context.Background(), store.NewUser{Username: fmt.Sprint("u", existing), Password: "password-u", Role: store.RoleMember}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Errorf("existing %v: %s: %v, %v; want mode 600", existing, filepath.Base(p), fi.Mode(), err)
+				}
+			}
+			db.Close()
 		}
 	})
 	t.Run("ErrNotADatabase", func(t *testing.T) {

@@ -21,13 +21,19 @@ type daemonCmd struct {
 	Addr      string `default:"127.0.0.1:5002" env:"PLUGBOARD_DAEMON_ADDR" help:"Address of the HTTP API."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Address of the remote debugging port plugins connect to with INSTALL_METHOD=remote (empty disables it)."`
 	Data      string `default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
-	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
+	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key). Prefer the environment variable or --api-key-file: arguments show in the process list."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
+
+	APIKeyFile string `name:"api-key-file" env:"PLUGBOARD_API_KEY_FILE" help:"File holding the key clients send as X-Api-Key, instead of --api-key."`
 }
 
 func (c *daemonCmd) Run(ctx context.Context) error {
 	logger := newLogger(c.Debug)
-	key, err := apiKey(c.APIKey, c.Data)
+	configured, err := keyFromFlags("--api-key", c.APIKey, c.APIKeyFile)
+	if err != nil {
+		return err
+	}
+	key, err := apiKey(configured, c.Data)
 	if err != nil {
 		return err
 	}
@@ -45,7 +51,7 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 	if addr := d.DebugAddr(); addr != "" {
 		fmt.Printf("Remote debugging on %s\n", addr)
 	}
-	if c.APIKey == "" {
+	if configured == "" {
 		fmt.Printf("API key: in %s\n", filepath.Join(c.Data, "api-key"))
 	}
 	select {
@@ -55,6 +61,26 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return errors.Join(err, d.Close(shutdown))
+}
+
+// keyFromFlags returns the key given as the flag name (value) or in the
+// file named by its -file twin; giving both, or an empty file, is an error.
+func keyFromFlags(name, value, file string) (string, error) {
+	if file == "" {
+		return value, nil
+	}
+	if value != "" {
+		return "", fmt.Errorf("give %s or %s-file, not both", name, name)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s-file: %w", name, err)
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", fmt.Errorf("%s-file: %s is empty", name, file)
+	}
+	return key, nil
 }
 
 // apiKey returns the configured key, or the one kept in DATA/api-key

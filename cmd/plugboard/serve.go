@@ -27,11 +27,12 @@ type serveCmd struct {
 	Addr      string `default:"127.0.0.1:8080" env:"PLUGBOARD_ADDR" help:"Address of the admin app."`
 	Data      string `default:"./data" env:"PLUGBOARD_DATA" help:"Data directory (database, session keys, the embedded daemon's state)."`
 	DaemonURL string `env:"PLUGBOARD_DAEMON_URL" help:"Use the daemon at this URL instead of starting one inside."`
-	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
+	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url (prefer the environment variable or --daemon-key-file: arguments show in the process list)."`
 	Examples  string `default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 
+	DaemonKeyFile  string `name:"daemon-key-file" env:"PLUGBOARD_DAEMON_KEY_FILE" help:"File holding the API key of the daemon at --daemon-url, instead of --daemon-key."`
 	MarketplaceURL string `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
 	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 	PublicURL      string `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
@@ -52,7 +53,10 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--public-url %q: want http(s)://host[:port]", c.PublicURL)
 	}
-	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+	if c.DaemonKey, err = keyFromFlags("--daemon-key", c.DaemonKey, c.DaemonKeyFile); err != nil {
+		return err
+	}
+	if err := privateDir(c.Data); err != nil {
 		return err
 	}
 	db, err := store.Open(ctx, filepath.Join(c.Data, "plugboard.db"))
@@ -82,6 +86,15 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	})
 	go srv.RunAutoUpgrades(ctx)
 	return c.serve(ctx, srv)
+}
+
+// privateDir creates the data directory for its owner only, narrowing an
+// existing one: it holds the master key, the session keys and the database.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // publicURL is --public-url, else http://<addr>, with a loopback host for
