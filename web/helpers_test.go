@@ -143,6 +143,12 @@ func (b *Browser) MustLogin(name string) {
 	if p.StatusCode != http.StatusSeeOther {
 		b.tb.Fatalf("login as %s: status %d: %s", name, p.StatusCode, p.TestID("form-error").Text())
 	}
+	// Signing in replaced the CSRF token; the next page would carry it.
+	for _, c := range p.Cookies() {
+		if c.Name == "plugboard_csrf" {
+			b.csrf = c.Value
+		}
+	}
 }
 
 // wantStatus fails the test unless the page has the status.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -55,6 +56,12 @@ type Config struct {
 	// download URLs under it. "" uses the address of the request that
 	// started the run.
 	PublicURL string
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For or X-Real-IP (the client's address, for sign-in
+	// throttling) and X-Forwarded-Proto (https: Secure cookies) are
+	// believed. None: the direct peer is the client, and headers are not
+	// believed from anyone.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the admin app's HTTP handler.
@@ -116,7 +123,8 @@ func New(cfg Config) *Server {
 		s.market = m
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
-	s.echo.IPExtractor = echo.ExtractIPDirect()
+	s.echo.IPExtractor = clientIP(cfg.TrustedProxies)
+	s.echo.SchemeExtractor = echo.ExtractSchemeFromHeaders(trustOptions(cfg.TrustedProxies)...)
 	s.echo.HTTPErrorHandler = s.handleError
 	s.middleware()
 	s.routes()

@@ -36,6 +36,7 @@ type serveCmd struct {
 	MarketplaceURL string `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
 	OutboundAllow  string `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 	PublicURL      string `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
+	TrustedProxies string `name:"trusted-proxies" env:"PLUGBOARD_TRUSTED_PROXIES" help:"CIDRs or addresses (comma-separated) of reverse proxies whose X-Forwarded-For / X-Real-IP (the client's address) and X-Forwarded-Proto are believed; unset, the connecting address is the client and no forwarding header is believed."`
 	GitHubAPIURL   string `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
 }
 
@@ -44,6 +45,10 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	allow, err := netguard.ParseAllowlist(c.OutboundAllow)
 	if err != nil {
 		return fmt.Errorf("--outbound-allow: %w", err)
+	}
+	proxies, err := web.ParseTrustedProxies(c.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if c.MarketplaceURL != "" {
 		if _, err := netguard.CheckURL(c.MarketplaceURL); err != nil {
@@ -83,6 +88,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		MarketplaceURL: c.MarketplaceURL,
 		GitHubAPIURL:   c.GitHubAPIURL,
 		PublicURL:      c.publicURL(),
+		TrustedProxies: proxies,
 	})
 	go srv.RunAutoUpgrades(ctx)
 	return c.serve(ctx, srv)
