@@ -321,64 +321,6 @@ func TestManageUsers(t *testing.T) {
 	})
 }
 
-func TestLoginThrottle(t *testing.T) {
-	ctx := context.Background()
-	fail := func(db *store.DB, user, ip string) {
-		if err := db.RecordLoginAttempt(ctx, store.LoginAttempt{Username: user, IP: ip}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Run("OKUnderLimit", func(t *testing.T) {
-		db, _ := MustOpen(t)
-		for range store.MaxFailedLogins - 1 {
-			fail(db, "alice", "10.0.0.1")
-		}
-		if err := db.CheckLoginAllowed(ctx, "alice", "10.0.0.1"); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("ErrTooManyForUsername", func(t *testing.T) {
-		db, now := MustOpen(t)
-		for i := range store.MaxFailedLogins {
-			fail(db, "alice", "10.0.0."+string(rune('1'+i)))
-			*now = now.Add(time.Minute)
-		}
-		err := db.CheckLoginAllowed(ctx, "Alice", "10.9.9.9")
-		if errs.Code(err) != errs.Forbidden || !strings.Contains(err.Error(), "try again in 10 minutes") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("ErrTooManyFromIP", func(t *testing.T) {
-		db, _ := MustOpen(t)
-		for i := range store.MaxFailedLogins {
-			fail(db, "user"+string(rune('a'+i)), "10.0.0.1")
-		}
-		if err := db.CheckLoginAllowed(ctx, "zed", "10.0.0.1"); errs.Code(err) != errs.Forbidden {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("OKAfterWindow", func(t *testing.T) {
-		db, now := MustOpen(t)
-		for range store.MaxFailedLogins {
-			fail(db, "alice", "10.0.0.1")
-		}
-		*now = now.Add(store.LoginWindow + time.Second)
-		if err := db.CheckLoginAllowed(ctx, "alice", "10.0.0.1"); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("OKSuccessClearsUsername", func(t *testing.T) {
-		db, _ := MustOpen(t)
-		for range store.MaxFailedLogins {
-			fail(db, "alice", "10.0.0.1")
-		}
-		db.RecordLoginAttempt(ctx, store.LoginAttempt{Username: "alice", IP: "10.0.0.2", OK: true})
-		if err := db.CheckLoginAllowed(ctx, "alice", "10.0.0.2"); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
 func TestSettings(t *testing.T) {
 	ctx := context.Background()
 	db, _ := MustOpen(t)
