@@ -63,8 +63,9 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 	return errors.Join(err, d.Close(shutdown))
 }
 
-// keyFromFlags returns the key given as the flag name (value) or in the
-// file named by its -file twin; giving both, or an empty file, is an error.
+// keyFromFlags returns the key given as the flag name (value) or on the
+// first line of the file named by its -file twin; giving both, or a file
+// whose first line is empty, is an error.
 func keyFromFlags(name, value, file string) (string, error) {
 	if file == "" {
 		return value, nil
@@ -76,7 +77,8 @@ func keyFromFlags(name, value, file string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s-file: %w", name, err)
 	}
-	key := strings.TrimSpace(string(b))
+	line, _, _ := strings.Cut(string(b), "\n")
+	key := strings.TrimSpace(line)
 	if key == "" {
 		return "", fmt.Errorf("%s-file: %s is empty", name, file)
 	}

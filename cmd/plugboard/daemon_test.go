@@ -20,7 +20,7 @@ func TestDaemonKeyFileAndPrivateData(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyFile := filepath.Join(t.TempDir(), "key")
-	if err := os.WriteFile(keyFile, []byte("file-key-123\n"), 0o600); err != nil {
+	if err := os.WriteFile(keyFile, []byte("file-key-123\nnot part of the key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	d := startDaemonWith(t, "--data", data, "--api-key-file", keyFile)
