@@ -33,7 +33,8 @@ type bodyLimit struct {
 	stated int64
 }
 
-// uploadLimits are the routes that take files, by route path.
+// uploadLimits are the routes that take files, by route path; they take
+// more only as multipart forms.
 func uploadLimits() map[string]bodyLimit {
 	return map[string]bodyLimit{
 		"/plugins/upload":  {maxUpload() + multipartSlack, "a plugin package", maxUpload()},
@@ -50,11 +51,11 @@ func (s *Server) limitBody() echo.MiddlewareFunc {
 	uploads := uploadLimits()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			r := c.Request()
 			limit, ok := uploads[c.Path()]
-			if !ok {
+			if !ok || mediaType(r) != "multipart/form-data" {
 				limit = bodyLimit{formBodyLimit, "a form", formBodyLimit}
 			}
-			r := c.Request()
 			if r.ContentLength > limit.bytes {
 				return tooLargeBody(limit)
 			}
@@ -75,14 +76,19 @@ func (s *Server) limitBody() echo.MiddlewareFunc {
 // parseForm parses a urlencoded or multipart body; other bodies are left
 // to the handler.
 func parseForm(r *http.Request) error {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	switch ct {
+	switch mediaType(r) {
 	case "multipart/form-data":
 		return r.ParseMultipartForm(multipartMemory)
 	case "application/x-www-form-urlencoded":
 		return r.ParseForm()
 	}
 	return nil
+}
+
+// mediaType is the request's Content-Type without its parameters.
+func mediaType(r *http.Request) string {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	return ct
 }
 
 // formParseError is the answer to a form that could not be read: 413 when

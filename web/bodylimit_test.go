@@ -177,6 +177,17 @@ func TestBodyLimit(t *testing.T) {
 			t.Fatalf("message %q", got)
 		}
 	})
+	t.Run("ErrUploadRouteNotMultipart", func(t *testing.T) {
+		// Only a multipart form takes an upload route's larger limit.
+		body := &countingReader{r: io.MultiReader(strings.NewReader("pick=x&p.text="), io.LimitReader(zeros{}, huge))}
+		req := httptest.NewRequest(http.MethodPost, "/playground/runs", body)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		b.signIn(req)
+		rec, read, _ := serveMeasured(app.Handler, req, body)
+		if rec.Code != http.StatusRequestEntityTooLarge || read > 1<<20+readSlack {
+			t.Fatalf("status %d after reading %d bytes; want 413 within 1 MiB", rec.Code, read)
+		}
+	})
 	t.Run("ErrMalformedForm", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader("--x\r\nno headers"))
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
