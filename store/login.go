@@ -2,70 +2,102 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/errs"
 )
 
-// Sign-in throttling: after MaxFailedLogins failures for one username, or
-// from one IP address, within LoginWindow, sign-ins are refused until the
-// oldest of those failures leaves the window.
+// Sign-in throttling is per account and client address: each (username,
+// address) pair may fail FreeLoginFailures times in a row; after that it
+// waits LoginBackoff before its next attempt, the wait doubling with each
+// further failure up to MaxLoginBackoff. Other pairs are not affected, so
+// a correct password from an address without failures always gets in (no
+// attacker can lock the owner out), and a success clears its pair. IPv6
+// addresses count per /64, within which one host can pick any address.
 const (
-	MaxFailedLogins = 5
-	LoginWindow     = 15 * time.Minute
+	FreeLoginFailures = 5
+	LoginBackoff      = time.Minute
+	MaxLoginBackoff   = 15 * time.Minute
+	// LoginMemory is how long a pair's failures are kept after its latest.
+	LoginMemory = 24 * time.Hour
 )
 
-// LoginAttempt is one sign-in attempt, kept for throttling.
-type LoginAttempt struct {
-	Username string
-	IP       string
-	OK       bool
+// BeginLoginAttempt admits a sign-in attempt as username from address, or
+// returns an errs.Forbidden error saying how long to wait. An admitted
+// attempt counts as a failure until ClearLoginFailures is called for its
+// success; checking and counting are one transaction, so parallel guesses
+// cannot all slip in before the first is counted.
+func (db *DB) BeginLoginAttempt(ctx context.Context, username, address string) error {
+	now := db.Now()
+	user, addr := normalizeUsername(username), throttleAddress(address)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE last_at < ?`, unixNano(now.Add(-LoginMemory))); err != nil {
+			return err
+		}
+		var failures, last int64
+		err := tx.QueryRowContext(ctx, `SELECT failures, last_at FROM login_failures WHERE username = ? AND address = ?`,
+			user, addr).Scan(&failures, &last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if wait := fromUnixNano(last).Add(loginBackoff(failures)).Sub(now); wait > 0 {
+			return errs.Errorf(errs.Forbidden, "Too many failed sign-ins to this account from your address; try again in %s.", waitText(wait))
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO login_failures (username, address, failures, last_at) VALUES (?, ?, 1, ?)
+			ON CONFLICT (username, address) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at`,
+			user, addr, unixNano(now))
+		return err
+	})
 }
 
-// RecordLoginAttempt stores an attempt. A success clears the username's
-// failures, and attempts older than the window are dropped.
-func (db *DB) RecordLoginAttempt(ctx context.Context, a LoginAttempt) error {
-	now := db.Now()
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM login_attempts WHERE created_at < ?`, unixNano(now.Add(-LoginWindow))); err != nil {
-		return err
-	}
-	if a.OK {
-		_, err := db.write.ExecContext(ctx, `DELETE FROM login_attempts WHERE username = ?`, normalizeUsername(a.Username))
-		return err
-	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO login_attempts (username, ip, ok, created_at) VALUES (?, ?, 0, ?)`,
-		normalizeUsername(a.Username), a.IP, unixNano(now))
+// ClearLoginFailures forgets the failures of username from address, after
+// a successful sign-in.
+func (db *DB) ClearLoginFailures(ctx context.Context, username, address string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ? AND address = ?`,
+		normalizeUsername(username), throttleAddress(address))
 	return err
 }
 
-// CheckLoginAllowed returns an errs.Forbidden error saying how long to wait
-// when the username or IP address has too many recent failures.
-func (db *DB) CheckLoginAllowed(ctx context.Context, username, ip string) error {
-	now := db.Now()
-	since := unixNano(now.Add(-LoginWindow))
-	for _, by := range []struct{ column, value string }{{"username", normalizeUsername(username)}, {"ip", ip}} {
-		var n int
-		var oldest *int64
-		err := db.read.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*), MIN(created_at) FROM (
-			SELECT created_at FROM login_attempts WHERE %s = ? AND ok = 0 AND created_at >= ?
-			ORDER BY created_at DESC LIMIT ?)`, by.column), by.value, since, MaxFailedLogins).Scan(&n, &oldest)
-		if err != nil {
-			return err
-		}
-		if n >= MaxFailedLogins && oldest != nil {
-			wait := fromUnixNano(*oldest).Add(LoginWindow).Sub(now)
-			return errs.Errorf(errs.Forbidden, "Too many failed sign-ins; try again in %d minutes.", minutes(wait))
-		}
+// loginBackoff is the wait after a pair's failures-th failure in a row.
+func loginBackoff(failures int64) time.Duration {
+	n := failures - FreeLoginFailures
+	switch {
+	case n < 0:
+		return 0
+	case n >= 10:
+		return MaxLoginBackoff
 	}
-	return nil
+	return min(LoginBackoff<<n, MaxLoginBackoff)
 }
 
-// minutes rounds a wait up to whole minutes, at least 1.
-func minutes(d time.Duration) int {
-	return max(1, int(math.Ceil(d.Minutes())))
+// throttleAddress is the address an attempt is counted under: an IPv4
+// address (IPv4-mapped ones unmapped), an IPv6 address's /64, or the text
+// as given when it is no address.
+func throttleAddress(address string) string {
+	a, err := netip.ParseAddr(address)
+	if err != nil {
+		return address
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
+}
+
+// waitText words a wait, rounded up: "1 minute", "15 minutes".
+func waitText(d time.Duration) string {
+	n := max(1, int(math.Ceil(d.Minutes())))
+	if n == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
 }
 
 func normalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -93,20 +93,19 @@ func (s *Server) login(c echo.Context) error {
 	return s.redirect(c, next)
 }
 
-// authenticate applies the throttle and records the attempt.
+// authenticate admits the attempt past the throttle of this account from
+// this client address (counted as a failure until it succeeds), then
+// checks the password.
 func (s *Server) authenticate(c echo.Context, username, password string) (*store.User, error) {
-	ip := c.RealIP()
-	if err := s.store.CheckLoginAllowed(ctx(c), username, ip); err != nil {
+	addr := c.RealIP()
+	if err := s.store.BeginLoginAttempt(ctx(c), username, addr); err != nil {
 		return nil, err
 	}
 	u, err := s.store.Authenticate(ctx(c), username, password)
-	if err != nil && err != store.ErrBadCredentials {
+	if err != nil {
 		return nil, err
 	}
-	if rerr := s.store.RecordLoginAttempt(ctx(c), store.LoginAttempt{Username: username, IP: ip, OK: err == nil}); rerr != nil {
-		return nil, rerr
-	}
-	return u, err
+	return u, s.store.ClearLoginFailures(ctx(c), username, addr)
 }
 
 // logout ends the session.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -104,15 +105,70 @@ func TestLogin(t *testing.T) {
 		app.MustUser(t, "root", store.RoleOwner)
 		b := app.NewBrowser(t)
 		b.Get("/login")
-		for range store.MaxFailedLogins {
+		for range store.FreeLoginFailures {
 			wantStatus(t, b.Post("/login", url.Values{"username": {"root"}, "password": {"guess-guess"}}), http.StatusUnauthorized)
 		}
 		p := b.Post("/login", url.Values{"username": {"root"}, "password": {"password-root"}})
 		wantStatus(t, p, http.StatusTooManyRequests)
-		if got := p.TestID("form-error").Text(); !strings.HasPrefix(got, "Too many failed sign-ins; try again in 15 minutes") {
+		if got := p.TestID("form-error").Text(); got != "Too many failed sign-ins to this account from your address; try again in 1 minute." {
 			t.Fatalf("message %q", got)
 		}
 	})
+}
+
+// signInFrom posts the sign-in form as a trusted proxy forwarding for the
+// client at addr, with header (X-Forwarded-For or X-Real-IP).
+func signInFrom(b *Browser, header, addr, user, password string) *Page {
+	b.tb.Helper()
+	b.Get("/login")
+	form := url.Values{"username": {user}, "password": {password}, "_csrf": {b.csrf}}
+	req, _ := http.NewRequest(http.MethodPost, b.app.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(header, addr)
+	return b.Do(req)
+}
+
+// TestLoginThrottlePerAddress: failures throttle only their own account
+// from their own client address, which a trusted proxy names: the owner
+// with the right password from another address always gets in, and so do
+// other accounts from the attacker's address.
+func TestLoginThrottlePerAddress(t *testing.T) {
+	app := MustAppWith(t, deadDaemon, trusting("127.0.0.1"))
+	app.MustUser(t, "root", store.RoleOwner)
+	app.MustUser(t, "bob", store.RoleMember)
+	attacker := app.NewBrowser(t)
+	for range 2 * store.FreeLoginFailures {
+		signInFrom(attacker, "X-Forwarded-For", "203.0.113.9", "root", "guess-guess")
+	}
+	wantStatus(t, signInFrom(attacker, "X-Forwarded-For", "203.0.113.9", "root", "password-root"), http.StatusTooManyRequests)
+
+	t.Run("OKOwnerFromCleanAddress", func(t *testing.T) {
+		wantRedirect(t, signInFrom(app.NewBrowser(t), "X-Forwarded-For", "198.51.100.7", "root", "password-root"), "/")
+	})
+	t.Run("OKOwnerByRealIP", func(t *testing.T) {
+		wantRedirect(t, signInFrom(app.NewBrowser(t), "X-Real-IP", "198.51.100.8", "root", "password-root"), "/")
+	})
+	t.Run("OKOtherAccountFromAttackersAddress", func(t *testing.T) {
+		wantRedirect(t, signInFrom(app.NewBrowser(t), "X-Forwarded-For", "203.0.113.9", "bob", "password-bob"), "/")
+	})
+	t.Run("OKNearestUntrustedHop", func(t *testing.T) {
+		// The client may put anything in front; the proxy appends the
+		// address it saw, which is the one counted.
+		p := signInFrom(app.NewBrowser(t), "X-Forwarded-For", "198.51.100.7, 203.0.113.9", "root", "password-root")
+		wantStatus(t, p, http.StatusTooManyRequests)
+	})
+}
+
+// TestLoginThrottleUntrustedHeaders: without trusted proxies a client
+// cannot pick a fresh address per guess with X-Forwarded-For.
+func TestLoginThrottleUntrustedHeaders(t *testing.T) {
+	app := MustApp(t, deadDaemon)
+	app.MustUser(t, "root", store.RoleOwner)
+	b := app.NewBrowser(t)
+	for i := range store.FreeLoginFailures {
+		wantStatus(t, signInFrom(b, "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1), "root", "guess-guess"), http.StatusUnauthorized)
+	}
+	wantStatus(t, signInFrom(b, "X-Forwarded-For", "198.51.100.99", "root", "password-root"), http.StatusTooManyRequests)
 }
 
 func TestLogout(t *testing.T) {

@@ -82,6 +82,10 @@ func (s *Server) describe(err error, c echo.Context) (int, string) {
 		}
 		err = he
 	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge, "This request is too large: it may be at most " + views.Bytes(mbe.Limit) + "."
+	}
 	code := errs.Code(err)
 	if code == errs.Internal {
 		s.log.Error("request failed", slog.String("method", c.Request().Method),

@@ -53,6 +53,8 @@ func TestCreateExtension(t *testing.T) {
 		{"ErrNoScheme", "example.com/api", "sk-secret-7", "endpoint", "has no scheme"},
 		{"ErrSSRFRefused", "http://169.254.169.254/latest/meta-data/", "sk-secret-8", "endpoint", "refused: 169.254.169.254 is a cloud metadata address (add the host or CIDR to the outbound allowlist to allow it)"},
 		{"ErrSSRFLoopbackNotListed", strings.Replace(ep.URL, "127.0.0.1", "[::1]", 1) + "/ok", "sk-secret-9", "endpoint", "refused: ::1 is a loopback address"},
+		{"ErrSSRFLoopbackZone", strings.Replace(ep.URL, "127.0.0.1", "[::1%25lo]", 1) + "/ok", "sk-secret-12", "endpoint", "refused: ::1%lo is a loopback address"},
+		{"ErrSSRFLinkLocalZone", strings.Replace(ep.URL, "127.0.0.1", "[fe80::1%251]", 1) + "/ok", "sk-secret-13", "endpoint", "refused: fe80::1%1 is a link-local address"},
 		{"ErrShortKey", ep.URL + "/ok", "1234", "api_key", "API key must be at least 5 characters (it has 4)."},
 		{"ErrNameRequired", ep.URL + "/ok", "sk-secret-10", "name", "Name is required."},
 		{"ErrNameTaken", ep.URL + "/ok", "sk-secret-11", "name", "An extension named weather exists already."},

@@ -25,11 +25,19 @@ const deadDaemon = "http://127.0.0.1:1"
 type App struct {
 	URL   string
 	Store *store.DB
+	// Handler is the app itself, for requests served in-process.
+	Handler http.Handler
 }
 
 // MustApp starts the admin app in a test server, its daemon client pointed
 // at daemonURL.
 func MustApp(tb testing.TB, daemonURL string) *App {
+	tb.Helper()
+	return MustAppWith(tb, daemonURL, nil)
+}
+
+// MustAppWith is MustApp with changes to the configuration (nil: none).
+func MustAppWith(tb testing.TB, daemonURL string, configure func(*web.Config)) *App {
 	tb.Helper()
 	dir := tb.TempDir()
 	db, err := store.Open(context.Background(), filepath.Join(dir, "plugboard.db"))
@@ -41,11 +49,14 @@ func MustApp(tb testing.TB, daemonURL string) *App {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(web.Config{
-		Store: db, Daemon: client.New(daemonURL, "test-key"), DaemonURL: daemonURL, SessionKeys: keys,
-	}))
+	cfg := web.Config{Store: db, Daemon: client.New(daemonURL, "test-key"), DaemonURL: daemonURL, SessionKeys: keys}
+	if configure != nil {
+		configure(&cfg)
+	}
+	h := web.New(cfg)
+	srv := httptest.NewServer(h)
 	tb.Cleanup(func() { srv.Close(); db.Close() })
-	return &App{URL: srv.URL, Store: db}
+	return &App{URL: srv.URL, Store: db, Handler: h}
 }
 
 // MustUser adds a user with password "password-<name>".
@@ -131,6 +142,12 @@ func (b *Browser) MustLogin(name string) {
 	p := b.Post("/login", url.Values{"username": {name}, "password": {"password-" + name}})
 	if p.StatusCode != http.StatusSeeOther {
 		b.tb.Fatalf("login as %s: status %d: %s", name, p.StatusCode, p.TestID("form-error").Text())
+	}
+	// Signing in replaced the CSRF token; the next page would carry it.
+	for _, c := range p.Cookies() {
+		if c.Name == "plugboard_csrf" {
+			b.csrf = c.Value
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -109,14 +108,11 @@ func formSource(c echo.Context) (packageSource, error) {
 
 // readUpload reads the uploaded file, refusing one over the size limit.
 func readUpload(c echo.Context) (string, []byte, error) {
+	// The body was cut off at the route's limit (limitBody); the file
+	// itself may still be over the package limit.
 	limit := maxUpload()
-	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit+multipartSlack)
 	fh, err := c.FormFile(uploadField)
-	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &mbe):
-		return "", nil, tooLarge(r.ContentLength, limit)
 	case err != nil:
 		return "", nil, errs.Errorf(errs.Invalid, "Choose a plugin package (.difypkg) to upload.")
 	case fh.Size > limit:

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"crypto/rand"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -40,29 +42,61 @@ const csrfMessage = "This request was refused because it did not carry this site
 // marked Sec-Fetch-Site: same-origin through without a token; we want the
 // token always checked, so the header is refused when cross-site and then
 // hidden from echo, which falls back to the double-submit cookie token.
+// The cookie is Secure when the browser came over https, so there are two
+// checkers, one per kind of cookie.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:" + views.CSRFField + ",header:" + views.CSRFHeader,
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieMaxAge:   int(store.SessionTTL.Seconds()),
-		ErrorHandler: func(error, echo.Context) error {
-			return errs.Errorf(errs.Forbidden, csrfMessage)
-		},
-	})
+	checker := func(secure bool) echo.MiddlewareFunc {
+		return middleware.CSRFWithConfig(middleware.CSRFConfig{
+			TokenLookup:    "form:" + views.CSRFField + ",header:" + views.CSRFHeader,
+			CookieName:     csrfCookie,
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSameSite: http.SameSiteLaxMode,
+			CookieMaxAge:   int(store.SessionTTL.Seconds()),
+			CookieSecure:   secure,
+			ErrorHandler: func(error, echo.Context) error {
+				return errs.Errorf(errs.Forbidden, csrfMessage)
+			},
+		})
+	}
+	plain, secure := checker(false), checker(true)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		guarded := check(next)
+		guardedPlain, guardedSecure := plain(next), secure(next)
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.Header.Get(echo.HeaderSecFetchSite) == "cross-site" && !safeMethod(r.Method) {
 				return errs.Errorf(errs.Forbidden, csrfMessage)
 			}
 			r.Header.Del(echo.HeaderSecFetchSite)
-			return guarded(c)
+			if s.secure(c) {
+				return guardedSecure(c)
+			}
+			return guardedPlain(c)
 		}
 	}
+}
+
+// rotateCSRF gives the browser a new CSRF token, replacing the cookie the
+// middleware set for this response, and makes it the one this response's
+// forms carry.
+func (s *Server) rotateCSRF(c echo.Context) {
+	token := rand.Text()
+	h := c.Response().Header()
+	kept := h.Values("Set-Cookie")[:0:0]
+	for _, v := range h.Values("Set-Cookie") {
+		if !strings.HasPrefix(v, csrfCookie+"=") {
+			kept = append(kept, v)
+		}
+	}
+	h.Del("Set-Cookie")
+	for _, v := range kept {
+		h.Add("Set-Cookie", v)
+	}
+	c.SetCookie(&http.Cookie{
+		Name: csrfCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		MaxAge: int(store.SessionTTL.Seconds()), Secure: s.secure(c),
+	})
+	c.Set(middleware.DefaultCSRFConfig.ContextKey, token)
 }
 
 func safeMethod(m string) bool {

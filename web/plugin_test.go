@@ -175,9 +175,20 @@ func TestUploadPreview(t *testing.T) {
 		}
 	})
 	t.Run("ErrTooLarge", func(t *testing.T) {
+		// Past the route's body limit: refused before the form is read,
+		// with a text htmx shows as a toast.
 		p := b.PostFile("/plugins/upload", "big.difypkg", make([]byte, 16<<20))
+		wantStatus(t, p, http.StatusRequestEntityTooLarge)
+		if p.Body != "This request is too large: a plugin package may be at most 15 MiB." {
+			t.Fatalf("message %q", p.Body)
+		}
+	})
+	t.Run("ErrJustOverLimit", func(t *testing.T) {
+		// Inside the body limit's room for the form around the file, but
+		// over the package limit: the install dialog says so.
+		p := b.PostFile("/plugins/upload", "big.difypkg", make([]byte, 15<<20+1))
 		wantStatus(t, p, http.StatusUnprocessableEntity)
-		if got := p.TestID("upload-error-message").Text(); !strings.Contains(got, "15 MiB") {
+		if got := p.TestID("upload-error-message").Text(); !strings.Contains(got, "the limit is 15 MiB") {
 			t.Fatalf("message %q", got)
 		}
 	})

@@ -20,6 +20,7 @@ func (s *Server) middleware() {
 		withOrigin, // audit entries record the client address
 		s.loadUser, // before csrf, so a refused request still shows who is signed in
 		s.loadPermissions,
+		s.limitBody(), // before csrf, the first to read the body
 		s.csrf(),
 	)
 	s.public = nil

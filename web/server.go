@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -66,6 +67,12 @@ type Config struct {
 	// /metrics. DaemonMetrics adds an embedded daemon's metrics to them.
 	MetricsToken  string
 	DaemonMetrics prometheus.Gatherer
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For or X-Real-IP (the client's address, for sign-in
+	// throttling) and X-Forwarded-Proto (https: Secure cookies) are
+	// believed. None: the direct peer is the client, and headers are not
+	// believed from anyone.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the admin app's HTTP handler.
@@ -133,7 +140,8 @@ func New(cfg Config) *Server {
 		s.market = m
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
-	s.echo.IPExtractor = echo.ExtractIPDirect()
+	s.echo.IPExtractor = clientIP(cfg.TrustedProxies)
+	s.echo.SchemeExtractor = echo.ExtractSchemeFromHeaders(trustOptions(cfg.TrustedProxies)...)
 	s.echo.HTTPErrorHandler = s.handleError
 	s.middleware()
 	s.routes()

@@ -72,11 +72,12 @@ func newCookieStore(keys [][]byte) *sessions.CookieStore {
 }
 
 // session returns the request's cookie session (a new one when the cookie
-// is missing or no longer decodes), with Secure set when served over TLS.
+// is missing or no longer decodes), with Secure set when the browser came
+// over https (see secure).
 func (s *Server) session(c echo.Context) *sessions.Session {
 	sess, _ := s.sessions.Get(c.Request(), sessionName)
 	opts := *s.sessions.Options
-	opts.Secure = c.Scheme() == "https"
+	opts.Secure = s.secure(c)
 	sess.Options = &opts
 	return sess
 }
@@ -87,7 +88,8 @@ func (s *Server) sessionToken(c echo.Context) string {
 }
 
 // signIn starts a server-side session for the user and puts its token in
-// the cookie.
+// the cookie; the CSRF token is replaced, so one planted before sign-in is
+// worth nothing after it.
 func (s *Server) signIn(c echo.Context, u *store.User) error {
 	token, err := s.store.CreateSession(c.Request().Context(), u.ID)
 	if err != nil {
@@ -96,6 +98,7 @@ func (s *Server) signIn(c echo.Context, u *store.User) error {
 	sess := s.session(c)
 	sess.Values["token"] = token
 	c.Set(userKey, u)
+	s.rotateCSRF(c)
 	return sess.Save(c.Request(), c.Response())
 }
 

@@ -141,7 +141,13 @@ type daemonProc struct {
 // startDaemon runs `plugboard daemon` on a free port and waits for its URL.
 func startDaemon(t *testing.T, data, key string) *daemonProc {
 	t.Helper()
-	cmd := exec.Command(binary, "daemon", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--data", data, "--api-key", key)
+	return startDaemonWith(t, "--data", data, "--api-key", key)
+}
+
+// startDaemonWith starts `plugboard daemon` on free ports with more args.
+func startDaemonWith(t *testing.T, args ...string) *daemonProc {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"daemon", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

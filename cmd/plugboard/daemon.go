@@ -23,9 +23,10 @@ type daemonCmd struct {
 	Addr      string `default:"127.0.0.1:5002" env:"PLUGBOARD_DAEMON_ADDR" help:"Address of the HTTP API."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Address of the remote debugging port plugins connect to with INSTALL_METHOD=remote (empty disables it)."`
 	Data      string `type:"path" default:"./data/daemon" env:"PLUGBOARD_DATA" help:"Directory for the daemon's state and packages."`
-	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key)."`
+	APIKey    string `env:"PLUGBOARD_API_KEY" help:"Key clients send as X-Api-Key (default: generated once and kept in DATA/api-key). Prefer the environment variable or --api-key-file: arguments show in the process list."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 
+	APIKeyFile    string        `name:"api-key-file" env:"PLUGBOARD_API_KEY_FILE" help:"File holding the key clients send as X-Api-Key, instead of --api-key."`
 	InvokeTimeout time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"Default limit of one tool invocation (admins can set one per plugin)."`
 	LogFormat     string        `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 	pythonFlags   `embed:""`
@@ -40,7 +41,11 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
 		return err
 	}
-	key, err := apiKey(c.APIKey, c.Data)
+	configured, err := keyFromFlags("--api-key", c.APIKey, c.APIKeyFile)
+	if err != nil {
+		return err
+	}
+	key, err := apiKey(configured, c.Data)
 	if err != nil {
 		return err
 	}
@@ -59,7 +64,7 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 	if addr := d.DebugAddr(); addr != "" {
 		fmt.Printf("Remote debugging on %s\n", addr)
 	}
-	if c.APIKey == "" {
+	if configured == "" {
 		fmt.Printf("API key: in %s\n", filepath.Join(c.Data, "api-key"))
 	}
 	select {
@@ -77,6 +82,28 @@ func checkInvokeTimeout(d time.Duration) error {
 		return fmt.Errorf("--invoke-timeout %s: want a duration above 0 and at most 24h", d)
 	}
 	return nil
+}
+
+// keyFromFlags returns the key given as the flag name (value) or on the
+// first line of the file named by its -file twin; giving both, or a file
+// whose first line is empty, is an error.
+func keyFromFlags(name, value, file string) (string, error) {
+	if file == "" {
+		return value, nil
+	}
+	if value != "" {
+		return "", fmt.Errorf("give %s or %s-file, not both", name, name)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s-file: %w", name, err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	key := strings.TrimSpace(line)
+	if key == "" {
+		return "", fmt.Errorf("%s-file: %s is empty", name, file)
+	}
+	return key, nil
 }
 
 // apiKey returns the configured key, or the one kept in DATA/api-key

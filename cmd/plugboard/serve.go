@@ -30,17 +30,19 @@ type serveCmd struct {
 	Addr      string `default:"127.0.0.1:8080" env:"PLUGBOARD_ADDR" help:"Address of the admin app."`
 	Data      string `type:"path" default:"./data" env:"PLUGBOARD_DATA" help:"Data directory (database, session keys, the embedded daemon's state)."`
 	DaemonURL string `env:"PLUGBOARD_DAEMON_URL" help:"Use the daemon at this URL instead of starting one inside."`
-	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url."`
+	DaemonKey string `env:"PLUGBOARD_DAEMON_KEY" help:"API key of the daemon at --daemon-url (prefer the environment variable or --daemon-key-file: arguments show in the process list)."`
 	Examples  string `type:"path" default:"./dist" env:"PLUGBOARD_EXAMPLES" help:"Directory of example .difypkg packages offered for one-click install."`
 	Debug     bool   `env:"PLUGBOARD_DEBUG" help:"Log at debug level."`
 	LogFormat string `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 
+	DaemonKeyFile  string        `name:"daemon-key-file" env:"PLUGBOARD_DAEMON_KEY_FILE" help:"File holding the API key of the daemon at --daemon-url, instead of --daemon-key."`
 	MarketplaceURL string        `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
 	OutboundAllow  string        `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
 	PublicURL      string        `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
 	MetricsToken   string        `env:"PLUGBOARD_METRICS_TOKEN" help:"Serve Prometheus metrics on /metrics to requests with 'Authorization: Bearer <token>' (the app's, and the embedded daemon's); unset, the app has no /metrics."`
 	InvokeTimeout  time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"The embedded daemon's default limit of one tool invocation (admins can set one per plugin)."`
+	TrustedProxies string        `name:"trusted-proxies" env:"PLUGBOARD_TRUSTED_PROXIES" help:"CIDRs or addresses (comma-separated) of reverse proxies whose X-Forwarded-For / X-Real-IP (the client's address) and X-Forwarded-Proto are believed; unset, the connecting address is the client and no forwarding header is believed."`
 	GitHubAPIURL   string        `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
 
 	pythonFlags `embed:""`
@@ -52,6 +54,10 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--outbound-allow: %w", err)
 	}
+	proxies, err := web.ParseTrustedProxies(c.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if c.MarketplaceURL != "" {
 		if _, err := netguard.CheckURL(c.MarketplaceURL); err != nil {
 			return fmt.Errorf("--marketplace-url: %w", err)
@@ -60,7 +66,10 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--public-url %q: want http(s)://host[:port]", c.PublicURL)
 	}
-	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+	if c.DaemonKey, err = keyFromFlags("--daemon-key", c.DaemonKey, c.DaemonKeyFile); err != nil {
+		return err
+	}
+	if err := privateDir(c.Data); err != nil {
 		return err
 	}
 	db, err := store.Open(ctx, filepath.Join(c.Data, "plugboard.db"))
@@ -89,10 +98,20 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		MarketplaceURL: c.MarketplaceURL,
 		GitHubAPIURL:   c.GitHubAPIURL,
 		PublicURL:      c.publicURL(),
+		TrustedProxies: proxies,
 	})
 	defer srv.Close()
 	go srv.RunAutoUpgrades(ctx)
 	return c.serve(ctx, srv)
+}
+
+// privateDir creates the data directory for its owner only, narrowing an
+// existing one: it holds the master key, the session keys and the database.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // publicURL is --public-url, else http://<addr>, with a loopback host for

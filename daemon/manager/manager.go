@@ -106,10 +106,8 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("manager: data directory: %w", err)
 	}
 	cfg.DataDir = dataDir
-	for _, d := range []string{cfg.DataDir, filepath.Join(cfg.DataDir, packagesDir), filepath.Join(cfg.DataDir, pluginsDir)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("manager: %w", err)
-		}
+	if err := makeDataDir(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("manager: %w", err)
 	}
 	db, err := state.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
 	if err != nil {
@@ -124,6 +122,24 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	m.restoreAll()
 	m.goBackground(m.sweepLoop)
 	return m, nil
+}
+
+// makeDataDir creates the data directory for its owner only (0700, an
+// existing one narrowed: it holds the database with the debug keys and
+// every package), and its packages and plugins folders.
+func makeDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	for _, d := range []string{packagesDir, pluginsDir} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func withDefaults(cfg Config) Config {

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -175,6 +176,55 @@ func TestTask(t *testing.T) {
 		}
 		if err := db.DeleteTask(ctx, "t1", "a"); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// wantMode fails unless the file at path has the permission bits.
+func wantMode(tb testing.TB, path string, want os.FileMode) {
+	tb.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != want {
+		tb.Errorf("%s: mode %o, want %o", filepath.Base(path), got, want)
+	}
+}
+
+// TestOpenPrivate: the database holds the debug keys, so it and its WAL and
+// shared-memory files are the owner's only, new or left 0644 by an older
+// version.
+func TestOpenPrivate(t *testing.T) {
+	t.Run("OKNew", func(t *testing.T) {
+		db, path := MustOpen(t)
+		MustPackage(t, db)
+		if _, err := db.DebugKey(context.Background(), "t1"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			wantMode(t, p, 0o600)
+		}
+	})
+	t.Run("OKNarrowsExisting", func(t *testing.T) {
+		db, path := MustOpen(t)
+		MustPackage(t, db)
+		db.Close()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Chmod(p, 0o644); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+		db2, err := state.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db2.Close()
+		if _, err := db2.DebugKey(context.Background(), "t2"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			wantMode(t, p, 0o600)
 		}
 	})
 }

@@ -258,7 +258,7 @@ func TestPlugins(t *testing.T) {
 			fd.append("_csrf", document.querySelector("input[name=_csrf]").value);
 			fd.append("package", new Blob([new Uint8Array(16 << 20)]), "big.difypkg");
 			return fetch("/plugins/upload", {method: "POST", body: fd}).then(r => r.status + " " + r.headers.get("Content-Type")) })()`)
-		if !strings.HasPrefix(got, "422 text/html") {
+		if !strings.HasPrefix(got, "413 text/html") {
 			t.Fatalf("server answered %q", got)
 		}
 	})

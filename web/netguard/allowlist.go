@@ -50,7 +50,7 @@ func (a *Allowlist) add(e string) error {
 		a.nets = append(a.nets, netip.PrefixFrom(p.Addr().Unmap(), unmappedBits(p)).Masked())
 	case isAddr(e):
 		ip, _ := netip.ParseAddr(strings.Trim(e, "[]"))
-		ip = ip.Unmap()
+		ip = ip.WithZone("").Unmap()
 		a.nets = append(a.nets, netip.PrefixFrom(ip, ip.BitLen()))
 	case validHost(e):
 		a.hosts[strings.ToLower(strings.TrimSuffix(e, "."))] = true
@@ -95,7 +95,7 @@ func validHost(h string) bool {
 }
 
 // Allows reports whether the allowlist names host (when not "") or a
-// network containing addr.
+// network containing addr (its zone, if any, ignored).
 func (a *Allowlist) Allows(host string, addr netip.Addr) bool {
 	if a == nil {
 		return false
@@ -103,7 +103,7 @@ func (a *Allowlist) Allows(host string, addr netip.Addr) bool {
 	if host != "" && a.hosts[strings.ToLower(strings.TrimSuffix(host, "."))] {
 		return true
 	}
-	addr = addr.Unmap()
+	addr = addr.WithZone("").Unmap()
 	for _, p := range a.nets {
 		if p.Contains(addr) {
 			return true

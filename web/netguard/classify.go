@@ -51,9 +51,11 @@ func mustRules(in []struct{ cidr, kind string }) []rule {
 
 // Classify says what kind of refused address addr is, with its article
 // ("a loopback address"), or "" for an ordinary public address.
-// IPv4-mapped and NAT64 IPv6 forms are judged by their IPv4 address.
+// IPv4-mapped and NAT64 IPv6 forms are judged by their IPv4 address, and a
+// zoned address (fe80::1%eth0, ::1%lo) by its address: the zone only names
+// the interface, and netip's prefixes never contain a zoned address.
 func Classify(addr netip.Addr) string {
-	addr = addr.Unmap()
+	addr = addr.WithZone("").Unmap()
 	if addr.Is6() && !addr.IsUnspecified() && !addr.IsLoopback() {
 		for _, p := range embedsIPv4 {
 			if p.Contains(addr) {

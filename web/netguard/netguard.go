@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -139,12 +140,28 @@ func (g *Guard) DialContext(connect time.Duration) func(ctx context.Context, net
 // right before the connect system call.
 func (g *Guard) control(host string) func(network, address string, _ syscall.RawConn) error {
 	return func(network, address string, _ syscall.RawConn) error {
-		ap, err := netip.ParseAddrPort(address)
+		addr, err := dialedAddr(address)
 		if err != nil {
 			return fmt.Errorf("refused: cannot read the address %q: %w", address, err)
 		}
-		return g.Check(host, ap.Addr())
+		return g.Check(host, addr)
 	}
+}
+
+// dialedAddr reads the address out of the dialer's "host:port", keeping an
+// IPv6 zone. The dialer writes an IPv4-mapped address with a zone as
+// "127.0.0.1%lo", which netip does not read; such a zone means nothing.
+func dialedAddr(address string) (netip.Addr, error) {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	ip, zone, _ := strings.Cut(host, "%")
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || zone == "" || addr.Is4() {
+		return addr, err
+	}
+	return addr.WithZone(zone), nil
 }
 
 // checkRedirect allows at most maxRedirects hops, each to http or https;

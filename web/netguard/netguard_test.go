@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -283,4 +284,86 @@ func TestCheckURL(t *testing.T) {
 			t.Fatal("accepted a host with a space")
 		}
 	})
+}
+
+// MustCountingServer starts a test server on the loopback address host
+// ("127.0.0.1" or "::1") that counts the requests reaching it.
+func MustCountingServer(tb testing.TB, host string) (port string, hits *atomic.Int64) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		tb.Skipf("no listener on %s: %v", host, err)
+	}
+	hits = &atomic.Int64{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "hello")
+	}))
+	srv.Listener = ln
+	srv.Start()
+	tb.Cleanup(srv.Close)
+	_, port, _ = net.SplitHostPort(ln.Addr().String())
+	return port, hits
+}
+
+// TestGuardZonedAndMappedAddresses sends the spellings of loopback and
+// link-local addresses that have slipped past address checks (IPv6 zones,
+// IPv4-mapped and -compatible forms, NAT64) at real loopback listeners:
+// each is refused, judged by its address, and no request arrives.
+func TestGuardZonedAndMappedAddresses(t *testing.T) {
+	g := netguard.New(nil)
+	port6, hits6 := MustCountingServer(t, "::1")
+	port4, hits4 := MustCountingServer(t, "127.0.0.1")
+	for _, tc := range []struct{ name, url, addr, kind string }{
+		{"ErrLoopbackZoneName", "http://[::1%25lo]:" + port6 + "/", "::1%lo", "a loopback address"},
+		{"ErrLoopbackZoneIndex", "http://[::1%251]:" + port6 + "/", "::1%1", "a loopback address"},
+		{"ErrLinkLocalZone", "http://[fe80::1%25lo]:" + port6 + "/", "fe80::1%lo", "a link-local address"},
+		{"ErrLoopbackLongForm", "http://[0:0:0:0:0:0:0:1]:" + port6 + "/", "::1", "a loopback address"},
+		{"ErrMappedLoopbackHex", "http://[::ffff:7f00:1]:" + port4 + "/", "127.0.0.1", "a loopback address"},
+		{"ErrMappedLoopbackZone", "http://[::ffff:127.0.0.1%25lo]:" + port4 + "/", "127.0.0.1", "a loopback address"},
+		{"ErrCompatibleLoopback", "http://[::127.0.0.1]:" + port4 + "/", "::7f00:1", "a loopback address"},
+		{"ErrNAT64Loopback", "http://[64:ff9b::127.0.0.1]:" + port4 + "/", "64:ff9b::7f00:1", "a loopback address"},
+		{"ErrMappedMetadataZone", "http://[::ffff:169.254.169.254%25eth0]/", "169.254.169.254", "a cloud metadata address"},
+		{"ErrPrivateZone", "http://[fd00::2%25eth0]:" + port6 + "/", "fd00::2%eth0", "a private address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := get(t, g, tc.url)
+			wantRefused(t, err, tc.addr, tc.kind)
+		})
+	}
+	if n := hits6.Load() + hits4.Load(); n != 0 {
+		t.Fatalf("%d refused requests reached a loopback listener", n)
+	}
+	t.Run("OKAllowlistedByAddress", func(t *testing.T) {
+		g := netguard.New(netguard.MustParseAllowlist("::1"))
+		if body, err := get(t, g, "http://[::1%25lo]:"+port6+"/"); err != nil || body != "hello" {
+			t.Fatalf("body %q, err %v", body, err)
+		}
+	})
+	t.Run("ErrRealLinkLocalListener", func(t *testing.T) {
+		addr, zone := linkLocalAddr(t)
+		port, hits := MustCountingServer(t, addr+"%"+zone)
+		_, err := get(t, g, "http://["+addr+"%25"+zone+"]:"+port+"/")
+		wantRefused(t, err, addr+"%"+zone, "a link-local address")
+		if hits.Load() != 0 {
+			t.Fatal("the request reached the link-local listener")
+		}
+	})
+}
+
+// linkLocalAddr returns an IPv6 link-local address of this machine and its
+// interface, or skips the test when there is none.
+func linkLocalAddr(tb testing.TB) (addr, zone string) {
+	tb.Helper()
+	ifs, _ := net.Interfaces()
+	for _, ifc := range ifs {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() == nil && n.IP.IsLinkLocalUnicast() {
+				return n.IP.String(), ifc.Name
+			}
+		}
+	}
+	tb.Skip("no IPv6 link-local address on this machine")
+	return "", ""
 }
