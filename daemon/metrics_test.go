@@ -167,7 +167,15 @@ func TestMetrics(t *testing.T) {
 		if got := value(fams, "plugboard_daemon_invocation_duration_seconds", ok...); got != 2 {
 			t.Errorf("ok latencies = %v, want 2", got)
 		}
-		if got := value(fams, "plugboard_daemon_invocations_total", "action", "get_tool_runtime_parameters", "outcome", "plugin_error"); got != 1 {
+		// The caller stops reading at the error frame, maybe before the
+		// daemon has counted the call: wait for the count.
+		errLabels := []string{"action", "get_tool_runtime_parameters", "outcome", "plugin_error"}
+		got := value(fams, "plugboard_daemon_invocations_total", errLabels...)
+		for i := 0; got == 0 && i < 500; i++ {
+			time.Sleep(20 * time.Millisecond) // a polling interval, not a deadline
+			got = value(scrape(t, url), "plugboard_daemon_invocations_total", errLabels...)
+		}
+		if got != 1 {
 			t.Errorf("plugin errors = %v, want 1", got)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"path"
 	"strings"
 	"testing/fstest"
+	"syscall"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
@@ -91,6 +92,11 @@ func (p *Plugin) ServeRemote(ctx context.Context, cfg RemoteConfig) error {
 	err = p.Serve(ctx, &refusalReader{br: bufio.NewReaderSize(conn, 64<<10), lineStart: true}, conn)
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if errors.Is(err, syscall.ECONNRESET) {
+		// The daemon closed the connection while our heartbeat was unread
+		// in its buffer: its kernel answers with a reset, not a clean end.
+		return nil
 	}
 	return err
 }
