@@ -93,9 +93,9 @@ func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
 			notes = append(notes, fmt.Sprintf("The link to the file uploaded for %q has expired: run the tool again here, or put a file's URL in its \"url\".", name))
 		}
 	}
-	data := apispec.InvokeToolData{Provider: r.Provider, Tool: r.Tool, ToolParameters: params, Credentials: map[string]any{}}
+	data := apispec.InvokeToolData{Provider: r.Provider, Tool: r.Tool, ToolParameters: params, Credentials: map[string]any{},
+		CredentialType: "api-key"} // what Dify sends, and its SDK requires
 	if r.CredentialID != 0 {
-		data.CredentialType = "api-key"
 		notes = append(notes, "This run used a stored credential; its values are left out: add its fields under \"credentials\".")
 	}
 	body, _ := json.MarshalIndent(apispec.InvokeRequest[apispec.InvokeToolData]{UserID: r.Username, Data: data}, "", "  ")

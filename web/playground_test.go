@@ -209,7 +209,7 @@ func TestPlaygroundRuns(t *testing.T) {
 			t.Errorf("observation %q", got)
 		}
 		curl := p.TestID("curl-command").Text()
-		for _, want := range []string{"/plugin/default/dispatch/tool/invoke", "X-Plugin-ID: plugboard/gotools", `"tool": "stream_text"`, `"credentials": {}`} {
+		for _, want := range []string{"/plugin/default/dispatch/tool/invoke", "X-Plugin-ID: plugboard/gotools", `"tool": "stream_text"`, `"credentials": {}`, `"credential_type": "api-key"`} {
 			if !strings.Contains(curl, want) {
 				t.Errorf("curl lacks %q:\n%s", want, curl)
 			}

@@ -57,7 +57,7 @@
       })
       .then(function (key) {
         pre.textContent = pre.textContent.split(pre.getAttribute("data-key-var")).join(key);
-        btn.hidden = true;
+        btn.disabled = true;
         say("The daemon key is in the command; keep it to yourself.");
       })
       .catch(function (err) { say("Could not get the daemon key: " + err.message); });
