@@ -179,6 +179,9 @@ type RuntimeStatus struct {
 	MemoryBytes int64     `json:"memory_bytes"`
 	MemoryLimit int64     `json:"memory_limit"`
 	InFlight    int       `json:"in_flight"`
+	// Containment says what contains the process: Landlock, namespaces,
+	// uid, cgroup limits (empty for a remote plugin).
+	Containment string `json:"containment,omitempty"`
 }
 
 // LogEntry is one line of a plugin's stderr, or one of its log events.

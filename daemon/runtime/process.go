@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/sandbox"
 )
 
 // stderrTailLines is how many of the latest stderr lines an instance keeps
@@ -35,6 +36,9 @@ type instance struct {
 	conn    *conn
 	stdin   *os.File
 	cg      *cgroup // nil when the memory limit is watched from /proc
+	tmp     string  // the private temp dir, removed when the process ends
+	// containment says what contains the process, for its status.
+	containment string
 
 	exited  chan struct{} // closed once the process is reaped and its output drained
 	exitErr error         // from Wait; read after exited
@@ -63,54 +67,102 @@ func scrubbedEnv(spec Spec) []string {
 	return append(env, spec.Env...)
 }
 
-// startProcess execs the plugin in its own process group with piped stdio
-// and starts the goroutines that read its output and reap it.
+// startProcess execs the plugin, contained (see package sandbox), in its own
+// process group with piped stdio and starts the goroutines that read its
+// output and reap it.
 func startProcess(spec Spec, cfg Config, ring *logRing) (*instance, error) {
+	inst := &instance{spec: spec, exited: make(chan struct{})}
+	cmd, err := inst.command(cfg)
+	if err != nil {
+		inst.cleanup()
+		return nil, errs.Errorf(errs.Invalid, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
+	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
+		inst.cleanup()
 		return nil, err
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
+		inst.cleanup()
 		closeAll(inR, inW)
 		return nil, err
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
+		inst.cleanup()
 		closeAll(inR, inW, outR, outW)
 		return nil, err
 	}
-	inst := &instance{spec: spec, stdin: inW, exited: make(chan struct{})}
-	cmd := buildCmd(spec, inR, outW, errW)
-	if inst.cg = attachCgroup(cmd, spec, cfg.Logger); inst.cg != nil {
-		if err = cmd.Start(); err != nil { // clone3 into a cgroup may be refused
-			inst.cg.remove()
-			inst.cg = nil
-			cmd = buildCmd(spec, inR, outW, errW)
-		}
-	}
-	if inst.cg == nil {
-		err = cmd.Start()
-	}
+	inst.stdin = inW
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	err = cmd.Start()
 	closeAll(inR, outW, errW) // the child holds its own copies
 	if err != nil {
-		inst.cg.remove()
+		inst.cleanup()
 		closeAll(inW, outR, errR)
 		return nil, errs.Errorf(errs.Invalid, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
 	}
 	inst.cmd, inst.pid, inst.started = cmd, cmd.Process.Pid, time.Now()
 	inst.conn = newConn(spec.PluginID, outR, inW, cfg.MaxLineBytes, ring, cfg.Logger)
-	ring.add(sourceDaemon, "info", fmt.Sprintf("started %s (pid %d)", strings.Join(spec.Command, " "), inst.pid))
+	ring.add(sourceDaemon, "info", fmt.Sprintf("started %s (pid %d; %s)", strings.Join(spec.Command, " "), inst.pid, inst.containment))
 	go inst.supervise(outR, errR, ring)
 	return inst, nil
 }
 
-func buildCmd(spec Spec, stdin, stdout, stderr *os.File) *exec.Cmd {
+// command builds the contained command line: a private temp dir, a cgroup
+// (or an address-space limit when there is none), and the launcher's policy.
+func (i *instance) command(cfg Config) (*exec.Cmd, error) {
+	spec := i.spec
 	cmd := exec.Command(spec.Command[0], spec.Command[1:]...)
-	cmd.Dir, cmd.Env = spec.Dir, scrubbedEnv(spec)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	if cmd.Err != nil {
+		return nil, cmd.Err
+	}
+	// The launcher would find out too, but only after it started.
+	if info, err := os.Stat(cmd.Path); err != nil {
+		return nil, err
+	} else if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		return nil, fmt.Errorf("%s is not an executable file", cmd.Path)
+	}
+	tmp, err := os.MkdirTemp("", "plugboard-plugin-")
+	if err != nil {
+		return nil, err
+	}
+	i.tmp = tmp
+	cmd.Dir, cmd.Env = spec.Dir, append(scrubbedEnv(spec), "TMPDIR="+tmp)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	return cmd
+	setup := sandbox.Plan(spec.Key, sandbox.Policy{Dir: spec.Dir, TempDir: tmp, ReadOnly: spec.ReadOnly}, cmd.Path)
+	var join []string
+	i.cg, join = attachCgroup(cmd, spec, cfg)
+	limits := "no cgroup: memory watched every " + cfg.MemoryPoll.String()
+	switch {
+	case i.cg != nil:
+		setup.Cgroups = join
+		limits = CgroupKind() + " memory and pids limits"
+	case spec.MemoryLimit > 0:
+		// A hard ceiling the kernel enforces; the watchdog keeps the finer limit.
+		setup.RlimitData = 2 * spec.MemoryLimit
+		limits += ", RLIMIT_DATA " + mib(setup.RlimitData)
+	}
+	i.containment = setup.Active + "; " + limits
+	if err := setup.Own(spec.Dir); err != nil {
+		return nil, fmt.Errorf("give the working directory to the plugin's uid: %w", err)
+	}
+	if err := setup.Own(tmp); err != nil {
+		return nil, err
+	}
+	if err := setup.Wrap(cmd); err != nil {
+		return nil, err
+	}
+	return cmd, nil
+}
+
+// cleanup removes what command made for a process that never started.
+func (i *instance) cleanup() {
+	i.cg.remove()
+	if i.tmp != "" {
+		_ = os.RemoveAll(i.tmp)
+	}
 }
 
 func closeAll(files ...*os.File) {
@@ -128,7 +180,9 @@ func (i *instance) supervise(outR, errR *os.File, ring *logRing) {
 	go func() { i.readStderr(errR, ring); close(stderrDone) }()
 	i.waitExit()
 	i.killGroup()
+	i.cg.kill()
 	i.exitErr = i.cmd.Wait()
+	_ = os.RemoveAll(i.tmp)
 	timeout := time.After(drainWait)
 	for _, ch := range []chan struct{}{stdoutDone, stderrDone} {
 		select {
@@ -213,6 +267,10 @@ func (i *instance) stderrTail(n int) []string {
 func (i *instance) exitStatus() string {
 	var ee *exec.ExitError
 	if errors.As(i.exitErr, &ee) {
+		// The launcher reports its plugin's death by signal N as 128+N.
+		if sig, ok := sandbox.ExitSignal(ee.ExitCode()); ok {
+			return "signal: " + sig.String()
+		}
 		return ee.ProcessState.String()
 	}
 	if i.exitErr != nil {

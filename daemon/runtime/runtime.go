@@ -44,6 +44,7 @@ type Config struct {
 	LogLines         int           // per-plugin log ring size (1000)
 	MaxLineBytes     int           // longest accepted stdout line (5 MiB)
 	MemoryPoll       time.Duration // RSS watchdog interval (1 s)
+	PidsLimit        int           // processes and threads per plugin, where a cgroup enforces it (512)
 	// RemoteHeartbeatTimeout is the silence after which a remote (debugging)
 	// plugin is disconnected (DefaultRemoteHeartbeatTimeout).
 	RemoteHeartbeatTimeout time.Duration
@@ -78,6 +79,7 @@ func (c Config) withDefaults() Config {
 	defInt(&c.MaxRestarts, 10)
 	defInt(&c.LogLines, 1000)
 	defInt(&c.MaxLineBytes, 5<<20)
+	defInt(&c.PidsLimit, 512)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -93,6 +95,9 @@ type Spec struct {
 	Env          []string // extra KEY=VALUE pairs; the rest of the environment is scrubbed
 	StartTimeout time.Duration
 	MemoryLimit  int64 // bytes; 0 means none
+	// ReadOnly lists paths outside Dir the plugin may read and execute (an
+	// interpreter's prefix, its library dirs); system dirs are always readable.
+	ReadOnly []string
 }
 
 // Manager runs and supervises plugin processes.
