@@ -167,7 +167,6 @@ func hasLog(m *runtime.Manager, key, text string) bool {
 	return false
 }
 
-
 // mark returns an environment entry unique to the test; the plugin's
 // children inherit it, so markedProcesses finds them from outside the
 // plugin's PID namespace, where the pids it reports mean nothing.
