@@ -113,7 +113,10 @@ func (m *Manager) startPrepared(ctx context.Context, id pkgfmt.Identifier) error
 	if in == nil {
 		return os.ErrNotExist
 	}
-	err := m.rt.Start(ctx, m.spec(id, in.manifest, dir, runner.Command(in.manifest, dir)))
+	spec, err := m.spec(ctx, id, in.manifest, dir, runner.Command(in.manifest, dir))
+	if err == nil {
+		err = m.rt.Start(ctx, spec)
+	}
 	if err != nil {
 		m.rt.Stop(id.String())
 	}

@@ -94,7 +94,11 @@ func (m *Manager) prepareAndStart(ctx context.Context, pkg *pkgfmt.Package, dir 
 		return err
 	}
 	report(apispec.StageStarting, "starting the plugin process and waiting for its first heartbeat")
-	return m.rt.Start(ctx, m.spec(pkg.ID, pkg.Manifest, dir, cmd))
+	spec, err := m.spec(ctx, pkg.ID, pkg.Manifest, dir, cmd)
+	if err != nil {
+		return err
+	}
+	return m.rt.Start(ctx, spec)
 }
 
 func preparingMessage(man *pkgfmt.Manifest) string {
@@ -105,10 +109,14 @@ func preparingMessage(man *pkgfmt.Manifest) string {
 }
 
 // spec is the runtime spec of a prepared package.
-func (m *Manager) spec(id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, cmd []string) runtime.Spec {
+func (m *Manager) spec(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, cmd []string) (runtime.Spec, error) {
 	timeout := m.cfg.StartTimeout
 	if timeout <= 0 {
 		timeout = runner.StartTimeout(man)
+	}
+	read, err := runner.ReadPaths(ctx, man, dir)
+	if err != nil {
+		return runtime.Spec{}, fmt.Errorf("plugin %s: cannot ask its interpreter where it is installed: %w", id.PluginID(), err)
 	}
 	return runtime.Spec{
 		Key:          id.String(),
@@ -117,7 +125,8 @@ func (m *Manager) spec(id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, c
 		Command:      cmd,
 		StartTimeout: timeout,
 		MemoryLimit:  MemoryLimit(man),
-	}
+		ReadOnly:     read,
+	}, nil
 }
 
 // Memory floors: the least a plugin is given, whatever it declares. Dify
