@@ -18,8 +18,9 @@ import (
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
-// goPlugin is the test Go plugin built by TestMain.
-var goPlugin string
+// goPlugin is the test Go plugin built by TestMain, hostilePlugin the one
+// that attacks its host (testdata/hostile).
+var goPlugin, hostilePlugin string
 
 // python is the real interpreter behind python3 (not a pyenv shim) and
 // pythonPrefix its installation, which contained plugins may read.
@@ -30,11 +31,16 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	goPlugin = filepath.Join(dir, "goplugin")
-	out, err := exec.Command("go", "build", "-o", goPlugin, "./testdata/goplugin").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building the test Go plugin: %v\n%s", err, out)
-		os.Exit(1)
+	// Reachable by the dedicated uid a contained plugin runs as.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		panic(err)
+	}
+	goPlugin, hostilePlugin = filepath.Join(dir, "goplugin"), filepath.Join(dir, "hostile")
+	for bin, src := range map[string]string{goPlugin: "./testdata/goplugin", hostilePlugin: "./testdata/hostile"} {
+		if out, err := exec.Command("go", "build", "-o", bin, src).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building the test plugin %s: %v\n%s", src, err, out)
+			os.Exit(1)
+		}
 	}
 	if out, err := exec.Command("python3", "-c", "import sys; print(sys.executable); print(sys.base_prefix)").Output(); err == nil {
 		if f := strings.Fields(string(out)); len(f) == 2 {
