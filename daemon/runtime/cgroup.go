@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/plugboard/plugboard/daemon/sandbox"
 )
 
 // cgroupRoot is where cgroup hierarchies are mounted.
@@ -292,4 +294,14 @@ func (cg *cgroup) remove() {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
+}
+
+// HostContainment describes what contains plugins on this host, for the
+// daemon's start log: the sandbox's features and the kernel's limits.
+func HostContainment() string {
+	limits := "memory limits: the /proc watchdog and RLIMIT_DATA (no usable cgroup)"
+	if kind := CgroupKind(); kind != "" {
+		limits = "memory and pids limits: " + kind
+	}
+	return sandbox.Probe().String() + "; " + limits
 }

@@ -143,6 +143,9 @@ func TestPlugins(t *testing.T) {
 		if got := b.Text("detail-state"); got != "running" {
 			t.Fatalf("detail state %q", got)
 		}
+		if got := b.Text("detail-containment"); !strings.Contains(got, "no_new_privs") {
+			t.Fatalf("detail containment %q", got)
+		}
 		b.Shoot("plugin-detail")
 
 		b.Do("ask to uninstall", chromedp.Click(tid("uninstall-open")), chromedp.WaitVisible(tid("uninstall-confirm")))
