@@ -113,7 +113,7 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (cl *client.
 	key := randomKey()
 	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: key, Logger: logger, DebugAddr: c.DebugAddr,
-		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits()},
+		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), HideDirs: []string{c.Data}, Limits: pkgfmt.DefaultLimits()},
 	}
 	d, err := daemon.Start(ctx, cfg)
 	if errors.Is(err, syscall.EADDRINUSE) && cfg.DebugAddr != "" {

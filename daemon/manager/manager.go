@@ -41,6 +41,9 @@ type Config struct {
 	Limits  pkgfmt.Limits
 	Runtime runtime.Config
 	Runner  runner.Options
+	// HideDirs are dirs, besides DataDir, that plugins must not see (the
+	// admin app's data dir, where the daemon's is inside it).
+	HideDirs []string
 	// StartTimeout overrides the runner's default start timeout when set.
 	StartTimeout time.Duration
 	Logger       *slog.Logger

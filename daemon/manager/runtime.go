@@ -126,6 +126,7 @@ func (m *Manager) spec(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Ma
 		StartTimeout: timeout,
 		MemoryLimit:  MemoryLimit(man),
 		ReadOnly:     read,
+		Hide:         append([]string{m.cfg.DataDir}, m.cfg.HideDirs...),
 	}, nil
 }
 

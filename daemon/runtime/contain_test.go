@@ -45,11 +45,11 @@ func hostileHost(t *testing.T) (data, dir string) {
 	return data, dir
 }
 
-func hostileSpec(t *testing.T, dir string) runtime.Spec {
+func hostileSpec(t *testing.T, data, dir string) runtime.Spec {
 	return runtime.Spec{
 		Key: "acme/hostile:0.0.1@" + t.Name(), PluginID: "acme/hostile",
 		Dir: dir, Command: []string{hostilePlugin}, StartTimeout: patience,
-		Env: []string{mark(t)},
+		Env: []string{mark(t)}, Hide: []string{data},
 	}
 }
 
@@ -114,7 +114,7 @@ func TestHostilePluginFiles(t *testing.T) {
 	}()
 
 	m := MustManager(t, runtime.Config{})
-	spec := MustStart(t, m, hostileSpec(t, dir))
+	spec := MustStart(t, m, hostileSpec(t, data, dir))
 	st, _ := m.Status(spec.Key)
 	t.Logf("containment: %s", st.Containment)
 	if !strings.Contains(st.Containment, fmt.Sprintf("landlock ABI %d", f.Landlock)) {
@@ -139,7 +139,10 @@ func TestHostilePluginFiles(t *testing.T) {
 			filepath.Join(data, "master.key"), filepath.Join(data, "plugboard.db"),
 			filepath.Join(data, "daemon/daemon.db"), filepath.Join(data, "daemon/plugins/acme/other/secret.txt"),
 		},
-		"write":  []string{data, filepath.Join(data, "daemon/plugins/acme/other"), filepath.Join(data, "daemon/plugins"), outside},
+		"write": []string{
+			filepath.Join(data, "hostile-was-here"), filepath.Join(data, "daemon/plugins/acme/other/hostile-was-here"),
+			filepath.Join(data, "daemon/plugins/hostile-was-here"), outside,
+		},
 		"secret": secret,
 		"dial":   ln.Addr().String(),
 	})
@@ -179,9 +182,9 @@ func TestHostilePluginFiles(t *testing.T) {
 }
 
 func TestHostilePluginOrphans(t *testing.T) {
-	_, dir := hostileHost(t)
+	data, dir := hostileHost(t)
 	m := MustManager(t, fastRestarts)
-	spec := MustStart(t, m, hostileSpec(t, dir))
+	spec := MustStart(t, m, hostileSpec(t, data, dir))
 	mark := spec.Env[0]
 	// The launcher and the plugin, then a setsid'd grandchild of the plugin.
 	orphan := func() {
@@ -210,10 +213,10 @@ func TestHostilePluginForkBomb(t *testing.T) {
 	if runtime.CgroupKind() == "" {
 		t.Skip("no usable cgroup (v2 delegated, or v1 with a writable pids controller) on this host: the kernel cannot cap a plugin's processes here")
 	}
-	_, dir := hostileHost(t)
+	data, dir := hostileHost(t)
 	const limit = 64
 	m := MustManager(t, runtime.Config{PidsLimit: limit})
-	spec := MustStart(t, m, hostileSpec(t, dir))
+	spec := MustStart(t, m, hostileSpec(t, data, dir))
 	r, err := report(t, m, spec.Key, "forkbomb", nil)
 	// The bomb either reports the failed fork or dies of it (the Go runtime
 	// cannot start a thread); either way it stayed under the limit.
@@ -232,10 +235,10 @@ func TestHostilePluginForkBomb(t *testing.T) {
 }
 
 func TestHostilePluginAlloc(t *testing.T) {
-	_, dir := hostileHost(t)
+	data, dir := hostileHost(t)
 	const limit = 64 << 20
 	m := MustManager(t, runtime.Config{MemoryPoll: time.Hour}) // no help from the watchdog
-	spec := hostileSpec(t, dir)
+	spec := hostileSpec(t, data, dir)
 	spec.MemoryLimit = limit
 	MustStart(t, m, spec)
 	st, _ := m.Status(spec.Key)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,7 +132,24 @@ func (i *instance) command(cfg Config) (*exec.Cmd, error) {
 	i.tmp = tmp
 	cmd.Dir, cmd.Env = spec.Dir, append(scrubbedEnv(spec), "TMPDIR="+tmp)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	setup := sandbox.Plan(spec.Key, sandbox.Policy{Dir: spec.Dir, TempDir: tmp, ReadOnly: spec.ReadOnly}, cmd.Path)
+	// The launcher starts in Dir: every path it is given must be absolute.
+	dir, err := filepath.Abs(spec.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Path, err = filepath.Abs(cmd.Path); err != nil {
+		return nil, err
+	}
+	readOnly, err := absAll(spec.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	hide, err := absAll(spec.Hide)
+	if err != nil {
+		return nil, err
+	}
+	policy := sandbox.Policy{Dir: dir, TempDir: tmp, ReadOnly: readOnly, Hide: hide}
+	setup := sandbox.Plan(spec.Key, policy, cmd.Path)
 	var join []string
 	i.cg, join = attachCgroup(cmd, spec, cfg)
 	limits := "no cgroup: memory watched every " + cfg.MemoryPoll.String()
@@ -155,6 +173,19 @@ func (i *instance) command(cfg Config) (*exec.Cmd, error) {
 		return nil, err
 	}
 	return cmd, nil
+}
+
+// absAll returns the paths made absolute.
+func absAll(paths []string) ([]string, error) {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = abs
+	}
+	return out, nil
 }
 
 // cleanup removes what command made for a process that never started.

@@ -98,6 +98,9 @@ type Spec struct {
 	// ReadOnly lists paths outside Dir the plugin may read and execute (an
 	// interpreter's prefix, its library dirs); system dirs are always readable.
 	ReadOnly []string
+	// Hide lists dirs the plugin must not see at all, though Dir may lie
+	// inside them (the daemon's data dir), where a mount namespace can hide them.
+	Hide []string
 }
 
 // Manager runs and supervises plugin processes.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,6 +82,9 @@ func restrict(p Policy) error {
 		if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 			return fmt.Errorf("mount /proc: %w", err)
 		}
+		if err := hide(p); err != nil {
+			return err
+		}
 	}
 	if p.RlimitData > 0 {
 		lim := &unix.Rlimit{Cur: uint64(p.RlimitData), Max: uint64(p.RlimitData)}
@@ -106,6 +110,121 @@ func restrict(p Policy) error {
 		return landlockSelf(p)
 	}
 	return nil
+}
+
+// hide covers the policy's hidden dirs, and the dirs on the way to a needed
+// path that the plugin's uid could not search, with an empty tmpfs, and
+// binds the needed paths inside them back (read-only, but for the working
+// and temp dirs).
+func hide(p Policy) error {
+	writable := []string{p.Dir, p.TempDir}
+	needed := append(append([]string{}, writable...), os.Args[1])
+	needed = append(needed, p.ReadOnly...)
+	covers := append([]string{}, p.Hide...)
+	if p.UID != 0 {
+		for _, n := range needed {
+			if a := blockedAncestor(n); a != "" {
+				covers = append(covers, a)
+			}
+		}
+	}
+	for _, c := range outermost(covers, needed) {
+		if err := cover(c, needed, writable); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outermost drops the covers inside another cover, or equal to or inside
+// a needed path (those must stay visible).
+func outermost(covers, needed []string) []string {
+	var out []string
+	for _, c := range covers {
+		c = filepath.Clean(c)
+		keep := true
+		for _, o := range append(append([]string{}, covers...), needed...) {
+			o = filepath.Clean(o)
+			if o != c && within(c, o) || c == o && slices.Contains(needed, o) {
+				keep = false
+			}
+		}
+		if keep && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// within reports whether path is dir or lies inside it.
+func within(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// insideAnother reports whether path lies inside another of the paths
+// (binding that one back brings it along).
+func insideAnother(path string, paths []string) bool {
+	for _, p := range paths {
+		if p = filepath.Clean(p); p != path && within(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// cover mounts an empty tmpfs on dir and binds back the needed paths in it.
+func cover(dir string, needed, writable []string) error {
+	type bind struct {
+		path string
+		fd   int
+		file bool
+		ro   bool
+	}
+	var binds []bind
+	for _, n := range needed {
+		n = filepath.Clean(n)
+		if n == dir || !within(n, dir) || insideAnother(n, needed) {
+			continue
+		}
+		fd, err := unix.Open(n, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue // missing: nothing to bind back
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return err
+		}
+		binds = append(binds, bind{n, fd, st.Mode&unix.S_IFMT != unix.S_IFDIR, !slices.Contains(writable, n)})
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=1m"); err != nil {
+		return fmt.Errorf("hide %s: %w", dir, err)
+	}
+	for _, b := range binds {
+		if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
+			return err
+		}
+		if b.file {
+			f, err := os.OpenFile(b.path, os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		} else if err := os.MkdirAll(b.path, 0o755); err != nil {
+			return err
+		}
+		src := fmt.Sprintf("/proc/self/fd/%d", b.fd)
+		if err := unix.Mount(src, b.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s back: %w", b.path, err)
+		}
+		if b.ro {
+			if err := unix.Mount("", b.path, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+				return fmt.Errorf("make %s read-only: %w", b.path, err)
+			}
+		}
+	}
+	// The tmpfs itself is never written to again.
+	return unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=1m")
 }
 
 // dropBoundingSet empties the capability bounding set, so that a plugin

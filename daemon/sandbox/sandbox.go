@@ -47,9 +47,13 @@ type Policy struct {
 	// RlimitData limits the data segment and private writable mappings, in
 	// bytes; 0 for none.
 	RlimitData int64 `json:"data,omitempty"`
-	UID        int   `json:"uid,omitempty"` // run as this uid and gid (0: keep the daemon's)
-	Landlock   bool  `json:"ll,omitempty"`
-	PIDNS      bool  `json:"pidns,omitempty"` // the launcher is the init of new PID and mount namespaces
+	// Hide lists dirs the process must not see (the daemon's data dir): in
+	// the mount namespace each is covered by an empty tmpfs in which only
+	// the paths above that lie inside it are bound back.
+	Hide     []string `json:"hide,omitempty"`
+	UID      int      `json:"uid,omitempty"` // run as this uid and gid (0: keep the daemon's)
+	Landlock bool     `json:"ll,omitempty"`
+	PIDNS    bool     `json:"pidns,omitempty"` // the launcher is the init of new PID and mount namespaces
 }
 
 // Features is the containment this kernel and this daemon offer.
@@ -118,7 +122,8 @@ type Setup struct {
 
 // Plan fills the policy's feature switches from what this host offers, picks
 // the dedicated uid for key when the daemon is root and every path the
-// process needs is reachable by another user, and describes the result.
+// process needs is reachable by another user (in a mount namespace the
+// launcher makes them so), and describes the result.
 // Cgroups and RlimitData are the caller's (memory and pids limits).
 func Plan(key string, p Policy, exe string) Setup {
 	f := Probe()
@@ -129,12 +134,15 @@ func Plan(key string, p Policy, exe string) Setup {
 	}
 	if p.PIDNS {
 		active = append(active, "pid+mount namespace")
+		if len(p.Hide) > 0 {
+			active = append(active, "data dir hidden")
+		}
 	} else {
 		active = append(active, "subreaper")
 	}
 	p.UID = 0
 	if f.Root {
-		if reachable(append([]string{p.Dir, p.TempDir, exe}, p.ReadOnly...)) {
+		if p.PIDNS || reachable(append([]string{p.Dir, p.TempDir, exe}, p.ReadOnly...)) {
 			p.UID = pluginUID(key)
 			active = append(active, fmt.Sprintf("uid %d", p.UID))
 		} else {
@@ -163,20 +171,27 @@ func pluginUID(key string) int {
 // path: each ancestor directory must be searchable by others.
 func reachable(paths []string) bool {
 	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		for dir := filepath.Dir(filepath.Clean(p)); ; dir = filepath.Dir(dir) {
-			info, err := os.Stat(dir)
-			if err != nil || info.Mode().Perm()&0o001 == 0 {
-				return false
-			}
-			if dir == "/" {
-				break
-			}
+		if p != "" && blockedAncestor(p) != "" {
+			return false
 		}
 	}
 	return true
+}
+
+// blockedAncestor is the outermost ancestor dir of path that others cannot
+// search (mode without o+x), or "".
+func blockedAncestor(path string) string {
+	path = filepath.Clean(path)
+	var dirs []string
+	for dir := filepath.Dir(path); dir != path; path, dir = dir, filepath.Dir(dir) {
+		dirs = append(dirs, dir)
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if info, err := os.Stat(dirs[i]); err == nil && info.Mode().Perm()&0o001 == 0 {
+			return dirs[i]
+		}
+	}
+	return ""
 }
 
 // Own makes dir and everything in it owned by the setup's uid (a no-op when

@@ -1,10 +1,10 @@
 // Command hostile is a plugin that attacks its host, for the containment
 // tests. Each tool answers one text chunk, a JSON report of what it tried:
 //
-//   - probe: read each of params.read, write each of params.write (a path,
-//     or a dir to create a file in), look for params.secret in every
-//     /proc/*/environ it can see and in its parent's, write its own dir and
-//     $TMPDIR, and dial params.dial (host:port) and send "hello".
+//   - probe: read each of params.read, write each of params.write, look
+//     for params.secret in every /proc/*/environ it can see and in its
+//     parent's, write its own dir and $TMPDIR, and dial params.dial
+//     (host:port) and send "hello".
 //   - orphan: leave a setsid'd grandchild (sleep) behind via a shell.
 //   - forkbomb: start sleeping children until it cannot (each one logged to
 //     stderr as "forked N").
@@ -91,9 +91,6 @@ func handle(req request) map[string]string {
 			out["read "+path] = result(err)
 		}
 		for _, path := range p.Write {
-			if info, err := os.Stat(path); err == nil && info.IsDir() {
-				path = filepath.Join(path, "hostile-was-here")
-			}
 			out["write "+path] = result(os.WriteFile(path, []byte("pwned"), 0o644))
 		}
 		out["write own dir"] = result(os.WriteFile("own-file", []byte("mine"), 0o644))
