@@ -30,7 +30,12 @@ func run(ctx context.Context, log io.Writer, dir, what, name string, args ...str
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	fmt.Fprintf(log, "$ %s %s\n", name, strings.Join(args, " "))
-	err := cmd.Run()
+	done, err := contain(ctx, cmd, dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer done()
+	err = cmd.Run()
 	switch {
 	case err == nil:
 		return nil

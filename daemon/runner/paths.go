@@ -2,12 +2,7 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
@@ -21,26 +16,15 @@ func ReadPaths(ctx context.Context, m *pkgfmt.Manifest, dir string) ([]string, e
 	if m.Meta.Runner.Language != pkgfmt.RunnerPython {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	python := filepath.Join(dir, venvDir, "bin", "python")
-	script := "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix] + sys.path))"
-	out, err := exec.CommandContext(ctx, python, "-I", "-S", "-c", script).Output()
+	_, all, err := interpreterPaths(ctx, filepath.Join(dir, venvDir, "bin", "python"))
 	if err != nil {
-		return nil, err
-	}
-	var all []string
-	if err := json.Unmarshal(out, &all); err != nil {
 		return nil, err
 	}
 	var paths []string
 	for _, p := range all {
-		if filepath.IsAbs(p) && !strings.HasPrefix(p+"/", dir+"/") && !slices.Contains(paths, p) {
+		if !insideDir(p, dir) {
 			paths = append(paths, p)
 		}
-	}
-	if real, err := filepath.EvalSymlinks(python); err == nil && !strings.HasPrefix(real, dir+"/") {
-		paths = append(paths, real)
 	}
 	return paths, nil
 }

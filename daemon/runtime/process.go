@@ -149,7 +149,7 @@ func (i *instance) command(cfg Config) (*exec.Cmd, error) {
 		return nil, err
 	}
 	policy := sandbox.Policy{Dir: dir, TempDir: tmp, ReadOnly: readOnly, Hide: hide}
-	setup := sandbox.Plan(spec.Key, policy, cmd.Path)
+	setup := sandbox.Plan(policy, cmd.Path)
 	var join []string
 	i.cg, join = attachCgroup(cmd, spec, cfg)
 	limits := "no cgroup: memory watched every " + cfg.MemoryPoll.String()

@@ -239,11 +239,15 @@ func dropBoundingSet() error {
 }
 
 // System paths every plugin may read and execute.
-var systemDirs = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sys"}
+var systemDirs = []string{"/usr", "/opt", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sys"}
 
 // systemFiles are the files of /etc a program commonly needs (name service,
-// TLS roots, time zones, the dynamic linker); the rest of /etc is not read.
+// TLS roots, time zones, the dynamic linker, the distribution's name): a
+// plugin that runs as root (without capabilities, but still the owner of
+// /etc/shadow) reads only these. Under a dedicated uid it reads all of /etc,
+// where file modes keep the secrets.
 var systemFiles = []string{
+	"/etc/debian_version", "/etc/lsb-release", "/etc/issue", "/etc/pip.conf", "/etc/xdg",
 	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/timezone",
 	"/etc/resolv.conf", "/etc/hosts", "/etc/host.conf", "/etc/nsswitch.conf", "/etc/gai.conf",
 	"/etc/services", "/etc/protocols", "/etc/passwd", "/etc/group", "/etc/mime.types",
@@ -261,7 +265,11 @@ func landlockSelf(p Policy) error {
 		HandledAccessFS: landlock.V11.HandledAccessFS,
 		Scoped:          landlock.V11.Scoped,
 	}.BestEffort()
-	dirs, files := split(append(append(append(systemDirs, systemFiles...), os.Args[1]), p.ReadOnly...))
+	etc := systemFiles
+	if p.UID != 0 {
+		etc = []string{"/etc"}
+	}
+	dirs, files := split(slices.Concat(systemDirs, etc, []string{os.Args[1]}, p.ReadOnly))
 	rules := []landlock.Rule{
 		landlock.RWFiles(devices...).WithIoctlDev().IgnoreIfMissing(),
 		landlock.RWDirs(p.Dir, p.TempDir).WithRefer(),

@@ -124,8 +124,10 @@ type Setup struct {
 // the dedicated uid for key when the daemon is root and every path the
 // process needs is reachable by another user (in a mount namespace the
 // launcher makes them so), and describes the result.
-// Cgroups and RlimitData are the caller's (memory and pids limits).
-func Plan(key string, p Policy, exe string) Setup {
+// The uid is derived from p.Dir, so that installing and running a plugin
+// agree on it. Cgroups and RlimitData are the caller's (memory and pids
+// limits).
+func Plan(p Policy, exe string) Setup {
 	f := Probe()
 	p.Landlock, p.PIDNS = f.Landlock > 0, f.Namespaces
 	var active []string
@@ -143,7 +145,7 @@ func Plan(key string, p Policy, exe string) Setup {
 	p.UID = 0
 	if f.Root {
 		if p.PIDNS || reachable(append([]string{p.Dir, p.TempDir, exe}, p.ReadOnly...)) {
-			p.UID = pluginUID(key)
+			p.UID = pluginUID(p.Dir)
 			active = append(active, fmt.Sprintf("uid %d", p.UID))
 		} else {
 			active = append(active, "root without capabilities")
@@ -160,10 +162,11 @@ const (
 	uidRange = 100_000_000
 )
 
-// pluginUID is the dedicated uid of the plugin key: stable across restarts.
-func pluginUID(key string) int {
+// pluginUID is the dedicated uid of the plugin in dir: stable across
+// restarts, different for each plugin.
+func pluginUID(dir string) int {
 	h := fnv.New32a()
-	h.Write([]byte(key))
+	h.Write([]byte(dir))
 	return uidBase + int(h.Sum32()%uidRange)
 }
 
