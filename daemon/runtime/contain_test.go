@@ -122,6 +122,11 @@ func TestHostilePluginFiles(t *testing.T) {
 	}
 	outside := filepath.Join(os.TempDir(), "hostile-outside-"+strconv.Itoa(os.Getpid()))
 	defer os.Remove(outside)
+	// Readable by anyone and not in a hidden dir: only Landlock keeps it.
+	elsewhere := filepath.Join(filepath.Dir(data), "elsewhere.txt")
+	if err := os.WriteFile(elsewhere, []byte("not the plugin's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	secret := daemonSecret(t)
 	denied := []string{
 		"read " + filepath.Join(data, "master.key"),
@@ -132,12 +137,14 @@ func TestHostilePluginFiles(t *testing.T) {
 		"write " + filepath.Join(data, "daemon/plugins/acme/other/hostile-was-here"),
 		"write " + filepath.Join(data, "daemon/plugins/hostile-was-here"),
 		"write " + outside,
+		"read " + elsewhere,
 		"parent environ",
 	}
 	r, err := report(t, m, spec.Key, "probe", map[string]any{
 		"read": []string{
 			filepath.Join(data, "master.key"), filepath.Join(data, "plugboard.db"),
 			filepath.Join(data, "daemon/daemon.db"), filepath.Join(data, "daemon/plugins/acme/other/secret.txt"),
+			elsewhere,
 		},
 		"write": []string{
 			filepath.Join(data, "hostile-was-here"), filepath.Join(data, "daemon/plugins/acme/other/hostile-was-here"),
@@ -272,4 +279,27 @@ func maxLogged(m *runtime.Manager, key, prefix string) int {
 		}
 	}
 	return most
+}
+
+// A child that leaves the plugin's process group still counts toward the
+// plugin's memory.
+func TestHostilePluginChildAlloc(t *testing.T) {
+	data, dir := hostileHost(t)
+	const limit = 64 << 20
+	m := MustManager(t, runtime.Config{MemoryPoll: time.Hour}) // no help from the watchdog
+	spec := hostileSpec(t, data, dir)
+	spec.MemoryLimit = limit
+	MustStart(t, m, spec)
+	r, err := report(t, m, spec.Key, "childalloc", map[string]any{"mb": 1024})
+	t.Logf("report %v, err %v", r, err)
+	if err == nil && r["child"] == "ok" {
+		t.Fatal("a child allocated 1 GiB under the plugin's 64 MiB limit")
+	}
+	ceiling := 64
+	if runtime.CgroupKind() == "" {
+		ceiling = 128
+	}
+	if got := maxLogged(m, spec.Key, "allocated "); got > ceiling {
+		t.Fatalf("the child allocated %d MiB under a %d MiB limit", got, limit>>20)
+	}
 }

@@ -9,6 +9,7 @@
 //   - forkbomb: start sleeping children until it cannot (each one logged to
 //     stderr as "forked N").
 //   - alloc: touch 8 MiB chunks up to params.mb, logging "allocated N MiB".
+//   - childalloc: the same in a setsid'd child process (this binary again).
 //   - crash: exit 2.
 package main
 
@@ -23,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -51,6 +53,10 @@ func send(v any) {
 }
 
 func main() {
+	if mb, err := strconv.Atoi(os.Getenv("HOSTILE_CHILD_ALLOC")); err == nil {
+		alloc(mb)
+		return
+	}
 	go func() {
 		for {
 			send(map[string]any{"event": "heartbeat", "data": map[string]any{}})
@@ -119,20 +125,32 @@ func handle(req request) map[string]string {
 		}
 		out["forked"] = strconv.Itoa(n)
 	case "alloc":
-		var hoard [][]byte
-		for mb := 8; mb <= p.MB; mb += 8 {
-			chunk := make([]byte, 8<<20)
-			for i := 0; i < len(chunk); i += 4096 {
-				chunk[i] = 1
-			}
-			hoard = append(hoard, chunk)
-			fmt.Fprintf(os.Stderr, "allocated %d MiB\n", mb)
-		}
-		out["allocated"] = strconv.Itoa(len(hoard) * 8)
+		out["allocated"] = strconv.Itoa(alloc(p.MB))
+	case "childalloc":
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "HOSTILE_CHILD_ALLOC="+strconv.Itoa(p.MB))
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		out["child"] = result(cmd.Run())
 	case "crash":
 		os.Exit(2)
 	}
 	return out
+}
+
+// alloc touches 8 MiB chunks up to mb, logging each, and returns how many
+// MiB it holds.
+func alloc(mb int) int {
+	var hoard [][]byte
+	for n := 8; n <= mb; n += 8 {
+		chunk := make([]byte, 8<<20)
+		for i := 0; i < len(chunk); i += 4096 {
+			chunk[i] = 1
+		}
+		hoard = append(hoard, chunk)
+		fmt.Fprintf(os.Stderr, "allocated %d MiB\n", n)
+	}
+	return len(hoard) * 8
 }
 
 // readEnviron reads an environ file and fails if it holds the secret.
