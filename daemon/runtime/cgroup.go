@@ -305,3 +305,38 @@ func HostContainment() string {
 	}
 	return sandbox.Probe().String() + "; " + limits
 }
+
+var sweepOnce sync.Once
+
+// sweepCgroups removes the cgroups a daemon that is gone left behind (it was
+// killed before it could remove them); their processes died with it.
+func sweepCgroups() {
+	sweepOnce.Do(func() {
+		for _, parent := range []string{
+			filepath.Join(cgroupRoot, "plugboard"),
+			filepath.Join(cgroupRoot, "memory", "plugboard"),
+			filepath.Join(cgroupRoot, "pids", "plugboard"),
+		} {
+			entries, _ := os.ReadDir(parent)
+			for _, e := range entries {
+				if e.IsDir() && !daemonAlive(e.Name()) {
+					_ = os.Remove(filepath.Join(parent, e.Name()))
+				}
+			}
+		}
+	})
+}
+
+// daemonAlive reads the daemon pid in a cgroup's name (KEY-PID-SEQ) and
+// reports whether that process still runs; unreadable names count as alive.
+func daemonAlive(name string) bool {
+	f := strings.Split(name, "-")
+	if len(f) < 3 {
+		return true
+	}
+	pid, err := strconv.Atoi(f[len(f)-2])
+	if err != nil {
+		return true
+	}
+	return pid == os.Getpid() || unix.Kill(pid, 0) != unix.ESRCH
+}

@@ -113,6 +113,7 @@ type Manager struct {
 
 // NewManager returns a Manager with cfg's defaults filled in.
 func NewManager(cfg Config) *Manager {
+	sweepCgroups()
 	m := &Manager{cfg: cfg.withDefaults(), plugins: map[string]*plugin{}}
 	m.mem = newMemoryWatch(m.cfg.MemoryPoll, m.snapshot)
 	return m
