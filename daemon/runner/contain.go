@@ -19,10 +19,6 @@ import (
 // private temp dir (its HOME and caches), and read the system and the
 // interpreter. The returned func removes the temp dir once cmd is done.
 func contain(ctx context.Context, cmd *exec.Cmd, dir string) (func(), error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
 	tmp, err := os.MkdirTemp("", "plugboard-prepare-")
 	if err != nil {
 		return nil, err
@@ -39,11 +35,11 @@ func contain(ctx context.Context, cmd *exec.Cmd, dir string) (func(), error) {
 		}
 		read = append(read, paths...)
 	}
-	if cmd.Path, err = filepath.Abs(cmd.Path); err != nil {
+	setup, err := sandbox.Plan(sandbox.Policy{Dir: dir, TempDir: tmp, ReadOnly: read}, cmd.Path)
+	if err != nil {
 		done()
 		return nil, err
 	}
-	setup := sandbox.Plan(sandbox.Policy{Dir: dir, TempDir: tmp, ReadOnly: read}, cmd.Path)
 	for _, d := range []string{dir, tmp} {
 		if err := setup.Own(d); err != nil {
 			done()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,8 +110,8 @@ func startProcess(spec Spec, cfg Config, ring *logRing) (*instance, error) {
 	return inst, nil
 }
 
-// command builds the contained command line: a private temp dir, a cgroup
-// (or an address-space limit when there is none), and the launcher's policy.
+// command builds the plugin's command line, with a private temp dir, and
+// contains it.
 func (i *instance) command(cfg Config) (*exec.Cmd, error) {
 	spec := i.spec
 	cmd := exec.Command(spec.Command[0], spec.Command[1:]...)
@@ -132,24 +131,17 @@ func (i *instance) command(cfg Config) (*exec.Cmd, error) {
 	i.tmp = tmp
 	cmd.Dir, cmd.Env = spec.Dir, append(scrubbedEnv(spec), "TMPDIR="+tmp)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	// The launcher starts in Dir: every path it is given must be absolute.
-	dir, err := filepath.Abs(spec.Dir)
+	return cmd, i.contain(cmd, cfg)
+}
+
+// contain wraps cmd in the sandbox with a cgroup for its memory and pids
+// limits (or RLIMIT_DATA when there is none), and records what contains it.
+func (i *instance) contain(cmd *exec.Cmd, cfg Config) error {
+	spec := i.spec
+	setup, err := sandbox.Plan(sandbox.Policy{Dir: spec.Dir, TempDir: i.tmp, ReadOnly: spec.ReadOnly, Hide: spec.Hide}, cmd.Path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if cmd.Path, err = filepath.Abs(cmd.Path); err != nil {
-		return nil, err
-	}
-	readOnly, err := absAll(spec.ReadOnly)
-	if err != nil {
-		return nil, err
-	}
-	hide, err := absAll(spec.Hide)
-	if err != nil {
-		return nil, err
-	}
-	policy := sandbox.Policy{Dir: dir, TempDir: tmp, ReadOnly: readOnly, Hide: hide}
-	setup := sandbox.Plan(policy, cmd.Path)
 	var join []string
 	i.cg, join = attachCgroup(cmd, spec, cfg)
 	limits := "no cgroup: memory watched every " + cfg.MemoryPoll.String()
@@ -163,29 +155,12 @@ func (i *instance) command(cfg Config) (*exec.Cmd, error) {
 		limits += ", RLIMIT_DATA " + mib(setup.RlimitData)
 	}
 	i.containment = setup.Active + "; " + limits
-	if err := setup.Own(spec.Dir); err != nil {
-		return nil, fmt.Errorf("give the working directory to the plugin's uid: %w", err)
-	}
-	if err := setup.Own(tmp); err != nil {
-		return nil, err
-	}
-	if err := setup.Wrap(cmd); err != nil {
-		return nil, err
-	}
-	return cmd, nil
-}
-
-// absAll returns the paths made absolute.
-func absAll(paths []string) ([]string, error) {
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, err
+	for _, dir := range []string{spec.Dir, i.tmp} {
+		if err := setup.Own(dir); err != nil {
+			return fmt.Errorf("give %s to the plugin's uid: %w", dir, err)
 		}
-		out[i] = abs
 	}
-	return out, nil
+	return setup.Wrap(cmd)
 }
 
 // cleanup removes what command made for a process that never started.

@@ -75,16 +75,8 @@ func restrict(p Policy) error {
 			return fmt.Errorf("join cgroup %s: %w", filepath.Dir(procs), err)
 		}
 	}
-	if p.PIDNS {
-		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-			return fmt.Errorf("make mounts private: %w", err)
-		}
-		if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-			return fmt.Errorf("mount /proc: %w", err)
-		}
-		if err := hide(p); err != nil {
-			return err
-		}
+	if err := mountNamespace(p); err != nil {
+		return err
 	}
 	if p.RlimitData > 0 {
 		lim := &unix.Rlimit{Cur: uint64(p.RlimitData), Max: uint64(p.RlimitData)}
@@ -98,6 +90,27 @@ func restrict(p Policy) error {
 			return fmt.Errorf("become a subreaper: %w", err)
 		}
 	}
+	return dropPrivileges(p)
+}
+
+// mountNamespace gives the namespace its own /proc and hides what the
+// plugin must not see (nothing to do without namespaces).
+func mountNamespace(p Policy) error {
+	if !p.PIDNS {
+		return nil
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	return hide(p)
+}
+
+// dropPrivileges empties the capability bounding set (as root), sets
+// no_new_privs and applies Landlock.
+func dropPrivileges(p Policy) error {
 	if os.Geteuid() == 0 {
 		if err := dropBoundingSet(); err != nil {
 			return err
@@ -172,15 +185,23 @@ func insideAnother(path string, paths []string) bool {
 	return false
 }
 
+// bind is a needed path to bind back into a cover, held open (O_PATH)
+// from before the cover hid it.
+type bind struct {
+	path string
+	fd   int
+	file bool
+	ro   bool
+}
+
 // cover mounts an empty tmpfs on dir and binds back the needed paths in it.
 func cover(dir string, needed, writable []string) error {
-	type bind struct {
-		path string
-		fd   int
-		file bool
-		ro   bool
-	}
 	var binds []bind
+	defer func() {
+		for _, b := range binds {
+			unix.Close(b.fd)
+		}
+	}()
 	for _, n := range needed {
 		n = filepath.Clean(n)
 		if n == dir || !within(n, dir) || insideAnother(n, needed) {
@@ -190,9 +211,9 @@ func cover(dir string, needed, writable []string) error {
 		if err != nil {
 			continue // missing: nothing to bind back
 		}
-		defer unix.Close(fd)
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
 			return err
 		}
 		binds = append(binds, bind{n, fd, st.Mode&unix.S_IFMT != unix.S_IFDIR, !slices.Contains(writable, n)})
@@ -201,30 +222,39 @@ func cover(dir string, needed, writable []string) error {
 		return fmt.Errorf("hide %s: %w", dir, err)
 	}
 	for _, b := range binds {
-		if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
+		if err := b.mount(); err != nil {
 			return err
-		}
-		if b.file {
-			f, err := os.OpenFile(b.path, os.O_CREATE|os.O_WRONLY, 0o644)
-			if err != nil {
-				return err
-			}
-			f.Close()
-		} else if err := os.MkdirAll(b.path, 0o755); err != nil {
-			return err
-		}
-		src := fmt.Sprintf("/proc/self/fd/%d", b.fd)
-		if err := unix.Mount(src, b.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("bind %s back: %w", b.path, err)
-		}
-		if b.ro {
-			if err := unix.Mount("", b.path, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
-				return fmt.Errorf("make %s read-only: %w", b.path, err)
-			}
 		}
 	}
 	// The tmpfs itself is never written to again.
 	return unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=1m")
+}
+
+// mount makes the bind's mount point in the cover and binds the path there.
+func (b bind) mount() error {
+	if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
+		return err
+	}
+	if b.file {
+		f, err := os.OpenFile(b.path, os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	} else if err := os.MkdirAll(b.path, 0o755); err != nil {
+		return err
+	}
+	src := fmt.Sprintf("/proc/self/fd/%d", b.fd)
+	if err := unix.Mount(src, b.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s back: %w", b.path, err)
+	}
+	if !b.ro {
+		return nil
+	}
+	if err := unix.Mount("", b.path, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return fmt.Errorf("make %s read-only: %w", b.path, err)
+	}
+	return nil
 }
 
 // dropBoundingSet empties the capability bounding set, so that a plugin

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -121,13 +122,16 @@ type Setup struct {
 }
 
 // Plan fills the policy's feature switches from what this host offers, picks
-// the dedicated uid for key when the daemon is root and every path the
-// process needs is reachable by another user (in a mount namespace the
-// launcher makes them so), and describes the result.
-// The uid is derived from p.Dir, so that installing and running a plugin
-// agree on it. Cgroups and RlimitData are the caller's (memory and pids
-// limits).
-func Plan(p Policy, exe string) Setup {
+// the dedicated uid when the daemon is root and every path the process
+// needs is reachable by another user (in a mount namespace the launcher
+// makes them so), and describes the result. The uid is derived from p.Dir,
+// so that installing and running a plugin agree on it. Paths are made
+// absolute (the launcher starts in Dir). Cgroups and RlimitData are the
+// caller's (memory and pids limits).
+func Plan(p Policy, exe string) (Setup, error) {
+	if err := absolute(&p, &exe); err != nil {
+		return Setup{}, err
+	}
 	f := Probe()
 	p.Landlock, p.PIDNS = f.Landlock > 0, f.Namespaces
 	var active []string
@@ -152,7 +156,27 @@ func Plan(p Policy, exe string) Setup {
 		}
 	}
 	active = append(active, "no_new_privs")
-	return Setup{Policy: p, Active: strings.Join(active, ", ")}
+	return Setup{Policy: p, Active: strings.Join(active, ", ")}, nil
+}
+
+// absolute makes every path of p, and exe, absolute.
+func absolute(p *Policy, exe *string) error {
+	p.ReadOnly, p.Hide = slices.Clone(p.ReadOnly), slices.Clone(p.Hide)
+	paths := []*string{&p.Dir, &p.TempDir, exe}
+	for i := range p.ReadOnly {
+		paths = append(paths, &p.ReadOnly[i])
+	}
+	for i := range p.Hide {
+		paths = append(paths, &p.Hide[i])
+	}
+	for _, path := range paths {
+		abs, err := filepath.Abs(*path)
+		if err != nil {
+			return err
+		}
+		*path = abs
+	}
+	return nil
 }
 
 // uidBase and uidRange are where dedicated plugin uids are picked from: far
@@ -232,7 +256,11 @@ func (s Setup) Wrap(cmd *exec.Cmd) error {
 	if err != nil {
 		return err
 	}
-	cmd.Args = append([]string{launcherName, cmd.Path}, cmd.Args[1:]...)
+	path, err := filepath.Abs(cmd.Path) // the launcher starts in Dir
+	if err != nil {
+		return err
+	}
+	cmd.Args = append([]string{launcherName, path}, cmd.Args[1:]...)
 	cmd.Path = self
 	cmd.Env = append(cmd.Env, envPolicy+"="+string(raw))
 	if s.PIDNS {
