@@ -37,6 +37,8 @@ type cgroup struct {
 	dir  string // v2: the cgroup; v1: the memory cgroup
 	pids string // v1: the pids cgroup ("" when that controller is missing)
 	fd   *os.File
+	// pidsLimited reports whether pids.max took (the controller may be missing).
+	pidsLimited bool
 }
 
 // CgroupKind says which cgroups limit plugins here: "cgroup v2", "cgroup v1",
@@ -184,7 +186,7 @@ func (cg *cgroup) create(limit int64, pids int) error {
 			_ = write(cg.dir, "memory.swap.max", "0")
 		}
 		if pids > 0 {
-			_ = write(cg.dir, "pids.max", strconv.Itoa(pids))
+			cg.pidsLimited = write(cg.dir, "pids.max", strconv.Itoa(pids)) == nil
 		}
 		fd, err := os.Open(cg.dir)
 		cg.fd = fd
@@ -201,10 +203,36 @@ func (cg *cgroup) create(limit int64, pids int) error {
 		if err := os.Mkdir(cg.pids, 0o755); err != nil {
 			cg.pids = ""
 		} else if pids > 0 {
-			return write(cg.pids, "pids.max", strconv.Itoa(pids))
+			if err := write(cg.pids, "pids.max", strconv.Itoa(pids)); err != nil {
+				return err
+			}
+			cg.pidsLimited = true
 		}
 	}
 	return nil
+}
+
+// describe says what the cgroup limits, for the plugin's status.
+func (cg *cgroup) describe(memoryLimit int64) string {
+	kind := "cgroup v1"
+	if cg.v2 {
+		kind = "cgroup v2"
+	}
+	var limits []string
+	if memoryLimit > 0 {
+		limits = append(limits, "memory")
+	}
+	if cg.pidsLimited {
+		limits = append(limits, "pids")
+	}
+	if len(limits) == 0 {
+		return kind + " (memory accounting only)"
+	}
+	noun := " limit"
+	if len(limits) > 1 {
+		noun = " limits"
+	}
+	return kind + " " + strings.Join(limits, " and ") + noun
 }
 
 // current returns the cgroup's memory use.

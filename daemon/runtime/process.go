@@ -148,7 +148,7 @@ func (i *instance) contain(cmd *exec.Cmd, cfg Config) error {
 	switch {
 	case i.cg != nil:
 		setup.Cgroups = join
-		limits = CgroupKind() + " memory and pids limits"
+		limits = i.cg.describe(spec.MemoryLimit)
 	case spec.MemoryLimit > 0:
 		// A hard ceiling the kernel enforces; the watchdog keeps the finer limit.
 		setup.RlimitData = 2 * spec.MemoryLimit
