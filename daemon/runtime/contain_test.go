@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -302,4 +303,54 @@ func TestHostilePluginChildAlloc(t *testing.T) {
 	if got := maxLogged(m, spec.Key, "allocated "); got > ceiling {
 		t.Fatalf("the child allocated %d MiB under a %d MiB limit", got, limit>>20)
 	}
+}
+
+// A daemon that is not root gets no dedicated uid and no cgroup, but still a
+// user namespace with PID and mount namespaces, Landlock and RLIMIT_DATA:
+// the hostile tests pass as an unprivileged user too.
+func TestHostilePluginUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("already unprivileged: the hostile tests above ran as this user")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("no setpriv (util-linux) to run the tests as another user")
+	}
+	dir, err := os.MkdirTemp("", "runtime-unprivileged-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "runtime.test")
+	if err := copyFile(os.Args[0], bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+		bin, "-test.run", "^TestHostilePlugin(Files|Orphans|Alloc|ChildAlloc)$", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, envPrebuilt + "=" + goPlugin + ":" + hostilePlugin}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("as uid 65534: %v\n%s", err, out)
+	}
+	wants := []string{"--- PASS: TestHostilePluginOrphans", "--- PASS: TestHostilePluginAlloc", "--- PASS: TestHostilePluginChildAlloc"}
+	if sandbox.Probe().Landlock > 0 { // otherwise it skips, saying why
+		wants = append(wants, "--- PASS: TestHostilePluginFiles")
+	}
+	for _, want := range wants {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("as uid 65534, no %q:\n%s", want, out)
+		}
+	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }

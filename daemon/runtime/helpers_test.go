@@ -26,7 +26,15 @@ var goPlugin, hostilePlugin string
 // pythonPrefix its installation, which contained plugins may read.
 var python, pythonPrefix string
 
+// envPrebuilt hands the test plugins built by a parent run to a child run of
+// this binary under another uid (TestHostilePluginUnprivileged).
+const envPrebuilt = "RUNTIME_TEST_PLUGINS"
+
 func TestMain(m *testing.M) {
+	if bins, ok := os.LookupEnv(envPrebuilt); ok {
+		goPlugin, hostilePlugin, _ = strings.Cut(bins, ":")
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "runtime-test")
 	if err != nil {
 		panic(err)
