@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -32,6 +33,8 @@ func init() {
 
 // exitSetup is the launcher's exit code when it cannot contain the plugin.
 const exitSetup = 125
+
+var errNoPolicy = errors.New("sandbox: the launcher got no policy or no program to run")
 
 // launch contains itself, starts the plugin and waits for it; it returns the
 // plugin's exit code (128+N for signal N).

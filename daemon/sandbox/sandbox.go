@@ -17,7 +17,6 @@ package sandbox
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
@@ -263,6 +262,10 @@ func (s Setup) Wrap(cmd *exec.Cmd) error {
 	cmd.Args = append([]string{launcherName, path}, cmd.Args[1:]...)
 	cmd.Path = self
 	cmd.Env = append(cmd.Env, envPolicy+"="+string(raw))
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL // the launcher dies with the daemon, the plugin with the launcher
 	if s.PIDNS {
 		ns := namespaceAttr()
 		cmd.SysProcAttr.Cloneflags |= ns.Cloneflags
@@ -291,5 +294,3 @@ func ExitSignal(code int) (syscall.Signal, bool) {
 	}
 	return 0, false
 }
-
-var errNoPolicy = errors.New("sandbox: empty policy")
