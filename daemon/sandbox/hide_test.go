@@ -17,6 +17,7 @@ func TestOutermost(t *testing.T) {
 		{"OKNested", []string{"/data/daemon", "/data", "/root"}, []string{"/data", "/root"}},
 		{"OKDuplicates", []string{"/data", "/data/"}, []string{"/data"}},
 		{"OKNeededStaysVisible", []string{"/tmp/p", "/data/daemon/plugins/a/x"}, nil},
+		{"OKSystemStaysVisible", []string{"/", "/usr/local"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := outermost(tc.covers, needed); !slices.Equal(got, tc.want) {

@@ -153,12 +153,13 @@ func hide(p Policy) error {
 }
 
 // outermost drops the covers inside another cover, or equal to or inside
-// a needed path (those must stay visible).
+// a needed path (those must stay visible), or holding a system dir (a data
+// dir of "/" hides nothing).
 func outermost(covers, needed []string) []string {
 	var out []string
 	for _, c := range covers {
 		c = filepath.Clean(c)
-		keep := true
+		keep := !slices.ContainsFunc(systemDirs, func(d string) bool { return within(d, c) })
 		for _, o := range append(append([]string{}, covers...), needed...) {
 			o = filepath.Clean(o)
 			if o != c && within(c, o) || c == o && slices.Contains(needed, o) {
