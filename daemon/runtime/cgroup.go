@@ -336,9 +336,10 @@ func HostContainment() string {
 
 var sweepOnce sync.Once
 
-// sweepCgroups removes the cgroups a daemon that is gone left behind (it was
-// killed before it could remove them); their processes died with it.
-func sweepCgroups() {
+// sweepLeftovers removes the cgroups and private temp dirs that a daemon
+// that is gone left behind (it was killed before it could remove them);
+// their processes died with it.
+func sweepLeftovers() {
 	sweepOnce.Do(func() {
 		for _, parent := range []string{
 			filepath.Join(cgroupRoot, "plugboard"),
@@ -352,11 +353,18 @@ func sweepCgroups() {
 				}
 			}
 		}
+		temps, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*-*"))
+		for _, dir := range temps {
+			if !daemonAlive(filepath.Base(dir)) {
+				_ = os.RemoveAll(dir)
+			}
+		}
 	})
 }
 
-// daemonAlive reads the daemon pid in a cgroup's name (KEY-PID-SEQ) and
-// reports whether that process still runs; unreadable names count as alive.
+// daemonAlive reads the daemon pid in a cgroup's or temp dir's name
+// (NAME-PID-SUFFIX) and reports whether that process still runs;
+// unreadable names count as alive.
 func daemonAlive(name string) bool {
 	f := strings.Split(name, "-")
 	if len(f) < 3 {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestSweepCgroups(t *testing.T) {
+func TestSweepLeftovers(t *testing.T) {
 	if CgroupKind() != "cgroup v1" {
 		t.Skip("the sweep is tested on cgroup v1 hosts; this one has " + CgroupKind() + " (none when empty)")
 	}
@@ -22,12 +22,33 @@ func TestSweepCgroups(t *testing.T) {
 	}
 	defer os.Remove(mine)
 	sweepOnce = sync.Once{}
-	sweepCgroups()
+	sweepLeftovers()
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		os.Remove(stale)
 		t.Fatalf("a dead daemon's cgroup is left: %v", err)
 	}
 	if _, err := os.Stat(mine); err != nil {
 		t.Fatalf("a live daemon's cgroup was removed: %v", err)
+	}
+}
+
+func TestSweepTempDirs(t *testing.T) {
+	stale, err := os.MkdirTemp("", tempPrefix+"999999999-") // no such pid
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := os.MkdirTemp("", tempPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(mine)
+	sweepOnce = sync.Once{}
+	sweepLeftovers()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		os.RemoveAll(stale)
+		t.Fatalf("a dead daemon's temp dir is left: %v", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Fatalf("a live daemon's temp dir was removed: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,10 @@ func scrubbedEnv(spec Spec) []string {
 	return append(env, spec.Env...)
 }
 
+// tempPrefix starts the name of a plugin's private temp dir, followed by
+// the daemon's pid (so that sweepLeftovers can tell whose it is).
+const tempPrefix = "plugboard-plugin-"
+
 // startProcess execs the plugin, contained (see package sandbox), in its own
 // process group with piped stdio and starts the goroutines that read its
 // output and reap it.
@@ -124,7 +129,7 @@ func (i *instance) command(cfg Config) (*exec.Cmd, error) {
 	} else if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
 		return nil, fmt.Errorf("%s is not an executable file", cmd.Path)
 	}
-	tmp, err := os.MkdirTemp("", "plugboard-plugin-")
+	tmp, err := os.MkdirTemp("", tempPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ type Manager struct {
 
 // NewManager returns a Manager with cfg's defaults filled in.
 func NewManager(cfg Config) *Manager {
-	sweepCgroups()
+	sweepLeftovers()
 	m := &Manager{cfg: cfg.withDefaults(), plugins: map[string]*plugin{}}
 	m.mem = newMemoryWatch(m.cfg.MemoryPoll, m.snapshot)
 	return m
