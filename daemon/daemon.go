@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/debugging"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/metrics"
+	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
 // Version is the daemon's version, reported by /health/check.
@@ -71,6 +72,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 			return nil, fmt.Errorf("listen for remote debugging on %s: %w", cfg.DebugAddr, err)
 		}
 	}
+	cfg.Logger.Info("plugin containment", "active", runtime.HostContainment())
 	m, err := manager.Open(ctx, cfg.Manager)
 	if err != nil {
 		ln.Close()

@@ -160,7 +160,7 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn
 	key := randomKey()
 	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: key, Logger: logger, DebugAddr: c.DebugAddr,
-		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), Limits: pkgfmt.DefaultLimits(), Runner: py,
+		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), HideDirs: []string{c.Data}, Limits: pkgfmt.DefaultLimits(), Runner: py,
 			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}},
 	}
 	d, err := daemon.Start(ctx, cfg)

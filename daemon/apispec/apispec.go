@@ -206,6 +206,9 @@ type RuntimeStatus struct {
 	InFlight    int       `json:"in_flight"`
 	// Python is the interpreter a Python plugin runs on (ours; Dify has none).
 	Python *Interpreter `json:"python,omitempty"`
+	// Containment says what contains the process: Landlock, namespaces,
+	// uid, cgroup limits (empty for a remote plugin).
+	Containment string `json:"containment,omitempty"`
 }
 
 // Interpreter is the Python interpreter of a plugin's environment.

@@ -42,6 +42,9 @@ type Config struct {
 	Limits  pkgfmt.Limits
 	Runtime runtime.Config
 	Runner  runner.Options
+	// HideDirs are dirs, besides DataDir, that plugins must not see (the
+	// admin app's data dir, where the daemon's is inside it).
+	HideDirs []string
 	// StartTimeout overrides the runner's default start timeout when set.
 	StartTimeout time.Duration
 	Logger       *slog.Logger
@@ -86,8 +89,8 @@ type Manager struct {
 	locks keyedMutex            // one per plugin id
 	runs  runs                  // per unique identifier: references and restore state
 
-	timeouts timeouts // invoke timeouts set per plugin id
-	tasks    inTasks  // packages named by unfinished install tasks
+	timeouts    timeouts    // invoke timeouts set per plugin id
+	tasks       inTasks     // packages named by unfinished install tasks
 	installLogs installLogs // per plugin id: its latest environment build's output
 	pythons     pythons     // per unique identifier: the interpreter of its venv
 }

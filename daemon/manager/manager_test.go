@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/daemon/sandbox"
 )
 
 func TestUpload(t *testing.T) {
@@ -105,6 +106,15 @@ func TestInstall(t *testing.T) {
 		got, err := invokeText(m, pyID, toolRequest("pytools", "echo", map[string]any{"text": "hello from python"}))
 		if err != nil || got != "hello from python" {
 			t.Fatalf("echo = %q, %v", got, err)
+		}
+		// Its interpreter (under a 0700 /root here) and venv stay readable
+		// under a dedicated uid, with the data dir hidden.
+		st, err := m.Status(ctx, tenant, pyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := sandbox.Probe(); f.Root && f.Namespaces && (!strings.Contains(st.Containment, "uid ") || !strings.Contains(st.Containment, "data dir hidden")) {
+			t.Errorf("containment %q; want a dedicated uid and the data dir hidden", st.Containment)
 		}
 	})
 	t.Run("ErrUnknownIdentifier", func(t *testing.T) {

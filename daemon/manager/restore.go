@@ -119,7 +119,10 @@ func (m *Manager) startPrepared(ctx context.Context, id pkgfmt.Identifier) error
 	if in.manifest.Meta.Runner.Language == pkgfmt.RunnerPython {
 		m.pythons.set(id.String(), runner.PythonOf(dir))
 	}
-	err := m.rt.Start(ctx, m.spec(id, in.manifest, dir, runner.Command(in.manifest, dir)))
+	spec, err := m.spec(ctx, id, in.manifest, dir, runner.Command(in.manifest, dir))
+	if err == nil {
+		err = m.rt.Start(ctx, spec)
+	}
 	if err != nil {
 		m.rt.Stop(id.String())
 	}

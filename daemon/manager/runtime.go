@@ -92,7 +92,11 @@ func (m *Manager) prepareAndStart(ctx context.Context, pkg *pkgfmt.Package, dir 
 	}
 	m.pythons.set(pkg.ID.String(), prep.Python)
 	report(apispec.StageStarting, "starting the plugin process and waiting for its first heartbeat")
-	return m.rt.Start(ctx, m.spec(pkg.ID, pkg.Manifest, dir, prep.Command))
+	spec, err := m.spec(ctx, pkg.ID, pkg.Manifest, dir, prep.Command)
+	if err != nil {
+		return err
+	}
+	return m.rt.Start(ctx, spec)
 }
 
 // prepare runs the runner's preparation, reporting its progress as the
@@ -129,10 +133,14 @@ func preparingMessage(man *pkgfmt.Manifest) string {
 }
 
 // spec is the runtime spec of a prepared package.
-func (m *Manager) spec(id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, cmd []string) runtime.Spec {
+func (m *Manager) spec(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, cmd []string) (runtime.Spec, error) {
 	timeout := m.cfg.StartTimeout
 	if timeout <= 0 {
 		timeout = runner.StartTimeout(man)
+	}
+	read, err := runner.ReadPaths(ctx, man, dir)
+	if err != nil {
+		return runtime.Spec{}, fmt.Errorf("plugin %s: cannot ask its interpreter where it is installed: %w", id.PluginID(), err)
 	}
 	return runtime.Spec{
 		Key:          id.String(),
@@ -143,7 +151,9 @@ func (m *Manager) spec(id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, c
 		MemoryLimit:  MemoryLimit(man),
 		// The plugin's own invoke timeout, when an admin set one.
 		InvokeTimeout: m.timeouts.get(id.PluginID()),
-	}
+		ReadOnly:      read,
+		Hide:          append([]string{m.cfg.DataDir}, m.cfg.HideDirs...),
+	}, nil
 }
 
 // Memory floors: the least a plugin is given, whatever it declares. Dify

@@ -23,6 +23,10 @@ type session struct {
 	env    []string
 	log    io.Writer
 	onLine func(line string)
+	// readOnly and readWrite are the shared folders the contained tools may
+	// use besides the package dir: the admin's wheel folders, and the pip and
+	// uv cache every plugin's build shares.
+	readOnly, readWrite []string
 }
 
 // toolError is a tool that ran and failed; tail is the end of its output.
@@ -53,7 +57,12 @@ func (s *session) run(ctx context.Context, what, name string, args ...string) er
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	fmt.Fprintf(s.log, "$ %s\n", redactedCommand(name, args))
-	err := cmd.Run()
+	done, err := contain(ctx, cmd, s.dir, s.readOnly, s.readWrite)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer done()
+	err = cmd.Run()
 	lines.flush()
 	switch {
 	case err == nil:

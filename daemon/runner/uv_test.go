@@ -37,7 +37,13 @@ func TestPrepareUVLock(t *testing.T) {
 	if err != nil {
 		t.Skip("no python3")
 	}
-	log := filepath.Join(t.TempDir(), "uv.log")
+	// The stand-in runs contained like uv: it may write the shared cache
+	// (so it logs there) and run the real interpreter, not a pyenv shim.
+	if out, err := exec.Command(python, "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		python = strings.TrimSpace(string(out))
+	}
+	cache := t.TempDir()
+	log := filepath.Join(cache, "uv.log")
 	t.Setenv("PYTHONPATH", "/leaked")
 	t.Setenv("UV_INDEX_URL", "http://127.0.0.1:9/leaked")
 	dir := t.TempDir()
@@ -46,7 +52,6 @@ func TestPrepareUVLock(t *testing.T) {
 		"pyproject.toml": "[project]\nname = \"x\"\nversion = \"0.1\"\ndependencies = [\"dify_plugin>=0.10\"]\n",
 		"uv.lock":        "version = 1\n",
 	})
-	cache := t.TempDir()
 	var details []string
 	opt := runner.Options{UV: standInUV(t, python, log), CacheDir: cache, Progress: func(d string) { details = append(details, d) }}
 	MustPreparePy(t, dir, "3", opt)

@@ -94,7 +94,10 @@ func newBuilder(dir string, it Interpreter, opt Options) *builder {
 	}
 	prog := &progress{report: opt.Progress}
 	b := &builder{python: it, uv: uvBinary(opt), src: sourcesFor(dir, opt), prog: prog, tool: "pip"}
-	b.session = &session{dir: dir, env: buildEnv(dir, opt), log: log, onLine: prog.line}
+	b.session = &session{dir: dir, env: buildEnv(dir, opt), log: log, onLine: prog.line, readOnly: opt.FindLinks}
+	if opt.CacheDir != "" {
+		b.session.readWrite = []string{opt.CacheDir}
+	}
 	if b.uv != "" {
 		b.tool = "uv"
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,19 +18,42 @@ import (
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
-// goPlugin is the test Go plugin built by TestMain.
-var goPlugin string
+// goPlugin is the test Go plugin built by TestMain, hostilePlugin the one
+// that attacks its host (testdata/hostile).
+var goPlugin, hostilePlugin string
+
+// python is the real interpreter behind python3 (not a pyenv shim) and
+// pythonPrefix its installation, which contained plugins may read.
+var python, pythonPrefix string
+
+// envPrebuilt hands the test plugins built by a parent run to a child run of
+// this binary under another uid (TestHostilePluginUnprivileged).
+const envPrebuilt = "RUNTIME_TEST_PLUGINS"
 
 func TestMain(m *testing.M) {
+	if bins, ok := os.LookupEnv(envPrebuilt); ok {
+		goPlugin, hostilePlugin, _ = strings.Cut(bins, ":")
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "runtime-test")
 	if err != nil {
 		panic(err)
 	}
-	goPlugin = filepath.Join(dir, "goplugin")
-	out, err := exec.Command("go", "build", "-o", goPlugin, "./testdata/goplugin").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building the test Go plugin: %v\n%s", err, out)
-		os.Exit(1)
+	// Reachable by the dedicated uid a contained plugin runs as.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		panic(err)
+	}
+	goPlugin, hostilePlugin = filepath.Join(dir, "goplugin"), filepath.Join(dir, "hostile")
+	for bin, src := range map[string]string{goPlugin: "./testdata/goplugin", hostilePlugin: "./testdata/hostile"} {
+		if out, err := exec.Command("go", "build", "-o", bin, src).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building the test plugin %s: %v\n%s", src, err, out)
+			os.Exit(1)
+		}
+	}
+	if out, err := exec.Command("python3", "-c", "import sys; print(sys.executable); print(sys.base_prefix)").Output(); err == nil {
+		if f := strings.Fields(string(out)); len(f) == 2 {
+			python, pythonPrefix = f[0], f[1]
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -59,7 +83,8 @@ func pySpec(tb testing.TB, name string, flags ...string) runtime.Spec {
 		Key:          "acme/" + name + ":0.0.1@test",
 		PluginID:     "acme/" + name,
 		Dir:          tb.TempDir(),
-		Command:      append([]string{"python3", script}, flags...),
+		Command:      append([]string{python, script}, flags...),
+		ReadOnly:     []string{pythonPrefix, script},
 		StartTimeout: patience,
 	}
 }
@@ -156,13 +181,22 @@ func hasLog(m *runtime.Manager, key, text string) bool {
 	return false
 }
 
-// processGone reports whether pid no longer runs (gone, or a zombie).
-func processGone(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
+// mark returns an environment entry unique to the test; the plugin's
+// children inherit it, so markedProcesses finds them from outside the
+// plugin's PID namespace, where the pids it reports mean nothing.
+func mark(tb testing.TB) string {
+	return fmt.Sprintf("RUNTIME_TEST_MARK=%s-%d", tb.Name(), time.Now().UnixNano())
+}
+
+// markedProcesses counts the live processes whose environment holds mark.
+func markedProcesses(mark string) int {
+	n := 0
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err == nil && slices.Contains(strings.Split(string(b), "\x00"), mark) {
+			n++
+		}
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && len(s) > i+2 && s[i+2] == 'Z'
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard/daemon/sandbox"
 )
 
 // stderrTailLines is how many of the latest stderr lines an instance keeps
@@ -35,6 +37,9 @@ type instance struct {
 	conn    *conn
 	stdin   *os.File
 	cg      *cgroup // nil when the memory limit is watched from /proc
+	tmp     string  // the private temp dir, removed when the process ends
+	// containment says what contains the process, for its status.
+	containment string
 
 	exited  chan struct{} // closed once the process is reaped and its output drained
 	exitErr error         // from Wait; read after exited
@@ -63,54 +68,112 @@ func scrubbedEnv(spec Spec) []string {
 	return append(env, spec.Env...)
 }
 
-// startProcess execs the plugin in its own process group with piped stdio
-// and starts the goroutines that read its output and reap it.
+// tempPrefix starts the name of a plugin's private temp dir, followed by
+// the daemon's pid (so that sweepLeftovers can tell whose it is).
+const tempPrefix = "plugboard-plugin-"
+
+// startProcess execs the plugin, contained (see package sandbox), in its own
+// process group with piped stdio and starts the goroutines that read its
+// output and reap it.
 func startProcess(spec Spec, cfg Config, ring *logRing) (*instance, error) {
+	inst := &instance{spec: spec, exited: make(chan struct{})}
+	cmd, err := inst.command(cfg)
+	if err != nil {
+		inst.cleanup()
+		return nil, errs.Errorf(errs.Invalid, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
+	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
+		inst.cleanup()
 		return nil, err
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
+		inst.cleanup()
 		closeAll(inR, inW)
 		return nil, err
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
+		inst.cleanup()
 		closeAll(inR, inW, outR, outW)
 		return nil, err
 	}
-	inst := &instance{spec: spec, stdin: inW, exited: make(chan struct{})}
-	cmd := buildCmd(spec, inR, outW, errW)
-	if inst.cg = attachCgroup(cmd, spec, cfg.Logger); inst.cg != nil {
-		if err = cmd.Start(); err != nil { // clone3 into a cgroup may be refused
-			inst.cg.remove()
-			inst.cg = nil
-			cmd = buildCmd(spec, inR, outW, errW)
-		}
-	}
-	if inst.cg == nil {
-		err = cmd.Start()
-	}
+	inst.stdin = inW
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	err = cmd.Start()
 	closeAll(inR, outW, errW) // the child holds its own copies
 	if err != nil {
-		inst.cg.remove()
+		inst.cleanup()
 		closeAll(inW, outR, errR)
 		return nil, errs.Errorf(errs.Invalid, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
 	}
 	inst.cmd, inst.pid, inst.started = cmd, cmd.Process.Pid, time.Now()
 	inst.conn = newConn(spec.PluginID, outR, inW, cfg.MaxLineBytes, ring, cfg.Logger)
-	ring.add(sourceDaemon, "info", fmt.Sprintf("started %s (pid %d)", strings.Join(spec.Command, " "), inst.pid))
+	ring.add(sourceDaemon, "info", fmt.Sprintf("started %s (pid %d; %s)", strings.Join(spec.Command, " "), inst.pid, inst.containment))
 	go inst.supervise(outR, errR, ring)
 	return inst, nil
 }
 
-func buildCmd(spec Spec, stdin, stdout, stderr *os.File) *exec.Cmd {
+// command builds the plugin's command line, with a private temp dir, and
+// contains it.
+func (i *instance) command(cfg Config) (*exec.Cmd, error) {
+	spec := i.spec
 	cmd := exec.Command(spec.Command[0], spec.Command[1:]...)
-	cmd.Dir, cmd.Env = spec.Dir, scrubbedEnv(spec)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	if cmd.Err != nil {
+		return nil, cmd.Err
+	}
+	// The launcher would find out too, but only after it started.
+	if info, err := os.Stat(cmd.Path); err != nil {
+		return nil, err
+	} else if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		return nil, fmt.Errorf("%s is not an executable file", cmd.Path)
+	}
+	tmp, err := os.MkdirTemp("", tempPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return nil, err
+	}
+	i.tmp = tmp
+	cmd.Dir, cmd.Env = spec.Dir, append(scrubbedEnv(spec), "TMPDIR="+tmp)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	return cmd
+	return cmd, i.contain(cmd, cfg)
+}
+
+// contain wraps cmd in the sandbox with a cgroup for its memory and pids
+// limits (or RLIMIT_DATA when there is none), and records what contains it.
+func (i *instance) contain(cmd *exec.Cmd, cfg Config) error {
+	spec := i.spec
+	setup, err := sandbox.Plan(sandbox.Policy{Dir: spec.Dir, TempDir: i.tmp, ReadOnly: spec.ReadOnly, Hide: spec.Hide}, cmd.Path)
+	if err != nil {
+		return err
+	}
+	var join []string
+	i.cg, join = attachCgroup(cmd, spec, cfg)
+	limits := "no cgroup: memory watched every " + cfg.MemoryPoll.String()
+	switch {
+	case i.cg != nil:
+		setup.Cgroups = join
+		limits = i.cg.describe(spec.MemoryLimit)
+	case spec.MemoryLimit > 0:
+		// A hard ceiling the kernel enforces; the watchdog keeps the finer limit.
+		setup.RlimitData = 2 * spec.MemoryLimit
+		limits += ", RLIMIT_DATA " + mib(setup.RlimitData)
+	}
+	i.containment = setup.Active + "; " + limits
+	for _, dir := range []string{spec.Dir, i.tmp} {
+		if err := setup.Own(dir); err != nil {
+			return fmt.Errorf("give %s to the plugin's uid: %w", dir, err)
+		}
+	}
+	return setup.Wrap(cmd)
+}
+
+// cleanup removes what command made for a process that never started.
+func (i *instance) cleanup() {
+	i.cg.remove()
+	if i.tmp != "" {
+		_ = os.RemoveAll(i.tmp)
+	}
 }
 
 func closeAll(files ...*os.File) {
@@ -128,7 +191,9 @@ func (i *instance) supervise(outR, errR *os.File, ring *logRing) {
 	go func() { i.readStderr(errR, ring); close(stderrDone) }()
 	i.waitExit()
 	i.killGroup()
+	i.cg.kill()
 	i.exitErr = i.cmd.Wait()
+	_ = os.RemoveAll(i.tmp)
 	timeout := time.After(drainWait)
 	for _, ch := range []chan struct{}{stdoutDone, stderrDone} {
 		select {
@@ -213,6 +278,10 @@ func (i *instance) stderrTail(n int) []string {
 func (i *instance) exitStatus() string {
 	var ee *exec.ExitError
 	if errors.As(i.exitErr, &ee) {
+		// The launcher reports its plugin's death by signal N as 128+N.
+		if sig, ok := sandbox.ExitSignal(ee.ExitCode()); ok {
+			return "signal: " + sig.String()
+		}
 		return ee.ProcessState.String()
 	}
 	if i.exitErr != nil {

@@ -45,6 +45,7 @@ type Config struct {
 	LogLines         int           // per-plugin log ring size (1000)
 	MaxLineBytes     int           // longest accepted stdout line (5 MiB)
 	MemoryPoll       time.Duration // RSS watchdog interval (1 s)
+	PidsLimit        int           // processes and threads per plugin, where a cgroup enforces it (512)
 	// RemoteHeartbeatTimeout is the silence after which a remote (debugging)
 	// plugin is disconnected (DefaultRemoteHeartbeatTimeout).
 	RemoteHeartbeatTimeout time.Duration
@@ -79,6 +80,7 @@ func (c Config) withDefaults() Config {
 	defInt(&c.MaxRestarts, 10)
 	defInt(&c.LogLines, 1000)
 	defInt(&c.MaxLineBytes, 5<<20)
+	defInt(&c.PidsLimit, 512)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -96,6 +98,12 @@ type Spec struct {
 	MemoryLimit  int64 // bytes; 0 means none
 	// InvokeTimeout limits each invocation; 0 means Config.InvokeTimeout.
 	InvokeTimeout time.Duration
+	// ReadOnly lists paths outside Dir the plugin may read and execute (an
+	// interpreter's prefix, its library dirs); system dirs are always readable.
+	ReadOnly []string
+	// Hide lists dirs the plugin must not see at all, though Dir may lie
+	// inside them (the daemon's data dir), where a mount namespace can hide them.
+	Hide []string
 }
 
 // Manager runs and supervises plugin processes.
@@ -108,6 +116,7 @@ type Manager struct {
 
 // NewManager returns a Manager with cfg's defaults filled in.
 func NewManager(cfg Config) *Manager {
+	sweepLeftovers()
 	m := &Manager{cfg: cfg.withDefaults(), plugins: map[string]*plugin{}}
 	m.mem = newMemoryWatch(m.cfg.MemoryPoll, m.snapshot)
 	return m

@@ -178,6 +178,26 @@ func TestInvokeTimeoutPerPlugin(t *testing.T) {
 	})
 }
 
+func TestEnvScrubbed(t *testing.T) {
+	t.Setenv("PLUGBOARD_TEST_SECRET", "s3cret-value")
+	m := MustManager(t, runtime.Config{})
+	spec := pySpec(t, "env", "env")
+	spec.Env = []string{"EXTRA_SETTING=1"}
+	MustStart(t, m, spec)
+	// stderr is read apart from stdout: the environment may be logged after
+	// the first heartbeat made the plugin ready. They are sorted, and TMPDIR
+	// (always set: the private temp dir) comes after every one wanted here.
+	waitFor(t, "the plugin's environment in its logs", func() bool { return hasLog(m, spec.Key, "ENV TMPDIR=") })
+	if hasLog(m, spec.Key, "s3cret-value") || hasLog(m, spec.Key, "PLUGBOARD_TEST_SECRET") {
+		t.Fatal("the daemon's secret reached the plugin's environment")
+	}
+	for _, want := range []string{"ENV HOME=" + spec.Dir, "ENV EXTRA_SETTING=1", "ENV INSTALL_METHOD=local", "ENV PYTHONUNBUFFERED=1"} {
+		if !hasLog(m, spec.Key, want) {
+			t.Errorf("plugin environment lacks %q", want)
+		}
+	}
+}
+
 func TestGarbageSurvived(t *testing.T) {
 	m := MustManager(t, runtime.Config{})
 	spec := MustStart(t, m, pySpec(t, "garbage", "garbage"))

@@ -293,6 +293,7 @@ func (p *plugin) status() apispec.RuntimeStatus {
 	if p.inst != nil {
 		st.PID, st.StartedAt = p.inst.pid, p.inst.started
 		st.MemoryBytes = p.inst.memory.Load()
+		st.Containment = p.inst.containment
 	} else if p.state == apispec.StateRunning {
 		st.StartedAt = p.attachedAt
 	}

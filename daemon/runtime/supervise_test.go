@@ -35,13 +35,15 @@ func TestStart(t *testing.T) {
 		// machine: the child must exist before the timeout kills the group.
 		spec := pySpec(t, "silent", "silent", "spawn")
 		spec.StartTimeout = 15 * time.Second
+		mark := mark(t)
+		spec.Env = append(spec.Env, mark)
 		err := m.Start(context.Background(), spec)
 		if err == nil || !strings.HasPrefix(err.Error(), "plugin acme/silent sent no heartbeat within 15s of starting, so it was stopped") {
 			t.Fatalf("got %v", err)
 		}
 		child := childPID(t, m, spec.Key)
-		if !processGone(child) {
-			t.Fatalf("the plugin's child %d is still running after a failed start", child)
+		if n := markedProcesses(mark); n != 0 {
+			t.Fatalf("%d of the plugin's processes (its child %d) still run after a failed start", n, child)
 		}
 	})
 	t.Run("ErrBadCommand", func(t *testing.T) {
@@ -141,23 +143,27 @@ func TestFailedAfterMaxRestarts(t *testing.T) {
 
 func TestStop(t *testing.T) {
 	m := MustManager(t, runtime.Config{})
-	spec := MustStart(t, m, pySpec(t, "stop", "spawn"))
+	spec := pySpec(t, "stop", "spawn")
+	mark := mark(t)
+	spec.Env = append(spec.Env, mark)
+	MustStart(t, m, spec)
 	slow := MustInvoke(t, m, spec.Key, "slow", nil)
 	texts, err := collect(t, MustInvoke(t, m, spec.Key, "spawn", nil))
 	if err != nil || len(texts) != 1 {
 		t.Fatalf("spawn: %q, %v", texts, err)
 	}
-	grandchild, _ := strconv.Atoi(texts[0])
-	child := childPID(t, m, spec.Key)
+	childPID(t, m, spec.Key)
+	// The launcher, the plugin, its child at start and the one it spawned.
+	if n := markedProcesses(mark); n != 4 {
+		t.Fatalf("%d marked processes run, want 4", n)
+	}
 	if err := m.Stop(spec.Key); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := slow.Recv(); err == nil || err.Error() != "plugin acme/stop was stopped while handling this request" {
 		t.Fatalf("in-flight session got %v", err)
 	}
-	for _, pid := range []int{child, grandchild} {
-		waitFor(t, "the plugin's children to die", func() bool { return processGone(pid) })
-	}
+	waitFor(t, "the plugin's children to die", func() bool { return markedProcesses(mark) == 0 })
 	if _, ok := m.Status(spec.Key); ok {
 		t.Fatal("a stopped plugin is still known")
 	}

@@ -169,6 +169,9 @@ func TestPlugins(t *testing.T) {
 		if got := b.Text("detail-python-path"); !strings.HasPrefix(got, "/") || !strings.Contains(b.Text("detail-python"), "3.") {
 			t.Fatalf("detail python %q at %q, want the interpreter's version and path", b.Text("detail-python"), got)
 		}
+		if got := b.Text("detail-containment"); !strings.Contains(got, "no_new_privs") {
+			t.Fatalf("detail containment %q", got)
+		}
 		b.Shoot("plugin-detail")
 
 		b.Do("ask to uninstall", chromedp.Click(tid("uninstall-open")), chromedp.WaitVisible(tid("uninstall-confirm")))
