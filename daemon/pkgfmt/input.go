@@ -73,15 +73,6 @@ func checkInputs(d *doc, field string, in []Input, types []string) error {
 	return nil
 }
 
-// firstFile returns the one declaration file of a kind the manifest lists
-// under field, warning when it lists more (Dify reads only the first).
-func firstFile(d *doc, field string, paths []string) string {
-	if len(paths) > 1 {
-		d.warnf(field+"[1]", "Dify reads only the first file listed here; the others are ignored")
-	}
-	return paths[0]
-}
-
 // orEmptyInputs returns in, or an empty list for nil.
 func orEmptyInputs(in []Input) []Input {
 	if in == nil {
