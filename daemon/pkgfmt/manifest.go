@@ -21,12 +21,15 @@ func parseManifest(data []byte, files fileSet, w *findings) (*Manifest, *doc, er
 		return nil, nil, err
 	}
 	m.Verified = false
-	// A version written as a bare number (1.0) must keep its text.
-	if v, ok := d.scalar("version"); ok {
-		m.Version = v
-	}
-	if v, ok := d.scalar("meta.version"); ok {
-		m.Meta.Version = v
+	// A version written as a bare number (1.0, 3.10) keeps its text, as
+	// Dify's yaml.v3 keeps it for a text field.
+	for field, v := range map[string]*string{
+		"version": &m.Version, "meta.version": &m.Meta.Version,
+		"meta.runner.version": &m.Meta.Runner.Version, "meta.minimum_dify_version": &m.Meta.MinimumDifyVersion,
+	} {
+		if text, ok := d.scalar(field); ok {
+			*v = text
+		}
 	}
 	for _, check := range []func(*Manifest, *doc, fileSet) error{
 		checkIdentity, checkTexts, checkIcons, checkMeta, checkPlugins,
