@@ -29,7 +29,7 @@ func parseAgentStrategyProvider(file string, files fileSet, w *findings) (*Agent
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDescribedIdentity(d, &p.Identity, files); err != nil {
+	if err := checkProviderIdentity(d, &p.Identity, files); err != nil {
 		return nil, err
 	}
 	if p.StrategyFiles, err = declFiles(d, "strategies", "strategy", files); err != nil {

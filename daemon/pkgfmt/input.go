@@ -25,6 +25,9 @@ type Input struct {
 	Options      []Option       `yaml:"options" json:"options"`
 	AutoGenerate map[string]any `yaml:"auto_generate" json:"auto_generate,omitempty"`
 	Template     map[string]any `yaml:"template" json:"template,omitempty"`
+	// ResetOnChange names the inputs cleared when this one changes (an
+	// agent strategy's).
+	ResetOnChange []string `yaml:"reset_on_change" json:"reset_on_change,omitempty"`
 }
 
 // Input types each kind of declaration may use (Dify's lists).

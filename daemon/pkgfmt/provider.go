@@ -62,8 +62,8 @@ func checkProviderIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 }
 
 // checkDescribedIdentity checks a provider's identity that must also carry
-// its own description (agent strategies and datasources; a tool or trigger
-// provider without one takes the manifest's).
+// its own description (a datasource's; a tool or trigger provider without
+// one takes the manifest's, an agent strategy provider goes without).
 func checkDescribedIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 	if err := checkProviderIdentity(d, id, files); err != nil {
 		return err
