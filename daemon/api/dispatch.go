@@ -85,11 +85,16 @@ func (s *server) validateCredentials(c echo.Context) error {
 	if err := requireFields(req.Data.Provider, "data.provider"); err != nil {
 		return err
 	}
-	return s.dispatch(c, &protocol.RequestData{
+	return s.dispatchOr(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionValidateToolCredentials,
 		Provider: req.Data.Provider, Credentials: req.Data.Credentials,
-	})
+	}, credentialsNotValidated)
 }
+
+// credentialsNotValidated answers validate_credentials when the plugin ends
+// the session without a chunk: Dify's API reads such an empty stream as
+// false (the credentials were not accepted), never as a success.
+var credentialsNotValidated = []byte(`{"result":false}`)
 
 func (s *server) runtimeParameters(c echo.Context) error {
 	var req apispec.InvokeRequest[apispec.RuntimeParametersData]

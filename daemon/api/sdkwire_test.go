@@ -3,9 +3,11 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -152,4 +154,121 @@ func TestSDKRuntimeParameters(t *testing.T) {
 			t.Fatalf("plugin error = %s: %s", typ, msg)
 		}
 	})
+}
+
+// dispatchRaw posts body to a dispatch route of pytools and returns the
+// status and the SSE body.
+func dispatchRaw(tb testing.TB, d *daemon, route, body string) (int, string) {
+	tb.Helper()
+	return rawPost(tb, d, "dispatch/tool/"+route, body, map[string]string{
+		"X-Api-Key": testKey, "X-Plugin-ID": pytoolsID, "Content-Type": "application/json"})
+}
+
+// pluginErrorFrame decodes an SSE body that is one error frame and returns
+// the plugin's error as the frame carries it (Dify's double-encoded
+// PluginInvokeError message).
+func pluginErrorFrame(tb testing.TB, sse string) (code int, errorType string, inner map[string]any) {
+	tb.Helper()
+	var frame struct {
+		Code    int             `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	}
+	body := strings.TrimSpace(sse)
+	if strings.Count(body, "data: ") != 1 || json.Unmarshal([]byte(strings.TrimPrefix(body, "data: ")), &frame) != nil {
+		tb.Fatalf("stream = %q, want one error frame", sse)
+	}
+	var outer apispec.ErrorBody
+	if err := json.Unmarshal([]byte(frame.Message), &outer); err != nil {
+		tb.Fatalf("frame message %q is not an error body: %v", frame.Message, err)
+	}
+	if err := json.Unmarshal([]byte(outer.Message), &inner); err != nil {
+		tb.Fatalf("error message %q is not the plugin's error JSON: %v", outer.Message, err)
+	}
+	return frame.Code, outer.ErrorType, inner
+}
+
+// TestSDKValidateCredentials: validate_credentials as Dify's API reads it,
+// for each way an SDK plugin replies (a result, only end, an error then end):
+// never an empty success.
+func TestSDKValidateCredentials(t *testing.T) {
+	d := MustPytools(t)
+	ctx := context.Background()
+	t.Run("Valid", func(t *testing.T) {
+		ok, err := d.c.ValidateCredentials(ctx, pytoolsID, "pytools", nil)
+		if err != nil || !ok {
+			t.Fatalf("validate = %v, %v", ok, err)
+		}
+	})
+	t.Run("OnlyEndIsFalse", func(t *testing.T) {
+		status, body := dispatchRaw(t, d, "validate_credentials",
+			`{"user_id":"u1","data":{"provider":"pytools","credentials":{"validation":"silent"}}}`)
+		want := `data: {"code":0,"message":"success","data":{"result":false}}`
+		if status != http.StatusOK || strings.TrimSpace(body) != want {
+			t.Fatalf("status %d body %q, want %q", status, body, want)
+		}
+		ok, err := d.c.ValidateCredentials(ctx, pytoolsID, "pytools", map[string]any{"validation": "silent"})
+		if err != nil || ok {
+			t.Fatalf("client validate = %v, %v; want false, nil", ok, err)
+		}
+	})
+	t.Run("ErrRejected", func(t *testing.T) {
+		_, body := dispatchRaw(t, d, "validate_credentials",
+			`{"user_id":"u1","data":{"provider":"pytools","credentials":{"validation":"rejected"}}}`)
+		code, typ, inner := pluginErrorFrame(t, body)
+		if code != apispec.CodeInternal || typ != apispec.ErrInvoke ||
+			inner["error_type"] != "ToolProviderCredentialValidationError" ||
+			!strings.Contains(fmt.Sprint(inner["message"]), "rejected") || !reflect.DeepEqual(inner["args"], map[string]any{}) {
+			t.Fatalf("frame = %d %s %v", code, typ, inner)
+		}
+		ok, err := d.c.ValidateCredentials(ctx, pytoolsID, "pytools", map[string]any{"validation": "rejected"})
+		ce := MustClientError(t, err, http.StatusOK, apispec.ErrInvoke)
+		if et, _ := ce.PluginError(); ok || et != "ToolProviderCredentialValidationError" {
+			t.Fatalf("client validate = %v, %s", ok, et)
+		}
+	})
+}
+
+// TestSDKErrorShape pins how an SDK plugin's error reaches the caller: the
+// plugin's {"error_type", "message", "args"} (args {} as the SDK's IOServer
+// sends it) inside Dify's PluginInvokeError frame, and nothing after it.
+func TestSDKErrorShape(t *testing.T) {
+	d := MustPytools(t)
+	_, body := dispatchRaw(t, d, "get_runtime_parameters",
+		`{"user_id":"u1","data":{"provider":"pytools","tool":"request_info","credentials":{}}}`)
+	code, typ, inner := pluginErrorFrame(t, body)
+	want := map[string]any{"error_type": "ValueError", "message": "Tool `request_info` does not implement runtime parameters", "args": map[string]any{}}
+	if code != apispec.CodeInternal || typ != apispec.ErrInvoke || !reflect.DeepEqual(inner, want) {
+		t.Fatalf("frame = %d %s %#v, want %d %s %#v", code, typ, inner, apispec.CodeInternal, apispec.ErrInvoke, want)
+	}
+}
+
+// TestSDKNoUnreadableLines: Dify's SDK answers any line it cannot read (an
+// empty one too) with an instance-level error; after requests of every
+// action the plugin has logged none.
+func TestSDKNoUnreadableLines(t *testing.T) {
+	d := MustPytools(t)
+	ctx := context.Background()
+	if _, err := d.c.ValidateCredentials(ctx, pytoolsID, "pytools", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.c.RuntimeParameters(ctx, pytoolsID, "pytools", "echo", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, body := invokeRaw(t, d, `{"user_id":"u1","data":{"provider":"pytools","tool":"request_info"}}`)
+	mustRequestInfo(t, body)
+	logs, err := d.c.PluginLogs(ctx, pytoolsID, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, e := range logs {
+		seen = seen || strings.Contains(e.Message, "Installed tool")
+		if e.Source == "log" && e.Level == "error" {
+			t.Errorf("the plugin could not read a line the daemon sent: %s", e.Message)
+		}
+	}
+	if !seen {
+		t.Fatalf("the plugin's log lacks its start lines: %v", logs)
+	}
 }

@@ -38,7 +38,7 @@ func parseDatasourceProvider(file string, files fileSet, w *findings) (*Datasour
 	if err != nil {
 		return nil, err
 	}
-	if err := checkProviderIdentity(d, &p.Identity, files); err != nil {
+	if err := checkDescribedIdentity(d, &p.Identity, files); err != nil {
 		return nil, err
 	}
 	if p.Credentials, err = parseCredentials(d); err != nil {

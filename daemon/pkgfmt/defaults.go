@@ -1,19 +1,22 @@
 package pkgfmt
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"maps"
+)
 
 // fillDefaults applies Dify's defaults (its FillInDefaultValues): empty
-// lists instead of none, and a tool or trigger provider without tags takes
-// the manifest's.
+// lists instead of none, and a tool or trigger provider without tags or an
+// English description takes the manifest's.
 func (m *Manifest) fillDefaults() {
 	if m.Tags == nil {
 		m.Tags = []string{}
 	}
 	if m.Tool != nil {
-		m.Tool.Identity.Tags = providerTags(m.Tool.Identity.Tags, m.Tags)
+		m.Tool.Identity.fillFrom(m)
 	}
 	if m.Trigger != nil {
-		m.Trigger.Identity.Tags = providerTags(m.Trigger.Identity.Tags, m.Tags)
+		m.Trigger.Identity.fillFrom(m)
 	}
 	if m.AgentStrategy != nil && m.AgentStrategy.Identity.Tags == nil {
 		m.AgentStrategy.Identity.Tags = []string{}
@@ -21,6 +24,15 @@ func (m *Manifest) fillDefaults() {
 	if m.Datasource != nil && m.Datasource.Identity.Tags == nil {
 		m.Datasource.Identity.Tags = []string{}
 	}
+}
+
+// fillFrom gives a tool or trigger provider the manifest's description when
+// it has no English one, and the manifest's tags when it has none.
+func (id *ProviderIdentity) fillFrom(m *Manifest) {
+	if id.Description.English() == "" {
+		id.Description = maps.Clone(m.Description)
+	}
+	id.Tags = providerTags(id.Tags, m.Tags)
 }
 
 // providerTags is a provider's own tags, or the manifest's when it has none.

@@ -11,6 +11,9 @@ import (
 type EndpointGroup struct {
 	Settings  []CredentialField `yaml:"-" json:"settings"`
 	Endpoints []Endpoint        `yaml:"-" json:"endpoints"`
+	// CustomInitialize says the plugin sets its endpoints up itself (Dify's
+	// SDK 0.3 and later).
+	CustomInitialize bool `yaml:"custom_initialize_process_enabled" json:"custom_initialize_process_enabled"`
 	// EndpointFiles are the endpoint yaml paths the group names.
 	EndpointFiles []string `yaml:"-" json:"-"`
 }

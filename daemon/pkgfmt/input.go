@@ -25,6 +25,9 @@ type Input struct {
 	Options      []Option       `yaml:"options" json:"options"`
 	AutoGenerate map[string]any `yaml:"auto_generate" json:"auto_generate,omitempty"`
 	Template     map[string]any `yaml:"template" json:"template,omitempty"`
+	// ResetOnChange names the inputs cleared when this one changes (an
+	// agent strategy's).
+	ResetOnChange []string `yaml:"reset_on_change" json:"reset_on_change,omitempty"`
 }
 
 // Input types each kind of declaration may use (Dify's lists).
@@ -71,15 +74,6 @@ func checkInputs(d *doc, field string, in []Input, types []string) error {
 		}
 	}
 	return nil
-}
-
-// firstFile returns the one declaration file of a kind the manifest lists
-// under field, warning when it lists more (Dify reads only the first).
-func firstFile(d *doc, field string, paths []string) string {
-	if len(paths) > 1 {
-		d.warnf(field+"[1]", "Dify reads only the first file listed here; the others are ignored")
-	}
-	return paths[0]
 }
 
 // orEmptyInputs returns in, or an empty list for nil.

@@ -21,12 +21,15 @@ func parseManifest(data []byte, files fileSet, w *findings) (*Manifest, *doc, er
 		return nil, nil, err
 	}
 	m.Verified = false
-	// A version written as a bare number (1.0) must keep its text.
-	if v, ok := d.scalar("version"); ok {
-		m.Version = v
-	}
-	if v, ok := d.scalar("meta.version"); ok {
-		m.Meta.Version = v
+	// A version written as a bare number (1.0, 3.10) keeps its text, as
+	// Dify's yaml.v3 keeps it for a text field.
+	for field, v := range map[string]*string{
+		"version": &m.Version, "meta.version": &m.Meta.Version,
+		"meta.runner.version": &m.Meta.Runner.Version, "meta.minimum_dify_version": &m.Meta.MinimumDifyVersion,
+	} {
+		if text, ok := d.scalar(field); ok {
+			*v = text
+		}
 	}
 	for _, check := range []func(*Manifest, *doc, fileSet) error{
 		checkIdentity, checkTexts, checkIcons, checkMeta, checkPlugins,
@@ -114,8 +117,10 @@ func checkMeta(m *Manifest, d *doc, _ fileSet) error {
 	return nil
 }
 
-// checkPlugins checks that the package provides something, that exclusive
-// kinds stand alone, and that every file named exists.
+// checkPlugins checks that the package provides something, that the kinds
+// Dify keeps apart (models, agent strategies, datasources: each with none of
+// tools, endpoints, models, agent strategies, datasources) stand alone, and
+// that every file named exists. Triggers combine with any kind, as in Dify.
 func checkPlugins(m *Manifest, d *doc, files fileSet) error {
 	p := m.Plugins
 	kinds := []struct {
@@ -128,14 +133,13 @@ func checkPlugins(m *Manifest, d *doc, files fileSet) error {
 		{"plugins.models", p.Models, true},
 		{"plugins.agent_strategies", p.AgentStrategies, true},
 		{"plugins.datasources", p.Datasources, true},
-		{"plugins.triggers", p.Triggers, true},
 	}
-	present, exclusive := 0, ""
+	apart, exclusive := 0, ""
 	for _, k := range kinds {
 		if len(k.paths) == 0 {
 			continue
 		}
-		present++
+		apart++
 		if k.exclusive {
 			exclusive = k.field
 		}
@@ -143,13 +147,14 @@ func checkPlugins(m *Manifest, d *doc, files fileSet) error {
 			return err
 		}
 	}
+	if err := requireFiles(d, "plugins.triggers", p.Triggers, files); err != nil {
+		return err
+	}
 	switch {
-	case present == 0:
+	case apart == 0 && len(p.Triggers) == 0:
 		return d.errorf("plugins", "the package must provide at least one of tools, endpoints, models, agent_strategies, datasources or triggers")
-	case exclusive != "" && present > 1:
-		return d.errorf(exclusive, "%s cannot be combined with any other kind of plugin", exclusive)
-	case len(p.Tools) > 1:
-		return d.errorf("plugins.tools[1]", "a package provides at most one tool provider")
+	case exclusive != "" && apart > 1:
+		return d.errorf(exclusive, "%s cannot be combined with tools, endpoints, models, agent_strategies or datasources", exclusive)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package pkgfmt
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
@@ -168,33 +169,42 @@ func parseDeclarations(raw []byte, files fileSet, w *findings) (*Manifest, error
 		return nil, err
 	}
 	p := m.Plugins
-	if len(p.Tools) == 1 {
-		if m.Tool, err = parseProvider(path.Clean(p.Tools[0]), files, w); err != nil {
-			return nil, err
-		}
+	if m.Tool, err = parseKind(d, "plugins.tools", p.Tools, files, w, parseProvider); err != nil {
+		return nil, err
 	}
-	if len(p.Endpoints) > 0 {
-		if m.Endpoint, err = parseEndpointGroup(path.Clean(firstFile(d, "plugins.endpoints", p.Endpoints)), files, w); err != nil {
-			return nil, err
-		}
+	if m.Endpoint, err = parseKind(d, "plugins.endpoints", p.Endpoints, files, w, parseEndpointGroup); err != nil {
+		return nil, err
 	}
-	if len(p.AgentStrategies) > 0 {
-		if m.AgentStrategy, err = parseAgentStrategyProvider(path.Clean(firstFile(d, "plugins.agent_strategies", p.AgentStrategies)), files, w); err != nil {
-			return nil, err
-		}
+	if m.AgentStrategy, err = parseKind(d, "plugins.agent_strategies", p.AgentStrategies, files, w, parseAgentStrategyProvider); err != nil {
+		return nil, err
 	}
-	if len(p.Datasources) > 0 {
-		if m.Datasource, err = parseDatasourceProvider(path.Clean(firstFile(d, "plugins.datasources", p.Datasources)), files, w); err != nil {
-			return nil, err
-		}
+	if m.Datasource, err = parseKind(d, "plugins.datasources", p.Datasources, files, w, parseDatasourceProvider); err != nil {
+		return nil, err
 	}
-	if len(p.Triggers) > 0 {
-		if m.Trigger, err = parseTriggerProvider(path.Clean(firstFile(d, "plugins.triggers", p.Triggers)), files, w); err != nil {
-			return nil, err
-		}
+	if m.Trigger, err = parseKind(d, "plugins.triggers", p.Triggers, files, w, parseTriggerProvider); err != nil {
+		return nil, err
 	}
 	m.fillDefaults()
 	return m, nil
+}
+
+// parseKind decodes every declaration file the manifest lists under field
+// and, as Dify's decoder does, keeps the last (nil when none is listed);
+// listing more than one is a warning, since the others are not used.
+func parseKind[T any](d *doc, field string, paths []string, files fileSet, w *findings,
+	parse func(string, fileSet, *findings) (*T, error)) (*T, error) {
+	var last *T
+	for _, p := range paths {
+		v, err := parse(path.Clean(p), files, w)
+		if err != nil {
+			return nil, err
+		}
+		last = v
+	}
+	if len(paths) > 1 {
+		d.warnf(fmt.Sprintf("%s[%d]", field, len(paths)-1), "Dify uses only the last file listed here; the others are checked but not used")
+	}
+	return last, nil
 }
 
 // isSignature reports whether a zip comment holds Dify's signature object.

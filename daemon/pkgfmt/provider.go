@@ -41,7 +41,8 @@ func parseProvider(file string, files fileSet, w *findings) (*ToolProvider, erro
 	return p, nil
 }
 
-// checkProviderIdentity checks a provider's identity block.
+// checkProviderIdentity checks a provider's identity block; its
+// description is optional (Dify fills it from the manifest).
 func checkProviderIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 	switch {
 	case id.Author == "":
@@ -54,13 +55,20 @@ func checkProviderIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 	if err := requireI18n(d, "identity.label", id.Label); err != nil {
 		return err
 	}
-	if err := requireI18n(d, "identity.description", id.Description); err != nil {
-		return err
-	}
 	if id.Icon == "" {
 		return d.errorf("identity.icon", "required")
 	}
 	return requireAsset(d, "identity.icon", id.Icon, files)
+}
+
+// checkDescribedIdentity checks a provider's identity that must also carry
+// its own description (a datasource's; a tool or trigger provider without
+// one takes the manifest's, an agent strategy provider goes without).
+func checkDescribedIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
+	if err := checkProviderIdentity(d, id, files); err != nil {
+		return err
+	}
+	return requireI18n(d, "identity.description", id.Description)
 }
 
 // parseCredentials reads credentials_for_provider (or credentials_schema),

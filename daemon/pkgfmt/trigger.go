@@ -77,7 +77,8 @@ func parseTriggerProvider(file string, files fileSet, w *findings) (*TriggerProv
 }
 
 // checkTriggerIdentity checks a trigger provider's identity; unlike a tool
-// provider's, its icon is optional.
+// provider's, its icon is optional (its description is too: Dify fills it
+// from the manifest).
 func checkTriggerIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 	switch {
 	case id.Author == "":
@@ -88,9 +89,6 @@ func checkTriggerIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 		return d.errorf("identity.name", "%q must be letters, digits, _ and - only", id.Name)
 	}
 	if err := requireI18n(d, "identity.label", id.Label); err != nil {
-		return err
-	}
-	if err := requireI18n(d, "identity.description", id.Description); err != nil {
 		return err
 	}
 	if id.Icon == "" {

@@ -1,6 +1,7 @@
 package pkgfmt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,7 +23,8 @@ type doc struct {
 // w; a syntax error carries the parser's line, a value of the wrong type
 // names its field.
 func parseDoc(file string, data []byte, v any, w *findings) (*doc, error) {
-	f, err := parser.ParseBytes(data, 0)
+	// A byte order mark is not part of the first key (Dify's yaml.v3 drops it).
+	f, err := parser.ParseBytes(bytes.TrimPrefix(data, utf8BOM), 0)
 	if err != nil {
 		return nil, yamlError(file, err)
 	}
@@ -45,6 +47,9 @@ func parseDoc(file string, data []byte, v any, w *findings) (*doc, error) {
 	}
 	return d, nil
 }
+
+// utf8BOM is the byte order mark some editors write at the start of a file.
+var utf8BOM = []byte("\ufeff")
 
 // body returns the first document's root node, nil when there is none.
 func (d *doc) body() ast.Node {

@@ -12,7 +12,13 @@ protocol is tested against the SDK's rules without the SDK installed:
   (ToolInvokeRequest and friends): a missing field, a wrong type or a
   credential_type other than api-key, oauth2 or unauthorized is refused with
   pydantic's message;
-* every session ends with end, after an error too (error, then end).
+* every session ends with end, after an error too (error, then end); an
+  error's data is {"error_type", "message", "args": {}}, as the SDK's
+  IOServer sends it for any exception (no traceback);
+* a route whose answer is empty streams nothing, as the SDK's dispatch skips
+  a falsy result: the session is only an end;
+* an empty input line is unreadable JSON to the SDK's stdio reader, so it
+  gets an instance-level error too (the daemon must never send one).
 
 One extension of Plugboard's: {"event": "cancel", "session_id": S} stops the
 session's echo loop (the SDK does not know this event).
@@ -22,7 +28,6 @@ import json
 import sys
 import threading
 import time
-import traceback
 
 PROVIDER = "pytools"
 HEARTBEAT_INTERVAL = 10.0
@@ -34,6 +39,10 @@ _cancels_lock = threading.Lock()
 
 class Cancelled(Exception):
     """The daemon cancelled the session."""
+
+
+class ToolProviderCredentialValidationError(Exception):
+    """What an SDK provider's _validate_credentials raises for bad credentials."""
 
 
 # Output ------------------------------------------------------------------
@@ -217,10 +226,18 @@ def invoke_tool(session_id, data, cancel):
 
 
 def validate_tool_credentials(session_id, data, cancel):
+    """pytools needs no credentials, so any are valid, except that the test
+    credential "validation" picks how the provider answers: "rejected" raises
+    the SDK's ToolProviderCredentialValidationError (error, then end), and
+    "silent" answers nothing, which the SDK streams as only an end."""
     request = validate("ToolValidateCredentialsRequest", data)
     if request["provider"] != PROVIDER:
         raise ValueError("Provider `%s` not found" % request["provider"])
-    stream(session_id, {"result": True})  # pytools needs no credentials
+    mode = request["credentials"].get("validation")
+    if mode == "rejected":
+        raise ToolProviderCredentialValidationError("the credentials were rejected (validation=rejected)")
+    if mode != "silent":
+        stream(session_id, {"result": True})
 
 
 def get_tool_runtime_parameters(session_id, data, cancel):
@@ -249,11 +266,8 @@ def handle(session_id, data):
         route = ROUTES.get((data.get("type"), data.get("action")))
         if route is not None:  # no route: nothing but the end, as the SDK
             route(session_id, data, cancel)
-    except (Cancelled, ValueError) as e:
+    except Exception as e:  # the SDK's IOServer: any exception, args {}
         session(session_id, "error", {"error_type": type(e).__name__, "message": str(e), "args": {}})
-    except Exception as e:  # an unexpected failure: send the traceback too
-        session(session_id, "error", {"error_type": type(e).__name__, "message": str(e),
-                                      "args": {"traceback": traceback.format_exc()}})
     finally:
         with _cancels_lock:
             _cancels.pop(session_id, None)
@@ -263,12 +277,10 @@ def handle(session_id, data):
 # Input -------------------------------------------------------------------
 
 def on_line(line):
-    line = line.strip()
-    if not line:
-        return
+    line = line.rstrip(b"\n")
     try:
         msg = json.loads(line)
-    except ValueError as e:
+    except ValueError as e:  # an empty line too, as the SDK's reader
         instance_error("Invalid JSON: %s" % e)
         return
     if not isinstance(msg, dict):
