@@ -20,6 +20,14 @@
       var box = btn.closest(".flash");
       if (box) box.remove();
     }
+    // The menu button opens and closes the nav on narrow screens.
+    var toggle = e.target.closest && e.target.closest("[data-nav-toggle]");
+    if (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (nav) nav.classList.toggle("open", open);
+    }
     // Clicking outside an open user menu closes it.
     document.querySelectorAll("details.user-menu[open]").forEach(function (d) {
       if (!d.contains(e.target)) d.removeAttribute("open");
