@@ -75,3 +75,20 @@ func TestNoContradictions(t *testing.T) {
 		}
 	})
 }
+
+// TestPlaygroundFileFieldOneLimit: the file field of gotools' file_info
+// states one size limit (the playground's, per file), not the playground's
+// beside another one from the tool's description.
+func TestPlaygroundFileFieldOneLimit(t *testing.T) {
+	a := MustCredApp(t)
+	b := a.admin(t)
+	p := b.Get("/playground?pick=plugboard/gotools:gotools:file_info")
+	wantStatus(t, p, http.StatusOK)
+	field := p.TestID("param-file")
+	if field.Length() != 1 {
+		t.Fatal("no file field")
+	}
+	if sizes := regexp.MustCompile(`\d+ [KMG]iB`).FindAllString(field.Text(), -1); len(sizes) != 1 || sizes[0] != "15 MiB" {
+		t.Fatalf("the file field states the sizes %q, want only 15 MiB:\n%s", sizes, field.Text())
+	}
+}
