@@ -341,6 +341,7 @@ func TestDetailUI(t *testing.T) {
 		b.Shoot("extension-retype")
 
 		b.Open("/github", "github-page")
+		b.Shoot("github-settings")
 		if got := Eval[string](b, `(el => el.type + " " + el.autocomplete)(document.querySelector('[data-testid="input-token"]'))`); got != "password off" {
 			t.Errorf("GitHub token input: %s", got)
 		}
