@@ -58,6 +58,10 @@ type CredentialInput struct {
 	// text (encrypted before they reach the database).
 	Values  map[string]any
 	Secrets map[string]string
+	// Accepted records that the plugin has just accepted these fields: the
+	// credential is saved as tested and passed, now. Otherwise a saved
+	// credential counts as not tested.
+	Accepted bool
 }
 
 // CredentialFilter selects credentials; empty fields match all.

@@ -48,8 +48,9 @@ func (cs *Credentials) insertCredential(ctx context.Context, tx *sql.Tx, actor s
 		return 0, err
 	}
 	now := unixNano(cs.db.Now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO credentials (plugin_id, provider, name, is_default, plain_values, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.PluginID, in.Provider, in.Name, isDefault, plain, actor, now, now)
+	tested := testedAt(in, now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO credentials (plugin_id, provider, name, is_default, plain_values, created_by, created_at, updated_at, tested_at, test_ok)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.PluginID, in.Provider, in.Name, isDefault, plain, actor, now, now, tested, in.Accepted)
 	if err != nil {
 		return 0, err
 	}
@@ -58,6 +59,15 @@ func (cs *Credentials) insertCredential(ctx context.Context, tx *sql.Tx, actor s
 		return 0, err
 	}
 	return id, cs.storeSecrets(ctx, tx, id, in.Secrets)
+}
+
+// testedAt is the tested_at a write records: now when the plugin accepted
+// the fields, else 0 (not tested: the fields changed since any test).
+func testedAt(in CredentialInput, now int64) int64 {
+	if in.Accepted {
+		return now
+	}
+	return 0
 }
 
 // storeSecrets seals each secret bound to (id, field) and stores them.
@@ -114,8 +124,10 @@ func (cs *Credentials) updateRow(ctx context.Context, tx *sql.Tx, id int64, in C
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE credentials SET name = ?, plain_values = ?, updated_at = ? WHERE id = ?`,
-		in.Name, plain, unixNano(cs.db.Now()), id); err != nil {
+	now := unixNano(cs.db.Now())
+	if _, err := tx.ExecContext(ctx, `UPDATE credentials SET name = ?, plain_values = ?, updated_at = ?,
+		tested_at = ?, test_ok = ?, test_message = '' WHERE id = ?`,
+		in.Name, plain, now, testedAt(in, now), in.Accepted, id); err != nil {
 		return err
 	}
 	return cs.storeSecrets(ctx, tx, id, in.Secrets)

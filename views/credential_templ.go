@@ -562,7 +562,7 @@ func CredentialProviderPage(ch Chrome, p *CredentialProvider, f *Form) templ.Com
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</ul></section><section class=\"card\" data-testid=\"add-credential\"><h2>Add a credential</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</ul></section><section class=\"card\" id=\"add-credential\" data-testid=\"add-credential\"><h2>Add a credential</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

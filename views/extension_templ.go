@@ -289,12 +289,12 @@ func extensionFields(f *Form, editing bool) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if editing {
-			templ_7745c5c3_Err = textField(f, "api_key", "API key", "text", "off", "Shown masked. Leave it as it is to keep the stored key.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = secretField(f, "api_key", "API key", "Shown masked. Leave it as it is to keep the stored key.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = textField(f, "api_key", "API key", "text", "off", "Sent as a bearer token; at least 5 characters. Stored encrypted.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = secretField(f, "api_key", "API key", "Sent as a bearer token; at least 5 characters. Stored encrypted.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

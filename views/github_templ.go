@@ -556,7 +556,7 @@ func githubSettings(ch Chrome, f *Form, note string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField(f, "token", "Token (optional)", "text", "off", "For private repositories and a higher rate limit. Stored encrypted and shown masked; leave the mask to keep it, empty it to remove it.").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = secretField(f, "token", "Token (optional)", "For private repositories and a higher rate limit. Stored encrypted and shown masked; leave the mask to keep it, empty it to remove it.").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -76,15 +76,20 @@ func (s *Server) createCredential(c echo.Context) error {
 	sub, ok := parseCredentialForm(c, p.Schema, nil)
 	sub.Input.PluginID, sub.Input.Provider = p.PluginID, p.Provider
 	if !ok {
+		askRetype(sub)
 		return s.renderProvider(c, http.StatusUnprocessableEntity, p, sub.Form)
 	}
 	if msg := s.validateCredential(ctx(c), p, sub); msg != "" {
 		sub.Form.Error = msg
+		askRetype(sub)
 		return s.renderProvider(c, http.StatusUnprocessableEntity, p, sub.Form)
 	}
+	sub.Input.Accepted = true
 	cred, err := s.credentials().CreateCredential(ctx(c), actor(c), sub.Input)
 	if err != nil {
-		return s.renderProvider(c, formError(sub.Form, err), p, sub.Form)
+		status := formError(sub.Form, err)
+		askRetype(sub)
+		return s.renderProvider(c, status, p, sub.Form)
 	}
 	return s.flashRedirect(c, "Saved "+cred.Name+"; the plugin accepted it.", p.Path())
 }
@@ -170,15 +175,20 @@ func (s *Server) updateCredential(c echo.Context) error {
 	}
 	sub, ok := parseCredentialForm(c, p.Schema, stored)
 	if !ok {
+		askRetype(sub)
 		return s.renderEdit(c, http.StatusUnprocessableEntity, p, cred, sub.Form)
 	}
 	if msg := s.validateCredential(ctx(c), p, sub); msg != "" {
 		sub.Form.Error = msg
+		askRetype(sub)
 		return s.renderEdit(c, http.StatusUnprocessableEntity, p, cred, sub.Form)
 	}
+	sub.Input.Accepted = true
 	updated, err := s.credentials().UpdateCredential(ctx(c), actor(c), cred.ID, sub.Input)
 	if err != nil {
-		return s.renderEdit(c, formError(sub.Form, err), p, cred, sub.Form)
+		status := formError(sub.Form, err)
+		askRetype(sub)
+		return s.renderEdit(c, status, p, cred, sub.Form)
 	}
 	return s.flashRedirect(c, "Saved "+updated.Name+"; the plugin accepted it.", p.Path())
 }

@@ -93,6 +93,22 @@ func parseField(field pkgfmt.CredentialField, raw string, stored map[string]any,
 	return ""
 }
 
+// retypeSecret is shown on a secret field the user typed into when the
+// form comes back with an error: what was typed is never sent back.
+const retypeSecret = "Type it again: a secret you enter is never sent back to the browser."
+
+// askRetype marks every secret the user typed (not the stored one's mask,
+// which the form keeps) as to be typed again, for a form re-rendered with
+// an error. Non-secret fields keep what was typed.
+func askRetype(sub credentialSubmission) {
+	for field := range sub.Input.Secrets {
+		key := views.CredentialInputName(field)
+		if sub.Form.Values[key] == "" && sub.Form.Errors[key] == "" {
+			sub.Form.Errors[key] = retypeSecret
+		}
+	}
+}
+
 // defaultCredentialForm is the add form prefilled with the schema's defaults.
 func defaultCredentialForm(schema []pkgfmt.CredentialField) *views.Form {
 	f := views.NewForm()

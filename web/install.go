@@ -130,7 +130,11 @@ func readUpload(c echo.Context) (string, []byte, error) {
 // tooLarge is the error of a package over the limit.
 func tooLarge(size, limit int64) error {
 	if size > limit {
-		return errs.Errorf(errs.Invalid, "The package is %s; the limit is %s.", views.Bytes(size), views.Bytes(limit))
+		got, most := views.Bytes(size), views.Bytes(limit)
+		if got == most { // just over: rounded, both would read the same
+			got, most = fmt.Sprintf("%d bytes", size), fmt.Sprintf("%s (%d bytes)", most, limit)
+		}
+		return errs.Errorf(errs.Invalid, "The package is %s; the limit is %s.", got, most)
 	}
 	return errs.Errorf(errs.Invalid, "The package is larger than the limit of %s.", views.Bytes(limit))
 }

@@ -78,6 +78,7 @@ func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.Playgr
 	found := false
 	if d := entry.Declaration; d != nil {
 		t.NeedsCredentials = len(d.Credentials) > 0
+		t.RequiredCredentials = views.RequiredCredentialFields(d.Credentials)
 		for _, tool := range d.Tools {
 			if tool.Identity.Name == parts[2] {
 				found = true

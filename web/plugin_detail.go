@@ -29,6 +29,13 @@ func (s *Server) pluginDetail(c echo.Context) error {
 		card := s.pluginSettings(c, p.PluginID)
 		d.Settings = &card
 	}
+	if m := p.Declaration; m != nil && m.Tool != nil && len(m.Tool.Credentials) > 0 {
+		creds, err := s.credentials().FindCredentials(ctx(c), store.CredentialFilter{PluginID: p.PluginID, Provider: m.Tool.Identity.Name})
+		if err != nil {
+			return err
+		}
+		d.Credentials = len(creds)
+	}
 	d.Logs, err = s.daemon.PluginLogs(ctx(c), p.PluginID, pluginLogLimit)
 	if err != nil {
 		d.LogsErr = "Can't read the logs: " + failureMessage(err)

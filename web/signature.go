@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/errs"
@@ -40,6 +41,11 @@ func (s *Server) renderSettings(c echo.Context, status int, d views.SettingsData
 	return s.render(c, status, views.SettingsPage(s.chrome(c, "Settings", views.NavSettings), d))
 }
 
+// privateKeyPasted answers a private key pasted where the public one
+// belongs; the key is not stored and not shown back.
+const privateKeyPasted = "That is a private key: it was not kept and is not shown again. " +
+	"Paste the public key (NAME.public.pem) instead, and make a new pair if the private key may have been seen."
+
 // settingsInvalid re-renders the page with err on the form it belongs to
 // (key, policy or permissions).
 func (s *Server) settingsInvalid(c echo.Context, form string, err error) error {
@@ -52,6 +58,10 @@ func (s *Server) settingsInvalid(c echo.Context, form string, err error) error {
 	switch form {
 	case "key":
 		f.Values["name"], f.Values["pem"] = c.FormValue("name"), c.FormValue("pem")
+		if strings.Contains(f.Values["pem"], "PRIVATE KEY") {
+			f.Values["pem"] = "" // never sent back, nor kept
+			f.Errors["pem"] = privateKeyPasted
+		}
 		d.KeyForm = f
 	case "policy":
 		d.PolicyForm = f

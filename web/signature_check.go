@@ -48,7 +48,7 @@ func (s *Server) screenPackage(cx context.Context, data []byte, source string) (
 func policyRefusal(p store.SignaturePolicy, st signature.Status, reason, source string) string {
 	switch {
 	case st == signature.Invalid:
-		return "Refused: the package's signature is invalid — " + reason + ". Nothing was installed."
+		return "Refused: the package's signature is invalid — " + reason + "."
 	case p == store.PolicyRequireTrusted && st == signature.Unsigned:
 		return "Refused: the signature policy requires a trusted signature, and this package is unsigned. Sign it with plugboard plugin sign and a key trusted under Settings → Signing keys."
 	case p == store.PolicyRequireTrusted && st == signature.Untrusted:

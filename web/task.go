@@ -10,13 +10,18 @@ import (
 // taskListSize is how many install tasks the tasks page and the indicator read.
 const taskListSize = 50
 
-// tasks lists the install tasks, newest first.
+// tasks lists the install tasks, newest first. An installer who opens it
+// has seen the failures: the header's "failed" badge clears for them.
 func (s *Server) tasks(c echo.Context) error {
 	ch := s.chrome(c, "Install tasks", views.NavPlugins)
 	list, err := s.daemon.Tasks(ctx(c), 1, taskListSize)
 	problem := ""
 	if err != nil {
 		problem = daemonProblem(err)
+	} else if s.canInstall(c) {
+		if err := s.store.MarkTasksSeen(ctx(c), CurrentUser(c).ID); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, views.TasksPage(ch, list, problem))
 }
@@ -35,14 +40,23 @@ func (s *Server) task(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.TaskProgress(fragmentChrome(c), t))
 }
 
-// taskIndicator answers the header's task indicator; empty when the daemon
-// does not answer (the banner says why).
+// taskIndicator answers the header's task indicator: empty for users who
+// may not install, and when the daemon does not answer (the banner says
+// why). Failures count until the viewer opens the tasks page, for a day
+// at most.
 func (s *Server) taskIndicator(c echo.Context) error {
+	if !s.canInstall(c) {
+		return c.NoContent(http.StatusOK)
+	}
 	list, err := s.daemon.Tasks(ctx(c), 1, taskListSize)
 	if err != nil {
 		return c.NoContent(http.StatusOK)
 	}
-	return s.render(c, http.StatusOK, views.TaskIndicator(views.CountTasks(list)))
+	seen, err := s.store.TasksSeenAt(ctx(c), CurrentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.TaskIndicator(views.IndicatorCounts(list, seen, s.cfg.Now())))
 }
 
 // deleteTask clears a finished task.

@@ -25,6 +25,15 @@ type entry struct {
 	data []byte
 }
 
+// zipProblem words why data is not a readable zip: once, without the
+// archive/zip prefix ("zip: not a valid zip file" would say it twice).
+func zipProblem(err error) string {
+	if errors.Is(err, zip.ErrFormat) {
+		return "not a valid zip file (a .difypkg package is a zip archive)"
+	}
+	return "not a valid zip file: " + strings.TrimPrefix(err.Error(), "zip: ")
+}
+
 // readZip opens the zip held in data and reads every file within lim,
 // rejecting unsafe paths, links, duplicates and bombs.
 func readZip(data []byte, lim Limits) ([]entry, *zip.Reader, error) {
@@ -33,7 +42,7 @@ func readZip(data []byte, lim Limits) ([]entry, *zip.Reader, error) {
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return nil, nil, &Error{Msg: "not a valid zip file: " + strings.TrimPrefix(err.Error(), "zip: ")}
+		return nil, nil, &Error{Msg: zipProblem(err)}
 	}
 	if err := checkHeaders(zr.File, lim); err != nil {
 		return nil, nil, err

@@ -20,10 +20,38 @@
       var box = btn.closest(".flash");
       if (box) box.remove();
     }
+    // The menu button opens and closes the nav on narrow screens.
+    var toggle = e.target.closest && e.target.closest("[data-nav-toggle]");
+    if (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (nav) nav.classList.toggle("open", open);
+    }
     // Clicking outside an open user menu closes it.
     document.querySelectorAll("details.user-menu[open]").forEach(function (d) {
       if (!d.contains(e.target)) d.removeAttribute("open");
     });
+  });
+
+  // The top bar stays one row while it fits; when its items would not
+  // (a narrow window, long names, task badges), the nav folds behind the
+  // menu button. Measured with the bar uncompacted, at load, on every
+  // resize and whenever the task indicator changes.
+  function fitTopbar() {
+    var bar = document.querySelector(".topbar");
+    if (!bar || !bar.querySelector(".nav-toggle")) return;
+    bar.classList.remove("topbar-compact");
+    if (window.matchMedia("(max-width: 720px)").matches) return;
+    var nav = bar.querySelector(".nav");
+    if (bar.scrollWidth > bar.clientWidth + 1 || (nav && nav.scrollWidth > nav.clientWidth + 1)) {
+      bar.classList.add("topbar-compact");
+    }
+  }
+  fitTopbar(); // deferred: the document is parsed
+  window.addEventListener("resize", fitTopbar);
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.target && e.target.closest && e.target.closest(".topbar")) fitTopbar();
   });
 
   // Errors of htmx requests arrive as short text (see web/errors.go); show
