@@ -722,7 +722,7 @@ func RunPane(ch Chrome, d *RunPageData) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		if d == nil {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<section class=\"card run-pane run-pane-empty\" id=\"run-pane\" data-testid=\"run-pane-empty\"><h2>Output</h2><p class=\"muted\">Run the tool: its output and every raw message appear here, beside the form, so you can change a parameter and run it again.</p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<section class=\"card run-pane run-pane-empty\" id=\"run-pane\" data-testid=\"run-pane-empty\"><h2>Output</h2><p class=\"muted\" data-testid=\"run-pane-hint\">Choose a tool and run it: its output and every raw message appear here, beside the form, so you can change a parameter and run it again without leaving the page.</p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

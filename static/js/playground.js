@@ -147,7 +147,15 @@
   } else {
     start();
   }
-  document.addEventListener("htmx:afterSettle", start);
+  document.addEventListener("htmx:afterSettle", function (e) {
+    start();
+    // Stacked (a narrow screen), a new run's pane is below the form: bring
+    // it into view.
+    var pane = e.detail && e.detail.elt;
+    if (pane && pane.id === "run-pane" && window.matchMedia("(max-width: 1100px)").matches) {
+      pane.scrollIntoView({ block: "start" });
+    }
+  });
   document.addEventListener("htmx:historyRestore", function () {
     document.querySelectorAll("[data-run-events][data-following]").forEach(function (el) {
       el.removeAttribute("data-following");
