@@ -51,6 +51,8 @@ func mustSeedHistory(tb testing.TB, srv *Server) {
 // submits the filter form) and waits for the filtered page.
 func pick(b *Browser, id, value string) {
 	b.tb.Helper()
+	// The page's deferred scripts must have run, or nothing listens yet.
+	Eval[bool](b, `new Promise(r => document.readyState === "complete" ? r(true) : addEventListener("load", () => r(true)))`)
 	Eval[bool](b, `(() => { const s = document.querySelector('[data-testid="`+id+`"]'); s.value = `+strconv.Quote(value)+`;
 		s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)
 	b.Do("filtered by "+id, chromedp.WaitReady(`[data-testid="`+id+`"] option[value="`+value+`"][selected]`))
@@ -101,8 +103,8 @@ func TestPlaygroundHistory(t *testing.T) {
 	b.Open("/playground/runs", "runs-search")
 	b.Fill(map[string]string{"runs-search": "root note 17"})
 	b.Do("search", chromedp.Click(tid("runs-filter-submit")), chromedp.WaitVisible(tid("runs-clear")))
-	if n := b.Count("run-row"); n != 1 || b.Text("run-link") != "render_png" {
-		t.Fatalf("search found %d rows", n)
+	if links := rowValues(b, "run-link"); len(links) != 1 || links[0] != "render_png" {
+		t.Fatalf("the search for run 17 found %v", links)
 	}
 	b.Do("clear", chromedp.Click(tid("runs-clear")), chromedp.WaitVisible(`//p[@data-testid="runs-summary"][contains(., "of 33")]`))
 	// On a phone every field of a row is on screen, and nothing scrolls
