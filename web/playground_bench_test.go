@@ -53,6 +53,19 @@ func TestPlaygroundBench(t *testing.T) {
 			t.Errorf("raw messages lack their time or size:\n%s", data)
 		}
 	})
+	t.Run("OKRawJSONTree", func(t *testing.T) {
+		r := mustRunToEnd(t, b, a, "plugboard/gotools:gotools:json_echo", map[string]string{"payload": `{"n": 1000000, "list": ["x", null]}`})
+		_, data := readEvents(t, b, a, "/playground/runs/"+r.ID+"/events", "")
+		tree := data[strings.Index(data, `data-testid="raw-json"`):]
+		for _, want := range []string{"2 keys", "2 items", `<span class="json-key">&#34;n&#34;</span>: <span class="json-scalar">1000000</span>`, `<span class="json-null">null</span>`} {
+			if !strings.Contains(tree, want) {
+				t.Errorf("the raw JSON tree lacks %q:\n%s", want, tree)
+			}
+		}
+		if strings.Count(tree, "<details open>") != 2 {
+			t.Errorf("want the object and the array collapsible:\n%s", tree)
+		}
+	})
 	t.Run("OKEmptyPaneBeforeARun", func(t *testing.T) {
 		p := b.Get("/playground?pick=" + url.QueryEscape(streamPick))
 		if p.TestID("run-pane-empty").Length() != 1 || p.TestID("tool-form").AttrOr("hx-target", "") != "#run-pane" {

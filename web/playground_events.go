@@ -121,7 +121,7 @@ func eventView(ev store.RunEvent) views.RunEventView {
 	switch ev.Type {
 	case protocol.MessageJSON:
 		b, _ := json.MarshalIndent(p.JSON, "", "  ")
-		v.JSON = string(b)
+		v.JSON, v.Value = string(b), p.JSON
 	case protocol.MessageBlob:
 		v.FileURL = fmt.Sprintf("/playground/runs/%s/files/%d", ev.RunID, ev.Seq)
 	case protocol.MessageVariable:

@@ -247,6 +247,13 @@ func TestPlayground(t *testing.T) {
 	}
 	b.Shoot("playground-image")
 
+	startRun(b, "plugboard/gotools:gotools:json_echo", map[string]string{"input-payload": `{"city": "Lyon", "tags": ["a", "b"], "n": 3}`})
+	b.Do("the raw JSON", chromedp.WaitVisible(`[data-testid="raw-message"][data-type="json"] [data-testid="raw-json"] details[open]`))
+	b.Do("collapse the JSON", chromedp.Click(`[data-testid="raw-json"] > details > summary`),
+		chromedp.WaitNotPresent(`[data-testid="raw-json"] > details[open]`))
+	b.Do("expand it", chromedp.Click(`[data-testid="raw-json"] > details > summary`), chromedp.WaitVisible(`[data-testid="raw-json"] .json-key`))
+	b.Shoot("playground-json")
+
 	startRun(b, playStream, map[string]string{"input-text": strings.Repeat("slow ", 30), "input-delay_ms": "1000"})
 	b.Do("wait for the first word", chromedp.WaitVisible(`[data-testid="run-output"] .out-text`))
 	b.Do("cancel", chromedp.Click(tid("cancel-run")), chromedp.WaitVisible(`[data-testid="run-status"][data-status="cancelled"]`))
@@ -279,8 +286,8 @@ func TestPlayground(t *testing.T) {
 	}
 
 	b.Open("/playground/runs", "runs-page")
-	if n := b.Count("run-row"); n != 6 {
-		t.Fatalf("%d runs in the history, want 6", n)
+	if n := b.Count("run-row"); n != 7 {
+		t.Fatalf("%d runs in the history, want 7", n)
 	}
 	b.Shoot("playground-history")
 	// A finished run's page says done at once; its output is replayed after.
@@ -300,7 +307,7 @@ func TestPlayground(t *testing.T) {
 		t.Fatalf("run again ended %s with %q", st, out)
 	}
 	b.Open("/playground/runs", "runs-page")
-	if n := b.Count("run-row"); n != 7 {
-		t.Fatalf("%d runs after the re-run, want 7", n)
+	if n := b.Count("run-row"); n != 8 {
+		t.Fatalf("%d runs after the re-run, want 8", n)
 	}
 }
