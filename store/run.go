@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/errs"
@@ -55,10 +56,28 @@ type RunEvent struct {
 	Blob    []byte
 }
 
-// RunFilter selects runs: UserID 0 means every user's.
+// RunFilter selects runs; a zero field selects all.
 type RunFilter struct {
 	UserID int64
+	// Tool is plugin:provider:tool (as the playground's picker names it).
+	Tool   string
+	Status string
+	// Query matches the tool, plugin, provider, user, parameters or error.
+	Query  string
+	Offset int
 	Limit  int // 0: 100
+}
+
+// RunTool is a tool that has runs.
+type RunTool struct{ PluginID, Provider, Tool string }
+
+// Pick names the tool as the playground's picker does.
+func (t RunTool) Pick() string { return t.PluginID + ":" + t.Provider + ":" + t.Tool }
+
+// RunUser is a user who has runs.
+type RunUser struct {
+	ID       int64
+	Username string
 }
 
 const runColumns = `id, user_id, username, plugin_id, provider, tool, credential_id, params, status, error,
@@ -162,30 +181,96 @@ func (db *DB) FindRun(ctx context.Context, id string) (*Run, error) {
 	return r, err
 }
 
-// FindRuns returns runs newest first.
-func (db *DB) FindRuns(ctx context.Context, f RunFilter) ([]Run, error) {
+// FindRuns returns the runs the filter selects, newest first, and how many
+// it selects in all (for paging).
+func (db *DB) FindRuns(ctx context.Context, f RunFilter) ([]Run, int, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q, args := `SELECT `+runColumns+` FROM runs`, []any{}
-	if f.UserID != 0 {
-		q += ` WHERE user_id = ?`
-		args = append(args, f.UserID)
+	where, args := runWhere(f)
+	var total int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM runs`+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
 	}
-	rows, err := db.read.QueryContext(ctx, q+` ORDER BY created_at DESC LIMIT ?`, append(args, f.Limit)...)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+runColumns+` FROM runs`+where+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
+		append(args, f.Limit, max(f.Offset, 0))...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
 		r, err := scanRun(rows)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, *r)
 	}
-	return out, rows.Err()
+	return out, total, rows.Err()
+}
+
+// runWhere is the WHERE clause of a run filter, with its arguments.
+func runWhere(f RunFilter) (string, []any) {
+	var conds []string
+	var args []any
+	if f.UserID != 0 {
+		conds, args = append(conds, `user_id = ?`), append(args, f.UserID)
+	}
+	if f.Tool != "" {
+		conds, args = append(conds, `plugin_id || ':' || provider || ':' || tool = ?`), append(args, f.Tool)
+	}
+	if f.Status != "" {
+		conds, args = append(conds, `status = ?`), append(args, f.Status)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		var ors []string
+		for _, col := range []string{"tool", "plugin_id", "provider", "username", "params", "error"} {
+			ors, args = append(ors, col+` LIKE ? ESCAPE '\'`), append(args, like)
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return ` WHERE ` + strings.Join(conds, ` AND `), args
+}
+
+// RunFacets returns the tools and the users that have runs (of userID
+// alone, unless it is 0), for the history's filters.
+func (db *DB) RunFacets(ctx context.Context, userID int64) ([]RunTool, []RunUser, error) {
+	where, args := runWhere(RunFilter{UserID: userID})
+	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT plugin_id, provider, tool FROM runs`+where+` ORDER BY tool, plugin_id, provider`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tools []RunTool
+	for rows.Next() {
+		var t RunTool
+		if err := rows.Scan(&t.PluginID, &t.Provider, &t.Tool); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		tools = append(tools, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	rows, err = db.read.QueryContext(ctx, `SELECT user_id, max(username) FROM runs`+where+` GROUP BY user_id ORDER BY 2`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var users []RunUser
+	for rows.Next() {
+		var u RunUser
+		if err := rows.Scan(&u.ID, &u.Username); err != nil {
+			return nil, nil, err
+		}
+		users = append(users, u)
+	}
+	return tools, users, rows.Err()
 }
 
 // RunEvents returns the run's messages after seq, in order, without blobs.

@@ -87,3 +87,24 @@ func (db *DB) FindRunFiles(ctx context.Context, runID string) ([]*RunFile, error
 	}
 	return files, rows.Err()
 }
+
+// CopyRunFiles returns copies of a run's uploaded files, bytes included and
+// whether or not their links have expired, for a new run of the same
+// parameters (CreateRun gives each its own token).
+func (db *DB) CopyRunFiles(ctx context.Context, runID string) ([]*RunFile, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT param, filename, mime_type, data FROM run_files WHERE run_id = ? ORDER BY rowid`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var files []*RunFile
+	for rows.Next() {
+		var f RunFile
+		if err := rows.Scan(&f.Param, &f.Filename, &f.MIME, &f.Data); err != nil {
+			return nil, err
+		}
+		f.Size = len(f.Data)
+		files = append(files, &f)
+	}
+	return files, rows.Err()
+}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,13 +68,55 @@ func TestRuns(t *testing.T) {
 		db, _ := MustOpen(t)
 		MustCreateRun(t, db, 1)
 		MustCreateRun(t, db, 2)
-		mine, err := db.FindRuns(ctx, store.RunFilter{UserID: 2})
-		if err != nil || len(mine) != 1 || mine[0].UserID != 2 {
-			t.Fatalf("user 2's runs %+v %v", mine, err)
+		mine, n, err := db.FindRuns(ctx, store.RunFilter{UserID: 2})
+		if err != nil || len(mine) != 1 || n != 1 || mine[0].UserID != 2 {
+			t.Fatalf("user 2's runs %+v (%d) %v", mine, n, err)
 		}
-		all, err := db.FindRuns(ctx, store.RunFilter{})
-		if err != nil || len(all) != 2 {
-			t.Fatalf("all runs %d %v", len(all), err)
+		all, n, err := db.FindRuns(ctx, store.RunFilter{})
+		if err != nil || len(all) != 2 || n != 2 {
+			t.Fatalf("all runs %d of %d %v", len(all), n, err)
+		}
+	})
+	t.Run("OKFilterSearchPage", func(t *testing.T) {
+		db, now := MustOpen(t)
+		start := *now
+		for i, tool := range []string{"stream_text", "render_png", "stream_text", "json_echo", "stream_text"} {
+			*now = start.Add(time.Duration(i) * time.Second)
+			r := &store.Run{UserID: int64(1 + i%2), Username: []string{"ann", "bob"}[i%2], PluginID: "plugboard/gotools",
+				Provider: "gotools", Tool: tool, Params: map[string]any{"text": "word " + strconv.Itoa(i) + " 100%"}}
+			if err := db.CreateRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if i == 2 {
+				db.FinishRun(ctx, r.ID, store.RunFailed, "boom")
+			}
+		}
+		for name, c := range map[string]struct {
+			f     store.RunFilter
+			total int
+			first string
+		}{
+			"tool":          {store.RunFilter{Tool: "plugboard/gotools:gotools:stream_text"}, 3, "word 4"},
+			"status":        {store.RunFilter{Status: store.RunFailed}, 1, "word 2"},
+			"user":          {store.RunFilter{UserID: 2}, 2, "word 3"},
+			"query":         {store.RunFilter{Query: "word 1"}, 1, "word 1"},
+			"query error":   {store.RunFilter{Query: "BOOM"}, 1, "word 2"},
+			"query literal": {store.RunFilter{Query: "4 100%"}, 1, "word 4"},
+			"no wildcard":   {store.RunFilter{Query: "d%1"}, 0, ""},
+			"page":          {store.RunFilter{Offset: 2, Limit: 2}, 5, "word 2"},
+			"combined":      {store.RunFilter{UserID: 1, Tool: "plugboard/gotools:gotools:stream_text", Status: store.RunRunning}, 2, "word 4"},
+		} {
+			runs, total, err := db.FindRuns(ctx, c.f)
+			if err != nil || total != c.total || (total > 0 && !strings.HasPrefix(runs[0].Params["text"].(string), c.first)) {
+				t.Errorf("%s: %d runs of %d, first %v, err %v; want %d, first %q", name, len(runs), total, runs, err, c.total, c.first)
+			}
+		}
+		tools, users, err := db.RunFacets(ctx, 0)
+		if err != nil || len(tools) != 3 || tools[0].Tool != "json_echo" || len(users) != 2 || users[1].Username != "bob" {
+			t.Fatalf("facets %v %v %v", tools, users, err)
+		}
+		if tools, users, _ := db.RunFacets(ctx, 2); len(tools) != 2 || len(users) != 1 {
+			t.Fatalf("bob's facets %v %v", tools, users)
 		}
 	})
 	t.Run("OKDeleteCascades", func(t *testing.T) {

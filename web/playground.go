@@ -102,19 +102,31 @@ func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.Playgr
 	return t, nil
 }
 
-// renderToolForm re-renders the playground with the tool's form.
+// renderToolForm re-renders the tool's form: in place for htmx (the
+// request targeted the run pane, so the answer is retargeted), else the
+// whole playground.
 func (s *Server) renderToolForm(c echo.Context, status int, t *views.PlaygroundTool, f *views.Form) error {
+	ch := s.chrome(c, "Playground", views.NavPlayground)
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Retarget", "#tool-form")
+		c.Response().Header().Set("HX-Reswap", "outerHTML")
+		return s.render(c, status, views.ToolForm(ch, t, f))
+	}
 	entries, _ := s.daemon.Tools(ctx(c), 1, pluginListSize)
 	pg := views.PlaygroundPage{Tools: toolChoices(entries), Picked: t, Form: f}
-	return s.render(c, status, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
+	return s.render(c, status, views.Playground(ch, pg))
 }
 
 // toolProblem answers a tool that cannot be loaded: not found is a 404;
-// an unreachable daemon shows the playground with the reason (503).
+// an unreachable daemon shows the playground with the reason (503), or
+// says it in a short text for htmx (shown as a toast).
 func (s *Server) toolProblem(c echo.Context, pg views.PlaygroundPage, err error) error {
 	if errs.Code(err) == errs.NotFound {
 		return err
 	}
 	pg.Problem = daemonProblem(err)
+	if isHTMX(c) {
+		return c.String(http.StatusServiceUnavailable, pg.Problem)
+	}
 	return s.render(c, http.StatusServiceUnavailable, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
 }

@@ -48,7 +48,7 @@ func (s *Server) runEvents(c echo.Context) error {
 			return nil
 		}
 		for _, ev := range evs {
-			if err := s.writeEvent(c, ev); err != nil {
+			if err := s.writeEvent(c, r, ev); err != nil {
 				return nil
 			}
 			after = ev.Seq
@@ -78,9 +78,13 @@ func (s *Server) runEvents(c echo.Context) error {
 	}
 }
 
-// writeEvent sends one stored message, rendered, with its seq as id.
-func (s *Server) writeEvent(c echo.Context, ev store.RunEvent) error {
-	return writeSSE(c.Response(), strconv.Itoa(ev.Seq), "message", renderString(c, views.RunEvent(eventView(ev))))
+// writeEvent sends one stored message, rendered and raw, with its seq as id.
+func (s *Server) writeEvent(c echo.Context, r *store.Run, ev store.RunEvent) error {
+	v := eventView(ev)
+	if v.At != 0 {
+		v.Since = max(0, v.At-r.CreatedAt.UnixMilli())
+	}
+	return writeSSE(c.Response(), strconv.Itoa(ev.Seq), "message", renderString(c, views.RunMessage(v)))
 }
 
 // writeSSE writes one event; data may span lines.
@@ -112,11 +116,12 @@ func renderString(c echo.Context, comp templ.Component) string {
 func eventView(ev store.RunEvent) views.RunEventView {
 	var p eventPayload
 	json.Unmarshal(ev.Payload, &p)
-	v := views.RunEventView{Seq: ev.Seq, At: p.At, Type: ev.Type, Text: p.Text, Link: p.Link, MIME: p.MIME, Filename: p.Filename, Size: p.Size}
+	v := views.RunEventView{Seq: ev.Seq, At: p.At, Type: ev.Type, Text: p.Text, Link: p.Link, MIME: p.MIME, Filename: p.Filename, Size: p.Size,
+		Bytes: len(ev.Payload) + p.Size, Since: -1, Stored: prettyJSON(ev.Payload)}
 	switch ev.Type {
 	case protocol.MessageJSON:
 		b, _ := json.MarshalIndent(p.JSON, "", "  ")
-		v.JSON = string(b)
+		v.JSON, v.Value = string(b), p.JSON
 	case protocol.MessageBlob:
 		v.FileURL = fmt.Sprintf("/playground/runs/%s/files/%d", ev.RunID, ev.Seq)
 	case protocol.MessageVariable:
@@ -143,6 +148,15 @@ func eventView(ev store.RunEvent) views.RunEventView {
 		v.Text = p.Message
 	}
 	return v
+}
+
+// prettyJSON indents a stored payload (as it is when it is not JSON).
+func prettyJSON(raw []byte) string {
+	var b bytes.Buffer
+	if json.Indent(&b, raw, "", "  ") != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 // runFile serves a blob of the run as a download, with the type the plugin

@@ -139,7 +139,7 @@ func TestPlaygroundFiles(t *testing.T) {
 		}
 	})
 	t.Run("ErrFileTooLarge", func(t *testing.T) {
-		runs, _ := a.Store.FindRuns(context.Background(), store.RunFilter{})
+		runs, _, _ := a.Store.FindRuns(context.Background(), store.RunFilter{})
 		b.Get("/playground?pick=" + url.QueryEscape(fileInfoPick))
 		big := make([]byte, views.PlaygroundFileLimit+1)
 		p := b.PostMultipart("/playground/runs", pick, upload{Field: "p.file", Name: "big.bin", MIME: "application/octet-stream", Data: big})
@@ -147,7 +147,7 @@ func TestPlaygroundFiles(t *testing.T) {
 		if got := p.TestID("error-p.file").Text(); !strings.Contains(got, "big.bin") || !strings.Contains(got, "over the 15 MiB limit") {
 			t.Errorf("field error %q", got)
 		}
-		if after, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(after) != len(runs) {
+		if after, _, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(after) != len(runs) {
 			t.Errorf("a refused upload recorded a run (%d → %d)", len(runs), len(after))
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -123,6 +124,12 @@ func shellQuoted(s string) string { return strings.ReplaceAll(s, "'", `'\''`) }
 func (s *Server) runPageData(c echo.Context, r *store.Run, evs []store.RunEvent) views.RunPageData {
 	params, _ := json.MarshalIndent(r.Params, "", "  ")
 	d := views.RunPageData{Run: r, Params: string(params), Curl: s.runCurl(c, r)}
+	for name, v := range r.Params {
+		if v == redacted {
+			d.Secrets = append(d.Secrets, name)
+		}
+	}
+	sort.Strings(d.Secrets)
 	if !r.Running() {
 		d.Observation = observation(evs)
 	}

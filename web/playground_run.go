@@ -99,8 +99,9 @@ func (lr *liveRun) wasCancelled() bool {
 	return lr.cancelled
 }
 
-// createRun validates the form, records the run and starts the invocation;
-// the browser goes to the run's page, which follows its events.
+// createRun validates the form, records the run and starts the invocation.
+// An htmx request gets the run pane in place of the old one (the form stays
+// as typed, so the next run is one click away); others go to the run's page.
 func (s *Server) createRun(c echo.Context) error {
 	t, err := s.playgroundTool(ctx(c), c.FormValue("pick"))
 	if err != nil {
@@ -110,13 +111,25 @@ func (s *Server) createRun(c echo.Context) error {
 	if !ok {
 		return s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
 	}
+	r, err := s.startRun(c, t, sub)
+	if r == nil {
+		return err
+	}
+	return s.showStartedRun(c, r)
+}
+
+// startRun records the run of a checked submission and starts invoking the
+// tool in the background. A nil run with a nil error means the form was
+// answered again (its credential cannot be opened).
+func (s *Server) startRun(c echo.Context, t *views.PlaygroundTool, sub *toolSubmission) (*store.Run, error) {
 	var creds map[string]any
 	secrets := sub.Secrets
 	if sub.CredentialID != 0 {
 		var credSecrets []string
+		var err error
 		if creds, credSecrets, err = s.credentials().OpenCredential(ctx(c), sub.CredentialID); err != nil {
 			sub.Form.Errors["credential"] = "This credential cannot be decrypted; edit it and type its secret again."
-			return s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
+			return nil, s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
 		}
 		secrets = append(secrets, credSecrets...)
 	}
@@ -127,7 +140,7 @@ func (s *Server) createRun(c echo.Context) error {
 	// tokens are made as the run and its files are stored.
 	putFileValues(r.Params, t, sub.Files, storedFile)
 	if err := s.store.CreateRun(ctx(c), r, sub.Files...); err != nil {
-		return err
+		return nil, err
 	}
 	base := s.publicBase(c)
 	putFileValues(sub.Params, t, sub.Files, func(f *store.RunFile) map[string]any { return difyFile(f, base) })
@@ -138,7 +151,19 @@ func (s *Server) createRun(c echo.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	lr := s.live.add(r.ID, cancel)
 	go s.invoke(runCtx, lr, r, data, secret.NewRedactor(secrets...))
-	return s.redirect(c, "/playground/runs/"+r.ID)
+	return r, nil
+}
+
+// showStartedRun answers a started run: the run pane for htmx (and the
+// run's URL for the address bar), else a redirect to the run's page.
+func (s *Server) showStartedRun(c echo.Context, r *store.Run) error {
+	path := "/playground/runs/" + r.ID
+	if !isHTMX(c) {
+		return s.redirect(c, path)
+	}
+	c.Response().Header().Set("HX-Push-Url", path)
+	d := s.runPageData(c, r, nil)
+	return s.render(c, http.StatusOK, views.RunPane(s.chrome(c, "Run "+r.Tool, views.NavPlayground), &d))
 }
 
 // invoke runs the tool and records every message until the stream ends,
@@ -319,7 +344,8 @@ func (s *Server) visibleRun(c echo.Context, id string) (*store.Run, error) {
 	return r, nil
 }
 
-// runPage shows a run; its output follows over SSE.
+// runPage shows a run beside its tool's form, filled with the run's
+// parameters (secrets and files left out); its output follows over SSE.
 func (s *Server) runPage(c echo.Context) error {
 	r, err := s.visibleRun(c, c.Param("id"))
 	if err != nil {
@@ -331,25 +357,29 @@ func (s *Server) runPage(c echo.Context) error {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, views.RunPage(s.chrome(c, "Run "+r.Tool, views.NavPlayground), s.runPageData(c, r, evs)))
-}
-
-// runs lists the user's runs, or everyone's for admins.
-func (s *Server) runs(c echo.Context) error {
-	u := CurrentUser(c)
-	all := u.Role.AtLeast(store.RoleAdmin)
-	f := store.RunFilter{UserID: u.ID}
-	if all {
-		f.UserID = 0
-	}
-	runs, err := s.store.FindRuns(ctx(c), f)
+	d := s.runPageData(c, r, evs)
+	pg := views.PlaygroundPage{Form: views.NewForm(), Run: &d}
+	entries, err := s.daemon.Tools(ctx(c), 1, pluginListSize)
 	if err != nil {
-		return err
+		pg.Problem = daemonProblem(err)
 	}
-	return s.render(c, http.StatusOK, views.RunsPage(s.chrome(c, "Run history", views.NavPlayground), runs, all))
+	pg.Tools = toolChoices(entries)
+	switch t, err := s.playgroundTool(ctx(c), runPick(r)); {
+	case err == nil:
+		pg.Picked = t
+		pg.Form = defaultToolForm(t)
+		fillFromRun(pg.Form, t, r)
+	case errs.Code(err) == errs.NotFound:
+		pg.Gone = err.Error() + " The run is kept; its form is not."
+	}
+	return s.render(c, http.StatusOK, views.Playground(s.chrome(c, "Run "+r.Tool, views.NavPlayground), pg))
 }
 
-// cancelRun stops a live run; the plugin sees the invoke cancelled.
+// runPick names a run's tool as the picker does.
+func runPick(r *store.Run) string { return r.PluginID + ":" + r.Provider + ":" + r.Tool }
+
+// cancelRun stops a live run; the plugin sees the invoke cancelled. An htmx
+// request gets no content: the run's event stream shows the new status.
 func (s *Server) cancelRun(c echo.Context) error {
 	r, err := s.visibleRun(c, c.Param("id"))
 	if err != nil {
@@ -357,6 +387,9 @@ func (s *Server) cancelRun(c echo.Context) error {
 	}
 	if lr := s.live.get(r.ID); lr != nil {
 		lr.stop()
+	}
+	if isHTMX(c) {
+		return c.NoContent(http.StatusNoContent)
 	}
 	return s.redirect(c, "/playground/runs/"+r.ID)
 }

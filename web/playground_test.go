@@ -119,7 +119,7 @@ func TestPlaygroundForm(t *testing.T) {
 		if got := p.Doc.Find(`input[name="p.delay_ms"]`).AttrOr("value", ""); got != "5" {
 			t.Errorf("delay_ms re-rendered as %q", got)
 		}
-		if runs, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(runs) != 0 {
+		if runs, _, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(runs) != 0 {
 			t.Errorf("%d runs after a refused form", len(runs))
 		}
 	})
@@ -314,7 +314,7 @@ func TestPlaygroundDaemonDown(t *testing.T) {
 	if got := p.TestID("playground-problem").Text(); !strings.Contains(got, "daemon") {
 		t.Errorf("run refused with %q, which does not name the daemon", got)
 	}
-	if runs, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(runs) != 0 {
+	if runs, _, _ := a.Store.FindRuns(context.Background(), store.RunFilter{}); len(runs) != 0 {
 		t.Errorf("%d runs recorded with the daemon down", len(runs))
 	}
 }

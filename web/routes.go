@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	// token is the authorisation.
 	e.GET("/playground/files/:token", s.runUpload)
 	e.POST("/playground/runs/:id/cancel", s.cancelRun, s.signedIn...)
+	e.POST("/playground/runs/:id/rerun", s.rerunRun, s.signedIn...)
 	e.POST("/playground/runs/:id/delete", s.deleteRun, s.signedIn...)
 	e.GET("/playground/daemon-key", s.daemonKey, s.admins...)
 

@@ -1,13 +1,17 @@
-// The tool playground: the tool picker's filter and auto-open, and a run's
-// live output. Messages arrive as server-rendered (escaped) HTML fragments
-// over SSE; EventSource resumes with Last-Event-ID after a dropped
-// connection, and the server replays from there without re-running the tool.
+// The tool playground: the tool picker's filter and auto-open, the
+// history's auto-filtering, and a run's live output. Messages arrive as
+// server-rendered (escaped) HTML fragments over SSE, each rendered and raw;
+// the raw part goes to the message list. EventSource resumes with
+// Last-Event-ID after a dropped connection, and the server replays from there
+// without re-running the tool. A run started from the form replaces the run
+// pane (htmx); the new pane is followed and the old stream closed.
 (function () {
   "use strict";
 
-  // Picking a tool opens its form.
+  // Picking a tool opens its form; a history filter applies at once.
   document.addEventListener("change", function (e) {
-    if (e.target.matches && e.target.matches("select[data-autosubmit]") && e.target.value) {
+    if (!e.target.matches || !e.target.matches("select[data-autosubmit]")) return;
+    if (e.target.value || e.target.getAttribute("data-autosubmit") === "always") {
       e.target.form.submit();
     }
   });
@@ -79,18 +83,34 @@
     });
   }
 
+  var streams = [];
+
+  // follow shows a run's messages as they are stored: the output and the
+  // raw list start empty (the stream replays from the first message).
   function follow(out) {
+    out.setAttribute("data-following", "");
+    out.textContent = "";
+    var raw = document.getElementById(out.getAttribute("data-raw-list"));
+    var count = document.querySelector("[data-testid=raw-count]");
+    if (raw) raw.textContent = "";
     var es = new EventSource(out.getAttribute("data-run-events"));
+    streams.push({ es: es, el: out });
     var pending = [];
     var scheduled = false;
     // DOM updates are batched per animation frame so long streams stay smooth.
     function flush() {
       scheduled = false;
-      if (pending.length) {
-        out.insertAdjacentHTML("beforeend", pending.join(""));
-        pending = [];
-        mergeStreamedVariables(out);
-      }
+      if (!pending.length) return;
+      var tpl = document.createElement("template");
+      tpl.innerHTML = pending.join("");
+      pending = [];
+      var rows = tpl.content.querySelectorAll("[data-raw]");
+      rows.forEach(function (row) {
+        if (raw) raw.appendChild(row); else row.remove();
+      });
+      out.appendChild(tpl.content);
+      mergeStreamedVariables(out);
+      if (raw && count) count.textContent = String(raw.children.length);
     }
     es.addEventListener("message", function (e) {
       pending.push(e.data);
@@ -112,12 +132,34 @@
     });
   }
 
+  // start follows every run output not yet followed, and closes the streams
+  // of outputs no longer on the page (a replaced run pane).
   function start() {
-    document.querySelectorAll("[data-run-events]").forEach(follow);
+    streams = streams.filter(function (s) {
+      if (document.contains(s.el)) return true;
+      s.es.close();
+      return false;
+    });
+    document.querySelectorAll("[data-run-events]:not([data-following])").forEach(follow);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {
     start();
   }
+  document.addEventListener("htmx:afterSettle", function (e) {
+    start();
+    // Stacked (a narrow screen), a new run's pane is below the form: bring
+    // it into view.
+    var pane = e.detail && e.detail.elt;
+    if (pane && pane.id === "run-pane" && window.matchMedia("(max-width: 1100px)").matches) {
+      pane.scrollIntoView({ block: "start" });
+    }
+  });
+  document.addEventListener("htmx:historyRestore", function () {
+    document.querySelectorAll("[data-run-events][data-following]").forEach(function (el) {
+      el.removeAttribute("data-following");
+    });
+    start();
+  });
 })();

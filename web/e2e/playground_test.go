@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,19 +36,61 @@ func outputAndStatus(b *Browser) (string, string) {
 // watchUntilEnded polls the output until the run ends, and returns the
 // distinct non-empty texts seen while it was running and the final one.
 func watchUntilEnded(b *Browser) (seen []string, final, status string) {
+	seen, _, final, status = watchRun(b)
+	return seen, final, status
+}
+
+// watchRun polls the run pane until the run ends; it returns the distinct
+// non-empty output texts and raw message counts seen while it was running,
+// and the final text and status.
+func watchRun(b *Browser) (texts []string, counts []int, final, status string) {
 	b.tb.Helper()
 	for range 3000 {
-		text, st := outputAndStatus(b)
+		v := Eval[[]string](b, `[document.querySelector('[data-testid="run-output"]').textContent,
+			document.querySelector('[data-testid="run-status"]').dataset.status,
+			String(document.querySelectorAll('[data-testid="raw-message"]').length)]`)
+		text, st := v[0], v[1]
 		if st != "running" {
-			return seen, text, st
+			return texts, counts, text, st
 		}
-		if text != "" && (len(seen) == 0 || seen[len(seen)-1] != text) {
-			seen = append(seen, text)
+		if text != "" && (len(texts) == 0 || texts[len(texts)-1] != text) {
+			texts = append(texts, text)
+		}
+		if n, _ := strconv.Atoi(v[2]); n > 0 && (len(counts) == 0 || counts[len(counts)-1] != n) {
+			counts = append(counts, n)
 		}
 		time.Sleep(10 * time.Millisecond) // a polling interval, not a timing assertion
 	}
-	b.tb.Fatalf("the run did not end; texts seen %q", seen)
-	return nil, "", ""
+	b.tb.Fatalf("the run did not end; texts seen %q", texts)
+	return nil, nil, "", ""
+}
+
+// rawTypes are the types of the raw message list's entries, in order.
+func rawTypes(b *Browser) []string {
+	return Eval[[]string](b, `[...document.querySelectorAll('[data-testid="raw-message"]')].map(e => e.dataset.type)`)
+}
+
+// paneRun is the id of the run the pane shows.
+func paneRun(b *Browser) string {
+	return Eval[string](b, `document.querySelector('[data-testid="run-page"]').dataset.run`)
+}
+
+// waitForNewRun waits until the pane shows a run other than old, and then
+// until that run has ended.
+func waitForNewRun(b *Browser, old string) string {
+	b.tb.Helper()
+	b.Do("a new run in the pane", chromedp.WaitVisible(`[data-testid="run-page"]:not([data-run="`+old+`"])`))
+	id := paneRun(b)
+	b.Do("run "+id+" ends", chromedp.WaitVisible(`[data-testid="run-page"][data-run="`+id+`"] [data-testid="run-status"]:not([data-status="running"])`))
+	return id
+}
+
+// rect is an element's box in the page.
+type rect struct{ Left, Top, Right, Bottom float64 }
+
+func box(b *Browser, id string) rect {
+	return Eval[rect](b, `(() => { const r = document.querySelector('[data-testid="`+id+`"]').getBoundingClientRect();
+		return {Left: r.left, Top: r.top + scrollY, Right: r.right, Bottom: r.bottom + scrollY} })()`)
 }
 
 // streamTextCalls asks gotools' stats tool, through the daemon, how many
@@ -117,7 +160,7 @@ func TestPlayground(t *testing.T) {
 	// machine still sees the text grow several times.
 	text := "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon"
 	startRun(b, playStream, map[string]string{"input-text": text, "input-delay_ms": "150"})
-	seen, final, status := watchUntilEnded(b)
+	seen, counts, final, status := watchRun(b)
 	if status != "done" || strings.TrimSpace(final) != text {
 		t.Fatalf("run ended %s with %q", status, final)
 	}
@@ -132,7 +175,64 @@ func TestPlayground(t *testing.T) {
 	if got := b.Text("run-counts"); !strings.HasPrefix(got, "20 messages") {
 		t.Errorf("counts %q", got)
 	}
+	t.Run("OKRawViewFillsLive", func(t *testing.T) {
+		if len(counts) < 3 || counts[len(counts)-1] >= 20 {
+			t.Errorf("raw message counts seen while running %v: want it to grow in steps before the end", counts)
+		}
+		types := rawTypes(b)
+		if len(types) != 20 || strings.Count(strings.Join(types, " "), "text") != 20 || b.Text("raw-count") != "20" {
+			t.Fatalf("raw view %v (count %q), want 20 text messages", types, b.Text("raw-count"))
+		}
+		if got := Eval[string](b, `document.querySelector('[data-testid="raw-message"][data-seq="20"] [data-testid="raw-since"]').textContent`); !strings.HasPrefix(got, "+") {
+			t.Errorf("the last message arrived at %q after the start", got)
+		}
+	})
+	t.Run("OKFormBesideOutput", func(t *testing.T) {
+		form, pane := box(b, "tool-form"), box(b, "run-page")
+		if form.Right > pane.Left || form.Top > pane.Bottom || pane.Top > form.Bottom {
+			t.Errorf("at 1280 px the form %+v is not beside the run %+v", form, pane)
+		}
+		b.Do("phone width", chromedp.EmulateViewport(390, 844))
+		form, pane = box(b, "tool-form"), box(b, "run-page")
+		wide := Eval[bool](b, `document.documentElement.scrollWidth > innerWidth`)
+		b.Do("desktop width", chromedp.EmulateViewport(1280, 900))
+		if form.Bottom > pane.Top || wide {
+			t.Errorf("at 390 px the form %+v is not above the run %+v (or the page scrolls sideways: %v)", form, pane, wide)
+		}
+	})
 	b.Shoot("playground-stream-done")
+
+	t.Run("OKTweakAndRunInPlace", func(t *testing.T) {
+		first := paneRun(b)
+		Eval[bool](b, `window.stayedOnPage = true`)
+		b.Fill(map[string]string{"input-text": "tweaked and run again", "input-delay_ms": "1"})
+		b.Do("run the tweaked form", chromedp.Click(tid("run-submit")))
+		id := waitForNewRun(b, first)
+		if out, _ := outputAndStatus(b); strings.TrimSpace(out) != "tweaked and run again" {
+			t.Fatalf("tweaked run output %q", out)
+		}
+		if !Eval[bool](b, `window.stayedOnPage === true`) || Eval[string](b, `location.pathname`) != "/playground/runs/"+id {
+			t.Fatalf("the page was left, or the address %q is not the run's", Eval[string](b, `location.pathname`))
+		}
+		if v := Eval[string](b, `document.querySelector('[data-testid="input-text"]').value`); v != "tweaked and run again" {
+			t.Errorf("the form lost the tweak: %q", v)
+		}
+		if types := rawTypes(b); len(types) != 4 {
+			t.Errorf("the raw view shows %v, want the new run's 4 messages only", types)
+		}
+		calls := streamTextCalls(t, cl)
+		b.Do("run again", chromedp.Click(tid("rerun")))
+		again := waitForNewRun(b, id)
+		if out, st := outputAndStatus(b); st != "done" || strings.TrimSpace(out) != "tweaked and run again" {
+			t.Fatalf("run again ended %s with %q", st, out)
+		}
+		if got := streamTextCalls(t, cl); got != calls+1 || again == id {
+			t.Fatalf("Run again invoked stream_text %v times as run %s, want once as a new run", got-calls, again)
+		}
+		if !Eval[bool](b, `window.stayedOnPage === true`) {
+			t.Error("Run again left the page")
+		}
+	})
 
 	startRun(b, "plugboard/gotools:gotools:render_png", map[string]string{"input-width": "96", "input-height": "64"})
 	b.Do("wait for the image", chromedp.WaitVisible(tid("out-image")))
@@ -141,7 +241,18 @@ func TestPlayground(t *testing.T) {
 	if w != 96 {
 		t.Fatalf("image naturalWidth %d, want 96", w)
 	}
+	b.Do("the raw image", chromedp.WaitVisible(`[data-testid="raw-message"][data-type="blob"] [data-testid="raw-image"]`))
+	if types := rawTypes(b); len(types) != 1 || types[0] != "blob" {
+		t.Fatalf("render_png's raw messages %v, want one blob", types)
+	}
 	b.Shoot("playground-image")
+
+	startRun(b, "plugboard/gotools:gotools:json_echo", map[string]string{"input-payload": `{"city": "Lyon", "tags": ["a", "b"], "n": 3}`})
+	b.Do("the raw JSON", chromedp.WaitVisible(`[data-testid="raw-message"][data-type="json"] [data-testid="raw-json"] details[open]`))
+	b.Do("collapse the JSON", chromedp.Click(`[data-testid="raw-json"] > details > summary`),
+		chromedp.WaitNotPresent(`[data-testid="raw-json"] > details[open]`))
+	b.Do("expand it", chromedp.Click(`[data-testid="raw-json"] > details > summary`), chromedp.WaitVisible(`[data-testid="raw-json"] .json-key`))
+	b.Shoot("playground-json")
 
 	startRun(b, playStream, map[string]string{"input-text": strings.Repeat("slow ", 30), "input-delay_ms": "1000"})
 	b.Do("wait for the first word", chromedp.WaitVisible(`[data-testid="run-output"] .out-text`))
@@ -167,13 +278,16 @@ func TestPlayground(t *testing.T) {
 	if _, final, status := watchUntilEnded(b); status != "done" || strings.TrimSpace(final) != words {
 		t.Fatalf("after a reload the run ended %s with %q, want %q once", status, final, words)
 	}
+	if n := len(rawTypes(b)); n != 8 {
+		t.Errorf("after a reload the raw view has %d messages, want 8", n)
+	}
 	if got := streamTextCalls(t, cl); got != calls+1 {
 		t.Fatalf("the plugin ran stream_text %v times for one run and a reload, want 1", got-calls)
 	}
 
 	b.Open("/playground/runs", "runs-page")
-	if n := b.Count("run-row"); n != 4 {
-		t.Fatalf("%d runs in the history, want 4", n)
+	if n := b.Count("run-row"); n != 7 {
+		t.Fatalf("%d runs in the history, want 7", n)
 	}
 	b.Shoot("playground-history")
 	// A finished run's page says done at once; its output is replayed after.
@@ -182,14 +296,18 @@ func TestPlayground(t *testing.T) {
 	if out, _ := outputAndStatus(b); strings.TrimSpace(out) != text {
 		t.Fatalf("replayed output %q", out)
 	}
-	b.Do("re-run it", chromedp.Click(tid("rerun")), chromedp.WaitVisible(tid("tool-form")))
 	if v := Eval[string](b, `document.querySelector('[data-testid="input-text"]').value`); v != text {
-		t.Fatalf("re-run form text %q", v)
+		t.Fatalf("the run's form text %q", v)
 	}
 	b.Shoot("playground-form")
-	b.Do("run again", chromedp.Click(tid("run-submit")), chromedp.WaitVisible(`[data-testid="run-status"][data-status="done"]`))
+	first := paneRun(b)
+	b.Do("run it again", chromedp.Click(tid("rerun")))
+	waitForNewRun(b, first)
+	if out, st := outputAndStatus(b); st != "done" || strings.TrimSpace(out) != text {
+		t.Fatalf("run again ended %s with %q", st, out)
+	}
 	b.Open("/playground/runs", "runs-page")
-	if n := b.Count("run-row"); n != 5 {
-		t.Fatalf("%d runs after the re-run, want 5", n)
+	if n := b.Count("run-row"); n != 8 {
+		t.Fatalf("%d runs after the re-run, want 8", n)
 	}
 }
