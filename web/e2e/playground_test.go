@@ -221,6 +221,9 @@ func TestPlayground(t *testing.T) {
 			t.Errorf("the raw view shows %v, want the new run's 4 messages only", types)
 		}
 		calls := streamTextCalls(t, cl)
+		// The earlier phone-width check left the page scrolled, with the
+		// button under the sticky top bar, where a click lands on the bar.
+		Eval[bool](b, `(scrollTo(0, 0), true)`)
 		b.Do("run again", chromedp.Click(tid("rerun")))
 		again := waitForNewRun(b, id)
 		if out, st := outputAndStatus(b); st != "done" || strings.TrimSpace(out) != "tweaked and run again" {
