@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/plugboard/plugboard/daemon/errs"
@@ -80,4 +81,32 @@ func TestDecodeLargeFile(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(dir, "bin/amd64/gotools")); err != nil || string(got) != want[5].body {
 		t.Fatalf("extracted = %d bytes, %v; want %d bytes", len(got), err, len(want[5].body))
 	}
+}
+
+// A decoded package holds its zip and small files, not its large files
+// inflated: decoding a package with an 8 MiB executable grows the live heap
+// by about the zip's size, not by the zip and the executable.
+func TestDecodeHoldsLittle(t *testing.T) {
+	big := make([]byte, 8<<20)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range big {
+		big[i] = byte('a' + r.IntN(16))
+	}
+	data := MustZip(t, binaryFiles().with("bin/amd64/gotools", string(big)), "")
+	big = nil
+	before := liveHeap()
+	p := MustDecode(t, data)
+	grown := liveHeap() - before
+	if limit := int64(1 << 20); grown > limit {
+		t.Errorf("a decoded package holds %d bytes besides its %d-byte zip, want at most %d", grown, len(data), limit)
+	}
+	runtime.KeepAlive(p)
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }
