@@ -20,8 +20,18 @@ import (
 type exampleFile struct {
 	mod  time.Time
 	size int64
-	pkg  *pkgfmt.Package
+	pkg  *examplePackage
 	err  error
+}
+
+// examplePackage is what the app keeps of an example package: its manifest
+// and icon. Installing it reads the file again, so the app does not hold
+// the packages' bytes (the Go example's are 12 MB).
+type examplePackage struct {
+	Path     string
+	Manifest *pkgfmt.Manifest
+	icon     []byte
+	iconErr  error
 }
 
 // exampleCache keeps decoded example packages by path.
@@ -34,7 +44,7 @@ var examplesDecoded = &exampleCache{files: map[string]exampleFile{}}
 
 // load decodes the package at p, or returns the cached result when the
 // file has not changed.
-func (ec *exampleCache) load(p string, fi os.FileInfo) (*pkgfmt.Package, error) {
+func (ec *exampleCache) load(p string, fi os.FileInfo) (*examplePackage, error) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
 	if f, ok := ec.files[p]; ok && f.mod.Equal(fi.ModTime()) && f.size == fi.Size() {
@@ -45,12 +55,18 @@ func (ec *exampleCache) load(p string, fi os.FileInfo) (*pkgfmt.Package, error) 
 	return pkg, err
 }
 
-func decodeFile(p string) (*pkgfmt.Package, error) {
+func decodeFile(p string) (*examplePackage, error) {
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
-	return pkgfmt.Decode(data, pkgfmt.DefaultLimits())
+	pkg, err := pkgfmt.Decode(data, pkgfmt.DefaultLimits())
+	if err != nil {
+		return nil, err
+	}
+	ex := &examplePackage{Path: p, Manifest: pkg.Manifest}
+	ex.icon, ex.iconErr = pkg.Asset(pkg.Manifest.Icon)
+	return ex, nil
 }
 
 // examples lists the example packages in Config.Examples, each marked
@@ -70,7 +86,7 @@ func (s *Server) examples(list []apispec.Installation) []views.Example {
 
 func (s *Server) example(p string, list []apispec.Installation) views.Example {
 	ex := views.Example{File: filepath.Base(p), Label: strings.TrimSuffix(filepath.Base(p), ".difypkg")}
-	pkg, err := s.examplePackage(ex.File)
+	pkg, err := s.findExample(ex.File)
 	if err != nil {
 		ex.Err = "Can't read this example: " + errs.Message(err)
 		return ex
@@ -85,9 +101,9 @@ func (s *Server) example(p string, list []apispec.Installation) views.Example {
 	return ex
 }
 
-// examplePackage decodes one example by its file name (a bare *.difypkg
+// findExample decodes one example by its file name (a bare *.difypkg
 // name in the examples directory, nothing else).
-func (s *Server) examplePackage(file string) (*pkgfmt.Package, error) {
+func (s *Server) findExample(file string) (*examplePackage, error) {
 	if s.cfg.Examples == "" || file != filepath.Base(file) || !strings.HasSuffix(file, ".difypkg") || strings.HasPrefix(file, ".") {
 		return nil, errs.Errorf(errs.NotFound, "There is no example package %q.", file)
 	}
@@ -101,11 +117,11 @@ func (s *Server) examplePackage(file string) (*pkgfmt.Package, error) {
 
 // exampleIcon serves an example package's icon, read from the file.
 func (s *Server) exampleIcon(c echo.Context) error {
-	pkg, err := s.examplePackage(c.QueryParam("file"))
+	pkg, err := s.findExample(c.QueryParam("file"))
 	if err != nil {
 		return err
 	}
-	data, err := pkg.Asset(pkg.Manifest.Icon)
+	data, err := pkg.icon, pkg.iconErr
 	if err != nil {
 		return err
 	}
@@ -116,16 +132,20 @@ func (s *Server) exampleIcon(c echo.Context) error {
 // in one step, answering with the task's progress.
 func (s *Server) installExample(c echo.Context) error {
 	file := c.FormValue("file")
-	pkg, err := s.examplePackage(file)
+	pkg, err := s.findExample(file)
 	if err != nil {
 		return s.uploadFailed(c, file, err)
+	}
+	raw, err := os.ReadFile(pkg.Path)
+	if err != nil {
+		return s.uploadFailed(c, file, errs.Errorf(errs.NotFound, "There is no example package %q.", file))
 	}
 	src := packageSource{Kind: SourcePackage}
-	vd, verified, err := s.verifyPackage(c, pkg.Raw, src)
+	vd, verified, err := s.verifyPackage(c, raw, src)
 	if err != nil {
 		return s.uploadFailed(c, file, err)
 	}
-	up, err := s.daemon.UploadPackage(ctx(c), file, bytes.NewReader(pkg.Raw))
+	up, err := s.daemon.UploadPackage(ctx(c), file, bytes.NewReader(raw))
 	if err != nil {
 		return s.uploadFailed(c, file, err)
 	}

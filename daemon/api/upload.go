@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -62,10 +63,15 @@ func readPackageField(r *http.Request, limit int64) ([]byte, error) {
 		if part.FormName() != uploadField {
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(part, limit+1))
+		// Sized from the body's length, so a package is read into one
+		// buffer instead of a series of doubling ones.
+		var buf bytes.Buffer
+		buf.Grow(int(min(max(r.ContentLength, 0), limit+1)) + bytes.MinRead)
+		_, err = buf.ReadFrom(io.LimitReader(part, limit+1))
 		if err != nil {
 			return nil, multipartError(err)
 		}
+		data := buf.Bytes()
 		if int64(len(data)) > limit {
 			return nil, tooLargeError{limit}
 		}

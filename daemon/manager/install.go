@@ -144,6 +144,7 @@ func (m *Manager) startTask(ctx context.Context, tenant string, jobs []job) (*ap
 	}
 	m.goBackground(func(ctx context.Context) {
 		defer m.tasks.add(uids, -1)
+		defer m.releaseMemory()
 		m.runTask(ctx, t, jobs)
 	})
 	return &apispec.InstallResult{TaskID: t.ID}, nil
@@ -215,7 +216,7 @@ func (m *Manager) installOne(ctx context.Context, tenant string, j job, report s
 	}
 	started := false
 	if !m.running(uid) {
-		if err := m.startRuntime(ctx, j.id, report); err != nil {
+		if err := m.startRuntime(ctx, j.id, j.manifest, report); err != nil {
 			return "", err
 		}
 		started = true

@@ -89,10 +89,11 @@ type Manager struct {
 	locks keyedMutex            // one per plugin id
 	runs  runs                  // per unique identifier: references and restore state
 
-	timeouts    timeouts    // invoke timeouts set per plugin id
-	tasks       inTasks     // packages named by unfinished install tasks
-	installLogs installLogs // per plugin id: its latest environment build's output
-	pythons     pythons     // per unique identifier: the interpreter of its venv
+	timeouts    timeouts      // invoke timeouts set per plugin id
+	tasks       inTasks       // packages named by unfinished install tasks
+	installLogs installLogs   // per plugin id: its latest environment build's output
+	pythons     pythons       // per unique identifier: the interpreter of its venv
+	release     chan struct{} // a pending request to return free memory (releaseLoop)
 }
 
 // Open opens (or creates) the state in cfg.DataDir and starts every installed
@@ -122,6 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		db.Close()
 		return nil, err
 	}
+	m.goBackground(m.releaseLoop)
 	m.restoreAll()
 	m.goBackground(m.sweepLoop)
 	return m, nil
@@ -178,6 +180,7 @@ func newManager(cfg Config, db *state.DB) *Manager {
 	m.locks.m = map[string]*keyedEntry{}
 	m.timeouts.m = map[string]time.Duration{}
 	m.tasks.m = map[string]int{}
+	m.release = make(chan struct{}, 1)
 	return m
 }
 

@@ -37,6 +37,7 @@ func (m *Manager) load(ctx context.Context) error {
 	}
 	m.index.Store(&idx)
 	m.removeStaleDirs()
+	m.removeStaleUnpacked()
 	return nil
 }
 
@@ -96,7 +97,7 @@ func (m *Manager) restore(ctx context.Context, id pkgfmt.Identifier) {
 	err := m.startPrepared(ctx, id)
 	if err != nil {
 		m.log.Info("plugin directory not usable, preparing it again", "plugin", uid, "reason", err)
-		err = m.startRuntime(ctx, id, func(string, string) {})
+		err = m.startRuntime(ctx, id, m.anyInstalled(uid).manifest, func(string, string) {})
 	}
 	if err != nil {
 		m.log.Error("restore plugin", "plugin", uid, "err", err)
@@ -104,6 +105,7 @@ func (m *Manager) restore(ctx context.Context, id pkgfmt.Identifier) {
 		return
 	}
 	m.runs.set(uid, false, "")
+	m.releaseMemory() // a restore that extracted again read the whole package
 }
 
 // startPrepared starts a working dir left ready by an earlier install.

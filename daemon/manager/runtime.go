@@ -2,10 +2,8 @@ package manager
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -53,26 +51,20 @@ func (r *runs) get(uid string) (run, bool) {
 // stageFunc reports an install stage and what is happening in it.
 type stageFunc func(stage, message string)
 
-// startRuntime extracts and prepares the package uid into its working dir and
-// starts its process. On failure nothing is left: no process, no directory.
-func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, report stageFunc) error {
+// startRuntime extracts and prepares the package id, whose declaration is
+// man, into its working dir and starts its process. On failure nothing is
+// left: no process, no directory.
+func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, report stageFunc) error {
 	report(apispec.StageVerifying, "checking the package and this host")
-	pkg, err := m.readPackage(id)
-	if err != nil {
-		return err
-	}
-	if err := runner.Check(pkg.Manifest, m.cfg.Runner); err != nil {
+	if err := runner.Check(man, m.cfg.Runner); err != nil {
 		return err
 	}
 	dir := m.workDir(id)
 	report(apispec.StageExtracting, "extracting the package")
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("remove stale %s: %w", dir, err)
-	}
-	if err := pkg.Extract(dir); err != nil {
+	if err := m.extract(id, dir); err != nil {
 		return err
 	}
-	if err := m.prepareAndStart(ctx, pkg, dir, report); err != nil {
+	if err := m.prepareAndStart(ctx, id, man, dir, report); err != nil {
 		m.rt.Stop(id.String())
 		m.pythons.set(id.String(), nil)
 		os.RemoveAll(dir)
@@ -82,17 +74,17 @@ func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, report
 }
 
 // prepareAndStart readies an extracted dir, marks it ready and starts it.
-func (m *Manager) prepareAndStart(ctx context.Context, pkg *pkgfmt.Package, dir string, report stageFunc) error {
-	prep, err := m.prepare(ctx, pkg, dir, report)
+func (m *Manager) prepareAndStart(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, report stageFunc) error {
+	prep, err := m.prepare(ctx, id, man, dir, report)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, readyMarker), nil, 0o644); err != nil {
 		return err
 	}
-	m.pythons.set(pkg.ID.String(), prep.Python)
+	m.pythons.set(id.String(), prep.Python)
 	report(apispec.StageStarting, "starting the plugin process and waiting for its first heartbeat")
-	spec, err := m.spec(ctx, pkg.ID, pkg.Manifest, dir, prep.Command)
+	spec, err := m.spec(ctx, id, man, dir, prep.Command)
 	if err != nil {
 		return err
 	}
@@ -101,9 +93,9 @@ func (m *Manager) prepareAndStart(ctx context.Context, pkg *pkgfmt.Package, dir 
 
 // prepare runs the runner's preparation, reporting its progress as the
 // stage's message and sending the tools' output to the plugin's log.
-func (m *Manager) prepare(ctx context.Context, pkg *pkgfmt.Package, dir string, report stageFunc) (*runner.Prepared, error) {
-	report(apispec.StagePreparing, preparingMessage(pkg.Manifest))
-	plugin := pkg.ID.PluginID()
+func (m *Manager) prepare(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, report stageFunc) (*runner.Prepared, error) {
+	report(apispec.StagePreparing, preparingMessage(man))
+	plugin := id.PluginID()
 	m.installLogs.begin(plugin)
 	opt := m.cfg.Runner
 	out := m.installLogs.writer(plugin)
@@ -113,7 +105,7 @@ func (m *Manager) prepare(ctx context.Context, pkg *pkgfmt.Package, dir string, 
 		opt.Log = io.MultiWriter(out, opt.Log)
 	}
 	opt.Progress = func(detail string) { report(apispec.StagePreparing, detail) }
-	prep, err := runner.Prepare(ctx, pkg.Manifest, dir, opt)
+	prep, err := runner.Prepare(ctx, man, dir, opt)
 	out.Flush()
 	if err != nil {
 		m.installLogs.add(plugin, "error", "preparing the environment failed: "+errs.Message(err))
@@ -176,25 +168,6 @@ func MemoryLimit(man *pkgfmt.Manifest) int64 {
 		floor = MinPythonMemory
 	}
 	return max(declared, floor)
-}
-
-// readPackage decodes the stored package file of id.
-func (m *Manager) readPackage(id pkgfmt.Identifier) (*pkgfmt.Package, error) {
-	data, err := os.ReadFile(m.packageFile(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errs.Errorf(errs.NotFound, "the package file of %s is missing from the data directory; upload it again", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	pkg, err := pkgfmt.Decode(data, m.cfg.Limits)
-	if err != nil {
-		return nil, fmt.Errorf("stored package %s: %w", id, err)
-	}
-	if pkg.ID != id {
-		return nil, errs.Errorf(errs.Internal, "stored package %s is corrupt (its content is %s)", id, pkg.ID)
-	}
-	return pkg, nil
 }
 
 // running reports whether uid has a live process (running or restarting).

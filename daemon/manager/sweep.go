@@ -97,6 +97,7 @@ func (m *Manager) sweepPackage(ctx context.Context, uid string) (bool, error) {
 	if err != nil || !deleted {
 		return false, err
 	}
+	m.removeUnpacked(id)
 	if err := os.Remove(m.packageFile(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return true, err
 	}

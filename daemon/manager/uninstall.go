@@ -35,6 +35,7 @@ func (m *Manager) Uninstall(ctx context.Context, tenant, installationID string) 
 		m.stopRuntime(in.id, false)
 	}
 	if packageDeleted {
+		m.removeUnpacked(in.id)
 		if err := os.Remove(m.packageFile(in.id)); err != nil && !os.IsNotExist(err) {
 			m.log.Warn("remove package file", "plugin", in.uid, "err", err)
 		}

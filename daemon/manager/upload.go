@@ -3,7 +3,9 @@ package manager
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -18,10 +20,22 @@ import (
 // Upload decodes, validates and stores a package; it does not install it.
 // Uploading the same package again is harmless.
 func (m *Manager) Upload(ctx context.Context, tenant string, data []byte) (*apispec.UploadResult, error) {
-	pkg, err := pkgfmt.Decode(data, m.cfg.Limits)
+	defer m.releaseMemory()
+	pkg, unpacked, err := m.decodeUpload(data)
 	if err != nil {
 		return nil, err
 	}
+	res, err := m.storeUpload(ctx, pkg, data)
+	if err != nil {
+		os.RemoveAll(unpacked)
+		return nil, err
+	}
+	m.keepUnpacked(pkg.ID, unpacked)
+	return res, nil
+}
+
+// storeUpload stores a decoded package's file and record.
+func (m *Manager) storeUpload(ctx context.Context, pkg *pkgfmt.Package, data []byte) (*apispec.UploadResult, error) {
 	if _, err := uuid.Parse(pkg.ID.Author); err == nil {
 		return nil, errs.Errorf(errs.Invalid, "manifest.yaml: author: %q looks like a UUID, which only remote debugging plugins may use", pkg.ID.Author)
 	}
@@ -108,11 +122,14 @@ func (m *Manager) Asset(ctx context.Context, uniqueIdentifier, name string) ([]b
 	if _, err := m.db.FindPackage(ctx, uniqueIdentifier); err != nil {
 		return nil, err
 	}
-	pkg, err := m.readPackage(id)
-	if err != nil {
-		return nil, err
+	if !fs.ValidPath(name) {
+		return nil, errs.Errorf(errs.Invalid, "invalid asset name %q", name)
 	}
-	return pkg.Asset(name)
+	data, ok, err := m.storedFile(id, "_assets/"+name)
+	if err == nil && !ok {
+		err = errs.Errorf(errs.NotFound, "asset %q is not in package %s", name, id)
+	}
+	return data, err
 }
 
 // Readme returns a stored package's README: readme/README_<language>.md
@@ -129,16 +146,27 @@ func (m *Manager) Readme(ctx context.Context, uniqueIdentifier, language string)
 	if _, err := m.db.FindPackage(ctx, uniqueIdentifier); err != nil {
 		return "", err
 	}
-	pkg, err := m.readPackage(id)
-	if err != nil {
-		return "", err
-	}
-	if language != "" {
-		if b, err := pkg.ReadFile("readme/README_" + language + ".md"); err == nil {
-			return string(b), nil
+	if language != "" && fs.ValidPath(language) {
+		if b, ok, err := m.storedFile(id, "readme/README_"+language+".md"); err != nil || ok {
+			return string(b), err
 		}
 	}
-	return pkg.Readme, nil
+	b, _, err := m.storedFile(id, "README.md")
+	return string(b), err
+}
+
+// storedFile reads one file of the stored package id without decoding the
+// rest (it was decoded when it was uploaded); ok is false when the package
+// has no such file.
+func (m *Manager) storedFile(id pkgfmt.Identifier, name string) ([]byte, bool, error) {
+	data, ok, err := pkgfmt.ReadStoredFile(m.packageFile(id), name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, errs.Errorf(errs.NotFound, "the package file of %s is missing from the data directory; upload it again", id)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("stored package %s: %w", id, err)
+	}
+	return data, ok, nil
 }
 
 // packageRow returns an uploaded package and its declaration.

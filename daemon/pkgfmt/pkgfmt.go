@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"strconv"
@@ -116,7 +117,8 @@ func (s fileSet) get(p string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	return s[i].data, true
+	data, err := s[i].content()
+	return data, err == nil
 }
 
 // findEntry binary-searches the sorted files for p.
@@ -133,9 +135,15 @@ func findEntry(files fileSet, p string) (int, bool) {
 	return lo, lo < len(files) && files[lo].path == p
 }
 
-// Decode reads and validates a package held in memory.
+// Decode reads and validates a package held in memory. The package keeps
+// data and its small files; larger files are inflated again when read.
 func Decode(data []byte, lim Limits) (*Package, error) {
-	entries, zr, err := readZip(data, lim)
+	return decode(data, lim, nil)
+}
+
+// decode is Decode, also writing every file under out when it is not nil.
+func decode(data []byte, lim Limits, out *os.Root) (*Package, error) {
+	entries, zr, err := readZip(data, lim, out)
 	if err != nil {
 		return nil, err
 	}

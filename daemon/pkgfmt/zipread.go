@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -22,7 +23,29 @@ const ratioFloor = 1 << 10
 type entry struct {
 	path string
 	mode fs.FileMode // permission bits of the file (0644 or 0755)
+	sum  [sha256.Size]byte
+	// data is the content of a file up to holdLimit bytes; a larger one
+	// (a plugin's executable, a wheel) is inflated again from f when read,
+	// so a decoded package holds little more than its zip.
 	data []byte
+	f    *zip.File
+}
+
+// holdLimit is the largest file a decoded package keeps inflated in memory:
+// declarations, READMEs and icons are far smaller.
+const holdLimit = 256 << 10
+
+// content returns the entry's content, inflating it again when not held.
+func (e *entry) content() ([]byte, error) {
+	if e.data != nil || e.f == nil {
+		return e.data, nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(e.f.UncompressedSize64))
+	if _, err := copyEntry(&buf, e.f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // zipProblem words why data is not a readable zip: once, without the
@@ -35,8 +58,9 @@ func zipProblem(err error) string {
 }
 
 // readZip opens the zip held in data and reads every file within lim,
-// rejecting unsafe paths, links, duplicates and bombs.
-func readZip(data []byte, lim Limits) ([]entry, *zip.Reader, error) {
+// rejecting unsafe paths, links, duplicates and bombs (before any content
+// is read); when out is not nil, every file is also written under out.
+func readZip(data []byte, lim Limits, out *os.Root) ([]entry, *zip.Reader, error) {
 	if lim.MaxPackage > 0 && int64(len(data)) > lim.MaxPackage {
 		return nil, nil, &Error{Msg: fmt.Sprintf("package is %d bytes, over the limit of %d bytes", len(data), lim.MaxPackage)}
 	}
@@ -47,7 +71,7 @@ func readZip(data []byte, lim Limits) ([]entry, *zip.Reader, error) {
 	if err := checkHeaders(zr.File, lim); err != nil {
 		return nil, nil, err
 	}
-	entries, err := readEntries(zr.File, lim)
+	entries, err := readEntries(zr.File, lim, out)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,45 +171,88 @@ func checkFileDirClash(seen map[string]bool) error {
 	return nil
 }
 
-// readEntries reads every file's content, counting the bytes actually
-// inflated against the declared sizes and lim.MaxUncompressed.
-func readEntries(files []*zip.File, lim Limits) ([]entry, error) {
+// readEntries reads every file's content once, hashing it, counting the
+// bytes actually inflated against the declared sizes and lim.MaxUncompressed,
+// and, when out is not nil, writing it under out.
+func readEntries(files []*zip.File, lim Limits, out *os.Root) ([]entry, error) {
 	var entries []entry
 	var total int64
 	for _, f := range files {
 		if f.Mode().IsDir() {
 			continue
 		}
-		data, err := readEntry(f)
+		name, _ := cleanEntryName(f.Name)
+		e := entry{path: name, mode: fileMode(f.Mode()), f: f}
+		n, err := readEntry(&e, out)
 		if err != nil {
 			return nil, err
 		}
-		total += int64(len(data))
+		total += n
 		if lim.MaxUncompressed > 0 && total > lim.MaxUncompressed {
 			return nil, &Error{Msg: fmt.Sprintf("package uncompresses to more than the limit of %d bytes", lim.MaxUncompressed)}
 		}
-		name, _ := cleanEntryName(f.Name)
-		entries = append(entries, entry{path: name, mode: fileMode(f.Mode()), data: data})
+		entries = append(entries, e)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].path < entries[j].path })
 	return entries, nil
 }
 
-// readEntry inflates one file, refusing more bytes than its header declares.
-func readEntry(f *zip.File) ([]byte, error) {
+// readEntry inflates one file into its hash (and its held data, when small
+// enough) and, when out is not nil, into its file under out; it returns the
+// file's size.
+func readEntry(e *entry, out *os.Root) (int64, error) {
+	h := sha256.New()
+	w := io.Writer(h)
+	var held *bytes.Buffer
+	if e.f.UncompressedSize64 <= holdLimit {
+		held = bytes.NewBuffer(make([]byte, 0, e.f.UncompressedSize64))
+		w = io.MultiWriter(h, held)
+	}
+	var file *os.File
+	if out != nil {
+		var err error
+		if file, err = createEntryFile(out, e); err != nil {
+			return 0, err
+		}
+		defer file.Close()
+		w = io.MultiWriter(w, file)
+	}
+	n, err := copyEntry(w, e.f)
+	if err != nil {
+		return 0, err
+	}
+	if file != nil {
+		if err := closeEntryFile(out, e, file); err != nil {
+			return 0, err
+		}
+	}
+	h.Sum(e.sum[:0])
+	if held != nil {
+		e.data = held.Bytes()
+	}
+	return n, nil
+}
+
+// copyEntry inflates f into w, refusing more or fewer bytes than its header
+// declares; it returns how many it wrote.
+func copyEntry(w io.Writer, f *zip.File) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, &Error{File: f.Name, Msg: "cannot read entry: " + strings.TrimPrefix(err.Error(), "zip: ")}
+		return 0, &Error{File: f.Name, Msg: "cannot read entry: " + strings.TrimPrefix(err.Error(), "zip: ")}
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+	n, err := io.Copy(w, io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return 0, err // writing the extracted file failed, not reading the zip
+	}
 	if err != nil {
-		return nil, &Error{File: f.Name, Msg: "cannot read entry: " + strings.TrimPrefix(err.Error(), "zip: ")}
+		return 0, &Error{File: f.Name, Msg: "cannot read entry: " + strings.TrimPrefix(err.Error(), "zip: ")}
 	}
-	if uint64(len(data)) != f.UncompressedSize64 {
-		return nil, &Error{File: f.Name, Msg: fmt.Sprintf("entry does not hold the %d bytes its header declares", f.UncompressedSize64)}
+	if uint64(n) != f.UncompressedSize64 {
+		return 0, &Error{File: f.Name, Msg: fmt.Sprintf("entry does not hold the %d bytes its header declares", f.UncompressedSize64)}
 	}
-	return data, nil
+	return n, nil
 }
 
 // fileMode keeps only whether a file is executable.
@@ -202,9 +269,8 @@ func checksum(entries []entry) string {
 	h := sha256.New()
 	for _, e := range entries {
 		p := sha256.Sum256([]byte(e.path))
-		c := sha256.Sum256(e.data)
 		h.Write(p[:])
-		h.Write(c[:])
+		h.Write(e.sum[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

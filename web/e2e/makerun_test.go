@@ -53,7 +53,7 @@ func MustServeAsMakeRun(tb testing.TB) (*Server, []string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Server{URL: url, Data: filepath.Join(root, "data")}, ids
+	return &Server{URL: url, Data: filepath.Join(root, "data"), PID: cmd.Process.Pid}, ids
 }
 
 // TestMakeRunInstallsEveryExample follows a newcomer: under `make run`'s

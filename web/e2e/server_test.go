@@ -18,6 +18,7 @@ import (
 type Server struct {
 	URL  string
 	Data string
+	PID  int // of the plugboard process
 }
 
 var runningAt = regexp.MustCompile(`Plugboard is running at (http://\S+)`)
@@ -56,7 +57,7 @@ func MustServe(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Server{URL: url, Data: data}
+	return &Server{URL: url, Data: data, PID: cmd.Process.Pid}
 }
 
 // waitForURL reads the server's output until it prints its URL.

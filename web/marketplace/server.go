@@ -31,13 +31,23 @@ type Server struct {
 type cachedPackage struct {
 	mod  time.Time
 	size int64
-	pkg  *pkgfmt.Package
+	pkg  *decl
+}
+
+// decl is what the index keeps of a package: its identifier, manifest and
+// icon. A download reads the file again, so the server does not hold every
+// package's bytes.
+type decl struct {
+	ID       pkgfmt.Identifier
+	Manifest *pkgfmt.Manifest
+	icon     []byte
+	iconErr  error
 }
 
 // entry is one package of the index.
 type entry struct {
 	path string
-	pkg  *pkgfmt.Package
+	pkg  *decl
 	mod  time.Time
 }
 
@@ -73,7 +83,7 @@ func (s *Server) index() ([]entry, error) {
 	return out, nil
 }
 
-func (s *Server) load(p string) (*pkgfmt.Package, time.Time, bool) {
+func (s *Server) load(p string) (*decl, time.Time, bool) {
 	fi, err := os.Stat(p)
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil, time.Time{}, false
@@ -81,9 +91,12 @@ func (s *Server) load(p string) (*pkgfmt.Package, time.Time, bool) {
 	if c, ok := s.cache[p]; ok && c.mod.Equal(fi.ModTime()) && c.size == fi.Size() {
 		return c.pkg, c.mod, c.pkg != nil
 	}
-	var pkg *pkgfmt.Package
+	var pkg *decl
 	if data, err := os.ReadFile(p); err == nil {
-		pkg, _ = pkgfmt.Decode(data, pkgfmt.DefaultLimits())
+		if full, err := pkgfmt.Decode(data, pkgfmt.DefaultLimits()); err == nil {
+			pkg = &decl{ID: full.ID, Manifest: full.Manifest}
+			pkg.icon, pkg.iconErr = full.Asset(full.Manifest.Icon)
+		}
 	}
 	s.cache[p] = cachedPackage{mod: fi.ModTime(), size: fi.Size(), pkg: pkg}
 	return pkg, fi.ModTime(), pkg != nil
@@ -226,9 +239,14 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	data, err := os.ReadFile(e.path)
+	if err != nil {
+		fail(w, http.StatusNotFound, "the package file of "+e.pkg.ID.String()+" is gone: "+err.Error())
+		return
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(e.path)))
-	_, _ = w.Write(e.pkg.Raw)
+	_, _ = w.Write(data)
 }
 
 // icon answers the icon of one version, as the package's _assets holds it.
@@ -237,8 +255,7 @@ func (s *Server) icon(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	name := e.pkg.Manifest.Icon
-	data, err := e.pkg.Asset(name)
+	name, data, err := e.pkg.Manifest.Icon, e.pkg.icon, e.pkg.iconErr
 	if name == "" || err != nil {
 		fail(w, http.StatusNotFound, "no icon in "+e.pkg.ID.String())
 		return
