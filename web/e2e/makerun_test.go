@@ -38,22 +38,7 @@ func MustServeAsMakeRun(tb testing.TB) (*Server, []string) {
 		}
 		ids = append(ids, pkg.ID.PluginID())
 	}
-	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0")
-	cmd.Dir = root
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stop(tb, cmd) })
-	url, err := waitForURL(stdout)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &Server{URL: url, Data: filepath.Join(root, "data")}, ids
+	return MustServe(tb, InDir(root)), ids
 }
 
 // TestMakeRunInstallsEveryExample follows a newcomer: under `make run`'s

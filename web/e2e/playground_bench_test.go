@@ -26,7 +26,7 @@ const observeLatency = `(() => {
 // it; it reports the median per run of 60 words 50 ms apart.
 func BenchmarkPlaygroundChunkToDOM(b *testing.B) {
 	skipWithoutChromium(b)
-	srv := MustServeWithDaemon(b, MustGotoolsDaemon(b))
+	srv := MustServe(b, WithDaemon(MustGotoolsDaemon(b), daemonKey))
 	br := MustBrowser(b, srv)
 	br.Open("/", "setup-page")
 	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
@@ -56,7 +56,7 @@ func BenchmarkPlaygroundChunkToDOM(b *testing.B) {
 // per animation frame).
 func BenchmarkPlaygroundTenThousand(b *testing.B) {
 	skipWithoutChromium(b)
-	srv := MustServeWithDaemon(b, MustGotoolsDaemon(b))
+	srv := MustServe(b, WithDaemon(MustGotoolsDaemon(b), daemonKey))
 	br := MustBrowser(b, srv)
 	br.Open("/", "setup-page")
 	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})

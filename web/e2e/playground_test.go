@@ -147,7 +147,7 @@ func TestPlayground(t *testing.T) {
 	skipWithoutChromium(t)
 	daemonURL := MustGotoolsDaemon(t)
 	cl := client.New(daemonURL, daemonKey)
-	srv := MustServeWithDaemon(t, daemonURL)
+	srv := MustServe(t, WithDaemon(daemonURL, daemonKey))
 	b := MustBrowser(t, srv)
 	b.Open("/", "setup-page")
 	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
