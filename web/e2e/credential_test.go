@@ -55,9 +55,7 @@ func TestCredentials(t *testing.T) {
 	skipWithoutChromium(t)
 	srv := MustServe(t, WithDaemon(MustGotoolsDaemon(t), daemonKey))
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	b.Do("open Credentials", chromedp.Click(tid("nav-credentials")), chromedp.WaitVisible(`[data-provider="plugboard/gotools/gotools"]`))
 	b.Shoot("credentials-empty")

@@ -29,9 +29,7 @@ func TestGitHub(t *testing.T) {
 
 	srv := MustServe(t, WithGitHub(api.URL))
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	t.Run("ErrNoReleases", func(t *testing.T) {
 		b.Open("/github", "github-page")

@@ -51,9 +51,7 @@ func TestMakeRunInstallsEveryExample(t *testing.T) {
 		t.Fatalf("examples packed: %v, want the Go and the Python one at least", ids)
 	}
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 	for _, id := range ids {
 		b.Open("/", "examples")
 		card := `[data-testid="example-card"][data-example="` + filepath.Base(id) + `.difypkg"]`

@@ -36,9 +36,7 @@ func TestMarketplaceInstallUpgrade(t *testing.T) {
 	skipWithoutChromium(t)
 	srv := MustServe(t, WithMarketplace(MustMarketplace(t, "0.0.1", "0.0.2")))
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	b.Do("open the Marketplace tab", chromedp.Click(tid("source-tab-marketplace")), chromedp.WaitVisible(tid("market-card")))
 	if got := b.Text("market-version"); got != "v0.0.2" {

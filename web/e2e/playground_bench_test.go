@@ -28,9 +28,7 @@ func BenchmarkPlaygroundChunkToDOM(b *testing.B) {
 	skipWithoutChromium(b)
 	srv := MustServe(b, WithDaemon(MustGotoolsDaemon(b), daemonKey))
 	br := MustBrowser(b, srv)
-	br.Open("/", "setup-page")
-	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	br.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	br.CreateOwner()
 	words := strings.TrimSpace(strings.Repeat("word ", 60))
 	var medians []float64
 	b.ResetTimer()
@@ -58,9 +56,7 @@ func BenchmarkPlaygroundTenThousand(b *testing.B) {
 	skipWithoutChromium(b)
 	srv := MustServe(b, WithDaemon(MustGotoolsDaemon(b), daemonKey))
 	br := MustBrowser(b, srv)
-	br.Open("/", "setup-page")
-	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	br.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	br.CreateOwner()
 	words := strings.TrimSpace(strings.Repeat("w ", 10000))
 	b.ResetTimer()
 	for range b.N {

@@ -94,9 +94,7 @@ func TestPlugins(t *testing.T) {
 	pkg := MustPackPytools(t, examples)
 	srv := MustServe(t, WithExamples(examples))
 	owner := MustBrowser(t, srv)
-	owner.Open("/", "setup-page")
-	owner.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	owner.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	owner.CreateOwner()
 
 	t.Run("OKUploadInstallDetailUninstall", func(t *testing.T) {
 		b := owner
