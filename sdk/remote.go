@@ -8,12 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"path"
 	"strings"
-	"testing/fstest"
 	"syscall"
 	"time"
 
@@ -177,37 +175,25 @@ func registration(cfg RemoteConfig) ([][]byte, error) {
 // tool yaml and its assets from dir — the files a package would hold,
 // leaving out code and binaries.
 func readDeclarations(dir string) (*pkgfmt.Package, error) {
-	src := os.DirFS(dir)
-	files := fstest.MapFS{}
-	err := fs.WalkDir(src, ".", func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.IsDir() {
-			if p != "." && (strings.HasPrefix(e.Name(), ".") || e.Name() == "bin" || e.Name() == "node_modules") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		ext := path.Ext(p)
-		if !strings.HasPrefix(p, "_assets/") && ext != ".yaml" && ext != ".yml" && ext != ".md" {
-			return nil
-		}
-		data, err := fs.ReadFile(src, p)
-		if err != nil {
-			return err
-		}
-		files[p] = &fstest.MapFile{Data: data, Mode: 0o644}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sdk: read the plugin directory %s: %w", dir, err)
-	}
-	_, pkg, err := pkgfmt.Pack(files, pkgfmt.DefaultLimits())
+	_, pkg, err := pkgfmt.PackWith(os.DirFS(dir), pkgfmt.DefaultLimits(), pkgfmt.PackOptions{Skip: notDeclaration})
 	if err != nil {
 		return nil, fmt.Errorf("sdk: the plugin's declarations in %s: %w", dir, err)
 	}
 	return pkg, nil
+}
+
+// notDeclaration reports whether the file at slash path p is not one
+// readDeclarations sends: only yaml, markdown and _assets/ count, and
+// nothing under a hidden folder, bin or node_modules.
+func notDeclaration(p string) bool {
+	dirs := strings.Split(path.Dir(p), "/")
+	for _, d := range dirs {
+		if d != "." && (strings.HasPrefix(d, ".") || d == "bin" || d == "node_modules") {
+			return true
+		}
+	}
+	ext := path.Ext(p)
+	return !strings.HasPrefix(p, "_assets/") && ext != ".yaml" && ext != ".yml" && ext != ".md"
 }
 
 // RefusedError is the daemon's plain-text refusal of a remote plugin, such

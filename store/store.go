@@ -1,5 +1,6 @@
 // Package store is the admin app's SQLite database: users, their sessions and
-// sign-in attempts, and settings. It applies its own numbered migrations.
+// sign-in attempts, and settings. Its numbered migrations are applied by
+// daemon/sqlitedb.
 package store
 
 import (
@@ -9,14 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/plugboard/plugboard/daemon/sqlitedb"
 )
 
 //go:embed migrations/*.sql
@@ -37,14 +35,11 @@ type DB struct {
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
-	if err := makePrivate(path); err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	write, err := openPool(path, 1)
+	write, err := sqlitedb.Open(path, sqlitedb.Pool{Conns: 1, Immediate: true})
 	if err != nil {
 		return nil, err
 	}
-	read, err := openPool(path, 4)
+	read, err := sqlitedb.Open(path, sqlitedb.Pool{Conns: 4, Immediate: true})
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -57,101 +52,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// makePrivate creates the database file readable and writable by its owner
-// only (SQLite would create it 0644; it holds password hashes, sessions and
-// sealed secrets), and narrows an existing one and its WAL and
-// shared-memory files, which SQLite creates with the database file's mode.
-func makePrivate(path string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	f.Close()
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
-}
-
-// openPool opens a connection pool with WAL, foreign keys and a busy timeout.
-func openPool(path string, conns int) (*sql.DB, error) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(5000)", "synchronous(NORMAL)"} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(conns)
-	db.SetMaxIdleConns(conns)
-	db.SetConnMaxIdleTime(0)
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return db, nil
-}
-
 // Close closes the database.
 func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
-// migrate applies, in order and each in its own transaction, the embedded
-// migrations not yet recorded in schema_migrations.
+// migrate applies the embedded migrations not yet recorded (by file name,
+// with the time in unix seconds).
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	names, err := migrationNames()
+	files, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	for _, name := range names {
-		if err := db.applyMigration(ctx, name); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// migrationNames lists the embedded migrations in the order they apply.
-func migrationNames() ([]string, error) {
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".sql") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	return names, nil
-}
-
-// applyMigration runs one migration unless it is already recorded.
-func (db *DB) applyMigration(ctx context.Context, name string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil || n > 0 {
-			return err
-		}
-		body, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, db.Now().Unix())
-		return err
+	return sqlitedb.Migrate(ctx, db.write, sqlitedb.Migrations{
+		FS: files, Record: sqlitedb.ByName, AppliedAt: func() int64 { return db.Now().Unix() },
 	})
 }
 
@@ -175,15 +89,7 @@ func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return sqlitedb.InTx(ctx, db.write, fn)
 }
 
 // unixNano and fromUnixNano convert times to and from their stored form.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
-	"github.com/plugboard/plugboard/web/marketplace"
+	"github.com/plugboard/plugboard/daemon/versions"
 )
 
 // Preview is an uploaded package before it is installed.
@@ -42,7 +42,7 @@ func (p Preview) Upgrade() bool {
 
 // Downgrade reports whether installing replaces a newer installed version.
 func (p Preview) Downgrade() bool {
-	return p.Upgrade() && marketplace.CompareVersions(p.Upload.Manifest.Version, p.Installed.Version) < 0
+	return p.Upgrade() && versions.Compare(p.Upload.Manifest.Version, p.Installed.Version) < 0
 }
 
 // CodeChanged reports whether the package claims the installed version

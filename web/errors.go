@@ -11,25 +11,14 @@ import (
 	"github.com/plugboard/plugboard/views"
 )
 
-// statusOf maps an error code to an HTTP status, in one place.
+// statusOf is the HTTP status of an error code: errs.Status, but for
+// invalid input, which the app answers with 422 (the form re-rendered with
+// its message) where the daemon's API answers 400 as Dify's does.
 func statusOf(code string) int {
-	switch code {
-	case errs.Invalid:
+	if code == errs.Invalid {
 		return http.StatusUnprocessableEntity
-	case errs.NotFound:
-		return http.StatusNotFound
-	case errs.Conflict:
-		return http.StatusConflict
-	case errs.Unauthorized:
-		return http.StatusUnauthorized
-	case errs.Forbidden:
-		return http.StatusForbidden
-	case errs.Unavailable:
-		return http.StatusServiceUnavailable
-	case errs.Timeout:
-		return http.StatusGatewayTimeout
 	}
-	return http.StatusInternalServerError
+	return errs.Status(code)
 }
 
 // titles are the error page headings.

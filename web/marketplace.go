@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -35,8 +34,7 @@ func newMarketplace(cfg Config) (*marketplace.Client, error) {
 		if cfg.Examples == "" {
 			return nil, nil
 		}
-		hc := &http.Client{Transport: handlerTransport{marketplace.NewServer(cfg.Examples)}}
-		return marketplace.NewClient(builtinMarketplace, hc)
+		return marketplace.NewClient(builtinMarketplace, marketplace.InProcess(marketplace.NewServer(cfg.Examples)))
 	}
 	u, err := netguard.CheckURL(cfg.MarketplaceURL)
 	if err != nil {
@@ -48,16 +46,6 @@ func newMarketplace(cfg Config) (*marketplace.Client, error) {
 	}
 	g := netguard.New(netguard.Merge(cfg.OutboundAllow, own))
 	return marketplace.NewClient(cfg.MarketplaceURL, g.Client(marketplaceTimeouts))
-}
-
-// handlerTransport answers requests by calling a handler in-process.
-type handlerTransport struct{ h http.Handler }
-
-// RoundTrip serves req with the handler.
-func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, req)
-	return rec.Result(), nil
 }
 
 // canInstall reports whether the user may install (the s.installers

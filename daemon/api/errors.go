@@ -21,17 +21,18 @@ type failure struct {
 	Message   string // caller-facing message
 }
 
-// kinds maps each errs code to its HTTP status, envelope code and error type.
+// kinds maps each errs code to its envelope code and Dify error type; the
+// HTTP status is errs.Status's.
 var kinds = map[string]failure{
-	errs.Invalid:      {http.StatusBadRequest, apispec.CodeBadRequest, apispec.ErrBadRequest, ""},
-	errs.NotFound:     {http.StatusNotFound, apispec.CodeNotFound, apispec.ErrNotFound, ""},
-	errs.Conflict:     {http.StatusConflict, apispec.CodeConflict, apispec.ErrConflict, ""},
-	errs.Unauthorized: {http.StatusUnauthorized, apispec.CodeUnauthorized, apispec.ErrUnauthorized, ""},
-	errs.Forbidden:    {http.StatusForbidden, apispec.CodeForbidden, apispec.ErrPermissionDenied, ""},
-	errs.Unavailable:  {http.StatusServiceUnavailable, apispec.CodeInternal, apispec.ErrUnavailable, ""},
-	errs.Timeout:      {http.StatusGatewayTimeout, apispec.CodeInternal, apispec.ErrTimeout, ""},
-	errs.Busy:         {http.StatusServiceUnavailable, apispec.CodeInternal, apispec.ErrBusy, ""},
-	errs.Internal:     {http.StatusInternalServerError, apispec.CodeInternal, apispec.ErrInternal, ""},
+	errs.Invalid:      {Code: apispec.CodeBadRequest, ErrorType: apispec.ErrBadRequest},
+	errs.NotFound:     {Code: apispec.CodeNotFound, ErrorType: apispec.ErrNotFound},
+	errs.Conflict:     {Code: apispec.CodeConflict, ErrorType: apispec.ErrConflict},
+	errs.Unauthorized: {Code: apispec.CodeUnauthorized, ErrorType: apispec.ErrUnauthorized},
+	errs.Forbidden:    {Code: apispec.CodeForbidden, ErrorType: apispec.ErrPermissionDenied},
+	errs.Unavailable:  {Code: apispec.CodeInternal, ErrorType: apispec.ErrUnavailable},
+	errs.Timeout:      {Code: apispec.CodeInternal, ErrorType: apispec.ErrTimeout},
+	errs.Busy:         {Code: apispec.CodeInternal, ErrorType: apispec.ErrBusy},
+	errs.Internal:     {Code: apispec.CodeInternal, ErrorType: apispec.ErrInternal},
 }
 
 // busyRetryAfter is the Retry-After (seconds) of a busy plugin's 503.
@@ -65,8 +66,9 @@ func describe(err error) failure {
 	if errors.As(err, &pe) {
 		return pluginFailure(pe)
 	}
-	f := kinds[errs.Code(err)]
-	f.Message = errs.Message(err)
+	code := errs.Code(err)
+	f := kinds[code]
+	f.Status, f.Message = errs.Status(code), errs.Message(err)
 	var ps pluginScoped
 	if f.ErrorType == apispec.ErrNotFound && errors.As(err, &ps) {
 		f.ErrorType = apispec.ErrPluginNotFound

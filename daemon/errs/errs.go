@@ -5,6 +5,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes.
@@ -19,6 +20,28 @@ const (
 	Busy         = "busy" // at capacity right now; retrying later may succeed
 	Internal     = "internal"
 )
+
+// statuses is the one table from codes to HTTP statuses: the daemon's API
+// and the admin app both answer by it.
+var statuses = map[string]int{
+	Invalid:      http.StatusBadRequest,
+	NotFound:     http.StatusNotFound,
+	Conflict:     http.StatusConflict,
+	Unauthorized: http.StatusUnauthorized,
+	Forbidden:    http.StatusForbidden,
+	Unavailable:  http.StatusServiceUnavailable,
+	Timeout:      http.StatusGatewayTimeout,
+	Busy:         http.StatusServiceUnavailable,
+	Internal:     http.StatusInternalServerError,
+}
+
+// Status is the HTTP status of code; 500 for a code that is not ours.
+func Status(code string) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is an error with a code and a caller-facing message.
 type Error struct {

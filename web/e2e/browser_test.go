@@ -111,6 +111,14 @@ func (b *Browser) Open(path, waitFor string) {
 	b.Do("open "+path, chromedp.Navigate(b.srv.URL+path), chromedp.WaitVisible(tid(waitFor)))
 }
 
+// CreateOwner makes the first user, root, on the setup page a new server
+// opens with, and waits for the Plugins page it leads to.
+func (b *Browser) CreateOwner() {
+	b.Open("/", "setup-page")
+	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
+	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+}
+
 // Fill sets inputs by data-testid ("input-username" …) as if typed.
 func (b *Browser) Fill(fields map[string]string) {
 	b.tb.Helper()

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,37 +49,13 @@ func MustGotoolsDaemon(tb testing.TB) string {
 	return d.URL()
 }
 
-// MustServeWithDaemon starts `plugboard serve` against an outside daemon.
-func MustServeWithDaemon(tb testing.TB, daemonURL string) *Server {
-	tb.Helper()
-	data := tb.TempDir()
-	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0", "--data", data,
-		"--examples", filepath.Join(data, "none"), "--daemon-url", daemonURL, "--daemon-key", daemonKey)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stop(tb, cmd) })
-	url, err := waitForURL(stdout)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &Server{URL: url, Data: data}
-}
-
 const e2eSecret = "demo-e2eS3cretKey-99"
 
 func TestCredentials(t *testing.T) {
 	skipWithoutChromium(t)
-	srv := MustServeWithDaemon(t, MustGotoolsDaemon(t))
+	srv := MustServe(t, WithDaemon(MustGotoolsDaemon(t), daemonKey))
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	b.Do("open Credentials", chromedp.Click(tid("nav-credentials")), chromedp.WaitVisible(`[data-provider="plugboard/gotools/gotools"]`))
 	b.Shoot("credentials-empty")

@@ -54,9 +54,7 @@ func TestRemoteDebugging(t *testing.T) {
 	skipWithoutChromium(t)
 	srv := MustServe(t)
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	b.Do("open debugging", chromedp.Click(tid("nav-debugging")), chromedp.WaitVisible(tid("debugging-connection")))
 	host, port, masked := b.Text("debug-host"), b.Text("debug-port"), b.Text("debug-key")

@@ -183,7 +183,7 @@ const addRunningBadge = `(() => {
 // for console errors (issue 11 items 7, 8, 10).
 func TestDetailUI(t *testing.T) {
 	skipWithoutChromium(t)
-	srv := MustServeExamples(t, mustGotoolsExample(t))
+	srv := MustServe(t, WithExamples(mustGotoolsExample(t)))
 	owner := MustBrowser(t, srv)
 	errs := watchConsole(owner)
 	owner.Open("/", "setup-page")

@@ -60,9 +60,7 @@ func TestExtensions(t *testing.T) {
 	srv := MustServe(t)
 	ep := mustExtensionEndpoint(t)
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 	b.Do("open Extensions", chromedp.Click(tid("nav-extensions")), chromedp.WaitVisible(tid("extensions-page")))
 	b.Shoot("extensions-empty")
 

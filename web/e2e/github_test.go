@@ -3,37 +3,12 @@ package e2e_test
 import (
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/plugboard/plugboard/web/github/githubtest"
 )
-
-// MustServeGitHub starts `plugboard serve` with its GitHub API pointed at
-// the stand-in at apiURL, allowlisted for the SSRF guard.
-func MustServeGitHub(tb testing.TB, apiURL string) *Server {
-	tb.Helper()
-	data := tb.TempDir()
-	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0", "--data", data, "--examples", filepath.Join(data, "none"),
-		"--github-api-url", apiURL, "--outbound-allow", "127.0.0.1")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stop(tb, cmd) })
-	url, err := waitForURL(stdout)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &Server{URL: url, Data: data}
-}
 
 // TestGitHub installs pytools from a fake GitHub release in the browser
 // and checks it for updates.
@@ -52,11 +27,9 @@ func TestGitHub(t *testing.T) {
 	api := httptest.NewServer(gh)
 	t.Cleanup(api.Close)
 
-	srv := MustServeGitHub(t, api.URL)
+	srv := MustServe(t, WithGitHub(api.URL))
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	t.Run("ErrNoReleases", func(t *testing.T) {
 		b.Open("/github", "github-page")

@@ -38,22 +38,7 @@ func MustServeAsMakeRun(tb testing.TB) (*Server, []string) {
 		}
 		ids = append(ids, pkg.ID.PluginID())
 	}
-	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0")
-	cmd.Dir = root
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stop(tb, cmd) })
-	url, err := waitForURL(stdout)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &Server{URL: url, Data: filepath.Join(root, "data"), PID: cmd.Process.Pid}, ids
+	return MustServe(tb, InDir(root)), ids
 }
 
 // TestMakeRunInstallsEveryExample follows a newcomer: under `make run`'s
@@ -66,9 +51,7 @@ func TestMakeRunInstallsEveryExample(t *testing.T) {
 		t.Fatalf("examples packed: %v, want the Go and the Python one at least", ids)
 	}
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 	for _, id := range ids {
 		b.Open("/", "examples")
 		card := `[data-testid="example-card"][data-example="` + filepath.Base(id) + `.difypkg"]`

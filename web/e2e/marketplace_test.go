@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -30,38 +29,14 @@ func MustMarketplace(tb testing.TB, versions ...string) string {
 	return srv.URL
 }
 
-// MustServeMarketplace starts `plugboard serve` with --marketplace-url.
-func MustServeMarketplace(tb testing.TB, marketURL string) *Server {
-	tb.Helper()
-	data := tb.TempDir()
-	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0", "--data", data,
-		"--examples", filepath.Join(data, "none"), "--marketplace-url", marketURL)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stop(tb, cmd) })
-	url, err := waitForURL(stdout)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &Server{URL: url, Data: data}
-}
-
 // TestMarketplaceInstallUpgrade installs pytools 0.0.1 from the
 // Marketplace tab, then upgrades it to 0.0.2 from the detail's version
 // picker.
 func TestMarketplaceInstallUpgrade(t *testing.T) {
 	skipWithoutChromium(t)
-	srv := MustServeMarketplace(t, MustMarketplace(t, "0.0.1", "0.0.2"))
+	srv := MustServe(t, WithMarketplace(MustMarketplace(t, "0.0.1", "0.0.2")))
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	b.Do("open the Marketplace tab", chromedp.Click(tid("source-tab-marketplace")), chromedp.WaitVisible(tid("market-card")))
 	if got := b.Text("market-version"); got != "v0.0.2" {

@@ -26,11 +26,9 @@ const observeLatency = `(() => {
 // it; it reports the median per run of 60 words 50 ms apart.
 func BenchmarkPlaygroundChunkToDOM(b *testing.B) {
 	skipWithoutChromium(b)
-	srv := MustServeWithDaemon(b, MustGotoolsDaemon(b))
+	srv := MustServe(b, WithDaemon(MustGotoolsDaemon(b), daemonKey))
 	br := MustBrowser(b, srv)
-	br.Open("/", "setup-page")
-	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	br.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	br.CreateOwner()
 	words := strings.TrimSpace(strings.Repeat("word ", 60))
 	var medians []float64
 	b.ResetTimer()
@@ -56,11 +54,9 @@ func BenchmarkPlaygroundChunkToDOM(b *testing.B) {
 // per animation frame).
 func BenchmarkPlaygroundTenThousand(b *testing.B) {
 	skipWithoutChromium(b)
-	srv := MustServeWithDaemon(b, MustGotoolsDaemon(b))
+	srv := MustServe(b, WithDaemon(MustGotoolsDaemon(b), daemonKey))
 	br := MustBrowser(b, srv)
-	br.Open("/", "setup-page")
-	br.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	br.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	br.CreateOwner()
 	words := strings.TrimSpace(strings.Repeat("w ", 10000))
 	b.ResetTimer()
 	for range b.N {

@@ -67,9 +67,7 @@ func TestPlaygroundHistory(t *testing.T) {
 	skipWithoutChromium(t)
 	srv := MustServe(t)
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 	mustSeedHistory(t, srv)
 
 	b.Open("/playground/runs", "run-list")

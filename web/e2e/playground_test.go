@@ -147,11 +147,9 @@ func TestPlayground(t *testing.T) {
 	skipWithoutChromium(t)
 	daemonURL := MustGotoolsDaemon(t)
 	cl := client.New(daemonURL, daemonKey)
-	srv := MustServeWithDaemon(t, daemonURL)
+	srv := MustServe(t, WithDaemon(daemonURL, daemonKey))
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	b.Do("open the playground", chromedp.Click(tid("nav-playground")), chromedp.WaitVisible(tid("playground-page")))
 	b.Shoot("playground-picker")

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,28 +27,6 @@ func MustPackPytools(tb testing.TB, dir string) string {
 		tb.Fatal(err)
 	}
 	return p
-}
-
-// MustServeExamples starts `plugboard serve` like MustServe, offering the
-// packages in examples as one-click examples.
-func MustServeExamples(tb testing.TB, examples string) *Server {
-	tb.Helper()
-	data := tb.TempDir()
-	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0", "--data", data, "--examples", examples)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stop(tb, cmd) })
-	url, err := waitForURL(stdout)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &Server{URL: url, Data: data}
 }
 
 // mustPackOtherCode packs the Python example with its code changed and its
@@ -115,11 +92,9 @@ func TestPlugins(t *testing.T) {
 	skipWithoutChromium(t)
 	examples := t.TempDir()
 	pkg := MustPackPytools(t, examples)
-	srv := MustServeExamples(t, examples)
+	srv := MustServe(t, WithExamples(examples))
 	owner := MustBrowser(t, srv)
-	owner.Open("/", "setup-page")
-	owner.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	owner.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	owner.CreateOwner()
 
 	t.Run("OKUploadInstallDetailUninstall", func(t *testing.T) {
 		b := owner

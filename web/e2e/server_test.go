@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,12 +39,68 @@ func binary(tb testing.TB) string {
 	return bin
 }
 
-// MustServe starts `plugboard serve` on a free port with a fresh data
-// directory, and stops it (SIGTERM, then waits) when the test ends.
-func MustServe(tb testing.TB) *Server {
+// serveConfig is how MustServe starts the server; ServeOptions change it.
+type serveConfig struct {
+	dir  string   // working directory ("": the test's)
+	data string   // --data ("": the flag is left out)
+	args []string // the flags after serve's
+}
+
+// ServeOption changes how MustServe starts `plugboard serve`.
+type ServeOption func(*serveConfig)
+
+// WithExamples offers the packages in dir as one-click examples (by
+// default there are none).
+func WithExamples(dir string) ServeOption {
+	return func(c *serveConfig) { c.args = append(c.args, "--examples", dir) }
+}
+
+// WithDaemon talks to the outside daemon at url with key instead of
+// starting an embedded one.
+func WithDaemon(url, key string) ServeOption {
+	return func(c *serveConfig) { c.args = append(c.args, "--daemon-url", url, "--daemon-key", key) }
+}
+
+// WithGitHub points the GitHub API at the stand-in at apiURL, allowlisted
+// for the SSRF guard.
+func WithGitHub(apiURL string) ServeOption {
+	return func(c *serveConfig) {
+		c.args = append(c.args, "--github-api-url", apiURL, "--outbound-allow", "127.0.0.1")
+	}
+}
+
+// WithMarketplace sets --marketplace-url.
+func WithMarketplace(url string) ServeOption {
+	return func(c *serveConfig) { c.args = append(c.args, "--marketplace-url", url) }
+}
+
+// InDir runs the server in dir with serve's defaults, as `make run` does:
+// no --data (./data) and no --examples (./dist) unless another option
+// gives them.
+func InDir(dir string) ServeOption {
+	return func(c *serveConfig) { c.dir, c.data = dir, "" }
+}
+
+// MustServe starts `plugboard serve` on a free port, by default with a
+// fresh data directory and no examples, and stops it (SIGTERM, then waits)
+// when the test ends.
+func MustServe(tb testing.TB, opts ...ServeOption) *Server {
 	tb.Helper()
-	data := tb.TempDir()
-	cmd := exec.Command(binary(tb), "serve", "--addr", "127.0.0.1:0", "--data", data, "--examples", filepath.Join(data, "none"))
+	cfg := serveConfig{data: tb.TempDir()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	args := []string{"serve", "--addr", "127.0.0.1:0"}
+	data := filepath.Join(cfg.dir, "data")
+	if cfg.data != "" {
+		data = cfg.data
+		args = append(args, "--data", data)
+		if !slices.Contains(cfg.args, "--examples") {
+			args = append(args, "--examples", filepath.Join(data, "none"))
+		}
+	}
+	cmd := exec.Command(binary(tb), append(args, cfg.args...)...)
+	cmd.Dir = cfg.dir
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -42,9 +42,7 @@ func TestSignatures(t *testing.T) {
 	signed, unsigned, pem := MustSignedPytools(t, t.TempDir())
 	srv := MustServe(t)
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	t.Run("OKTrustKeyAndPreview", func(t *testing.T) {
 		b.Open("/settings", "settings-page")

@@ -77,9 +77,7 @@ func TestPreviewWarnings(t *testing.T) {
 	pkg := MustPackWarned(t, t.TempDir())
 	srv := MustServe(t)
 	b := MustBrowser(t, srv)
-	b.Open("/", "setup-page")
-	b.Fill(map[string]string{"input-username": "root", "input-password": "correct horse", "input-confirm": "correct horse"})
-	b.Do("create owner", chromedp.Click(tid("setup-submit")), chromedp.WaitVisible(tid("plugins-page")))
+	b.CreateOwner()
 
 	b.upload(pkg)
 	b.Do("preview", chromedp.WaitVisible(tid("preview-warnings")))

@@ -10,9 +10,9 @@
 package marketplace
 
 import (
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/plugboard/plugboard/daemon/versions"
 )
 
 // MaxPackage is the largest package a download accepts (Dify's 15 MiB).
@@ -70,50 +70,6 @@ type batchRequest struct {
 	PluginIDs []string `json:"plugin_ids"`
 }
 
-// CompareVersions orders two dotted versions numerically (1.10.0 > 1.9.0);
-// a pre-release suffix (1.0.0-beta) sorts before the release. It returns
-// -1, 0 or +1.
-func CompareVersions(a, b string) int {
-	an, apre, _ := strings.Cut(a, "-")
-	bn, bpre, _ := strings.Cut(b, "-")
-	as, bs := strings.Split(an, "."), strings.Split(bn, ".")
-	for i := 0; i < max(len(as), len(bs)); i++ {
-		if c := compareInt(part(as, i), part(bs, i)); c != 0 {
-			return c
-		}
-	}
-	switch {
-	case apre == bpre:
-		return 0
-	case apre == "":
-		return 1
-	case bpre == "":
-		return -1
-	case apre < bpre:
-		return -1
-	default:
-		return 1
-	}
-}
-
-func part(p []string, i int) int {
-	if i >= len(p) {
-		return 0
-	}
-	n, _ := strconv.Atoi(p[i])
-	return n
-}
-
-func compareInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // Auto-upgrade strategies PickVersion knows (the store's names).
 const (
 	StrategyPatch  = "patch"
@@ -127,25 +83,18 @@ const (
 func PickVersion(strategy, installed string, available []string) string {
 	best := ""
 	for _, v := range available {
-		if strings.Contains(v, "-") || CompareVersions(v, installed) <= 0 {
+		if versions.Prerelease(v) || versions.Compare(v, installed) <= 0 {
 			continue
 		}
-		if strategy == StrategyPatch && majorMinor(v) != majorMinor(installed) {
+		if strategy == StrategyPatch && versions.MajorMinor(v) != versions.MajorMinor(installed) {
 			continue
 		}
 		if strategy != StrategyPatch && strategy != StrategyLatest {
 			return ""
 		}
-		if best == "" || CompareVersions(v, best) > 0 {
+		if best == "" || versions.Compare(v, best) > 0 {
 			best = v
 		}
 	}
 	return best
-}
-
-// majorMinor is the "major.minor" of a version.
-func majorMinor(v string) string {
-	v, _, _ = strings.Cut(v, "-")
-	p := strings.Split(v, ".")
-	return strconv.Itoa(part(p, 0)) + "." + strconv.Itoa(part(p, 1))
 }

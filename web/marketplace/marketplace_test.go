@@ -188,17 +188,6 @@ func TestClientBadMarketplace(t *testing.T) {
 	})
 }
 
-func TestCompareVersions(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{{"1.10.0", "1.9.0", 1}, {"0.0.1", "0.0.2", -1}, {"1.0", "1.0.0", 0}, {"1.0.0-beta", "1.0.0", -1}, {"2.0.0", "2.0.0", 0}} {
-		if got := marketplace.CompareVersions(c.a, c.b); got != c.want {
-			t.Errorf("CompareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}
-
 func TestPickVersion(t *testing.T) {
 	avail := []string{"1.2.3", "1.2.10", "1.3.0", "2.0.0", "2.1.0-beta", "1.2.1"}
 	for _, c := range []struct {

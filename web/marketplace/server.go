@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/daemon/versions"
 )
 
 // Server serves the marketplace API from a folder of .difypkg files. The
@@ -124,7 +125,7 @@ func (s *Server) plugins() ([]Plugin, error) {
 // describe makes one plugin from its packages: the metadata of the newest.
 func describe(es []entry) Plugin {
 	slices.SortFunc(es, func(a, b entry) int {
-		return CompareVersions(b.pkg.Manifest.Version, a.pkg.Manifest.Version)
+		return versions.Compare(b.pkg.Manifest.Version, a.pkg.Manifest.Version)
 	})
 	m := es[0].pkg.Manifest
 	p := Plugin{
