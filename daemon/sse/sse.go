@@ -15,10 +15,11 @@ import (
 // Writer writes events to one response. It keeps the first write error and
 // refuses everything after it, so a stream never goes on past a broken frame.
 type Writer struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	buf []byte
-	err error
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	buf   []byte // the frame being written
+	lines []byte // multi-line data, while it is split into data lines
+	err   error
 }
 
 // Start answers the request as an event stream (status 200, no caching, no
@@ -53,13 +54,13 @@ func (w *Writer) Event(id, name string, parts ...[]byte) error {
 		b = append(append(append(b, "event: "...), name...), '\n')
 	}
 	b = append(b, "data: "...)
-	afterCR := false
+	start := len(b)
 	for _, p := range parts {
-		if afterCR && len(p) > 0 && p[0] == '\n' {
-			p = p[1:] // the LF of a CRLF split between parts
-		}
-		b = appendData(b, p)
-		afterCR = len(p) > 0 && p[len(p)-1] == '\r'
+		b = append(b, p...)
+	}
+	if data := b[start:]; bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') >= 0 {
+		w.lines = append(w.lines[:0], data...)
+		b = appendLines(b[:start], w.lines)
 	}
 	w.buf = append(b, "\n\n"...)
 	return w.write(w.buf)
@@ -98,19 +99,19 @@ func (w *Writer) write(frame []byte) error {
 	return w.err
 }
 
-// appendData appends p to a data field, starting a new data line at each of
-// its line breaks (CRLF, LF or CR, as the standard reads them).
-func appendData(b, p []byte) []byte {
+// appendLines appends data to a data field, starting a new data line at
+// each of its line breaks (CRLF, LF or CR, as the standard reads them).
+func appendLines(b, data []byte) []byte {
 	for {
-		i := bytes.IndexAny(p, "\r\n")
+		i := bytes.IndexAny(data, "\r\n")
 		if i < 0 {
-			return append(b, p...)
+			return append(b, data...)
 		}
-		b = append(append(b, p[:i]...), "\ndata: "...)
-		if p[i] == '\r' && i+1 < len(p) && p[i+1] == '\n' {
+		b = append(append(b, data[:i]...), "\ndata: "...)
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
 			i++
 		}
-		p = p[i+1:]
+		data = data[i+1:]
 	}
 }
 
@@ -119,7 +120,7 @@ func appendData(b, p []byte) []byte {
 var ErrLineBreak = errors.New("event stream: line break in a single-line field")
 
 func field(name, v string) error {
-	if strings.ContainsAny(v, "\r\n") {
+	if v != "" && strings.ContainsAny(v, "\r\n") {
 		return fmt.Errorf("%w: %s %q", ErrLineBreak, name, v)
 	}
 	return nil
