@@ -2,18 +2,21 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/daemon/sse"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -25,109 +28,172 @@ const sseKeepAlive = 15 * time.Second
 // one after Last-Event-ID (each with its seq as id), then live ones as they
 // are stored, then a status event and "done" when the run has ended. It only
 // reads what the run recorded, so a reconnect never invokes the tool again.
+// Once the stream has started, a failure ends it and is logged, once.
 func (s *Server) runEvents(c echo.Context) error {
 	r, err := s.visibleRun(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	after, _ := strconv.Atoi(c.Request().Header.Get("Last-Event-ID"))
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "text/event-stream")
-	w.Header().Set(echo.HeaderCacheControl, "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	st := &runStream{s: s, c: c, run: r, log: s.log.With("run", r.ID)}
+	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
+		if st.after, err = strconv.Atoi(id); err != nil {
+			st.log.Warn("playground events: Last-Event-ID is not a message number; sending every message", "last_event_id", id)
+		}
+	}
+	st.w = sse.Start(c.Response())
+	st.ended(st.follow())
+	return nil
+}
+
+// runStream is one client's event stream of one run.
+type runStream struct {
+	s     *Server
+	c     echo.Context
+	w     *sse.Writer
+	log   *slog.Logger
+	run   *store.Run
+	after int // the seq of the last message sent
+}
+
+// internalError marks why a stream stopped that is the app's fault (the
+// store, a template), not the client's.
+type internalError struct{ err error }
+
+func (e internalError) Error() string { return e.err.Error() }
+func (e internalError) Unwrap() error { return e.err }
+
+func internal(format string, err error) error {
+	return internalError{fmt.Errorf(format, err)}
+}
+
+// follow sends the run's events until "done"; it returns why it stopped
+// before that.
+func (st *runStream) follow() error {
+	finished := false
 	for {
-		changed := s.live.wait(r.ID) // before reading, so no change is missed
-		// The status before the messages: a run recorded as ended has stored
-		// all of its messages, so the read below gets the last of them.
-		if r, err = s.store.FindRun(ctx(c), r.ID); err != nil {
-			return nil
+		changed := st.s.live.wait(st.run.ID) // before reading, so no change is missed
+		if err := st.sendStored(); err != nil {
+			return err
 		}
-		evs, err := s.store.RunEvents(ctx(c), r.ID, after)
-		if err != nil {
-			return nil
-		}
-		for _, ev := range evs {
-			if err := s.writeEvent(c, r, ev); err != nil {
-				return nil
-			}
-			after = ev.Seq
-		}
-		if changed == nil && r.Running() {
+		if changed == nil && st.run.Running() {
 			// Nothing in this process runs it any more (a restart).
-			s.store.FinishRun(ctx(c), r.ID, store.RunFailed, "The run was interrupted.")
+			if finished {
+				return internalError{fmt.Errorf("run is still running after it was marked interrupted")}
+			}
+			if err := st.s.store.FinishRun(ctx(st.c), st.run.ID, store.RunFailed, "The run was interrupted."); err != nil {
+				return internal("mark the interrupted run failed: %w", err)
+			}
+			finished = true
 			continue
 		}
-		if err := writeSSE(w, "", "status", renderString(c, views.RunStatus(r))); err != nil {
-			return nil
+		if err := st.sendHTML("", "status", views.RunStatus(st.run)); err != nil {
+			return err
 		}
-		if !r.Running() {
-			writeSSE(w, "", "done", r.Status)
-			return nil
+		if !st.run.Running() {
+			return st.send("", "done", st.run.Status)
 		}
-		w.Flush()
-		select {
-		case <-changed:
-		case <-c.Request().Context().Done():
-			return nil
-		case <-time.After(sseKeepAlive):
-			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
-				return nil
-			}
+		if err := st.idle(changed); err != nil {
+			return err
 		}
 	}
 }
 
-// writeEvent sends one stored message, rendered and raw, with its seq as id.
-func (s *Server) writeEvent(c echo.Context, r *store.Run, ev store.RunEvent) error {
-	v := eventView(ev)
-	if v.At != 0 {
-		v.Since = max(0, v.At-r.CreatedAt.UnixMilli())
+// sendStored reads the run and sends the messages stored since the last
+// one sent. The status is read first: a run recorded as ended has stored
+// all of its messages, so the read after it gets the last of them.
+func (st *runStream) sendStored() error {
+	r, err := st.s.store.FindRun(ctx(st.c), st.run.ID)
+	if err != nil {
+		return internal("read the run: %w", err)
 	}
-	return writeSSE(c.Response(), strconv.Itoa(ev.Seq), "message", renderString(c, views.RunMessage(v)))
+	st.run = r
+	evs, err := st.s.store.RunEvents(ctx(st.c), r.ID, st.after)
+	if err != nil {
+		return internal("read the run's messages: %w", err)
+	}
+	for _, ev := range evs {
+		v, err := eventView(ev)
+		if err != nil {
+			st.log.Warn("playground events: message shown as far as it decodes", "seq", ev.Seq, "err", err)
+		}
+		if v.At != 0 {
+			v.Since = max(0, v.At-r.CreatedAt.UnixMilli())
+		}
+		if err := st.sendHTML(strconv.Itoa(ev.Seq), "message", views.RunMessage(v)); err != nil {
+			return err
+		}
+		st.after = ev.Seq
+	}
+	return nil
 }
 
-// writeSSE writes one event; data may span lines.
-func writeSSE(w *echo.Response, id, event, data string) error {
-	var b strings.Builder
-	if id != "" {
-		fmt.Fprintf(&b, "id: %s\n", id)
+// idle waits for the run to change, sending a keep-alive now and then; it
+// returns an error when the client went away.
+func (st *runStream) idle(changed <-chan struct{}) error {
+	select {
+	case <-changed:
+		return nil
+	case <-ctx(st.c).Done():
+		return ctx(st.c).Err()
+	case <-time.After(sseKeepAlive):
+		if err := st.w.Comment("keep-alive"); err != nil {
+			return err
+		}
+		return st.w.Flush()
 	}
-	fmt.Fprintf(&b, "event: %s\n", event)
-	for _, line := range strings.Split(data, "\n") {
-		fmt.Fprintf(&b, "data: %s\n", line)
-	}
-	b.WriteString("\n")
-	_, err := w.Write([]byte(b.String()))
-	w.Flush()
-	return err
 }
 
-// renderString renders a component to a string ("" on error).
-func renderString(c echo.Context, comp templ.Component) string {
-	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
-		return ""
+// sendHTML sends one event whose data is the rendered component.
+func (st *runStream) sendHTML(id, event string, comp templ.Component) error {
+	var b bytes.Buffer
+	if err := comp.Render(ctx(st.c), &b); err != nil {
+		return internal("render the "+event+" event: %w", err)
 	}
-	return buf.String()
+	if err := st.w.Event(id, event, b.Bytes()); err != nil {
+		return err
+	}
+	return st.w.Flush()
 }
 
-// eventView decodes a stored message for the page.
-func eventView(ev store.RunEvent) views.RunEventView {
+// send sends one event with text as its data.
+func (st *runStream) send(id, event, text string) error {
+	if err := st.w.Event(id, event, []byte(text)); err != nil {
+		return err
+	}
+	return st.w.Flush()
+}
+
+// ended logs why the stream stopped before "done" (nil: it did not).
+func (st *runStream) ended(err error) {
+	var ie internalError
+	switch {
+	case err == nil:
+	case ctx(st.c).Err() != nil:
+		st.log.Debug("playground events: the client went away", "err", err)
+	case errors.As(err, &ie):
+		st.log.Error("playground events: stream ended early", "err", err)
+	default:
+		st.log.Warn("playground events: cannot write to the client", "err", err)
+	}
+}
+
+// eventView decodes a stored message for the page. A payload that does not
+// decode (a plugin's variable or log of another shape) still gives the view
+// of what did, and the error.
+func eventView(ev store.RunEvent) (views.RunEventView, error) {
 	var p eventPayload
-	json.Unmarshal(ev.Payload, &p)
+	err := json.Unmarshal(ev.Payload, &p)
 	v := views.RunEventView{Seq: ev.Seq, At: p.At, Type: ev.Type, Text: p.Text, Link: p.Link, MIME: p.MIME, Filename: p.Filename, Size: p.Size,
 		Bytes: len(ev.Payload) + p.Size, Since: -1, Stored: prettyJSON(ev.Payload)}
 	switch ev.Type {
 	case protocol.MessageJSON:
-		b, _ := json.MarshalIndent(p.JSON, "", "  ")
+		b, _ := json.MarshalIndent(p.JSON, "", "  ") // decoded from JSON: encodes again
 		v.JSON, v.Value = string(b), p.JSON
 	case protocol.MessageBlob:
 		v.FileURL = fmt.Sprintf("/playground/runs/%s/files/%d", ev.RunID, ev.Seq)
 	case protocol.MessageVariable:
 		var vm protocol.VariableMessage
-		b, _ := json.Marshal(p.Variable)
-		json.Unmarshal(b, &vm)
+		err = cmp.Or(err, redecode(p.Variable, &vm, "variable"))
 		val, _ := json.Marshal(vm.VariableValue)
 		v.VarName, v.VarValue, v.VarStream = vm.VariableName, string(val), vm.Stream
 		if str, ok := vm.VariableValue.(string); ok && vm.Stream {
@@ -135,8 +201,7 @@ func eventView(ev store.RunEvent) views.RunEventView {
 		}
 	case protocol.MessageLog:
 		var lm protocol.LogMessage
-		b, _ := json.Marshal(p.Log)
-		json.Unmarshal(b, &lm)
+		err = cmp.Or(err, redecode(p.Log, &lm, "log"))
 		v.LogLabel, v.LogState = lm.Label, lm.Status
 		if lm.ParentID != "" {
 			v.LogDepth = 1
@@ -147,7 +212,19 @@ func eventView(ev store.RunEvent) views.RunEventView {
 	case "error":
 		v.Text = p.Message
 	}
-	return v
+	if err != nil {
+		err = fmt.Errorf("message %d (%s) of run %s: %w", ev.Seq, ev.Type, ev.RunID, err)
+	}
+	return v, err
+}
+
+// redecode decodes a generically decoded JSON value (what) into out.
+func redecode(value any, out any, what string) error {
+	b, _ := json.Marshal(value) // decoded from JSON: encodes again
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("the %s does not decode: %w", what, err)
+	}
+	return nil
 }
 
 // prettyJSON indents a stored payload (as it is when it is not JSON).
@@ -178,7 +255,9 @@ func (s *Server) runFile(c echo.Context) error {
 		return errs.Errorf(errs.NotFound, "Message %d of run %s is not a file.", seq, r.ID)
 	}
 	var p eventPayload
-	json.Unmarshal(ev.Payload, &p)
+	if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		s.log.Warn("playground: file sent without its stored type and name", "run", r.ID, "seq", seq, "err", err)
+	}
 	ctype := p.MIME
 	if _, _, err := mime.ParseMediaType(ctype); err != nil || ctype == "" {
 		ctype = "application/octet-stream"

@@ -31,7 +31,7 @@ const (
 func observation(evs []store.RunEvent) string {
 	var b strings.Builder
 	for _, ev := range evs {
-		v := eventView(ev)
+		v, _ := eventView(ev) // what does not decode is left out; the event stream logs it
 		switch ev.Type {
 		case protocol.MessageText:
 			b.WriteString(v.Text)
@@ -46,9 +46,7 @@ func observation(evs []store.RunEvent) string {
 				b.WriteString(strings.Replace(linkSentence, "%s", orText(v.Filename, "a file"), 1))
 			}
 		case protocol.MessageJSON:
-			var p eventPayload
-			json.Unmarshal(ev.Payload, &p)
-			j, _ := json.Marshal(p.JSON)
+			j, _ := json.Marshal(v.Value) // decoded from JSON: encodes again
 			b.Write(j)
 		}
 	}

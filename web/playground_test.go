@@ -4,16 +4,19 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web"
 )
 
@@ -353,24 +356,95 @@ func TestPlaygroundMemberUsesCredential(t *testing.T) {
 }
 
 func TestEventView(t *testing.T) {
+	view := func(t *testing.T, ev store.RunEvent) views.RunEventView {
+		t.Helper()
+		v, err := web.EventView(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 	t.Run("OKStreamedVariableChunkRaw", func(t *testing.T) {
-		v := web.EventView(store.RunEvent{RunID: "r", Seq: 4, Type: "variable",
+		v := view(t, store.RunEvent{RunID: "r", Seq: 4, Type: "variable",
 			Payload: json.RawMessage(`{"variable":{"variable_name":"answer","variable_value":"par","stream":true}}`)})
 		if v.VarName != "answer" || v.VarValue != "par" || !v.VarStream {
 			t.Fatalf("view %+v", v)
 		}
 	})
 	t.Run("OKWholeVariableAsJSON", func(t *testing.T) {
-		v := web.EventView(store.RunEvent{RunID: "r", Seq: 4, Type: "variable",
+		v := view(t, store.RunEvent{RunID: "r", Seq: 4, Type: "variable",
 			Payload: json.RawMessage(`{"variable":{"variable_name":"n","variable_value":{"a":1}}}`)})
 		if v.VarValue != `{"a":1}` || v.VarStream {
 			t.Fatalf("view %+v", v)
 		}
 	})
 	t.Run("OKBlobURL", func(t *testing.T) {
-		v := web.EventView(store.RunEvent{RunID: "r1", Seq: 2, Type: "blob", Payload: json.RawMessage(`{"mime":"image/png","size":3}`)})
+		v := view(t, store.RunEvent{RunID: "r1", Seq: 2, Type: "blob", Payload: json.RawMessage(`{"mime":"image/png","size":3}`)})
 		if v.FileURL != "/playground/runs/r1/files/2" || !v.IsImage() {
 			t.Fatalf("view %+v", v)
+		}
+	})
+	t.Run("ErrVariableOfAnotherShape", func(t *testing.T) {
+		v, err := web.EventView(store.RunEvent{RunID: "r1", Seq: 3, Type: "variable",
+			Payload: json.RawMessage(`{"variable":{"variable_name":7}}`)})
+		if err == nil || !strings.Contains(err.Error(), "message 3 (variable) of run r1") {
+			t.Fatalf("err = %v, want one naming the message and run", err)
+		}
+		if v.Seq != 3 || v.Type != "variable" || v.Stored == "" {
+			t.Fatalf("view of what decoded %+v", v)
+		}
+	})
+	t.Run("ErrLogOfAnotherShape", func(t *testing.T) {
+		_, err := web.EventView(store.RunEvent{RunID: "r1", Seq: 5, Type: "log", Payload: json.RawMessage(`{"log":["x"]}`)})
+		if err == nil || !strings.Contains(err.Error(), "log does not decode") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// TestPlaygroundEventsLogged: what the event stream cannot show as stored
+// is logged with the run's id, and the stream still ends with done.
+func TestPlaygroundEventsLogged(t *testing.T) {
+	a := MustCredApp(t)
+	b := a.admin(t)
+	r := mustRunToEnd(t, b, a, streamPick, map[string]string{"text": "one", "delay_ms": "0"})
+	bad := &store.RunEvent{RunID: r.ID, Type: "variable", Payload: json.RawMessage(`{"variable":{"variable_name":7}}`)}
+	if err := a.Store.AppendRunEvent(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	path := "/playground/runs/" + r.ID + "/events"
+	t.Run("OKUndecodableMessage", func(t *testing.T) {
+		names, _ := readEvents(t, b, a, path, strconv.Itoa(bad.Seq-1))
+		if len(names) != 3 || names[0] != "message" || names[2] != "done" {
+			t.Fatalf("events %v, want message, status, done", names)
+		}
+		want := fmt.Sprintf("run=%s seq=%d", r.ID, bad.Seq)
+		if logs := a.Logs.String(); !strings.Contains(logs, "level=WARN msg=\"playground events: message shown as far as it decodes\" "+want) {
+			t.Fatalf("no warning with %q in the logs:\n%s", want, logs)
+		}
+	})
+	t.Run("OKBadLastEventID", func(t *testing.T) {
+		names, _ := readEvents(t, b, a, path, "x7")
+		if n := strings.Count(strings.Join(names, " "), "message"); n != bad.Seq || names[len(names)-1] != "done" {
+			t.Fatalf("events %v, want all %d messages and done", names, bad.Seq)
+		}
+		if logs := a.Logs.String(); !strings.Contains(logs, "Last-Event-ID is not a message number; sending every message\" run="+r.ID) {
+			t.Fatalf("no warning about Last-Event-ID in the logs:\n%s", logs)
+		}
+	})
+	t.Run("OKInterruptedRunFinished", func(t *testing.T) {
+		// Left "running" by an earlier process: the stream marks it failed.
+		orphan := &store.Run{UserID: r.UserID, Username: r.Username, PluginID: r.PluginID, Provider: r.Provider, Tool: r.Tool}
+		if err := a.Store.CreateRun(context.Background(), orphan); err != nil {
+			t.Fatal(err)
+		}
+		names, _ := readEvents(t, b, a, "/playground/runs/"+orphan.ID+"/events", "")
+		if len(names) != 2 || names[0] != "status" || names[1] != "done" {
+			t.Fatalf("events %v, want status, done", names)
+		}
+		got, err := a.Store.FindRun(context.Background(), orphan.ID)
+		if err != nil || got.Status != store.RunFailed || got.Error != "The run was interrupted." {
+			t.Fatalf("orphan run %+v %v", got, err)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
+	"github.com/plugboard/plugboard/daemon/sse"
 )
 
 // HeaderPluginID names the plugin (author/name) a dispatch route invokes.
@@ -37,10 +37,10 @@ func lowerName(s string) bool {
 	return s != ""
 }
 
-// SSE framing around a raw tool message.
+// The envelope around a raw tool message in its SSE frame.
 var (
-	framePrefix = []byte(`data: {"code":0,"message":"success","data":`)
-	frameSuffix = []byte("}\n\n")
+	framePrefix = []byte(`{"code":0,"message":"success","data":`)
+	frameSuffix = []byte("}")
 )
 
 // requirePluginID rejects dispatches without a well-formed X-Plugin-ID.
@@ -172,14 +172,7 @@ func outcome(ctx context.Context, err error) string {
 // gets ifEmpty, when given. It returns how the stream ended: nil at the
 // plugin's end, else the error (errClientGone when the client stopped reading).
 func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) error {
-	w := c.Response()
-	h := w.Header()
-	h.Set(echo.HeaderContentType, "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w.Writer)
-	buf := make([]byte, 0, 1024)
+	w := sse.Start(c.Response())
 	for sent := false; ; sent = true {
 		chunk, err := stream.Recv()
 		if errors.Is(err, io.EOF) && !sent && ifEmpty != nil {
@@ -189,24 +182,25 @@ func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) er
 			return nil
 		}
 		if err != nil {
-			s.writeStreamError(c, err)
+			s.writeStreamError(c, w, err)
 			return err
 		}
 		if len(chunk) == 0 {
 			chunk = []byte("null")
 		}
-		buf = append(append(append(buf[:0], framePrefix...), chunk...), frameSuffix...)
-		if _, err := w.Writer.Write(buf); err != nil {
+		if err := w.Event("", "", framePrefix, chunk, frameSuffix); err != nil {
 			return errClientGone // the deferred Close cancels the session
 		}
 		if stream.Buffered() == 0 {
-			_ = rc.Flush()
+			if err := w.Flush(); err != nil {
+				return errClientGone
+			}
 		}
 	}
 }
 
 // writeStreamError ends a started stream with one error frame (code -500).
-func (s *server) writeStreamError(c echo.Context, err error) {
+func (s *server) writeStreamError(c echo.Context, w *sse.Writer, err error) {
 	if c.Request().Context().Err() != nil {
 		return // the client went away; nobody is left to tell
 	}
@@ -215,10 +209,10 @@ func (s *server) writeStreamError(c echo.Context, err error) {
 		s.logFailure(c, err)
 	}
 	f := describe(err)
-	frame, _ := json.Marshal(envelope{Code: apispec.CodeInternal, Message: f.encode()})
-	w := c.Response().Writer
-	_, _ = w.Write(append(append([]byte("data: "), frame...), "\n\n"...))
-	_ = http.NewResponseController(w).Flush()
+	frame, _ := json.Marshal(envelope{Code: apispec.CodeInternal, Message: f.encode()}) // strings only: cannot fail
+	if w.Event("", "", frame) == nil {
+		_ = w.Flush() // a client that left now has nothing more to miss
+	}
 }
 
 // requireFields checks pairs of (value, name) for empty values.

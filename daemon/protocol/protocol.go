@@ -31,8 +31,8 @@ const (
 	ActionGetToolRuntimeParameters = "get_tool_runtime_parameters"
 )
 
-// Request is one daemon → plugin line: a request to start a session, or a
-// cancel of one (Data nil).
+// Request is the daemon → plugin line that starts a session (a Cancel line
+// decodes into it too, with Data nil).
 type Request struct {
 	SessionID      string          `json:"session_id"`
 	ConversationID *string         `json:"conversation_id"`
@@ -42,6 +42,13 @@ type Request struct {
 	Context        json.RawMessage `json:"context,omitempty"`
 	Event          string          `json:"event"`
 	Data           *RequestData    `json:"data,omitempty"`
+}
+
+// Cancel is the daemon → plugin line that stops a session (Event is
+// EventCancel): Plugboard's extension, which Dify's SDK refuses.
+type Cancel struct {
+	SessionID string `json:"session_id"`
+	Event     string `json:"event"`
 }
 
 // RequestData is the flattened request body Dify's SDK routes on (type, action).

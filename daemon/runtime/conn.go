@@ -358,11 +358,13 @@ func (e *notSentError) Unwrap() error { return e.err }
 // event and answers it with an instance error (refusesCancel), which is not
 // the plugin's fault and is kept out of its log.
 func (c *conn) cancel(id string) {
-	line := make([]byte, 0, len(id)+40)
-	line = append(line, `{"session_id":"`...)
-	line = append(line, id...)
-	line = append(line, `","event":"cancel"}`+"\n"...)
-	_ = c.w.write(line)
+	_ = c.w.write(cancelLine(id))
+}
+
+// cancelLine encodes the cancel line of session id.
+func cancelLine(id string) []byte {
+	line, _ := json.Marshal(protocol.Cancel{SessionID: id, Event: protocol.EventCancel}) // strings only: cannot fail
+	return append(line, '\n')
 }
 
 // close ends every session with err and refuses new ones.
@@ -386,22 +388,20 @@ func (c *conn) inFlight() int {
 	return len(c.sessions)
 }
 
-const requestPrefix = `{"session_id":"`
-const requestMiddle = `","conversation_id":null,"message_id":null,"app_id":null,"endpoint_id":null,"context":{},"event":"request","data":`
+// emptyContext is the context of every request: Dify's SDK requires one.
+var emptyContext = json.RawMessage(`{}`)
 
-// requestLine encodes a protocol.Request line for session id, with the data
-// Dify's SDK requires (protocol.RequestData.Wire).
+// requestLine encodes the request line of session id, with the data Dify's
+// SDK requires (protocol.RequestData.Wire). encoding/json writes it: a hand
+// encoding measured no faster (the line is a few hundred nanoseconds of an
+// invocation's hundreds of microseconds).
 func requestLine(id string, req *protocol.RequestData) ([]byte, error) {
-	data, err := json.Marshal(req.Wire())
+	data := req.Wire()
+	line, err := json.Marshal(protocol.Request{SessionID: id, Context: emptyContext, Event: protocol.EventRequest, Data: &data})
 	if err != nil {
 		return nil, err
 	}
-	line := make([]byte, 0, len(requestPrefix)+len(id)+len(requestMiddle)+len(data)+2)
-	line = append(line, requestPrefix...)
-	line = append(line, id...)
-	line = append(line, requestMiddle...)
-	line = append(line, data...)
-	return append(line, '}', '\n'), nil
+	return append(line, '\n'), nil
 }
 
 // cancelRefusal is how Dify's SDK's stdio reader answers a cancel line: it
