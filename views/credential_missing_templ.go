@@ -78,7 +78,7 @@ func CredentialMissing(ch Chrome, pluginID, provider, label string, required []s
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " needs a credential.</strong> None is stored yet, so its tools fail until one is added (")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " needs a credential.</strong> None is stored yet: tools that use it will fail until one is added (")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
