@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
@@ -38,16 +37,13 @@ func (a *taskAuditor) follow(t auditedTask, log func(error)) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		task, err := a.daemon.WaitTask(a.ctx, t.id)
+		_, err := a.daemon.WaitTask(a.ctx, t.id)
 		if a.ctx.Err() != nil {
 			return // closing: the task goes on in the daemon, unaudited
 		}
 		outcome, detail := store.OutcomeSuccess, "task "+t.id+" finished"
-		if err != nil {
+		if err != nil { // WaitTask's error for a task that failed
 			outcome, detail = store.OutcomeFailure, fmt.Sprintf("task %s: %s", t.id, errs.Message(err))
-		}
-		if task != nil && task.Status == apispec.TaskSuccess {
-			outcome = store.OutcomeSuccess
 		}
 		ctx := store.WithOrigin(a.ctx, t.origin)
 		if err := a.store.AuditOutcome(ctx, t.actor, t.action, t.target, detail, outcome); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -80,7 +81,8 @@ func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
 	for _, f := range files {
 		live[f.Param] = append(live[f.Param], difyFile(f, s.publicBase(c)))
 	}
-	for name, v := range params {
+	for _, name := range slices.Sorted(maps.Keys(params)) { // notes in a stable order
+		v := params[name]
 		switch vs, isList := v.([]any); {
 		case v == redacted:
 			notes = append(notes, fmt.Sprintf("Type the secret parameter %q in place of %q.", name, redacted))

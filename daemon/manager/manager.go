@@ -224,7 +224,13 @@ func (m *Manager) packageFile(id pkgfmt.Identifier) string {
 
 // workDir is where a package is extracted and prepared.
 func (m *Manager) workDir(id pkgfmt.Identifier) string {
-	return filepath.Join(m.cfg.DataDir, pluginsDir, id.Author, id.Name+"-"+id.Version+"@"+id.Checksum)
+	return m.packageDir(pluginsDir, id)
+}
+
+// packageDir is the folder of package id under the data dir's top folder:
+// top/<author>/<name>-<version>@<checksum>.
+func (m *Manager) packageDir(top string, id pkgfmt.Identifier) string {
+	return filepath.Join(m.cfg.DataDir, top, id.Author, id.Name+"-"+id.Version+"@"+id.Checksum)
 }
 
 // keyedMutex is a mutex per key, created on demand and dropped when unused.

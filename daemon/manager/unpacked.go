@@ -29,7 +29,7 @@ const uploadPrefix = ".upload-"
 
 // unpackedPath is where the uploaded package id waits, unpacked, to be installed.
 func (m *Manager) unpackedPath(id pkgfmt.Identifier) string {
-	return filepath.Join(m.cfg.DataDir, unpackedDir, id.Author, id.Name+"-"+id.Version+"@"+id.Checksum)
+	return m.packageDir(unpackedDir, id)
 }
 
 // decodeUpload decodes and validates data, unpacking it into a fresh

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard/daemon/runtime"
 	"github.com/plugboard/plugboard/daemon/sandbox"
 )
 
@@ -91,14 +93,14 @@ func interpreterPaths(ctx context.Context, python string) (string, []string, err
 		return "", nil, errors.New("not a Python interpreter") // uv itself
 	}
 	probe := exec.CommandContext(ctx, python, "-I", "-S", "-c", script)
-	probe.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"} // nothing of the daemon's
+	probe.Env = runtime.BaseEnv(os.TempDir()) // the plugins' scrubbed environment, nothing of the daemon's
 	out, err := probe.Output()
 	if err != nil {
 		return "", nil, err
 	}
 	var all []string
 	if err := json.Unmarshal(out, &all); err != nil || len(all) == 0 || all[0] == "" {
-		return "", nil, err
+		return "", nil, fmt.Errorf("%s gave no executable and paths (%q): %v", python, out, err)
 	}
 	var paths []string
 	for _, p := range all {

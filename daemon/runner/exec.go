@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -77,10 +76,7 @@ func (s *session) run(ctx context.Context, what, name string, args ...string) er
 func redactedCommand(name string, args []string) string {
 	out := []string{name}
 	for _, a := range args {
-		if u, err := url.Parse(a); err == nil && u.User != nil {
-			a = u.Redacted()
-		}
-		out = append(out, a)
+		out = append(out, redactURL(a))
 	}
 	return strings.Join(out, " ")
 }
