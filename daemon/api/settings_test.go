@@ -124,8 +124,9 @@ func TestPluginSettings(t *testing.T) {
 
 func TestMessageOverLineLimit(t *testing.T) {
 	d, _ := MustShared(t)
-	// json_echo sends the 10 MB payload back in one message, over the
+	// json_echo sends the 6 MB payload back in one message, over the
 	// 5 MiB line limit: the stream must end with an error, not a success.
+	// (6 MB, not more: the echo holds a few copies, within gotools' 64 MiB.)
 	s, err := d.c.InvokeTool(context.Background(), gotoolID, apispec.InvokeToolData{
 		Provider: "gotools", Tool: "json_echo", ToolParameters: map[string]any{"payload": strings.Repeat("x", 10_000_000)},
 	}, "u1")

@@ -65,6 +65,11 @@ func scrubbedEnv(spec Spec) []string {
 		}
 	}
 	env = append(env, "INSTALL_METHOD=local", "PYTHONUNBUFFERED=1")
+	if spec.MemoryLimit > 0 {
+		// A Go plugin's runtime collects harder as it nears three quarters of
+		// its limit instead of growing into the kill; other languages ignore it.
+		env = append(env, fmt.Sprintf("GOMEMLIMIT=%d", spec.MemoryLimit/4*3))
+	}
 	return append(env, spec.Env...)
 }
 

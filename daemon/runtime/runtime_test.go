@@ -183,6 +183,7 @@ func TestEnvScrubbed(t *testing.T) {
 	m := MustManager(t, runtime.Config{})
 	spec := pySpec(t, "env", "env")
 	spec.Env = []string{"EXTRA_SETTING=1"}
+	spec.MemoryLimit = 256 << 20
 	MustStart(t, m, spec)
 	// stderr is read apart from stdout: the environment may be logged after
 	// the first heartbeat made the plugin ready. They are sorted, and TMPDIR
@@ -191,7 +192,8 @@ func TestEnvScrubbed(t *testing.T) {
 	if hasLog(m, spec.Key, "s3cret-value") || hasLog(m, spec.Key, "PLUGBOARD_TEST_SECRET") {
 		t.Fatal("the daemon's secret reached the plugin's environment")
 	}
-	for _, want := range []string{"ENV HOME=" + spec.Dir, "ENV EXTRA_SETTING=1", "ENV INSTALL_METHOD=local", "ENV PYTHONUNBUFFERED=1"} {
+	for _, want := range []string{"ENV HOME=" + spec.Dir, "ENV EXTRA_SETTING=1", "ENV INSTALL_METHOD=local", "ENV PYTHONUNBUFFERED=1",
+		"ENV GOMEMLIMIT=201326592"} {
 		if !hasLog(m, spec.Key, want) {
 			t.Errorf("plugin environment lacks %q", want)
 		}
