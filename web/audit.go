@@ -5,37 +5,22 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
-// audit records what the signed-in user did, for handlers whose change is
-// not already audited by the store (plugin install/uninstall, extensions).
-// detail must never contain a secret. A failure to record is logged, not
-// returned: the change itself has happened.
 func (s *Server) audit(c echo.Context, action, target, detail string) {
-	s.auditOutcome(c, actor(c), action, target, detail, store.OutcomeSuccess)
+	s.kit.Audit(c, action, target, detail)
 }
 
-// auditOutcome records an action by who (the signed-in user, or the name
-// typed at a failed sign-in) that ended as outcome.
 func (s *Server) auditOutcome(c echo.Context, who, action, target, detail, outcome string) {
-	if err := s.store.AuditOutcome(ctx(c), truncate(who, 100), action, target, detail, outcome); err != nil {
-		s.log.Error("audit log write failed", "action", action, "target", target, "err", err)
-	}
+	s.kit.AuditOutcome(c, who, action, target, detail, outcome)
 }
 
-// truncate shortens s to at most n bytes, on a rune boundary.
-func truncate(s string, n int) string {
-	for len(s) > n {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s
-}
+func truncate(s string, n int) string { return page.Truncate(s, n) }
 
 // withOrigin puts the client's address into the request's context, so
 // every audit entry written for the request records where it came from.

@@ -12,6 +12,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // credentials is the credential store with the server's keyring.
@@ -257,10 +258,4 @@ func submissionOf(all map[string]any) credentialSubmission {
 	return credentialSubmission{Input: in}
 }
 
-// actor is the signed-in user's name, for the audit log.
-func actor(c echo.Context) string {
-	if u := CurrentUser(c); u != nil {
-		return u.Username
-	}
-	return ""
-}
+func actor(c echo.Context) string { return page.Actor(c) }

@@ -7,19 +7,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
-// statusOf is the HTTP status of an error code: errs.Status, but for
-// invalid input, which the app answers with 422 (the form re-rendered with
-// its message) where the daemon's API answers 400 as Dify's does.
-func statusOf(code string) int {
-	if code == errs.Invalid {
-		return http.StatusUnprocessableEntity
-	}
-	return errs.Status(code)
-}
+func statusOf(code string) int { return page.StatusOf(code) }
 
 // titles are the error page headings.
 var titles = map[int]string{
@@ -86,14 +78,4 @@ func (s *Server) describe(err error, c echo.Context) (int, string) {
 	return statusOf(code), errs.Message(err)
 }
 
-// formError puts err into the form: on its field when it names one, else as
-// the whole-form message. It returns the status to re-render with.
-func formError(f *views.Form, err error) int {
-	var fe *store.FieldError
-	if errors.As(err, &fe) {
-		f.Errors[fe.Field] = fe.Message
-		return http.StatusUnprocessableEntity
-	}
-	f.Error = errs.Message(err)
-	return statusOf(errs.Code(err))
-}
+func formError(f *views.Form, err error) int { return page.FormError(f, err) }

@@ -11,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // ContentSecurityPolicy allows only the app's own scripts and styles: no
@@ -31,7 +32,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // csrfCookie holds the CSRF token the forms must echo.
-const csrfCookie = "plugboard_csrf"
+const csrfCookie = page.CSRFCookie
 
 // csrfMessage explains a refused request without a valid CSRF token.
 const csrfMessage = "This request was refused because it did not carry this site's security token (CSRF). " +
@@ -103,9 +104,6 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
 }
 
-// userKey is the echo.Context key of the signed-in *store.User.
-const userKey = "plugboard.user"
-
 // loadUser puts the signed-in user, if any, in the context. A cookie whose
 // session has ended (logout, password change, user removed) is dropped.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
@@ -122,16 +120,13 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Set(userKey, u)
+		page.SetUser(c, u)
 		return next(c)
 	}
 }
 
-// CurrentUser returns the signed-in user, or nil.
-func CurrentUser(c echo.Context) *store.User {
-	u, _ := c.Get(userKey).(*store.User)
-	return u
-}
+// CurrentUser returns the signed-in user, or nil (page.CurrentUser).
+func CurrentUser(c echo.Context) *store.User { return page.CurrentUser(c) }
 
 // requireUser sends visitors who are not signed in to the sign-in page (or
 // to first-run setup when there are no users yet).
@@ -155,16 +150,5 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// RequireRole refuses, with 403, users below the role. Use it after a
-// sign-in check (s.signedIn); routes.go has the ready chain s.admins.
-func RequireRole(min store.Role) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			u := CurrentUser(c)
-			if u == nil || !u.Role.AtLeast(min) {
-				return errs.Errorf(errs.Forbidden, "You need the %s role or higher to do this.", min)
-			}
-			return next(c)
-		}
-	}
-}
+// RequireRole refuses, with 403, users below the role (page.RequireRole).
+func RequireRole(min store.Role) echo.MiddlewareFunc { return page.RequireRole(min) }

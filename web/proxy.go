@@ -59,9 +59,4 @@ func clientIP(trusted []netip.Prefix) echo.IPExtractor {
 	}
 }
 
-// secure reports whether the browser reached the app over https: TLS to
-// this server, an https public URL, or a trusted proxy's
-// X-Forwarded-Proto. Cookies set over it are marked Secure.
-func (s *Server) secure(c echo.Context) bool {
-	return c.Scheme() == "https" || strings.HasPrefix(strings.ToLower(s.cfg.PublicURL), "https://")
-}
+func (s *Server) secure(c echo.Context) bool { return s.kit.Secure(c) }

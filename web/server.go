@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/netguard"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // Config is what the server needs.
@@ -107,6 +108,8 @@ type Server struct {
 	taskAudit *taskAuditor
 	// metrics are served on /metrics when a token is configured (metrics.go).
 	metrics *appMetrics
+	// kit is what every handler package shares (web/page).
+	kit *page.Kit
 }
 
 // New returns the server with every route registered.
@@ -129,6 +132,7 @@ func New(cfg Config) *Server {
 		taskAudit: newTaskAuditor(cfg.Daemon, cfg.Store),
 		metrics:   newAppMetrics(cfg.DaemonMetrics),
 	}
+	s.kit = &page.Kit{Store: cfg.Store, Sessions: s.sessions, Health: s.health, Log: s.log, PublicURL: cfg.PublicURL}
 	if s.store != nil {
 		s.settleOrphanRuns(context.Background())
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/gob"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,11 +12,11 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // sessionName is the cookie that carries the session token and flashes.
-const sessionName = "plugboard_session"
+const sessionName = page.SessionName
 
 // LoadSessionKeys returns the cookie keys kept in path (an authentication
 // key and an encryption key, base64, one a line), creating the file with
@@ -71,16 +70,7 @@ func newCookieStore(keys [][]byte) *sessions.CookieStore {
 	return cs
 }
 
-// session returns the request's cookie session (a new one when the cookie
-// is missing or no longer decodes), with Secure set when the browser came
-// over https (see secure).
-func (s *Server) session(c echo.Context) *sessions.Session {
-	sess, _ := s.sessions.Get(c.Request(), sessionName)
-	opts := *s.sessions.Options
-	opts.Secure = s.secure(c)
-	sess.Options = &opts
-	return sess
-}
+func (s *Server) session(c echo.Context) *sessions.Session { return s.kit.Session(c) }
 
 func (s *Server) sessionToken(c echo.Context) string {
 	token, _ := s.session(c).Values["token"].(string)
@@ -97,7 +87,7 @@ func (s *Server) signIn(c echo.Context, u *store.User) error {
 	}
 	sess := s.session(c)
 	sess.Values["token"] = token
-	c.Set(userKey, u)
+	page.SetUser(c, u)
 	s.rotateCSRF(c)
 	return sess.Save(c.Request(), c.Response())
 }
@@ -117,35 +107,10 @@ func (s *Server) signOut(c echo.Context) error {
 func (s *Server) forgetSession(c echo.Context) {
 	sess := s.session(c)
 	delete(sess.Values, "token")
-	c.Set(userKey, nil)
+	page.SetUser(c, nil)
 	sess.Save(c.Request(), c.Response())
 }
 
-func init() {
-	// Flashes are stored in the cookie session as views.Flash values.
-	gob.Register(views.Flash{})
-}
-
-// flash queues a message for the next page the user sees.
 func (s *Server) flash(c echo.Context, kind, message string) error {
-	sess := s.session(c)
-	sess.AddFlash(views.Flash{Kind: kind, Message: message})
-	return sess.Save(c.Request(), c.Response())
-}
-
-// takeFlashes returns and clears the queued messages.
-func (s *Server) takeFlashes(c echo.Context) []views.Flash {
-	sess := s.session(c)
-	raw := sess.Flashes()
-	if len(raw) == 0 {
-		return nil
-	}
-	sess.Save(c.Request(), c.Response())
-	var out []views.Flash
-	for _, f := range raw {
-		if fl, ok := f.(views.Flash); ok {
-			out = append(out, fl)
-		}
-	}
-	return out
+	return s.kit.Flash(c, kind, message)
 }
