@@ -1,10 +1,8 @@
 package web
 
 import (
-	"crypto/rand"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -77,28 +75,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	}
 }
 
-// rotateCSRF gives the browser a new CSRF token, replacing the cookie the
-// middleware set for this response, and makes it the one this response's
-// forms carry.
-func (s *Server) rotateCSRF(c echo.Context) {
-	token := rand.Text()
-	h := c.Response().Header()
-	kept := h.Values("Set-Cookie")[:0:0]
-	for _, v := range h.Values("Set-Cookie") {
-		if !strings.HasPrefix(v, csrfCookie+"=") {
-			kept = append(kept, v)
-		}
-	}
-	h.Del("Set-Cookie")
-	for _, v := range kept {
-		h.Add("Set-Cookie", v)
-	}
-	c.SetCookie(&http.Cookie{
-		Name: csrfCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		MaxAge: int(store.SessionTTL.Seconds()), Secure: s.secure(c),
-	})
-	c.Set(middleware.DefaultCSRFConfig.ContextKey, token)
-}
+func (s *Server) rotateCSRF(c echo.Context) { s.kit.RotateCSRF(c) }
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace

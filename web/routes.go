@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/plugboard/plugboard/static"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // middleware installs what runs on every request, outermost first.
@@ -28,15 +29,31 @@ func (s *Server) middleware() {
 	s.admins = []echo.MiddlewareFunc{s.requireUser, RequireRole(store.RoleAdmin)}
 	s.installers = []echo.MiddlewareFunc{s.requireUser, requireInstall}
 	s.debuggers = []echo.MiddlewareFunc{s.requireUser, requireDebug}
+	s.chains = page.Chains{
+		Public: s.public, SignedIn: s.signedIn, Admins: s.admins,
+		Installers: s.installers, Debuggers: s.debuggers,
+		AdminsWithKeys: append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys),
+	}
 }
 
-// routes is the route table: every page and action, with who may use it.
+// routes is the route table: every page and action, with who may use it,
+// one function per handler area.
 func (s *Server) routes() {
 	e := s.echo
 	e.StaticFS("/static", static.FS)
 	e.GET("/healthz", s.healthz, s.public...)
+	s.accountRoutes(e)
+	s.settingsRoutes(e)
+	s.credentialRoutes(e)
+	s.extensionRoutes(e)
+	s.playgroundRoutes(e)
+	s.pluginRoutes(e)
+	s.installRoutes(e)
+}
 
-	// Sign-in (auth.go).
+// accountRoutes: first-run setup, sign-in, one's password (auth.go) and
+// the users (user.go).
+func (s *Server) accountRoutes(e *echo.Echo) {
 	e.GET("/setup", s.setupForm, s.public...)
 	e.POST("/setup", s.setup, s.public...)
 	e.GET("/login", s.loginForm, s.public...)
@@ -44,14 +61,25 @@ func (s *Server) routes() {
 	e.POST("/logout", s.logout, s.signedIn...)
 	e.GET("/account/password", s.passwordForm, s.signedIn...)
 	e.POST("/account/password", s.changePassword, s.signedIn...)
-
-	// Users (user.go).
 	e.GET("/users", s.users, s.admins...)
 	e.POST("/users", s.createUser, s.admins...)
 	e.POST("/users/:id/role", s.updateUserRole, s.admins...)
 	e.POST("/users/:id/delete", s.deleteUser, s.admins...)
+}
 
-	// Credentials of tool providers (credential*.go) and the audit log (audit.go).
+// settingsRoutes: signing keys, signature policy, permissions
+// (signature.go, permission.go) and the audit log (audit.go).
+func (s *Server) settingsRoutes(e *echo.Echo) {
+	e.GET("/settings", s.settings, s.admins...)
+	e.POST("/settings/keys", s.addTrustedKey, s.admins...)
+	e.POST("/settings/keys/:id/delete", s.deleteTrustedKey, s.admins...)
+	e.POST("/settings/signature-policy", s.saveSignaturePolicy, s.admins...)
+	e.POST("/settings/permissions", s.savePermissions, s.admins...)
+	e.GET("/audit", s.auditLog, s.admins...)
+}
+
+// credentialRoutes: credentials of tool providers (credential*.go).
+func (s *Server) credentialRoutes(e *echo.Echo) {
 	e.GET("/credentials", s.credentialsIndex, s.admins...)
 	e.GET("/credentials/:author/:name/:provider", s.credentialProviderPage, s.admins...)
 	e.POST("/credentials/:author/:name/:provider", s.createCredential, s.admins...)
@@ -60,17 +88,12 @@ func (s *Server) routes() {
 	e.POST("/credentials/:author/:name/:provider/:id/delete", s.deleteCredential, s.admins...)
 	e.POST("/credentials/:author/:name/:provider/:id/default", s.setDefaultCredential, s.admins...)
 	e.POST("/credentials/:author/:name/:provider/:id/test", s.testCredential, s.admins...)
-	e.GET("/audit", s.auditLog, s.admins...)
+}
 
-	// Settings: signing keys, signature policy, permissions (signature.go, permission.go).
-	e.GET("/settings", s.settings, s.admins...)
-	e.POST("/settings/keys", s.addTrustedKey, s.admins...)
-	e.POST("/settings/keys/:id/delete", s.deleteTrustedKey, s.admins...)
-	e.POST("/settings/signature-policy", s.saveSignaturePolicy, s.admins...)
-	e.POST("/settings/permissions", s.savePermissions, s.admins...)
-
-	// API-based extensions and the outbound allowlist (extension*.go).
-	ext := append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys)
+// extensionRoutes: API-based extensions and the outbound allowlist
+// (extension*.go).
+func (s *Server) extensionRoutes(e *echo.Echo) {
+	ext := s.chains.AdminsWithKeys
 	e.GET("/extensions", s.extensions, ext...)
 	e.POST("/extensions", s.createExtension, ext...)
 	e.POST("/extensions/allowlist", s.saveAllowlist, ext...)
@@ -79,8 +102,10 @@ func (s *Server) routes() {
 	e.POST("/extensions/:id/delete", s.deleteExtension, ext...)
 	e.GET("/extensions/:id/try", s.tryForm, ext...)
 	e.POST("/extensions/:id/try", s.tryExtension, ext...)
+}
 
-	// Tool playground and its runs (playground*.go).
+// playgroundRoutes: the tool playground and its runs (playground*.go).
+func (s *Server) playgroundRoutes(e *echo.Echo) {
 	e.GET("/playground", s.playground, s.signedIn...)
 	e.GET("/playground/runs", s.runs, s.signedIn...)
 	e.POST("/playground/runs", s.createRun, s.signedIn...)
@@ -94,8 +119,11 @@ func (s *Server) routes() {
 	e.POST("/playground/runs/:id/rerun", s.rerunRun, s.signedIn...)
 	e.POST("/playground/runs/:id/delete", s.deleteRun, s.signedIn...)
 	e.GET("/playground/daemon-key", s.daemonKey, s.admins...)
+}
 
-	// Plugins (plugin*.go), install (install*.go), install tasks (task.go).
+// pluginRoutes: the installed plugins (plugin*.go), install tasks (task.go)
+// and remote debugging (debugging.go).
+func (s *Server) pluginRoutes(e *echo.Echo) {
 	e.GET("/", s.plugins, s.signedIn...)
 	e.GET("/plugin-icon", s.pluginIcon, s.signedIn...)
 	e.GET("/plugins/:author/:name", s.pluginDetail, s.signedIn...)
@@ -103,33 +131,34 @@ func (s *Server) routes() {
 	e.GET("/plugins/:author/:name/uninstall", s.uninstallConfirm, s.installers...)
 	e.POST("/plugins/:author/:name/uninstall", s.uninstall, s.installers...)
 	e.POST("/plugins/:author/:name/settings", s.savePluginSettings, s.admins...)
-	e.POST("/plugins/upload", s.uploadPackage, s.installers...)
-	e.POST("/plugins/install", s.install, s.installers...)
-	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)
-	e.POST("/examples/install", s.installExample, s.installers...)
-	// Marketplace tab (marketplace.go).
-	e.GET("/marketplace", s.marketplacePage, s.signedIn...)
-	e.GET("/marketplace/:author/:name", s.marketplaceDetail, s.signedIn...)
-	e.POST("/marketplace/install", s.marketplaceInstall, s.installers...)
-	e.POST("/plugins/:author/:name/auto-upgrade", s.saveAutoUpgrade, s.installers...)
-	e.GET("/marketplace/:author/:name/:version/icon", s.marketplaceIcon, s.signedIn...)
 	e.GET("/tasks", s.tasks, s.signedIn...)
 	e.GET("/tasks/indicator", s.taskIndicator, s.signedIn...)
 	e.GET("/tasks/:id", s.task, s.signedIn...)
 	e.POST("/tasks/:id/delete", s.deleteTask, s.admins...)
 	e.POST("/tasks/delete", s.deleteAllTasks, s.admins...)
-
-	// Remote debugging: connection details, debug key (debugging.go).
 	e.GET("/debugging", s.debuggingPage, s.debuggers...)
 	e.GET("/debugging/key", s.debugKey, s.debuggers...)
 	e.POST("/debugging/key/regenerate", s.regenerateDebugKey, s.debuggers...)
+}
 
-	// Install from GitHub releases, its settings, update checks (github*.go).
+// installRoutes: upload and preview (install*.go), the examples, the
+// marketplace tab and auto-upgrade (marketplace.go, upgrade*.go), GitHub
+// releases and their settings (github*.go).
+func (s *Server) installRoutes(e *echo.Echo) {
+	e.POST("/plugins/upload", s.uploadPackage, s.installers...)
+	e.POST("/plugins/install", s.install, s.installers...)
+	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)
+	e.POST("/examples/install", s.installExample, s.installers...)
+	e.GET("/marketplace", s.marketplacePage, s.signedIn...)
+	e.GET("/marketplace/:author/:name", s.marketplaceDetail, s.signedIn...)
+	e.POST("/marketplace/install", s.marketplaceInstall, s.installers...)
+	e.POST("/plugins/:author/:name/auto-upgrade", s.saveAutoUpgrade, s.installers...)
+	e.GET("/marketplace/:author/:name/:version/icon", s.marketplaceIcon, s.signedIn...)
 	e.GET("/github", s.githubPage, s.installers...)
 	e.GET("/github/releases", s.githubReleasesFragment, s.installers...)
 	e.POST("/github/preview", s.githubPreview, s.installers...)
 	e.GET("/github/updates/:author/:name", s.githubUpdates, s.installers...)
-	e.POST("/github/settings", s.saveGitHubSettings, append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys)...)
+	e.POST("/github/settings", s.saveGitHubSettings, s.chains.AdminsWithKeys...)
 }
 
 // healthz answers load balancers and the e2e tests: the app is serving.

@@ -108,8 +108,10 @@ type Server struct {
 	taskAudit *taskAuditor
 	// metrics are served on /metrics when a token is configured (metrics.go).
 	metrics *appMetrics
-	// kit is what every handler package shares (web/page).
-	kit *page.Kit
+	// kit is what every handler package shares (web/page); chains are the
+	// route middleware chains by who may use a route (routes.go).
+	kit    *page.Kit
+	chains page.Chains
 }
 
 // New returns the server with every route registered.

@@ -72,44 +72,13 @@ func newCookieStore(keys [][]byte) *sessions.CookieStore {
 
 func (s *Server) session(c echo.Context) *sessions.Session { return s.kit.Session(c) }
 
-func (s *Server) sessionToken(c echo.Context) string {
-	token, _ := s.session(c).Values["token"].(string)
-	return token
-}
+func (s *Server) sessionToken(c echo.Context) string { return s.kit.SessionToken(c) }
 
-// signIn starts a server-side session for the user and puts its token in
-// the cookie; the CSRF token is replaced, so one planted before sign-in is
-// worth nothing after it.
-func (s *Server) signIn(c echo.Context, u *store.User) error {
-	token, err := s.store.CreateSession(c.Request().Context(), u.ID)
-	if err != nil {
-		return err
-	}
-	sess := s.session(c)
-	sess.Values["token"] = token
-	page.SetUser(c, u)
-	s.rotateCSRF(c)
-	return sess.Save(c.Request(), c.Response())
-}
+func (s *Server) signIn(c echo.Context, u *store.User) error { return s.kit.SignIn(c, u) }
 
-// signOut ends the server-side session and empties the cookie.
-func (s *Server) signOut(c echo.Context) error {
-	if token := s.sessionToken(c); token != "" {
-		if err := s.store.DeleteSession(c.Request().Context(), token); err != nil {
-			return err
-		}
-	}
-	s.forgetSession(c)
-	return nil
-}
+func (s *Server) signOut(c echo.Context) error { return s.kit.SignOut(c) }
 
-// forgetSession drops the token from the cookie, keeping flashes.
-func (s *Server) forgetSession(c echo.Context) {
-	sess := s.session(c)
-	delete(sess.Values, "token")
-	page.SetUser(c, nil)
-	sess.Save(c.Request(), c.Response())
-}
+func (s *Server) forgetSession(c echo.Context) { s.kit.ForgetSession(c) }
 
 func (s *Server) flash(c echo.Context, kind, message string) error {
 	return s.kit.Flash(c, kind, message)
