@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/plugboard/plugboard/static"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web/account"
 	"github.com/plugboard/plugboard/web/page"
 )
 
@@ -42,29 +43,13 @@ func (s *Server) routes() {
 	e := s.echo
 	e.StaticFS("/static", static.FS)
 	e.GET("/healthz", s.healthz, s.public...)
-	s.accountRoutes(e)
+	account.New(s.kit).Routes(e, s.chains)
 	s.settingsRoutes(e)
 	s.credentialRoutes(e)
 	s.extensionRoutes(e)
 	s.playgroundRoutes(e)
 	s.pluginRoutes(e)
 	s.installRoutes(e)
-}
-
-// accountRoutes: first-run setup, sign-in, one's password (auth.go) and
-// the users (user.go).
-func (s *Server) accountRoutes(e *echo.Echo) {
-	e.GET("/setup", s.setupForm, s.public...)
-	e.POST("/setup", s.setup, s.public...)
-	e.GET("/login", s.loginForm, s.public...)
-	e.POST("/login", s.login, s.public...)
-	e.POST("/logout", s.logout, s.signedIn...)
-	e.GET("/account/password", s.passwordForm, s.signedIn...)
-	e.POST("/account/password", s.changePassword, s.signedIn...)
-	e.GET("/users", s.users, s.admins...)
-	e.POST("/users", s.createUser, s.admins...)
-	e.POST("/users/:id/role", s.updateUserRole, s.admins...)
-	e.POST("/users/:id/delete", s.deleteUser, s.admins...)
 }
 
 // settingsRoutes: signing keys, signature policy, permissions
