@@ -8,6 +8,7 @@ import (
 	"github.com/plugboard/plugboard/static"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web/account"
+	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/page"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) routes() {
 	account.New(s.kit).Routes(e, s.chains)
 	s.settingsRoutes(e)
 	s.credentialRoutes(e)
-	s.extensionRoutes(e)
+	extensions.New(s.kit, s.cfg.Keys, s.allowlist, s.extCaller).Routes(e, s.chains)
 	s.playgroundRoutes(e)
 	s.pluginRoutes(e)
 	s.installRoutes(e)
@@ -73,20 +74,6 @@ func (s *Server) credentialRoutes(e *echo.Echo) {
 	e.POST("/credentials/:author/:name/:provider/:id/delete", s.deleteCredential, s.admins...)
 	e.POST("/credentials/:author/:name/:provider/:id/default", s.setDefaultCredential, s.admins...)
 	e.POST("/credentials/:author/:name/:provider/:id/test", s.testCredential, s.admins...)
-}
-
-// extensionRoutes: API-based extensions and the outbound allowlist
-// (extension*.go).
-func (s *Server) extensionRoutes(e *echo.Echo) {
-	ext := s.chains.AdminsWithKeys
-	e.GET("/extensions", s.extensions, ext...)
-	e.POST("/extensions", s.createExtension, ext...)
-	e.POST("/extensions/allowlist", s.saveAllowlist, ext...)
-	e.GET("/extensions/:id", s.extension, ext...)
-	e.POST("/extensions/:id", s.updateExtension, ext...)
-	e.POST("/extensions/:id/delete", s.deleteExtension, ext...)
-	e.GET("/extensions/:id/try", s.tryForm, ext...)
-	e.POST("/extensions/:id/try", s.tryExtension, ext...)
 }
 
 // playgroundRoutes: the tool playground and its runs (playground*.go).

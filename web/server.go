@@ -11,7 +11,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/plugboard/plugboard/app/extension"
+	"github.com/plugboard/plugboard/app/outbound"
 	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web/marketplace"
@@ -85,10 +88,12 @@ type Server struct {
 	sessions *sessions.CookieStore
 	health   *daemonHealth
 	log      *slog.Logger
-	// outbound guards requests made on a user's behalf; extCaller sends
-	// extension points through it (extension_call.go).
+	// allowlist is the guard of requests made on a user's behalf with its
+	// allowlists (app/outbound), outbound the guard itself; extCaller
+	// sends extension points through it (app/extension).
+	allowlist *outbound.Guard
 	outbound  *netguard.Guard
-	extCaller *extensionCaller
+	extCaller *extension.Caller
 
 	// Route middleware chains, see routes.go.
 	public, signedIn, admins []echo.MiddlewareFunc
@@ -138,8 +143,9 @@ func New(cfg Config) *Server {
 	if s.store != nil {
 		s.settleOrphanRuns(context.Background())
 	}
-	s.outbound = s.newOutbound(context.Background())
-	s.extCaller = newExtensionCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
+	s.allowlist = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, s.log)
+	s.outbound = s.allowlist.Guard
+	s.extCaller = extension.NewCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
 	if m, err := newMarketplace(cfg); err != nil {
 		s.log.Error("marketplace: not available", "err", err)
 	} else {
@@ -157,3 +163,14 @@ func New(cfg Config) *Server {
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// needKeys refuses pages that seal or open secrets (extensions, GitHub settings) when the server has no keyring (a
+// misconfigured embedding), instead of failing on the first key.
+func (s *Server) needKeys(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.cfg.Keys == nil {
+			return errs.Errorf(errs.Unavailable, "Secrets cannot be stored: this server was started without a keyring.")
+		}
+		return next(c)
+	}
+}

@@ -1,4 +1,4 @@
-package web
+package extensions
 
 import (
 	"bytes"
@@ -7,15 +7,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/app/extension"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // extensionPoints are the points the try-it panel sends, with their params
 // (Dify's external data tool and moderation requests).
 var extensionPoints = []views.ExtensionPoint{
-	{Name: PointExternalDataTool, Hint: "External data tool: the app asks for data to fill a variable; the answer is {\"result\": \"<text>\"}.", Fields: []string{"app_id", "tool_variable", "inputs", "query"}},
-	{Name: PointModerationInput, Hint: "Moderation of the user's input: the answer says whether it is flagged and what to do.", Fields: []string{"app_id", "inputs", "query"}},
-	{Name: PointModerationOutput, Hint: "Moderation of the model's output: the answer says whether it is flagged and what to do.", Fields: []string{"app_id", "text"}},
+	{Name: extension.PointExternalDataTool, Hint: "External data tool: the app asks for data to fill a variable; the answer is {\"result\": \"<text>\"}.", Fields: []string{"app_id", "tool_variable", "inputs", "query"}},
+	{Name: extension.PointModerationInput, Hint: "Moderation of the user's input: the answer says whether it is flagged and what to do.", Fields: []string{"app_id", "inputs", "query"}},
+	{Name: extension.PointModerationOutput, Hint: "Moderation of the model's output: the answer says whether it is flagged and what to do.", Fields: []string{"app_id", "text"}},
 }
 
 // tryDefaults fill a fresh try-it form so Send works at once.
@@ -41,7 +43,7 @@ func pointByName(name string) views.ExtensionPoint {
 }
 
 // tryPanel builds the panel; a nil form gets the defaults.
-func (s *Server) tryPanel(id string, p views.ExtensionPoint, f *views.Form, r *views.TryResult) views.TryPanel {
+func (h *Handlers) tryPanel(id string, p views.ExtensionPoint, f *views.Form, r *views.TryResult) views.TryPanel {
 	if f == nil {
 		f = views.NewForm()
 		for _, name := range p.Fields {
@@ -53,25 +55,25 @@ func (s *Server) tryPanel(id string, p views.ExtensionPoint, f *views.Form, r *v
 
 // tryForm answers the point selector: the panel with the chosen point's
 // fields (htmx), or the whole page.
-func (s *Server) tryForm(c echo.Context) error {
-	if !isHTMX(c) {
-		return s.extension(c)
+func (h *Handlers) tryForm(c echo.Context) error {
+	if !page.IsHTMX(c) {
+		return h.extension(c)
 	}
-	e, err := s.store.FindExtensionByID(ctx(c), s.cfg.Keys, c.Param("id"))
+	e, err := h.store.FindExtensionByID(page.Ctx(c), h.keys, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.TryPanelFragment(s.tryPanel(e.ID, pointByName(c.QueryParam("point")), nil, nil)))
+	return page.Render(c, http.StatusOK, views.TryPanelFragment(h.tryPanel(e.ID, pointByName(c.QueryParam("point")), nil, nil)))
 }
 
 // tryExtension sends one point with the form's params and shows the answer.
-func (s *Server) tryExtension(c echo.Context) error {
-	e, err := s.store.FindExtensionByID(ctx(c), s.cfg.Keys, c.Param("id"))
+func (h *Handlers) tryExtension(c echo.Context) error {
+	e, err := h.store.FindExtensionByID(page.Ctx(c), h.keys, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	p := pointByName(c.FormValue("point"))
-	f := formValues(c, p.Fields...)
+	f := page.FormValues(c, p.Fields...)
 	params, ok := tryParams(p, f)
 	status := http.StatusUnprocessableEntity
 	var result *views.TryResult
@@ -80,15 +82,15 @@ func (s *Server) tryExtension(c echo.Context) error {
 	case e.KeyErr != nil:
 		f.Error = e.KeyErr.Error()
 	default:
-		status, result = http.StatusOK, s.try(c, e.Endpoint, e.APIKey(), p.Name, params)
+		status, result = http.StatusOK, h.try(c, e.Endpoint, e.APIKey(), p.Name, params)
 	}
-	panel := s.tryPanel(e.ID, p, f, result)
-	if isHTMX(c) {
-		return s.render(c, status, views.TryPanelFragment(panel))
+	panel := h.tryPanel(e.ID, p, f, result)
+	if page.IsHTMX(c) {
+		return page.Render(c, status, views.TryPanelFragment(panel))
 	}
 	ef := views.NewForm()
 	ef.Values["name"], ef.Values["endpoint"], ef.Values["api_key"] = e.Name, e.Endpoint, e.MaskedKey
-	return s.renderExtension(c, status, e, ef, panel)
+	return h.renderExtension(c, status, e, ef, panel)
 }
 
 // tryParams validates the fields and builds the point's params; field
@@ -130,8 +132,8 @@ func jsonObject(s string) (map[string]any, string) {
 }
 
 // try sends the point and describes the answer for the panel.
-func (s *Server) try(c echo.Context, endpoint, key, point string, params map[string]any) *views.TryResult {
-	a, err := s.extCaller.call(ctx(c), endpoint, key, point, params)
+func (h *Handlers) try(c echo.Context, endpoint, key, point string, params map[string]any) *views.TryResult {
+	a, err := h.caller.Call(page.Ctx(c), endpoint, key, point, params)
 	if err != nil {
 		return &views.TryResult{Error: "No answer: " + err.Error() + "."}
 	}

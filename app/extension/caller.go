@@ -1,4 +1,8 @@
-package web
+// Package extension calls API-based extensions (Dify's extension points:
+// ping, external data tool, input and output moderation) on their
+// endpoints, through the SSRF guard, with bounded time and answer size, and
+// words every failure for the admin who configured the endpoint.
+package extension
 
 import (
 	"bytes"
@@ -29,43 +33,45 @@ const (
 
 // Default timeouts of a call to an extension, as Dify's requestor.
 const (
-	DefaultExtensionConnectTimeout = 5 * time.Second
-	DefaultExtensionReadTimeout    = 60 * time.Second
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultReadTimeout    = 60 * time.Second
 )
 
-// maxExtensionAnswer is how much of an extension's answer is read.
-const maxExtensionAnswer = 1 << 20
+// maxAnswer is how much of an extension's answer is read.
+const maxAnswer = 1 << 20
 
 // excerptLen is how much of an unexpected answer an error message quotes.
 const excerptLen = 100
 
-// extensionCaller sends extension points to endpoints through the SSRF guard.
-type extensionCaller struct {
+// Caller sends extension points to endpoints through the SSRF guard.
+type Caller struct {
 	client   *http.Client
 	timeouts netguard.Timeouts
 	now      func() time.Time
 }
 
-func newExtensionCaller(g *netguard.Guard, t netguard.Timeouts, now func() time.Time) *extensionCaller {
+// NewCaller returns a caller dialling through g; zero timeouts are Dify's
+// (5 s to connect, 60 s to read).
+func NewCaller(g *netguard.Guard, t netguard.Timeouts, now func() time.Time) *Caller {
 	if t.Connect <= 0 {
-		t.Connect = DefaultExtensionConnectTimeout
+		t.Connect = DefaultConnectTimeout
 	}
 	if t.Read <= 0 {
-		t.Read = DefaultExtensionReadTimeout
+		t.Read = DefaultReadTimeout
 	}
-	return &extensionCaller{client: g.Client(t), timeouts: t, now: now}
+	return &Caller{client: g.Client(t), timeouts: t, now: now}
 }
 
-// extensionAnswer is what an endpoint answered.
-type extensionAnswer struct {
+// Answer is what an endpoint answered.
+type Answer struct {
 	Status   int
 	Duration time.Duration
 	Body     []byte
 }
 
-// call POSTs {"point":…,"params":…} with the key as a bearer token. Only a
+// Call POSTs {"point":…,"params":…} with the key as a bearer token. Only a
 // failure to get an answer at all is an error; any status is an answer.
-func (x *extensionCaller) call(ctx context.Context, endpoint, key, point string, params any) (*extensionAnswer, error) {
+func (x *Caller) Call(ctx context.Context, endpoint, key, point string, params any) (*Answer, error) {
 	body, err := json.Marshal(map[string]any{"point": point, "params": params})
 	if err != nil {
 		return nil, err
@@ -86,17 +92,17 @@ func (x *extensionCaller) call(ctx context.Context, endpoint, key, point string,
 		return nil, x.describe(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxExtensionAnswer))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
 		return nil, x.describe(err)
 	}
-	return &extensionAnswer{Status: resp.StatusCode, Duration: x.now().Sub(start), Body: b}, nil
+	return &Answer{Status: resp.StatusCode, Duration: x.now().Sub(start), Body: b}, nil
 }
 
-// ping checks that the endpoint answers the ping point with
+// Ping checks that the endpoint answers the ping point with
 // {"result":"pong"}; its error says what went wrong.
-func (x *extensionCaller) ping(ctx context.Context, endpoint, key string) error {
-	a, err := x.call(ctx, endpoint, key, PointPing, map[string]any{})
+func (x *Caller) Ping(ctx context.Context, endpoint, key string) error {
+	a, err := x.Call(ctx, endpoint, key, PointPing, map[string]any{})
 	if err != nil {
 		return err
 	}
@@ -117,7 +123,7 @@ func (x *extensionCaller) ping(ctx context.Context, endpoint, key string) error 
 
 // describe words a failed request: refused by the guard, timed out,
 // refused or unreachable.
-func (x *extensionCaller) describe(err error) error {
+func (x *Caller) describe(err error) error {
 	var refused *netguard.RefusedError
 	var op *net.OpError
 	var dns *net.DNSError
