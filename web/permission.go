@@ -26,12 +26,3 @@ func permissionsOf(c echo.Context) store.Permissions { return page.Permissions(c
 func requireInstall(next echo.HandlerFunc) echo.HandlerFunc { return page.RequireInstall(next) }
 
 func requireDebug(next echo.HandlerFunc) echo.HandlerFunc { return page.RequireDebug(next) }
-
-// savePermissions stores who may install and debug plugins.
-func (s *Server) savePermissions(c echo.Context) error {
-	p := store.Permissions{Install: store.Permission(c.FormValue("install")), Debug: store.Permission(c.FormValue("debug"))}
-	if err := s.store.SetPermissions(ctx(c), CurrentUser(c).Username, p); err != nil {
-		return s.settingsInvalid(c, "permissions", err)
-	}
-	return s.flashRedirect(c, "Saved: "+p.Install.Label()+" may install plugins; "+p.Debug.Label()+" may debug them.", settingsPath)
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/plugboard/plugboard/web/account"
 	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/page"
+	"github.com/plugboard/plugboard/web/settings"
 )
 
 // middleware installs what runs on every request, outermost first.
@@ -45,23 +46,12 @@ func (s *Server) routes() {
 	e.StaticFS("/static", static.FS)
 	e.GET("/healthz", s.healthz, s.public...)
 	account.New(s.kit).Routes(e, s.chains)
-	s.settingsRoutes(e)
+	settings.New(s.kit).Routes(e, s.chains)
 	s.credentialRoutes(e)
 	extensions.New(s.kit, s.cfg.Keys, s.allowlist, s.extCaller).Routes(e, s.chains)
 	s.playgroundRoutes(e)
 	s.pluginRoutes(e)
 	s.installRoutes(e)
-}
-
-// settingsRoutes: signing keys, signature policy, permissions
-// (signature.go, permission.go) and the audit log (audit.go).
-func (s *Server) settingsRoutes(e *echo.Echo) {
-	e.GET("/settings", s.settings, s.admins...)
-	e.POST("/settings/keys", s.addTrustedKey, s.admins...)
-	e.POST("/settings/keys/:id/delete", s.deleteTrustedKey, s.admins...)
-	e.POST("/settings/signature-policy", s.saveSignaturePolicy, s.admins...)
-	e.POST("/settings/permissions", s.savePermissions, s.admins...)
-	e.GET("/audit", s.auditLog, s.admins...)
 }
 
 // credentialRoutes: credentials of tool providers (credential*.go).

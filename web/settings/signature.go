@@ -1,4 +1,4 @@
-package web
+package settings
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // settingsPath is the Settings page: signing keys, the signature policy
@@ -16,21 +17,21 @@ import (
 const settingsPath = "/settings"
 
 // settings shows the Settings page.
-func (s *Server) settings(c echo.Context) error {
-	return s.renderSettings(c, http.StatusOK, views.SettingsData{})
+func (h *Handlers) settings(c echo.Context) error {
+	return h.renderSettings(c, http.StatusOK, views.SettingsData{})
 }
 
 // renderSettings renders the page with d's forms (fresh ones where nil)
 // and the stored keys, policy and permissions.
-func (s *Server) renderSettings(c echo.Context, status int, d views.SettingsData) error {
+func (h *Handlers) renderSettings(c echo.Context, status int, d views.SettingsData) error {
 	var err error
-	if d.Keys, err = s.store.FindTrustedKeys(ctx(c)); err != nil {
+	if d.Keys, err = h.store.FindTrustedKeys(page.Ctx(c)); err != nil {
 		return err
 	}
-	if d.Policy, err = s.store.FindSignaturePolicy(ctx(c)); err != nil {
+	if d.Policy, err = h.store.FindSignaturePolicy(page.Ctx(c)); err != nil {
 		return err
 	}
-	if d.Permissions, err = s.store.FindPermissions(ctx(c)); err != nil {
+	if d.Permissions, err = h.store.FindPermissions(page.Ctx(c)); err != nil {
 		return err
 	}
 	for _, f := range []**views.Form{&d.KeyForm, &d.PolicyForm, &d.PermForm} {
@@ -38,7 +39,7 @@ func (s *Server) renderSettings(c echo.Context, status int, d views.SettingsData
 			*f = views.NewForm()
 		}
 	}
-	return s.render(c, status, views.SettingsPage(s.chrome(c, "Settings", views.NavSettings), d))
+	return page.Render(c, status, views.SettingsPage(h.Chrome(c, "Settings", views.NavSettings), d))
 }
 
 // privateKeyPasted answers a private key pasted where the public one
@@ -48,9 +49,9 @@ const privateKeyPasted = "That is a private key: it was not kept and is not show
 
 // settingsInvalid re-renders the page with err on the form it belongs to
 // (key, policy or permissions).
-func (s *Server) settingsInvalid(c echo.Context, form string, err error) error {
+func (h *Handlers) settingsInvalid(c echo.Context, form string, err error) error {
 	f := views.NewForm()
-	status := formError(f, err)
+	status := page.FormError(f, err)
 	if status == http.StatusInternalServerError {
 		return err
 	}
@@ -68,35 +69,35 @@ func (s *Server) settingsInvalid(c echo.Context, form string, err error) error {
 	default:
 		d.PermForm = f
 	}
-	return s.renderSettings(c, status, d)
+	return h.renderSettings(c, status, d)
 }
 
 // addTrustedKey trusts a pasted public key under a name.
-func (s *Server) addTrustedKey(c echo.Context) error {
-	k, err := s.store.CreateTrustedKey(ctx(c), CurrentUser(c).Username, c.FormValue("name"), c.FormValue("pem"))
+func (h *Handlers) addTrustedKey(c echo.Context) error {
+	k, err := h.store.CreateTrustedKey(page.Ctx(c), page.CurrentUser(c).Username, c.FormValue("name"), c.FormValue("pem"))
 	if err != nil {
-		return s.settingsInvalid(c, "key", err)
+		return h.settingsInvalid(c, "key", err)
 	}
-	return s.flashRedirect(c, "Trusted the key "+k.Name+": packages it signs show “signed by "+k.Name+"”.", settingsPath)
+	return h.FlashRedirect(c, "Trusted the key "+k.Name+": packages it signs show “signed by "+k.Name+"”.", settingsPath)
 }
 
 // deleteTrustedKey stops trusting a key.
-func (s *Server) deleteTrustedKey(c echo.Context) error {
+func (h *Handlers) deleteTrustedKey(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return errs.Errorf(errs.NotFound, "No trusted key %q.", c.Param("id"))
 	}
-	if err := s.store.DeleteTrustedKey(ctx(c), CurrentUser(c).Username, id); err != nil {
+	if err := h.store.DeleteTrustedKey(page.Ctx(c), page.CurrentUser(c).Username, id); err != nil {
 		return err
 	}
-	return s.flashRedirect(c, "Deleted the key: packages it signed now show as untrusted.", settingsPath)
+	return h.FlashRedirect(c, "Deleted the key: packages it signed now show as untrusted.", settingsPath)
 }
 
 // saveSignaturePolicy changes which packages may be installed.
-func (s *Server) saveSignaturePolicy(c echo.Context) error {
+func (h *Handlers) saveSignaturePolicy(c echo.Context) error {
 	p := store.SignaturePolicy(c.FormValue("policy"))
-	if err := s.store.SetSignaturePolicy(ctx(c), CurrentUser(c).Username, p); err != nil {
-		return s.settingsInvalid(c, "policy", err)
+	if err := h.store.SetSignaturePolicy(page.Ctx(c), page.CurrentUser(c).Username, p); err != nil {
+		return h.settingsInvalid(c, "policy", err)
 	}
-	return s.flashRedirect(c, "Signature policy: "+p.Label()+".", settingsPath)
+	return h.FlashRedirect(c, "Signature policy: "+p.Label()+".", settingsPath)
 }
