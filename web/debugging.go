@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // DefaultDebugAddr is the remote debugging address shown when Config leaves
@@ -22,7 +23,7 @@ func (s *Server) debuggingPage(c echo.Context) error {
 	d.Host, d.Port = splitDebugAddr(s.cfg.DebugAddr)
 	key, err := s.daemon.DebuggingKey(ctx(c))
 	if err != nil {
-		d.Err = daemonProblem(err)
+		d.Err = page.DaemonProblem(err)
 	} else {
 		d.MaskedKey = maskKey(key)
 	}

@@ -2,18 +2,17 @@ package web
 
 import (
 	"context"
-	"errors"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // Daemon health checks: how long a check may take, and how long its answer
 // is reused before the next page asks again.
 const (
-	healthTimeout = 1500 * time.Millisecond
+	healthTimeout = page.DaemonTimeout
 	healthTTL     = 2 * time.Second
 )
 
@@ -56,19 +55,7 @@ func (h *daemonHealth) check(ctx context.Context) string {
 		if h.url != "" {
 			where += " at " + h.url
 		}
-		return where + " did not answer its health check: " + transportError(err) + "."
+		return where + " did not answer its health check: " + page.TransportError(err) + "."
 	}
 	return ""
-}
-
-// transportError words a failed HTTP call without repeating its URL.
-func transportError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return "no answer within " + healthTimeout.String()
-		}
-		err = ue.Err
-	}
-	return err.Error()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // uploadField is the file input of the upload form.
@@ -151,7 +152,7 @@ func (s *Server) uploadFailed(c echo.Context, name string, err error) error {
 // why it could not be reached.
 func failureMessage(err error) string {
 	if errs.Code(err) == errs.Internal {
-		return daemonProblem(err)
+		return page.DaemonProblem(err)
 	}
 	return errs.Message(err)
 }

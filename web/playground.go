@@ -11,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // playground shows the tool picker and, with ?pick=, the tool's form; with
@@ -19,7 +20,7 @@ func (s *Server) playground(c echo.Context) error {
 	pg := views.PlaygroundPage{Form: views.NewForm()}
 	entries, err := s.daemon.Tools(ctx(c), 1, pluginListSize)
 	if err != nil {
-		pg.Problem = daemonProblem(err)
+		pg.Problem = page.DaemonProblem(err)
 	}
 	pg.Tools = toolChoices(entries)
 	if pick := c.QueryParam("pick"); pick != "" {
@@ -124,7 +125,7 @@ func (s *Server) toolProblem(c echo.Context, pg views.PlaygroundPage, err error)
 	if errs.Code(err) == errs.NotFound {
 		return err
 	}
-	pg.Problem = daemonProblem(err)
+	pg.Problem = page.DaemonProblem(err)
 	if isHTMX(c) {
 		return c.String(http.StatusServiceUnavailable, pg.Problem)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // liveRun is a run whose invocation is going on in this process.
@@ -288,7 +289,7 @@ func invokeProblem(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "cancelled"
 	}
-	return daemonProblem(err)
+	return page.DaemonProblem(err)
 }
 
 // eventPayload is the stored form of one tool message (blobs apart).
@@ -361,7 +362,7 @@ func (s *Server) runPage(c echo.Context) error {
 	pg := views.PlaygroundPage{Form: views.NewForm(), Run: &d}
 	entries, err := s.daemon.Tools(ctx(c), 1, pluginListSize)
 	if err != nil {
-		pg.Problem = daemonProblem(err)
+		pg.Problem = page.DaemonProblem(err)
 	}
 	pg.Tools = toolChoices(entries)
 	switch t, err := s.playgroundTool(ctx(c), runPick(r)); {

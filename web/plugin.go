@@ -10,6 +10,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // pluginListSize is how many installed plugins the list asks for.
@@ -29,7 +30,7 @@ func (s *Server) plugins(c echo.Context) error {
 	}
 	list, err := s.installed(c)
 	if err != nil {
-		d.ListErr = daemonProblem(err)
+		d.ListErr = page.DaemonProblem(err)
 	}
 	d.Total = len(list)
 	d.Filter.Categories, d.Filter.Tags = filterChoices(list)
@@ -119,11 +120,3 @@ func filterChoices(list []apispec.Installation) (cats, tagList []string) {
 
 // maxUpload is the largest package accepted, the daemon's default limit.
 func maxUpload() int64 { return pkgfmt.DefaultLimits().MaxPackage }
-
-// daemonProblem words a failed daemon call for the page.
-func daemonProblem(err error) string {
-	if errs.Code(err) == errs.Internal {
-		return "The daemon did not answer: " + transportError(err) + "."
-	}
-	return errs.Message(err)
-}

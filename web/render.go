@@ -5,6 +5,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -33,3 +34,8 @@ func localPath(p string) string { return page.LocalPath(p) }
 func formValues(c echo.Context, names ...string) *views.Form { return page.FormValues(c, names...) }
 
 func ctx(c echo.Context) context.Context { return page.Ctx(c) }
+
+// credentials is the credential store with the server's keyring.
+func (s *Server) credentials() *store.Credentials { return s.store.Credentials(s.cfg.Keys) }
+
+func actor(c echo.Context) string { return page.Actor(c) }

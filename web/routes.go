@@ -8,6 +8,7 @@ import (
 	"github.com/plugboard/plugboard/static"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web/account"
+	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/page"
 	"github.com/plugboard/plugboard/web/settings"
@@ -47,23 +48,11 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz, s.public...)
 	account.New(s.kit).Routes(e, s.chains)
 	settings.New(s.kit).Routes(e, s.chains)
-	s.credentialRoutes(e)
+	credentials.New(s.kit, s.daemon, s.credentials()).Routes(e, s.chains)
 	extensions.New(s.kit, s.cfg.Keys, s.allowlist, s.extCaller).Routes(e, s.chains)
 	s.playgroundRoutes(e)
 	s.pluginRoutes(e)
 	s.installRoutes(e)
-}
-
-// credentialRoutes: credentials of tool providers (credential*.go).
-func (s *Server) credentialRoutes(e *echo.Echo) {
-	e.GET("/credentials", s.credentialsIndex, s.admins...)
-	e.GET("/credentials/:author/:name/:provider", s.credentialProviderPage, s.admins...)
-	e.POST("/credentials/:author/:name/:provider", s.createCredential, s.admins...)
-	e.GET("/credentials/:author/:name/:provider/:id/edit", s.editCredentialPage, s.admins...)
-	e.POST("/credentials/:author/:name/:provider/:id", s.updateCredential, s.admins...)
-	e.POST("/credentials/:author/:name/:provider/:id/delete", s.deleteCredential, s.admins...)
-	e.POST("/credentials/:author/:name/:provider/:id/default", s.setDefaultCredential, s.admins...)
-	e.POST("/credentials/:author/:name/:provider/:id/test", s.testCredential, s.admins...)
 }
 
 // playgroundRoutes: the tool playground and its runs (playground*.go).

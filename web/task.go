@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // taskListSize is how many install tasks the tasks page and the indicator read.
@@ -17,7 +18,7 @@ func (s *Server) tasks(c echo.Context) error {
 	list, err := s.daemon.Tasks(ctx(c), 1, taskListSize)
 	problem := ""
 	if err != nil {
-		problem = daemonProblem(err)
+		problem = page.DaemonProblem(err)
 	} else if s.canInstall(c) {
 		if err := s.store.MarkTasksSeen(ctx(c), CurrentUser(c).ID); err != nil {
 			return err

@@ -111,3 +111,7 @@ func FormError(f *views.Form, err error) int {
 	f.Error = errs.Message(err)
 	return StatusOf(errs.Code(err))
 }
+
+// PluginListSize is how many installed plugins (or tools) a page asks the
+// daemon for at once.
+const PluginListSize = 256
