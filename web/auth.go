@@ -4,7 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -77,10 +78,10 @@ func (s *Server) login(c echo.Context) error {
 	next := localPath(c.FormValue("next"))
 	u, err := s.authenticate(c, f.Values["username"], f.Values["password"])
 	if err != nil {
-		f.Error = errs.Message(err)
-		status := statusOf(errs.Code(err))
+		f.Error = plugboard.ErrorMessage(err)
+		status := statusOf(plugboard.ErrorCode(err))
 		outcome := store.OutcomeFailure
-		if errs.Code(err) == errs.Forbidden {
+		if plugboard.ErrorCode(err) == plugboard.EFORBIDDEN {
 			status, outcome = http.StatusTooManyRequests, store.OutcomeRefused
 		}
 		s.auditOutcome(c, f.Values["username"], store.AuditLogin, f.Values["username"], f.Error, outcome)
@@ -134,7 +135,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	u := CurrentUser(c)
 	err := s.setPassword(c, u, f)
 	if err != nil {
-		s.auditOutcome(c, u.Username, store.AuditPasswordChange, u.Username, errs.Message(err), store.OutcomeFailure)
+		s.auditOutcome(c, u.Username, store.AuditPasswordChange, u.Username, plugboard.ErrorMessage(err), store.OutcomeFailure)
 		return s.render(c, formError(f, err), views.PasswordPage(s.chrome(c, "Change password", ""), f))
 	}
 	s.audit(c, store.AuditPasswordChange, u.Username, "other sessions signed out")

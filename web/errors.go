@@ -6,19 +6,20 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
 
-// statusOf is the HTTP status of an error code: errs.Status, but for
+// statusOf is the HTTP status of an error code: plugboard.ErrorStatus, but for
 // invalid input, which the app answers with 422 (the form re-rendered with
 // its message) where the daemon's API answers 400 as Dify's does.
 func statusOf(code string) int {
-	if code == errs.Invalid {
+	if code == plugboard.EINVALID {
 		return http.StatusUnprocessableEntity
 	}
-	return errs.Status(code)
+	return plugboard.ErrorStatus(code)
 }
 
 // titles are the error page headings.
@@ -75,15 +76,15 @@ func (s *Server) describe(err error, c echo.Context) (int, string) {
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge, "This request is too large: it may be at most " + views.Bytes(mbe.Limit) + "."
 	}
-	code := errs.Code(err)
-	if code == errs.Internal {
+	code := plugboard.ErrorCode(err)
+	if code == plugboard.EINTERNAL {
 		s.log.Error("request failed", slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),
 			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 			slog.Any("err", err))
 		return http.StatusInternalServerError, "Something went wrong on our side; it has been logged. Please try again."
 	}
-	return statusOf(code), errs.Message(err)
+	return statusOf(code), plugboard.ErrorMessage(err)
 }
 
 // formError puts err into the form: on its field when it names one, else as
@@ -94,6 +95,6 @@ func formError(f *views.Form, err error) int {
 		f.Errors[fe.Field] = fe.Message
 		return http.StatusUnprocessableEntity
 	}
-	f.Error = errs.Message(err)
-	return statusOf(errs.Code(err))
+	f.Error = plugboard.ErrorMessage(err)
+	return statusOf(plugboard.ErrorCode(err))
 }

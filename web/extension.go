@@ -6,7 +6,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/netguard"
@@ -151,7 +152,7 @@ func extensionFormError(f *views.Form, err error, masked string) int {
 func (s *Server) needKeys(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.cfg.Keys == nil {
-			return errs.Errorf(errs.Unavailable, "Secrets cannot be stored: this server was started without a keyring.")
+			return plugboard.Errorf(plugboard.EUNAVAILABLE, "Secrets cannot be stored: this server was started without a keyring.")
 		}
 		return next(c)
 	}

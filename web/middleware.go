@@ -8,7 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -55,7 +56,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 			CookieMaxAge:   int(store.SessionTTL.Seconds()),
 			CookieSecure:   secure,
 			ErrorHandler: func(error, echo.Context) error {
-				return errs.Errorf(errs.Forbidden, csrfMessage)
+				return plugboard.Errorf(plugboard.EFORBIDDEN, csrfMessage)
 			},
 		})
 	}
@@ -65,7 +66,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.Header.Get(echo.HeaderSecFetchSite) == "cross-site" && !safeMethod(r.Method) {
-				return errs.Errorf(errs.Forbidden, csrfMessage)
+				return plugboard.Errorf(plugboard.EFORBIDDEN, csrfMessage)
 			}
 			r.Header.Del(echo.HeaderSecFetchSite)
 			if s.secure(c) {
@@ -162,7 +163,7 @@ func RequireRole(min store.Role) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			u := CurrentUser(c)
 			if u == nil || !u.Role.AtLeast(min) {
-				return errs.Errorf(errs.Forbidden, "You need the %s role or higher to do this.", min)
+				return plugboard.Errorf(plugboard.EFORBIDDEN, "You need the %s role or higher to do this.", min)
 			}
 			return next(c)
 		}

@@ -2,7 +2,8 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -53,9 +54,9 @@ func requirePermission(next echo.HandlerFunc, what string, pick func(store.Permi
 		case u != nil && perm.Allows(u.Role):
 			return next(c)
 		case perm == store.PermNobody:
-			return errs.Errorf(errs.Forbidden, "No one may %s here: an admin has turned it off under Settings → Permissions.", what)
+			return plugboard.Errorf(plugboard.EFORBIDDEN, "No one may %s here: an admin has turned it off under Settings → Permissions.", what)
 		}
-		return errs.Errorf(errs.Forbidden, "Only admins may %s here (Settings → Permissions).", what)
+		return plugboard.Errorf(plugboard.EFORBIDDEN, "Only admins may %s here (Settings → Permissions).", what)
 	}
 }
 

@@ -5,7 +5,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -50,7 +51,7 @@ func (s *Server) updateUserRole(c echo.Context) error {
 		return err
 	}
 	if err := s.store.UpdateUserRole(ctx(c), CurrentUser(c), id, role); err != nil {
-		s.auditOutcome(c, actor(c), store.AuditUserRole, before.Username, "to "+string(role)+": "+errs.Message(err), store.OutcomeRefused)
+		s.auditOutcome(c, actor(c), store.AuditUserRole, before.Username, "to "+string(role)+": "+plugboard.ErrorMessage(err), store.OutcomeRefused)
 		return err
 	}
 	u, err := s.store.FindUserByID(ctx(c), id)
@@ -82,7 +83,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 func userID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return 0, errs.Errorf(errs.NotFound, "There is no user %q.", c.Param("id"))
+		return 0, plugboard.Errorf(plugboard.ENOTFOUND, "There is no user %q.", c.Param("id"))
 	}
 	return id, nil
 }
