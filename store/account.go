@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 
-	"github.com/plugboard/plugboard/daemon/errs"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/plugboard/plugboard"
 )
 
 // ErrBadCredentials is the one answer to a wrong username or password, so a
 // caller cannot tell which of them was wrong.
-var ErrBadCredentials = errs.Errorf(errs.Unauthorized, "Invalid username or password.")
+var ErrBadCredentials = plugboard.Errorf(plugboard.EUNAUTHORIZED, "Invalid username or password.")
 
 // dummyHash is compared against when the username is unknown, so that an
 // unknown user takes as long to refuse as a wrong password.
@@ -20,7 +21,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("plugboard-dummy-password"
 // ErrBadCredentials.
 func (db *DB) Authenticate(ctx context.Context, username, password string) (*User, error) {
 	u, err := db.FindUserByUsername(ctx, username)
-	if errs.Code(err) == errs.NotFound {
+	if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil, ErrBadCredentials
 	}
@@ -91,17 +92,17 @@ func (db *DB) DeleteUser(ctx context.Context, actor *User, id int64) error {
 // checkManage returns the user actor wants to change, or why actor may not.
 func (db *DB) checkManage(ctx context.Context, actor *User, id int64, verb string) (*User, error) {
 	if actor == nil || !actor.Role.CanManageUsers() {
-		return nil, errs.Errorf(errs.Forbidden, "Only the owner and admins can %s users.", verb)
+		return nil, plugboard.Errorf(plugboard.EFORBIDDEN, "Only the owner and admins can %s users.", verb)
 	}
 	if actor.ID == id {
-		return nil, errs.Errorf(errs.Forbidden, "You cannot %s yourself.", verb)
+		return nil, plugboard.Errorf(plugboard.EFORBIDDEN, "You cannot %s yourself.", verb)
 	}
 	target, err := db.FindUserByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if target.Role == RoleOwner {
-		return nil, errs.Errorf(errs.Forbidden, "You cannot %s the owner.", verb)
+		return nil, plugboard.Errorf(plugboard.EFORBIDDEN, "You cannot %s the owner.", verb)
 	}
 	return target, nil
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store/secret"
 )
 
@@ -126,7 +126,7 @@ func (cs *Credentials) openSecrets(r *credentialRow) (map[string]string, error) 
 	for _, field := range sortedKeys(r.sealed) {
 		pt, err := cs.keys.OpenString(r.sealed[field], credentialAAD(r.ID, field))
 		if err != nil {
-			return nil, errs.Errorf(errs.Internal, "credential %q (%d): the stored secret %q cannot be decrypted: %v", r.Name, r.ID, field, err)
+			return nil, plugboard.Errorf(plugboard.EINTERNAL, "credential %q (%d): the stored secret %q cannot be decrypted: %v", r.Name, r.ID, field, err)
 		}
 		out[field] = pt
 	}
@@ -140,7 +140,7 @@ func (cs *Credentials) shown(r *credentialRow) *Credential {
 	c.Masked = map[string]string{}
 	plain, err := cs.openSecrets(r)
 	if err != nil {
-		c.Problem = errs.Message(err)
+		c.Problem = plugboard.ErrorMessage(err)
 		for f := range r.sealed {
 			c.Masked[f] = "********"
 		}
@@ -179,7 +179,7 @@ func (cs *Credentials) FindCredentials(ctx context.Context, f CredentialFilter) 
 func (cs *Credentials) findRow(ctx context.Context, q queryer, id int64) (*credentialRow, error) {
 	r, err := scanCredential(q.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.Errorf(errs.NotFound, "There is no credential %d.", id)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no credential %d.", id)
 	}
 	return r, err
 }
@@ -213,7 +213,7 @@ func (cs *Credentials) OpenCredential(ctx context.Context, id int64) (values map
 		return nil, nil, err
 	}
 	if r.Problem != "" {
-		return nil, nil, errs.Errorf(errs.Internal, "%s", r.Problem)
+		return nil, nil, plugboard.Errorf(plugboard.EINTERNAL, "%s", r.Problem)
 	}
 	plain, err := cs.openSecrets(r)
 	if err != nil {
@@ -238,7 +238,7 @@ func (cs *Credentials) DefaultCredential(ctx context.Context, pluginID, provider
 		return nil, err
 	}
 	if len(list) == 0 {
-		return nil, errs.Errorf(errs.NotFound, "%s/%s has no credential yet.", pluginID, provider)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%s/%s has no credential yet.", pluginID, provider)
 	}
 	return list[0], nil
 }

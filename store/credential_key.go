@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // dataKeySetting is the settings key holding the wrapped data key of
@@ -27,7 +27,7 @@ func (db *DB) SwapWrappedDataKey(ctx context.Context, prev, next string) error {
 			return err
 		}
 		if cur != prev {
-			return errs.Errorf(errs.Conflict, "the data key changed meanwhile (another process rotated or created it); try again")
+			return plugboard.Errorf(plugboard.ECONFLICT, "the data key changed meanwhile (another process rotated or created it); try again")
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, dataKeySetting, next)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 )
@@ -129,7 +129,7 @@ func TestUpdateCredential(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		cs, _, _ := MustCredentials(t)
 		_, err := cs.UpdateCredential(ctx, "bob", 99, store.CredentialInput{Name: "x"})
-		if errs.Code(err) != errs.NotFound {
+		if plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("update missing = %v", err)
 		}
 	})

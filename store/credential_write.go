@@ -8,7 +8,7 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // CreateCredential stores a new credential, its secrets sealed, and records
@@ -21,7 +21,7 @@ func (cs *Credentials) CreateCredential(ctx context.Context, actor string, in Cr
 			return err
 		}
 		if count >= MaxCredentialsPerProvider {
-			return errs.Errorf(errs.Invalid, "%s/%s already has %d credentials, the most allowed; delete one first.", in.PluginID, in.Provider, count)
+			return plugboard.Errorf(plugboard.EINVALID, "%s/%s already has %d credentials, the most allowed; delete one first.", in.PluginID, in.Provider, count)
 		}
 		if in.Name == "" {
 			in.Name = fmt.Sprintf("API KEY %d", count+1)

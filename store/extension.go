@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store/secret"
 )
 
@@ -241,7 +241,7 @@ func scanExtension(row interface{ Scan(...any) error }, keys Sealer) (*Extension
 	e.CreatedAt, e.UpdatedAt = fromUnixNano(created), fromUnixNano(updated)
 	key, err := keys.Open(sealed, extensionKeyAAD(e.ID))
 	if err != nil {
-		e.KeyErr = errs.Errorf(errs.Internal, "The stored API key of extension %s cannot be decrypted (%v); enter the key again.", e.Name, err)
+		e.KeyErr = plugboard.Errorf(plugboard.EINTERNAL, "The stored API key of extension %s cannot be decrypted (%v); enter the key again.", e.Name, err)
 		e.MaskedKey = "(cannot be decrypted)"
 		return &e, nil
 	}
@@ -278,7 +278,7 @@ func newExtension(id string, in ExtensionInput, created, updated time.Time) *Ext
 // notFoundExtension turns sql.ErrNoRows into a not_found error.
 func notFoundExtension(err error, id string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return errs.Errorf(errs.NotFound, "There is no extension %q.", id)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "There is no extension %q.", id)
 	}
 	return err
 }

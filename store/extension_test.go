@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 )
@@ -96,7 +96,7 @@ func TestCreateExtension(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := db.CreateExtension(ctx, db.Keys, "root", tc.in)
 			var fe *store.FieldError
-			if !errors.As(err, &fe) || fe.Field != tc.field || fe.Message != tc.want || errs.Code(err) != errs.Invalid {
+			if !errors.As(err, &fe) || fe.Field != tc.field || fe.Message != tc.want || plugboard.ErrorCode(err) != plugboard.EINVALID {
 				t.Fatalf("err = %v, want %s: %s", err, tc.field, tc.want)
 			}
 		})
@@ -140,7 +140,7 @@ func TestUpdateExtension(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := db.UpdateExtension(ctx, db.Keys, "root", "nope", store.ExtensionInput{Name: "x", Endpoint: "http://x.test", APIKey: "12345"})
-		if errs.Code(err) != errs.NotFound {
+		if plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -155,12 +155,12 @@ func TestDeleteExtension(t *testing.T) {
 		if err != nil || del.Name != "Gone" {
 			t.Fatalf("%+v, %v", del, err)
 		}
-		if _, err := db.FindExtensionByID(ctx, db.Keys, e.ID); errs.Code(err) != errs.NotFound {
+		if _, err := db.FindExtensionByID(ctx, db.Keys, e.ID); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("still found: %v", err)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if _, err := db.DeleteExtension(ctx, "root", e.ID); errs.Code(err) != errs.NotFound {
+		if _, err := db.DeleteExtension(ctx, "root", e.ID); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("err = %v", err)
 		}
 	})

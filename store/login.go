@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Sign-in throttling is per account and client address: each (username,
@@ -29,7 +29,7 @@ const (
 )
 
 // BeginLoginAttempt admits a sign-in attempt as username from address, or
-// returns an errs.Forbidden error saying how long to wait. An admitted
+// returns an plugboard.EFORBIDDEN error saying how long to wait. An admitted
 // attempt counts as a failure until ClearLoginFailures is called for its
 // success; checking and counting are one transaction, so parallel guesses
 // cannot all slip in before the first is counted.
@@ -47,7 +47,7 @@ func (db *DB) BeginLoginAttempt(ctx context.Context, username, address string) e
 			return err
 		}
 		if wait := fromUnixNano(last).Add(loginBackoff(failures)).Sub(now); wait > 0 {
-			return errs.Errorf(errs.Forbidden, "Too many failed sign-ins to this account from your address; try again in %s.", waitText(wait))
+			return plugboard.Errorf(plugboard.EFORBIDDEN, "Too many failed sign-ins to this account from your address; try again in %s.", waitText(wait))
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO login_failures (username, address, failures, last_at) VALUES (?, ?, 1, ?)
 			ON CONFLICT (username, address) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at`,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -15,7 +15,7 @@ import (
 func attempt(tb testing.TB, db *store.DB, user, addr string) error {
 	tb.Helper()
 	err := db.BeginLoginAttempt(context.Background(), user, addr)
-	if err != nil && errs.Code(err) != errs.Forbidden {
+	if err != nil && plugboard.ErrorCode(err) != plugboard.EFORBIDDEN {
 		tb.Fatal(err)
 	}
 	return err

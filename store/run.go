@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Run statuses.
@@ -117,7 +117,7 @@ func newRunID() string {
 // (each gets its run, token and expiry).
 func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 	if r.PluginID == "" || r.Provider == "" || r.Tool == "" {
-		return errs.Errorf(errs.Invalid, "a run needs a plugin, a provider and a tool")
+		return plugboard.Errorf(plugboard.EINVALID, "a run needs a plugin, a provider and a tool")
 	}
 	params, err := json.Marshal(r.Params)
 	if err != nil {
@@ -148,7 +148,7 @@ func (db *DB) AppendRunEvent(ctx context.Context, ev *RunEvent) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT messages FROM runs WHERE id = ?`, ev.RunID).Scan(&n); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return errs.Errorf(errs.NotFound, "There is no run %q.", ev.RunID)
+				return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", ev.RunID)
 			}
 			return err
 		}
@@ -176,7 +176,7 @@ func (db *DB) FinishRun(ctx context.Context, id, status, reason string) error {
 func (db *DB) FindRun(ctx context.Context, id string) (*Run, error) {
 	r, err := scanRun(db.read.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.Errorf(errs.NotFound, "There is no run %q.", id)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 	}
 	return r, err
 }
@@ -300,7 +300,7 @@ func (db *DB) RunEvent(ctx context.Context, id string, seq int) (*RunEvent, erro
 	err := db.read.QueryRowContext(ctx, `SELECT type, payload, blob FROM run_events WHERE run_id = ? AND seq = ?`, id, seq).
 		Scan(&ev.Type, &payload, &ev.Blob)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.Errorf(errs.NotFound, "Run %q has no message %d.", id, seq)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "Run %q has no message %d.", id, seq)
 	}
 	ev.Payload = json.RawMessage(payload)
 	return &ev, err
@@ -313,7 +313,7 @@ func (db *DB) DeleteRun(ctx context.Context, id string) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.Errorf(errs.NotFound, "There is no run %q.", id)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // RunFileTTL is how long an uploaded run file can be downloaded.
@@ -56,7 +56,7 @@ func (db *DB) FindRunFile(ctx context.Context, token string) (*RunFile, error) {
 	err := db.read.QueryRowContext(ctx, `SELECT run_id, param, filename, mime_type, data, expires_at FROM run_files
 		WHERE token = ?`, token).Scan(&f.RunID, &f.Param, &f.Filename, &f.MIME, &f.Data, &expires)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !db.Now().Before(fromUnixNano(expires))) {
-		return nil, errs.Errorf(errs.NotFound, "There is no such file, or its link has expired.")
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no such file, or its link has expired.")
 	}
 	if err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -25,14 +25,14 @@ func TestRunFiles(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownToken", func(t *testing.T) {
-		if _, err := db.FindRunFile(ctx, "nope"); errs.Code(err) != errs.NotFound {
+		if _, err := db.FindRunFile(ctx, "nope"); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("err %v, want not found", err)
 		}
 	})
 	t.Run("ErrExpired", func(t *testing.T) {
 		*now = start.Add(store.RunFileTTL)
 		defer func() { *now = start }()
-		if _, err := db.FindRunFile(ctx, f.Token); errs.Code(err) != errs.NotFound {
+		if _, err := db.FindRunFile(ctx, f.Token); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("err %v, want not found once expired", err)
 		}
 	})
@@ -40,7 +40,7 @@ func TestRunFiles(t *testing.T) {
 		if err := db.DeleteRun(ctx, r.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.FindRunFile(ctx, f.Token); errs.Code(err) != errs.NotFound {
+		if _, err := db.FindRunFile(ctx, f.Token); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("err %v, want not found after the run was deleted", err)
 		}
 	})

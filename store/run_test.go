@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -146,19 +146,19 @@ func TestRuns(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db, _ := MustOpen(t)
 		_, err := db.FindRun(ctx, "nope")
-		if errs.Code(err) != errs.NotFound {
+		if plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("find: %v", err)
 		}
-		if err := db.DeleteRun(ctx, "nope"); errs.Code(err) != errs.NotFound {
+		if err := db.DeleteRun(ctx, "nope"); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("delete: %v", err)
 		}
-		if err := db.AppendRunEvent(ctx, &store.RunEvent{RunID: "nope", Type: "text"}); errs.Code(err) != errs.NotFound {
+		if err := db.AppendRunEvent(ctx, &store.RunEvent{RunID: "nope", Type: "text"}); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("append: %v", err)
 		}
 	})
 	t.Run("ErrNoTool", func(t *testing.T) {
 		db, _ := MustOpen(t)
-		if err := db.CreateRun(ctx, &store.Run{UserID: 1}); errs.Code(err) != errs.Invalid {
+		if err := db.CreateRun(ctx, &store.Run{UserID: 1}); plugboard.ErrorCode(err) != plugboard.EINVALID {
 			t.Fatalf("create: %v", err)
 		}
 	})

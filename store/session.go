@@ -9,14 +9,14 @@ import (
 	"errors"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // SessionTTL is how long a sign-in lasts.
 const SessionTTL = 30 * 24 * time.Hour
 
 // ErrNoSession means a session token is unknown, expired or ended.
-var ErrNoSession = errs.Errorf(errs.Unauthorized, "Your session has ended; please sign in again.")
+var ErrNoSession = plugboard.Errorf(plugboard.EUNAUTHORIZED, "Your session has ended; please sign in again.")
 
 // CreateSession starts a session for the user and returns its secret token
 // (only its hash is stored).

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/store"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/store"
 )
 
 // MustOpen opens a fresh database in a temporary directory, with a clock the
@@ -126,7 +127,7 @@ func TestCreateOwner(t *testing.T) {
 		db, _ := MustOpen(t)
 		MustCreateUser(t, db, "alice", store.RoleMember)
 		_, err := db.CreateOwner(ctx, "root", "correct horse")
-		if errs.Code(err) != errs.Conflict {
+		if plugboard.ErrorCode(err) != plugboard.ECONFLICT {
 			t.Fatalf("second owner: %v, want conflict", err)
 		}
 	})
@@ -151,8 +152,8 @@ func TestCreateUser(t *testing.T) {
 			db, _ := MustOpen(t)
 			MustCreateUser(t, db, "alice", store.RoleAdmin)
 			_, err := db.CreateUser(ctx, store.NewUser{Username: tc.username, Password: tc.password, Role: tc.role})
-			if fieldOf(err) != tc.field || errs.Code(err) != errs.Invalid {
-				t.Fatalf("err = %v (field %q, code %s), want field %q", err, fieldOf(err), errs.Code(err), tc.field)
+			if fieldOf(err) != tc.field || plugboard.ErrorCode(err) != plugboard.EINVALID {
+				t.Fatalf("err = %v (field %q, code %s), want field %q", err, fieldOf(err), plugboard.ErrorCode(err), tc.field)
 			}
 			if n, _ := db.CountUsers(ctx); n != 1 {
 				t.Fatalf("%d users after a rejected create, want 1", n)
@@ -286,22 +287,22 @@ func TestManageUsers(t *testing.T) {
 		db.UpdateUserRole(ctx, admin, member.ID, store.RoleMember)
 	})
 	t.Run("ErrMemberCannotManage", func(t *testing.T) {
-		if err := db.DeleteUser(ctx, member, admin.ID); errs.Code(err) != errs.Forbidden {
+		if err := db.DeleteUser(ctx, member, admin.ID); plugboard.ErrorCode(err) != plugboard.EFORBIDDEN {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrAdminCannotDemoteOwner", func(t *testing.T) {
-		if err := db.UpdateUserRole(ctx, admin, owner.ID, store.RoleMember); errs.Code(err) != errs.Forbidden {
+		if err := db.UpdateUserRole(ctx, admin, owner.ID, store.RoleMember); plugboard.ErrorCode(err) != plugboard.EFORBIDDEN {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrAdminCannotRemoveOwner", func(t *testing.T) {
-		if err := db.DeleteUser(ctx, admin, owner.ID); errs.Code(err) != errs.Forbidden {
+		if err := db.DeleteUser(ctx, admin, owner.ID); plugboard.ErrorCode(err) != plugboard.EFORBIDDEN {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrCannotRemoveSelf", func(t *testing.T) {
-		if err := db.DeleteUser(ctx, owner, owner.ID); errs.Code(err) != errs.Forbidden {
+		if err := db.DeleteUser(ctx, owner, owner.ID); plugboard.ErrorCode(err) != plugboard.EFORBIDDEN {
 			t.Fatalf("err = %v", err)
 		}
 	})

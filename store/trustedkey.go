@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/signature"
 )
 
@@ -54,7 +54,7 @@ func (db *DB) CreateTrustedKey(ctx context.Context, actor, name, pem string) (*T
 	}
 	pub, err := signature.ParsePublicKey([]byte(strings.TrimSpace(pem)))
 	if err != nil {
-		return nil, &FieldError{"pem", errs.Message(err)}
+		return nil, &FieldError{"pem", plugboard.ErrorMessage(err)}
 	}
 	k := &TrustedKey{Name: name, Fingerprint: signature.Fingerprint(pub), PEM: string(signature.EncodePublicKey(pub)),
 		AddedBy: actor, CreatedAt: db.Now().UTC()}
@@ -142,7 +142,7 @@ func (db *DB) DeleteTrustedKey(ctx context.Context, actor string, id int64) erro
 		var name, fp string
 		err := tx.QueryRowContext(ctx, `SELECT name, fingerprint FROM trusted_keys WHERE id = ?`, id).Scan(&name, &fp)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errs.Errorf(errs.NotFound, "No trusted key %d: it may have been deleted already.", id)
+			return plugboard.Errorf(plugboard.ENOTFOUND, "No trusted key %d: it may have been deleted already.", id)
 		}
 		if err != nil {
 			return err

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // SignaturePolicy says which packages may be installed, by signature.
@@ -94,7 +94,7 @@ type PackageVerdict struct {
 // RecordVerdict remembers a package's verdict by its unique identifier.
 func (db *DB) RecordVerdict(ctx context.Context, uid string, v PackageVerdict) error {
 	if uid == "" || v.Status == "" {
-		return errs.Errorf(errs.Invalid, "A verdict needs a package identifier and a status.")
+		return plugboard.Errorf(plugboard.EINVALID, "A verdict needs a package identifier and a status.")
 	}
 	var signed int64
 	if !v.SignedAt.IsZero() {

@@ -9,8 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/plugboard/plugboard/daemon/errs"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/plugboard/plugboard"
 )
 
 // Password length limits (bcrypt reads at most 72 bytes).
@@ -36,8 +37,8 @@ type NewUser struct {
 	Role     Role
 }
 
-// FieldError is a validation failure of one form field. errs.Code reports it
-// as errs.Invalid.
+// FieldError is a validation failure of one form field. plugboard.ErrorCode reports it
+// as plugboard.EINVALID.
 type FieldError struct {
 	Field   string // the form field's name, e.g. "username"
 	Message string
@@ -45,8 +46,10 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Message }
 
-// Unwrap makes errs.Code and errs.Message work on a FieldError.
-func (e *FieldError) Unwrap() error { return &errs.Error{Code: errs.Invalid, Message: e.Message} }
+// Unwrap makes plugboard.ErrorCode and plugboard.ErrorMessage work on a FieldError.
+func (e *FieldError) Unwrap() error {
+	return &plugboard.Error{Code: plugboard.EINVALID, Message: e.Message}
+}
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
 
@@ -107,7 +110,7 @@ func (db *DB) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, err
 }
 
-// CreateOwner adds the first user, as owner. It fails with errs.Conflict when
+// CreateOwner adds the first user, as owner. It fails with plugboard.ECONFLICT when
 // any user exists already, so first-run setup can happen only once.
 func (db *DB) CreateOwner(ctx context.Context, username, password string) (*User, error) {
 	nu := NewUser{Username: strings.TrimSpace(username), Password: password, Role: RoleOwner}
@@ -125,7 +128,7 @@ func (db *DB) CreateOwner(ctx context.Context, username, password string) (*User
 			return err
 		}
 		if n > 0 {
-			return errs.Errorf(errs.Conflict, "setup is already done: the owner exists")
+			return plugboard.Errorf(plugboard.ECONFLICT, "setup is already done: the owner exists")
 		}
 		u, err = db.createUser(ctx, tx, nu, string(hash))
 		return err
@@ -169,20 +172,20 @@ func scanUser(s scanner) (*User, error) {
 	return &u, nil
 }
 
-// FindUserByID returns the user with the id, or errs.NotFound.
+// FindUserByID returns the user with the id, or plugboard.ENOTFOUND.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*User, error) {
 	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.Errorf(errs.NotFound, "no user with id %d", id)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "no user with id %d", id)
 	}
 	return u, err
 }
 
-// FindUserByUsername returns the user with the username, or errs.NotFound.
+// FindUserByUsername returns the user with the username, or plugboard.ENOTFOUND.
 func (db *DB) FindUserByUsername(ctx context.Context, username string) (*User, error) {
 	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.Errorf(errs.NotFound, "no user named %q", username)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "no user named %q", username)
 	}
 	return u, err
 }

@@ -12,12 +12,12 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strings"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // RequiredCredentialFields are the labels of a provider's required
 // credential fields; none means its tools run without a credential.
-func RequiredCredentialFields(schema []pkgfmt.CredentialField) []string {
+func RequiredCredentialFields(schema []plugboard.CredentialField) []string {
 	var out []string
 	for _, f := range schema {
 		if f.Required {

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -34,7 +34,7 @@ type CredentialProvider struct {
 	Provider    string
 	Label       string
 	Description string
-	Schema      []pkgfmt.CredentialField
+	Schema      []plugboard.CredentialField
 	Installed   bool
 	Credentials []*store.Credential
 }
@@ -91,7 +91,7 @@ func GroupCredentials(entries []apispec.ToolProviderEntry, creds []*store.Creden
 func CredentialInputName(field string) string { return "f_" + field }
 
 // FieldLabel is a schema field's label, or its name when it has none.
-func FieldLabel(f pkgfmt.CredentialField) string { return orDefault(f.Label.English(), f.Name) }
+func FieldLabel(f plugboard.CredentialField) string { return orDefault(f.Label.English(), f.Name) }
 
 func ago(t time.Time) string {
 	d := time.Since(t)
@@ -854,7 +854,7 @@ func credentialRow(ch Chrome, p *CredentialProvider, c *store.Credential) templ.
 
 // shownValue is a field's value for the list: secrets masked, booleans as
 // yes/no, "—" when unset.
-func shownValue(c *store.Credential, f pkgfmt.CredentialField) string {
+func shownValue(c *store.Credential, f plugboard.CredentialField) string {
 	if m, ok := c.Masked[f.Name]; ok {
 		return m
 	}
@@ -1116,7 +1116,7 @@ func credentialForm(ch Chrome, p *CredentialProvider, action string, f *Form, ed
 	})
 }
 
-func schemaField(f *Form, field pkgfmt.CredentialField, editing bool) templ.Component {
+func schemaField(f *Form, field plugboard.CredentialField, editing bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1142,7 +1142,7 @@ func schemaField(f *Form, field pkgfmt.CredentialField, editing bool) templ.Comp
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var49 = []any{"field", templ.KV("has-error", f.FieldError(name) != ""), templ.KV("field-check", field.Type == pkgfmt.CredentialBoolean)}
+			var templ_7745c5c3_Var49 = []any{"field", templ.KV("has-error", f.FieldError(name) != ""), templ.KV("field-check", field.Type == plugboard.CredentialBoolean)}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var49...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1174,7 +1174,7 @@ func schemaField(f *Form, field pkgfmt.CredentialField, editing bool) templ.Comp
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if field.Type == pkgfmt.CredentialBoolean {
+		if field.Type == plugboard.CredentialBoolean {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, "<label class=\"check\"><input type=\"checkbox\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1313,7 +1313,7 @@ func schemaField(f *Form, field pkgfmt.CredentialField, editing bool) templ.Comp
 	})
 }
 
-func schemaInput(f *Form, field pkgfmt.CredentialField, name string) templ.Component {
+func schemaInput(f *Form, field plugboard.CredentialField, name string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1331,7 +1331,7 @@ func schemaInput(f *Form, field pkgfmt.CredentialField, name string) templ.Compo
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		switch field.Type {
-		case pkgfmt.CredentialSelect:
+		case plugboard.CredentialSelect:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 106, "<select id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1427,7 +1427,7 @@ func schemaInput(f *Form, field pkgfmt.CredentialField, name string) templ.Compo
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case pkgfmt.CredentialSecret:
+		case plugboard.CredentialSecret:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 117, "<input id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1592,7 +1592,7 @@ func schemaInput(f *Form, field pkgfmt.CredentialField, name string) templ.Compo
 	})
 }
 
-func fieldHelp(field pkgfmt.CredentialField, editing bool) templ.Component {
+func fieldHelp(field plugboard.CredentialField, editing bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1628,7 +1628,7 @@ func fieldHelp(field pkgfmt.CredentialField, editing bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if field.Type == pkgfmt.CredentialSecret {
+		if field.Type == plugboard.CredentialSecret {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 135, "<p class=\"hint\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

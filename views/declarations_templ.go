@@ -13,12 +13,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // PackageWarnings lists what a package declares that Dify accepts but
 // looks wrong, each with its file, field and line.
-func PackageWarnings(ws []pkgfmt.Warning) templ.Component {
+func PackageWarnings(ws []plugboard.Warning) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -141,7 +141,7 @@ func warningCount(n int) string {
 }
 
 // warningPlace words where a warning is: "file: field, line N".
-func warningPlace(w pkgfmt.Warning) string {
+func warningPlace(w plugboard.Warning) string {
 	s := w.File
 	if w.Field != "" {
 		s += ": " + w.Field
@@ -154,14 +154,14 @@ func warningPlace(w pkgfmt.Warning) string {
 
 // HasExtensions reports whether a declaration has endpoints, agent
 // strategies, datasources or triggers.
-func HasExtensions(m *pkgfmt.Manifest) bool {
+func HasExtensions(m *plugboard.Manifest) bool {
 	return m != nil && (m.Endpoint != nil || m.AgentStrategy != nil || m.Datasource != nil || m.Trigger != nil)
 }
 
 // Extensions shows a declaration's endpoints, agent strategies,
 // datasources and triggers, saying plainly that they are not served yet;
 // prefix starts every data-testid ("preview" or "detail").
-func Extensions(m *pkgfmt.Manifest, prefix string) templ.Component {
+func Extensions(m *plugboard.Manifest, prefix string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -600,7 +600,7 @@ func Extensions(m *pkgfmt.Manifest, prefix string) templ.Component {
 	})
 }
 
-func declItem(id pkgfmt.ToolIdentity, desc string) templ.Component {
+func declItem(id plugboard.ToolIdentity, desc string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -670,7 +670,7 @@ func declItem(id pkgfmt.ToolIdentity, desc string) templ.Component {
 	})
 }
 
-func inputList(in []pkgfmt.Input) templ.Component {
+func inputList(in []plugboard.Input) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -710,7 +710,7 @@ func inputList(in []pkgfmt.Input) templ.Component {
 	})
 }
 
-func settingsList(testid, title string, fields []pkgfmt.CredentialField) templ.Component {
+func settingsList(testid, title string, fields []plugboard.CredentialField) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -777,7 +777,7 @@ func settingsList(testid, title string, fields []pkgfmt.CredentialField) templ.C
 }
 
 // extensionKinds words which kinds of declaration m has.
-func extensionKinds(m *pkgfmt.Manifest) string {
+func extensionKinds(m *plugboard.Manifest) string {
 	var kinds []string
 	if m.Endpoint != nil {
 		kinds = append(kinds, "endpoints")
@@ -794,7 +794,7 @@ func extensionKinds(m *pkgfmt.Manifest) string {
 	return "this plugin's " + strings.Join(kinds, " and ")
 }
 
-func inputNames(in []pkgfmt.Input) string {
+func inputNames(in []plugboard.Input) string {
 	out := make([]string, len(in))
 	for i, p := range in {
 		out[i] = p.Name + " (" + p.Type + ")"
@@ -805,7 +805,7 @@ func inputNames(in []pkgfmt.Input) string {
 	return strings.Join(out, ", ")
 }
 
-func fieldNames(fields []pkgfmt.CredentialField) string {
+func fieldNames(fields []plugboard.CredentialField) string {
 	out := make([]string, len(fields))
 	for i, f := range fields {
 		out[i] = orDefault(f.Label.English(), f.Name) + " (" + f.Type + ")"

@@ -5,31 +5,32 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
 
 // extensionManifest declares one of each kind of non-tool declaration.
-func extensionManifest() *pkgfmt.Manifest {
-	label := func(s string) pkgfmt.I18n { return pkgfmt.I18n{"en_US": s} }
-	return &pkgfmt.Manifest{
+func extensionManifest() *plugboard.Manifest {
+	label := func(s string) plugboard.I18n { return plugboard.I18n{"en_US": s} }
+	return &plugboard.Manifest{
 		Author: "acme", Name: "bundle", Version: "0.0.3", Label: label("Bundle"),
-		Plugins: pkgfmt.Plugins{Endpoints: []string{"group/bot.yaml"}},
-		Endpoint: &pkgfmt.EndpointGroup{
-			Settings:  []pkgfmt.CredentialField{{Name: "bot_token", Type: "secret-input", Label: label("Bot token")}},
-			Endpoints: []pkgfmt.Endpoint{{Path: "/events", Method: "POST"}, {Path: "/health", Method: "GET", Hidden: true}},
+		Plugins: plugboard.Plugins{Endpoints: []string{"group/bot.yaml"}},
+		Endpoint: &plugboard.EndpointGroup{
+			Settings:  []plugboard.CredentialField{{Name: "bot_token", Type: "secret-input", Label: label("Bot token")}},
+			Endpoints: []plugboard.Endpoint{{Path: "/events", Method: "POST"}, {Path: "/health", Method: "GET", Hidden: true}},
 		},
-		AgentStrategy: &pkgfmt.AgentStrategyProvider{Strategies: []pkgfmt.AgentStrategy{{
-			Identity: pkgfmt.ToolIdentity{Name: "react", Label: label("ReAct")}, Description: label("Reasons and acts"),
-			Parameters: []pkgfmt.Input{{Name: "model", Type: "model-selector", Required: true}},
+		AgentStrategy: &plugboard.AgentStrategyProvider{Strategies: []plugboard.AgentStrategy{{
+			Identity: plugboard.ToolIdentity{Name: "react", Label: label("ReAct")}, Description: label("Reasons and acts"),
+			Parameters: []plugboard.Input{{Name: "model", Type: "model-selector", Required: true}},
 		}}},
-		Datasource: &pkgfmt.DatasourceProvider{ProviderType: "online_document", Datasources: []pkgfmt.Datasource{{
-			Identity: pkgfmt.ToolIdentity{Name: "pages", Label: label("Pages")}, Description: label("Pages of a workspace"),
+		Datasource: &plugboard.DatasourceProvider{ProviderType: "online_document", Datasources: []plugboard.Datasource{{
+			Identity: plugboard.ToolIdentity{Name: "pages", Label: label("Pages")}, Description: label("Pages of a workspace"),
 		}}},
-		Trigger: &pkgfmt.TriggerProvider{Triggers: []pkgfmt.Trigger{{
-			Identity:    pkgfmt.ToolIdentity{Name: "push", Label: label("Push")},
+		Trigger: &plugboard.TriggerProvider{Triggers: []plugboard.Trigger{{
+			Identity:    plugboard.ToolIdentity{Name: "push", Label: label("Push")},
 			Description: map[string]any{"human": map[string]any{"en_US": "Commits were pushed"}},
 		}}},
 	}
@@ -37,7 +38,7 @@ func extensionManifest() *pkgfmt.Manifest {
 
 func TestInstallPreviewWarnings(t *testing.T) {
 	up := &apispec.UploadResult{UniqueIdentifier: "acme/bundle:0.0.3@" + strings.Repeat("a", 64), Manifest: extensionManifest(),
-		Warnings: []pkgfmt.Warning{
+		Warnings: []plugboard.Warning{
 			{File: "tools/search.yaml", Field: "parameters[1].default", Line: 22, Msg: `default "none" is not one of the options ["d" "w"]`},
 			{File: "tools/list.yaml", Field: "parameters[0].label.zh_Hant", Line: 18, Msg: "not a language Dify reads"},
 		}}
@@ -64,7 +65,7 @@ func TestInstallPreviewWarnings(t *testing.T) {
 	t.Run("NoWarnings", func(t *testing.T) {
 		clean := *up
 		clean.Warnings = nil
-		clean.Manifest = &pkgfmt.Manifest{Name: "plain", Label: pkgfmt.I18n{"en_US": "Plain"}}
+		clean.Manifest = &plugboard.Manifest{Name: "plain", Label: plugboard.I18n{"en_US": "Plain"}}
 		doc := MustRender(t, views.InstallPreview(chrome(store.RoleAdmin), views.Preview{Upload: &clean}))
 		if byID(doc, "preview-warnings").Length() != 0 || byID(doc, "preview-extensions").Length() != 0 {
 			t.Error("a clean tool package shows warnings or declarations")

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -66,8 +66,8 @@ func TestHeader(t *testing.T) {
 }
 
 func TestPreviewVersionLabels(t *testing.T) {
-	manifest := func(v string) *pkgfmt.Manifest {
-		return &pkgfmt.Manifest{Version: v, Author: "plugboard", Name: "pytools", Type: "plugin"}
+	manifest := func(v string) *plugboard.Manifest {
+		return &plugboard.Manifest{Version: v, Author: "plugboard", Name: "pytools", Type: "plugin"}
 	}
 	installed := &apispec.Installation{PluginID: "plugboard/pytools", Version: "0.0.2", PluginUniqueIdentifier: "plugboard/pytools:0.0.2@aaaa"}
 	for _, c := range []struct {

@@ -14,8 +14,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/versions"
 )
 
@@ -923,11 +923,11 @@ func MemoryAsked(n int64) string {
 }
 
 // RunnerLabel words how a plugin runs.
-func RunnerLabel(r pkgfmt.Runner) string {
+func RunnerLabel(r plugboard.Runner) string {
 	switch r.Language {
-	case pkgfmt.RunnerPython:
+	case plugboard.RunnerPython:
 		return "Python " + r.Version
-	case pkgfmt.RunnerBinary:
+	case plugboard.RunnerBinary:
 		return "Native binary"
 	}
 	return r.Language

@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -33,7 +33,7 @@ type PlaygroundTool struct {
 	Tool        string
 	Label       string
 	Description string
-	Params      []pkgfmt.Parameter
+	Params      []plugboard.Parameter
 	// Credentials are the provider's named credentials (names only are shown).
 	Credentials []*store.Credential
 	// NeedsCredentials is true when the provider declares a credential schema.
@@ -66,9 +66,9 @@ const PlaygroundFileLimit = 15 << 20
 // ParamField is the form field name of a tool parameter.
 func ParamField(name string) string { return "p." + name }
 
-func paramLabel(p pkgfmt.Parameter) string { return orDefault(p.Label.English(), p.Name) }
+func paramLabel(p plugboard.Parameter) string { return orDefault(p.Label.English(), p.Name) }
 
-func numberStep(p pkgfmt.Parameter) string {
+func numberStep(p plugboard.Parameter) string {
 	if p.Precision == nil {
 		return "any"
 	}
@@ -485,7 +485,7 @@ func ToolForm(ch Chrome, t *PlaygroundTool, f *Form) templ.Component {
 	})
 }
 
-func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
+func paramField(p plugboard.Parameter, f *Form) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -595,7 +595,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		switch p.Type {
-		case pkgfmt.ParamNumber:
+		case plugboard.ParamNumber:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<input type=\"number\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -701,7 +701,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case pkgfmt.ParamBoolean:
+		case plugboard.ParamBoolean:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<input type=\"checkbox\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -755,7 +755,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case pkgfmt.ParamSelect:
+		case plugboard.ParamSelect:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<select id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -851,7 +851,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case pkgfmt.ParamSecret:
+		case plugboard.ParamSecret:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "<input type=\"password\" autocomplete=\"off\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -905,7 +905,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case pkgfmt.ParamArray, pkgfmt.ParamObject:
+		case plugboard.ParamArray, plugboard.ParamObject:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "<textarea class=\"mono\" rows=\"4\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -975,7 +975,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case pkgfmt.ParamFile, pkgfmt.ParamFiles:
+		case plugboard.ParamFile, plugboard.ParamFiles:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 84, "<input type=\"file\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1006,7 +1006,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Type == pkgfmt.ParamFiles {
+			if p.Type == plugboard.ParamFiles {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, " multiple")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1025,7 +1025,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 			var templ_7745c5c3_Var48 string
 			templ_7745c5c3_Var48, templ_7745c5c3_Err = templruntime.NewAttributeExpression("input-" + p.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 214, Col: 175}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 214, Col: 178}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var48)
 			if templ_7745c5c3_Err != nil {
@@ -1062,7 +1062,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		default:
-			if p.Form == pkgfmt.FormLLM || len(f.Value(ParamField(p.Name))) > 60 {
+			if p.Form == plugboard.FormLLM || len(f.Value(ParamField(p.Name))) > 60 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "<textarea rows=\"3\" id=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1249,7 +1249,7 @@ func paramField(p pkgfmt.Parameter, f *Form) templ.Component {
 }
 
 func jsonPlaceholder(typ string) string {
-	if typ == pkgfmt.ParamArray {
+	if typ == plugboard.ParamArray {
 		return `JSON array, e.g. ["a", "b"]`
 	}
 	return `JSON object, e.g. {"key": "value"}`

@@ -14,8 +14,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
 // PluginDetail is what the plugin detail page shows.
@@ -1333,7 +1333,7 @@ func providerCredentials(ch Chrome, d PluginDetail) templ.Component {
 	})
 }
 
-func paramType(p pkgfmt.Parameter) string {
+func paramType(p plugboard.Parameter) string {
 	t := p.Type
 	if len(p.Options) > 0 {
 		vals := make([]string, len(p.Options))
@@ -1350,11 +1350,11 @@ func paramType(p pkgfmt.Parameter) string {
 
 func formLabel(f string) string {
 	switch f {
-	case pkgfmt.FormLLM:
+	case plugboard.FormLLM:
 		return "LLM"
-	case pkgfmt.FormForm:
+	case plugboard.FormForm:
 		return "form (set by the user)"
-	case pkgfmt.FormSchema:
+	case plugboard.FormSchema:
 		return "schema"
 	}
 	return f

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -14,7 +14,7 @@ func TestPluginDetailPython(t *testing.T) {
 	detail := func(py *apispec.Interpreter) views.PluginDetail {
 		return views.PluginDetail{Plugin: apispec.Installation{
 			PluginID: "plugboard/pytools", Version: "0.0.1",
-			Declaration: &pkgfmt.Manifest{Label: pkgfmt.I18n{"en_US": "Python tools"}},
+			Declaration: &plugboard.Manifest{Label: plugboard.I18n{"en_US": "Python tools"}},
 			Runtime:     &apispec.RuntimeStatus{State: apispec.StateRunning, Python: py},
 		}}
 	}

@@ -7,8 +7,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -40,7 +41,7 @@ func TestPluginsPage(t *testing.T) {
 	t.Run("OKList", func(t *testing.T) {
 		list := []apispec.Installation{{
 			PluginID: "plugboard/gotools", Name: "gotools", Version: "0.1.0",
-			Declaration: &pkgfmt.Manifest{Label: pkgfmt.I18n{"en_US": "Go tools"}},
+			Declaration: &plugboard.Manifest{Label: plugboard.I18n{"en_US": "Go tools"}},
 			Runtime:     &apispec.RuntimeStatus{State: apispec.StateRunning},
 		}}
 		doc := MustRender(t, views.PluginsPage(chrome(store.RoleAdmin), views.PluginsData{Plugins: list, Total: len(list)}))

@@ -6,7 +6,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -67,15 +68,15 @@ func (s *Server) describe(err error, c echo.Context) (int, string) {
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge, "This request is too large: it may be at most " + views.Bytes(mbe.Limit) + "."
 	}
-	code := errs.Code(err)
-	if code == errs.Internal {
+	code := plugboard.ErrorCode(err)
+	if code == plugboard.EINTERNAL {
 		s.log.Error("request failed", slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),
 			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 			slog.Any("err", err))
 		return http.StatusInternalServerError, "Something went wrong on our side; it has been logged. Please try again."
 	}
-	return statusOf(code), errs.Message(err)
+	return statusOf(code), plugboard.ErrorMessage(err)
 }
 
 func formError(f *views.Form, err error) int { return page.FormError(f, err) }

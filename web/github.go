@@ -5,7 +5,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
@@ -61,7 +62,7 @@ func (s *Server) githubReleases(c echo.Context, input, upgrade string) views.Git
 	r := views.GitHubReleases{Input: input, Upgrade: upgrade}
 	repo, err := github.ParseRepo(input)
 	if err != nil {
-		r.Error = errs.Message(err)
+		r.Error = plugboard.ErrorMessage(err)
 		return r
 	}
 	r.Repo = repo.String()
@@ -93,7 +94,7 @@ func (s *Server) listReleases(c echo.Context, repo github.Repo) ([]github.Releas
 			return rels, nil
 		}
 	}
-	return nil, errs.Errorf(errs.NotFound, "None of the %d releases of %s has a %s asset.", len(rels), repo, github.PackageExt)
+	return nil, plugboard.Errorf(plugboard.ENOTFOUND, "None of the %d releases of %s has a %s asset.", len(rels), repo, github.PackageExt)
 }
 
 // githubPreview downloads the chosen asset and shows its install preview,
@@ -105,11 +106,11 @@ func (s *Server) githubPreview(c echo.Context) error {
 	}
 	tag, name := c.FormValue("version"), c.FormValue("package")
 	if tag == "" || name == "" {
-		return s.uploadFailed(c, name, errs.Errorf(errs.Invalid, "Pick a release and one of its %s assets.", github.PackageExt))
+		return s.uploadFailed(c, name, plugboard.Errorf(plugboard.EINVALID, "Pick a release and one of its %s assets.", github.PackageExt))
 	}
 	data, err := s.downloadPackage(c, repo, tag, name)
 	if err != nil {
-		return s.uploadFailed(c, name, errs.Errorf(errs.Invalid, "%s", s.githubProblem(err)))
+		return s.uploadFailed(c, name, plugboard.Errorf(plugboard.EINVALID, "%s", s.githubProblem(err)))
 	}
 	if err := checkClaimedPlugin(data, c.FormValue("upgrade")); err != nil {
 		return s.uploadFailed(c, name, err)
@@ -144,7 +145,7 @@ func checkClaimedPlugin(data []byte, want string) error {
 		return nil
 	}
 	if got := pkg.Manifest.PluginID(); got != want {
-		return errs.Errorf(errs.Invalid, "This package is the plugin %s, not %s: it cannot upgrade %s.", got, want, want)
+		return plugboard.Errorf(plugboard.EINVALID, "This package is the plugin %s, not %s: it cannot upgrade %s.", got, want, want)
 	}
 	return nil
 }
@@ -152,11 +153,11 @@ func checkClaimedPlugin(data []byte, want string) error {
 // githubProblem words a failure for the page: ours as they are, others
 // logged and summarised.
 func (s *Server) githubProblem(err error) string {
-	if errs.Code(err) == errs.Internal {
+	if plugboard.ErrorCode(err) == plugboard.EINTERNAL {
 		s.log.Warn("github", "err", err)
 		return "Could not reach GitHub: internal error."
 	}
-	return errs.Message(err)
+	return plugboard.ErrorMessage(err)
 }
 
 // githubClient is a client with the saved settings, through the SSRF guard.
@@ -224,7 +225,7 @@ func (s *Server) githubUpdates(c echo.Context) error {
 		return err
 	}
 	if in.Source != SourceGitHub {
-		return errs.Errorf(errs.Invalid, "%s was not installed from GitHub.", in.PluginID)
+		return plugboard.Errorf(plugboard.EINVALID, "%s was not installed from GitHub.", in.PluginID)
 	}
 	r := s.githubReleases(c, views.MetaString(in.Meta, "repo"), in.PluginID)
 	if r.Error == "" {

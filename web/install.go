@@ -9,9 +9,9 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -95,14 +95,14 @@ func formSource(c echo.Context) (packageSource, error) {
 		src.Kind = SourcePackage
 	case SourcePackage, SourceMarketplace, SourceGitHub:
 	default:
-		return src, errs.Errorf(errs.Invalid, "Unknown package source %q.", src.Kind)
+		return src, plugboard.Errorf(plugboard.EINVALID, "Unknown package source %q.", src.Kind)
 	}
 	raw := c.FormValue("source_meta")
 	if raw == "" {
 		return src, nil
 	}
 	if len(raw) > maxSourceMeta || json.Unmarshal([]byte(raw), &src.Meta) != nil {
-		return src, errs.Errorf(errs.Invalid, "The package's source details are malformed.")
+		return src, plugboard.Errorf(plugboard.EINVALID, "The package's source details are malformed.")
 	}
 	return src, nil
 }
@@ -115,7 +115,7 @@ func readUpload(c echo.Context) (string, []byte, error) {
 	fh, err := c.FormFile(uploadField)
 	switch {
 	case err != nil:
-		return "", nil, errs.Errorf(errs.Invalid, "Choose a plugin package (.difypkg) to upload.")
+		return "", nil, plugboard.Errorf(plugboard.EINVALID, "Choose a plugin package (.difypkg) to upload.")
 	case fh.Size > limit:
 		return fh.Filename, nil, tooLarge(fh.Size, limit)
 	}
@@ -135,14 +135,14 @@ func tooLarge(size, limit int64) error {
 		if got == most { // just over: rounded, both would read the same
 			got, most = fmt.Sprintf("%d bytes", size), fmt.Sprintf("%s (%d bytes)", most, limit)
 		}
-		return errs.Errorf(errs.Invalid, "The package is %s; the limit is %s.", got, most)
+		return plugboard.Errorf(plugboard.EINVALID, "The package is %s; the limit is %s.", got, most)
 	}
-	return errs.Errorf(errs.Invalid, "The package is larger than the limit of %s.", views.Bytes(limit))
+	return plugboard.Errorf(plugboard.EINVALID, "The package is larger than the limit of %s.", views.Bytes(limit))
 }
 
 // uploadFailed shows why a file could not be uploaded or installed.
 func (s *Server) uploadFailed(c echo.Context, name string, err error) error {
-	if errs.Code(err) == errs.Internal {
+	if plugboard.ErrorCode(err) == plugboard.EINTERNAL {
 		s.log.Warn("install failed", "file", name, "err", err)
 	}
 	return s.installStep(c, http.StatusUnprocessableEntity, "Can't install", views.UploadError(name, failureMessage(err)))
@@ -151,10 +151,10 @@ func (s *Server) uploadFailed(c echo.Context, name string, err error) error {
 // failureMessage words err for the install dialog: the daemon's reason, or
 // why it could not be reached.
 func failureMessage(err error) string {
-	if errs.Code(err) == errs.Internal {
+	if plugboard.ErrorCode(err) == plugboard.EINTERNAL {
 		return page.DaemonProblem(err)
 	}
-	return errs.Message(err)
+	return plugboard.ErrorMessage(err)
 }
 
 // installStep answers with one step of the install dialog: the fragment for
@@ -170,8 +170,8 @@ func (s *Server) installStep(c echo.Context, status int, title string, step temp
 // installed version (field original) to it, and answers with the task.
 func (s *Server) install(c echo.Context) error {
 	uid := c.FormValue("uid")
-	if _, err := pkgfmt.ParseIdentifier(uid); err != nil {
-		return errs.Errorf(errs.Invalid, "No package to install: upload one first.")
+	if _, err := plugboard.ParseIdentifier(uid); err != nil {
+		return plugboard.Errorf(plugboard.EINVALID, "No package to install: upload one first.")
 	}
 	src, err := formSource(c)
 	if err != nil {
@@ -193,13 +193,13 @@ type installChoice struct {
 // stored package and shows its task, which polls itself until done.
 func (s *Server) startInstall(c echo.Context, ch installChoice, src packageSource) error {
 	uid := ch.uid
-	id, _ := pkgfmt.ParseIdentifier(uid)
+	id, _ := plugboard.ParseIdentifier(uid)
 	action := store.AuditPluginInstall
 	if ch.original != "" && ch.original != uid {
 		action = store.AuditPluginUpgrade
 	}
 	if err := s.checkInstallPolicy(c, uid, src); err != nil {
-		s.auditOutcome(c, actor(c), action, id.PluginID(), errs.Message(err), store.OutcomeRefused)
+		s.auditOutcome(c, actor(c), action, id.PluginID(), plugboard.ErrorMessage(err), store.OutcomeRefused)
 		return s.uploadFailed(c, "", err)
 	}
 	var res *apispec.InstallResult

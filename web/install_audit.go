@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -43,7 +43,7 @@ func (a *taskAuditor) follow(t auditedTask, log func(error)) {
 		}
 		outcome, detail := store.OutcomeSuccess, "task "+t.id+" finished"
 		if err != nil { // WaitTask's error for a task that failed
-			outcome, detail = store.OutcomeFailure, fmt.Sprintf("task %s: %s", t.id, errs.Message(err))
+			outcome, detail = store.OutcomeFailure, fmt.Sprintf("task %s: %s", t.id, plugboard.ErrorMessage(err))
 		}
 		ctx := store.WithOrigin(a.ctx, t.origin)
 		if err := a.store.AuditOutcome(ctx, t.actor, t.action, t.target, detail, outcome); err != nil {

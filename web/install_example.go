@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/views"
 )
@@ -29,7 +30,7 @@ type exampleFile struct {
 // the packages' bytes (the Go example's are 12 MB).
 type examplePackage struct {
 	Path     string
-	Manifest *pkgfmt.Manifest
+	Manifest *plugboard.Manifest
 	icon     []byte
 	iconErr  error
 }
@@ -88,7 +89,7 @@ func (s *Server) example(p string, list []apispec.Installation) views.Example {
 	ex := views.Example{File: filepath.Base(p), Label: strings.TrimSuffix(filepath.Base(p), ".difypkg")}
 	pkg, err := s.findExample(ex.File)
 	if err != nil {
-		ex.Err = "Can't read this example: " + errs.Message(err)
+		ex.Err = "Can't read this example: " + plugboard.ErrorMessage(err)
 		return ex
 	}
 	m := pkg.Manifest
@@ -105,12 +106,12 @@ func (s *Server) example(p string, list []apispec.Installation) views.Example {
 // name in the examples directory, nothing else).
 func (s *Server) findExample(file string) (*examplePackage, error) {
 	if s.cfg.Examples == "" || file != filepath.Base(file) || !strings.HasSuffix(file, ".difypkg") || strings.HasPrefix(file, ".") {
-		return nil, errs.Errorf(errs.NotFound, "There is no example package %q.", file)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no example package %q.", file)
 	}
 	p := filepath.Join(s.cfg.Examples, file)
 	fi, err := os.Stat(p)
 	if err != nil {
-		return nil, errs.Errorf(errs.NotFound, "There is no example package %q.", file)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no example package %q.", file)
 	}
 	return examplesDecoded.load(p, fi)
 }
@@ -138,7 +139,7 @@ func (s *Server) installExample(c echo.Context) error {
 	}
 	raw, err := os.ReadFile(pkg.Path)
 	if err != nil {
-		return s.uploadFailed(c, file, errs.Errorf(errs.NotFound, "There is no example package %q.", file))
+		return s.uploadFailed(c, file, plugboard.Errorf(plugboard.ENOTFOUND, "There is no example package %q.", file))
 	}
 	src := packageSource{Kind: SourcePackage}
 	vd, verified, err := s.verifyPackage(c, raw, src)

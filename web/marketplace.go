@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/netguard"
@@ -58,7 +59,7 @@ func (s *Server) canInstall(c echo.Context) bool {
 // market returns the marketplace client, or an error saying none is set.
 func (s *Server) marketClient() (*marketplace.Client, error) {
 	if s.market == nil {
-		return nil, errs.Errorf(errs.Unavailable, "No marketplace is configured (set --marketplace-url, or --examples for the built-in one).")
+		return nil, plugboard.Errorf(plugboard.EUNAVAILABLE, "No marketplace is configured (set --marketplace-url, or --examples for the built-in one).")
 	}
 	return s.market, nil
 }
@@ -81,12 +82,12 @@ func (s *Server) marketplacePage(c echo.Context) error {
 	d.Filter = views.PluginFilter{Q: strings.TrimSpace(c.QueryParam("q")), Category: c.QueryParam("category"), Tag: c.QueryParam("tag")}
 	all, err := s.marketSearch(c, marketplace.Query{})
 	if err != nil {
-		d.Err = errs.Message(err)
+		d.Err = plugboard.ErrorMessage(err)
 		return s.render(c, http.StatusOK, views.MarketplacePage(ch, d))
 	}
 	d.Filter.Categories, d.Filter.Tags = marketChoices(all)
 	if d.Plugins, err = s.marketSearch(c, marketplace.Query{Q: d.Filter.Q, Category: d.Filter.Category, Tag: d.Filter.Tag}); err != nil {
-		d.Err = errs.Message(err)
+		d.Err = plugboard.ErrorMessage(err)
 	}
 	if list, err := s.installed(c); err == nil {
 		for _, in := range list {
@@ -146,7 +147,7 @@ func (s *Server) marketPlugin(c echo.Context, id string) (*marketplace.Plugin, e
 			return &all[i], nil
 		}
 	}
-	return nil, errs.Errorf(errs.NotFound, "The marketplace has no plugin %s.", id)
+	return nil, plugboard.Errorf(plugboard.ENOTFOUND, "The marketplace has no plugin %s.", id)
 }
 
 // marketplaceIcon serves the icon of one version of a marketplace plugin.

@@ -6,7 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -54,7 +55,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 			CookieMaxAge:   int(store.SessionTTL.Seconds()),
 			CookieSecure:   secure,
 			ErrorHandler: func(error, echo.Context) error {
-				return errs.Errorf(errs.Forbidden, csrfMessage)
+				return plugboard.Errorf(plugboard.EFORBIDDEN, csrfMessage)
 			},
 		})
 	}
@@ -64,7 +65,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.Header.Get(echo.HeaderSecFetchSite) == "cross-site" && !safeMethod(r.Method) {
-				return errs.Errorf(errs.Forbidden, csrfMessage)
+				return plugboard.Errorf(plugboard.EFORBIDDEN, csrfMessage)
 			}
 			r.Header.Del(echo.HeaderSecFetchSite)
 			if s.secure(c) {

@@ -7,8 +7,9 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -66,12 +67,12 @@ func toolChoices(entries []apispec.ToolProviderEntry) []views.ToolChoice {
 func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.PlaygroundTool, error) {
 	parts := strings.Split(pick, ":")
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return nil, errs.Errorf(errs.NotFound, "%q does not name a tool (want plugin:provider:tool).", pick)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%q does not name a tool (want plugin:provider:tool).", pick)
 	}
 	entry, err := s.daemon.Tool(ctx, parts[0], parts[1])
 	if err != nil {
-		if errs.Code(err) == errs.NotFound {
-			return nil, errs.Errorf(errs.NotFound, "No installed plugin %s has a tool provider %q.", parts[0], parts[1])
+		if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
+			return nil, plugboard.Errorf(plugboard.ENOTFOUND, "No installed plugin %s has a tool provider %q.", parts[0], parts[1])
 		}
 		return nil, err
 	}
@@ -90,7 +91,7 @@ func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.Playgr
 		}
 	}
 	if !found {
-		return nil, errs.Errorf(errs.NotFound, "%s/%s has no tool %q.", parts[0], parts[1], parts[2])
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%s/%s has no tool %q.", parts[0], parts[1], parts[2])
 	}
 	if t.Label == "" {
 		t.Label = t.Tool
@@ -122,7 +123,7 @@ func (s *Server) renderToolForm(c echo.Context, status int, t *views.PlaygroundT
 // an unreachable daemon shows the playground with the reason (503), or
 // says it in a short text for htmx (shown as a toast).
 func (s *Server) toolProblem(c echo.Context, pg views.PlaygroundPage, err error) error {
-	if errs.Code(err) == errs.NotFound {
+	if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
 		return err
 	}
 	pg.Problem = page.DaemonProblem(err)

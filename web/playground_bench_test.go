@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web"
@@ -141,8 +142,8 @@ func TestPlaygroundBench(t *testing.T) {
 }
 
 func TestRerunSubmission(t *testing.T) {
-	tool := &views.PlaygroundTool{PluginID: "p/q", Provider: "q", Tool: "t", Params: []pkgfmt.Parameter{
-		{Name: "text", Type: pkgfmt.ParamString}, {Name: "token", Type: pkgfmt.ParamSecret}, {Name: "doc", Type: pkgfmt.ParamFile}}}
+	tool := &views.PlaygroundTool{PluginID: "p/q", Provider: "q", Tool: "t", Params: []plugboard.Parameter{
+		{Name: "text", Type: plugboard.ParamString}, {Name: "token", Type: plugboard.ParamSecret}, {Name: "doc", Type: plugboard.ParamFile}}}
 	run := &store.Run{PluginID: "p/q", Provider: "q", Tool: "t",
 		Params: map[string]any{"text": "hi", "token": "[redacted]", "doc": map[string]any{"filename": "a.txt"}}}
 	ctxWith := func(form url.Values) echo.Context {

@@ -14,7 +14,8 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/sse"
 	"github.com/plugboard/plugboard/store"
@@ -245,14 +246,14 @@ func (s *Server) runFile(c echo.Context) error {
 	}
 	seq, err := strconv.Atoi(c.Param("n"))
 	if err != nil {
-		return errs.Errorf(errs.NotFound, "Run %s has no file %q.", r.ID, c.Param("n"))
+		return plugboard.Errorf(plugboard.ENOTFOUND, "Run %s has no file %q.", r.ID, c.Param("n"))
 	}
 	ev, err := s.store.RunEvent(ctx(c), r.ID, seq)
 	if err != nil {
 		return err
 	}
 	if ev.Type != protocol.MessageBlob {
-		return errs.Errorf(errs.NotFound, "Message %d of run %s is not a file.", seq, r.ID)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "Message %d of run %s is not a file.", seq, r.ID)
 	}
 	var p eventPayload
 	if err := json.Unmarshal(ev.Payload, &p); err != nil {

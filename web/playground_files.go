@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -20,14 +21,14 @@ import (
 const difyFileIdentity = "__dify__file__"
 
 // isFileParam reports whether p takes uploaded files.
-func isFileParam(p pkgfmt.Parameter) bool {
-	return p.Type == pkgfmt.ParamFile || p.Type == pkgfmt.ParamFiles
+func isFileParam(p plugboard.Parameter) bool {
+	return p.Type == plugboard.ParamFile || p.Type == plugboard.ParamFiles
 }
 
 // parseFileParam reads the files uploaded for p (at most one for "file"),
 // refusing a missing required one and any over views.PlaygroundFileLimit.
 // It returns a message naming what is wrong, or the files read.
-func parseFileParam(c echo.Context, p pkgfmt.Parameter) ([]*store.RunFile, string) {
+func parseFileParam(c echo.Context, p plugboard.Parameter) ([]*store.RunFile, string) {
 	var headers []*multipart.FileHeader
 	if form, err := c.MultipartForm(); err == nil {
 		headers = form.File[views.ParamField(p.Name)]
@@ -36,7 +37,7 @@ func parseFileParam(c echo.Context, p pkgfmt.Parameter) ([]*store.RunFile, strin
 	switch {
 	case len(headers) == 0 && p.Required:
 		return nil, p.Name + " is required: choose a file."
-	case len(headers) > 1 && p.Type == pkgfmt.ParamFile:
+	case len(headers) > 1 && p.Type == plugboard.ParamFile:
 		return nil, p.Name + " takes one file, not " + fmt.Sprint(len(headers)) + "."
 	}
 	var out []*store.RunFile
@@ -137,7 +138,7 @@ func putFileValues(into map[string]any, t *views.PlaygroundTool, files []*store.
 		}
 		switch {
 		case len(vs) == 0:
-		case p.Type == pkgfmt.ParamFile:
+		case p.Type == plugboard.ParamFile:
 			into[p.Name] = vs[0]
 		default:
 			into[p.Name] = vs

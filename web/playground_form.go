@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -20,7 +21,7 @@ const redacted = "[redacted]"
 func defaultToolForm(t *views.PlaygroundTool) *views.Form {
 	f := views.NewForm()
 	for _, p := range t.Params {
-		if p.Default != nil && p.Type != pkgfmt.ParamSecret && !isFileParam(p) {
+		if p.Default != nil && p.Type != plugboard.ParamSecret && !isFileParam(p) {
 			f.Values[views.ParamField(p.Name)] = formValue(p, p.Default)
 		}
 	}
@@ -33,7 +34,7 @@ func defaultToolForm(t *views.PlaygroundTool) *views.Form {
 }
 
 // formValue is how a parameter value appears in its form field.
-func formValue(p pkgfmt.Parameter, v any) string {
+func formValue(p plugboard.Parameter, v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
@@ -47,7 +48,7 @@ func formValue(p pkgfmt.Parameter, v any) string {
 		return ""
 	}
 	b, _ := json.Marshal(v)
-	if p.Type == pkgfmt.ParamArray || p.Type == pkgfmt.ParamObject {
+	if p.Type == plugboard.ParamArray || p.Type == plugboard.ParamObject {
 		b, _ = json.MarshalIndent(v, "", "  ")
 	}
 	return string(b)
@@ -59,7 +60,7 @@ func formValue(p pkgfmt.Parameter, v any) string {
 func fillFromRun(f *views.Form, t *views.PlaygroundTool, r *store.Run) {
 	for _, p := range t.Params {
 		v, ok := r.Params[p.Name]
-		if !ok || p.Type == pkgfmt.ParamSecret || isFileParam(p) {
+		if !ok || p.Type == plugboard.ParamSecret || isFileParam(p) {
 			continue // secrets and files must be given again
 		}
 		f.Values[views.ParamField(p.Name)] = formValue(p, v)
@@ -100,7 +101,7 @@ func parseToolForm(c echo.Context, t *views.PlaygroundTool) (*toolSubmission, bo
 			continue
 		}
 		raw := c.FormValue(field)
-		if p.Type != pkgfmt.ParamSecret {
+		if p.Type != plugboard.ParamSecret {
 			sub.Form.Values[field] = raw
 		}
 		v, msg := parseParam(p, raw)
@@ -113,7 +114,7 @@ func parseToolForm(c echo.Context, t *views.PlaygroundTool) (*toolSubmission, bo
 		}
 		sub.Params[p.Name] = v
 		sub.Stored[p.Name] = v
-		if p.Type == pkgfmt.ParamSecret {
+		if p.Type == plugboard.ParamSecret {
 			sub.Stored[p.Name] = redacted
 			sub.Secrets = append(sub.Secrets, fmt.Sprint(v))
 		}
@@ -142,9 +143,9 @@ func (sub *toolSubmission) pickCredential(t *views.PlaygroundTool, v string) str
 
 // parseParam converts one field to the value the plugin expects. A nil
 // value with no message means "not given".
-func parseParam(p pkgfmt.Parameter, raw string) (any, string) {
+func parseParam(p plugboard.Parameter, raw string) (any, string) {
 	label := p.Name
-	if p.Type == pkgfmt.ParamBoolean {
+	if p.Type == plugboard.ParamBoolean {
 		return raw == "true" || raw == "on", ""
 	}
 	if strings.TrimSpace(raw) == "" {
@@ -154,22 +155,22 @@ func parseParam(p pkgfmt.Parameter, raw string) (any, string) {
 		return nil, ""
 	}
 	switch p.Type {
-	case pkgfmt.ParamNumber:
+	case plugboard.ParamNumber:
 		return parseNumber(p, raw)
-	case pkgfmt.ParamSelect:
+	case plugboard.ParamSelect:
 		for _, o := range p.Options {
 			if o.Value == raw {
 				return raw, ""
 			}
 		}
 		return nil, fmt.Sprintf("%s must be one of its options, not %q.", label, raw)
-	case pkgfmt.ParamArray, pkgfmt.ParamObject:
+	case plugboard.ParamArray, plugboard.ParamObject:
 		return parseJSONParam(p, raw)
 	}
 	return raw, ""
 }
 
-func parseNumber(p pkgfmt.Parameter, raw string) (any, string) {
+func parseNumber(p plugboard.Parameter, raw string) (any, string) {
 	n, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
 	switch {
 	case err != nil:
@@ -182,18 +183,18 @@ func parseNumber(p pkgfmt.Parameter, raw string) (any, string) {
 	return n, ""
 }
 
-func parseJSONParam(p pkgfmt.Parameter, raw string) (any, string) {
+func parseJSONParam(p plugboard.Parameter, raw string) (any, string) {
 	var v any
 	if err := json.Unmarshal([]byte(raw), &v); err != nil {
 		return nil, fmt.Sprintf("%s is not valid JSON: %v.", p.Name, err)
 	}
 	switch v.(type) {
 	case []any:
-		if p.Type == pkgfmt.ParamArray {
+		if p.Type == plugboard.ParamArray {
 			return v, ""
 		}
 	case map[string]any:
-		if p.Type == pkgfmt.ParamObject {
+		if p.Type == plugboard.ParamObject {
 			return v, ""
 		}
 	}

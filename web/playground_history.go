@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -30,7 +31,7 @@ func (s *Server) runs(c echo.Context) error {
 		if d.User = c.QueryParam("user"); d.User != "" {
 			id, err := strconv.ParseInt(d.User, 10, 64)
 			if err != nil || id <= 0 {
-				return errs.Errorf(errs.Invalid, "user=%q is not a user id.", d.User)
+				return plugboard.Errorf(plugboard.EINVALID, "user=%q is not a user id.", d.User)
 			}
 			f.UserID = id
 		}
@@ -38,12 +39,12 @@ func (s *Server) runs(c echo.Context) error {
 		f.UserID, facetsOf = u.ID, u.ID
 	}
 	if d.Status != "" && !slices.Contains(views.RunStatuses, d.Status) {
-		return errs.Errorf(errs.Invalid, "status=%q is not a run status (%s).", d.Status, strings.Join(views.RunStatuses, ", "))
+		return plugboard.Errorf(plugboard.EINVALID, "status=%q is not a run status (%s).", d.Status, strings.Join(views.RunStatuses, ", "))
 	}
 	if p := c.QueryParam("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
-			return errs.Errorf(errs.Invalid, "page=%q is not a page number (1, 2, …).", p)
+			return plugboard.Errorf(plugboard.EINVALID, "page=%q is not a page number (1, 2, …).", p)
 		}
 		d.Page = n
 	}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
@@ -141,7 +141,7 @@ func (s *Server) runPageData(c echo.Context, r *store.Run, evs []store.RunEvent)
 // each time it is given out is audited.
 func (s *Server) daemonKey(c echo.Context) error {
 	if s.cfg.DaemonKey == "" {
-		return errs.Errorf(errs.NotFound, "This app was not given the daemon's API key.")
+		return plugboard.Errorf(plugboard.ENOTFOUND, "This app was not given the daemon's API key.")
 	}
 	s.audit(c, "daemon.key.view", "daemon key", "")
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -5,7 +5,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -48,7 +49,7 @@ func rerunSubmission(c echo.Context, t *views.PlaygroundTool, old *store.Run) (*
 		v, given := old.Params[p.Name]
 		switch {
 		case !given || isFileParam(p):
-		case p.Type == pkgfmt.ParamSecret:
+		case p.Type == plugboard.ParamSecret:
 			raw := c.FormValue(views.ParamField(p.Name))
 			if raw == "" {
 				sub.Form.Errors[views.ParamField(p.Name)] = p.Name + " is secret, and runs do not keep secrets: type it here, then run again."

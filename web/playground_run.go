@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
@@ -340,7 +341,7 @@ func (s *Server) visibleRun(c echo.Context, id string) (*store.Run, error) {
 	}
 	u := CurrentUser(c)
 	if u == nil || (r.UserID != u.ID && !u.Role.AtLeast(store.RoleAdmin)) {
-		return nil, errs.Errorf(errs.NotFound, "There is no run %q.", id)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 	}
 	return r, nil
 }
@@ -370,7 +371,7 @@ func (s *Server) runPage(c echo.Context) error {
 		pg.Picked = t
 		pg.Form = defaultToolForm(t)
 		fillFromRun(pg.Form, t, r)
-	case errs.Code(err) == errs.NotFound:
+	case plugboard.ErrorCode(err) == plugboard.ENOTFOUND:
 		pg.Gone = err.Error() + " The run is kept; its form is not."
 	}
 	return s.render(c, http.StatusOK, views.Playground(s.chrome(c, "Run "+r.Tool, views.NavPlayground), pg))

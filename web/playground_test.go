@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web"
@@ -139,7 +139,7 @@ func TestPlaygroundForm(t *testing.T) {
 }
 
 func TestParseParam(t *testing.T) {
-	obj := pkgfmt.Parameter{Name: "cfg", Type: pkgfmt.ParamObject}
+	obj := plugboard.Parameter{Name: "cfg", Type: plugboard.ParamObject}
 	t.Run("OK", func(t *testing.T) {
 		v, msg := web.ParseParam(obj, `{"a": 1}`)
 		if m, ok := v.(map[string]any); !ok || m["a"] != 1.0 || msg != "" {
@@ -157,7 +157,7 @@ func TestParseParam(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotAnOption", func(t *testing.T) {
-		sel := pkgfmt.Parameter{Name: "c", Type: pkgfmt.ParamSelect, Options: []pkgfmt.Option{{Value: "red"}}}
+		sel := plugboard.Parameter{Name: "c", Type: plugboard.ParamSelect, Options: []plugboard.Option{{Value: "red"}}}
 		if _, msg := web.ParseParam(sel, "pink"); msg != `c must be one of its options, not "pink".` {
 			t.Fatalf("message %q", msg)
 		}

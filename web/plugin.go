@@ -6,8 +6,9 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -64,7 +65,7 @@ func (s *Server) findInstalled(c echo.Context, pluginID string) (*apispec.Instal
 			return &list[i], nil
 		}
 	}
-	return nil, errs.Errorf(errs.NotFound, "The plugin %s is not installed.", pluginID)
+	return nil, plugboard.Errorf(plugboard.ENOTFOUND, "The plugin %s is not installed.", pluginID)
 }
 
 // filterPlugins keeps the plugins matching every filter: q in the label,

@@ -5,7 +5,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -74,7 +75,7 @@ func (s *Server) uninstall(c echo.Context) error {
 	}
 	deleteCreds := c.FormValue("delete_credentials") == "true"
 	if deleteCreds && !CurrentUser(c).Role.AtLeast(store.RoleAdmin) {
-		return errs.Errorf(errs.Forbidden, "Only admins may delete credentials.")
+		return plugboard.Errorf(plugboard.EFORBIDDEN, "Only admins may delete credentials.")
 	}
 	if err := s.daemon.Uninstall(ctx(c), p.InstallationID); err != nil {
 		s.auditOutcome(c, actor(c), store.AuditPluginUninstall, p.PluginID, failureMessage(err), store.OutcomeFailure)

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 )
 
 // svgPolicy is the CSP of a served SVG: opened on its own it can run
@@ -23,7 +24,7 @@ const iconCache = "private, max-age=86400, immutable"
 func (s *Server) pluginIcon(c echo.Context) error {
 	uid, name := c.QueryParam("uid"), c.QueryParam("name")
 	if uid == "" || name == "" {
-		return errs.Errorf(errs.Invalid, "Both uid and name are required.")
+		return plugboard.Errorf(plugboard.EINVALID, "Both uid and name are required.")
 	}
 	data, ctype, err := s.daemon.Asset(ctx(c), uid, name)
 	if err != nil {
@@ -39,7 +40,7 @@ func serveImage(c echo.Context, name, ctype string, data []byte) error {
 		ctype = t
 	}
 	if !strings.HasPrefix(ctype, "image/") {
-		return errs.Errorf(errs.NotFound, "%s is not an image.", name)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "%s is not an image.", name)
 	}
 	h := c.Response().Header()
 	if strings.HasPrefix(ctype, "image/svg+xml") {

@@ -6,8 +6,9 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/views"
 )
 
@@ -56,7 +57,7 @@ func parseTimeoutField(raw string) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 0 || n > apispec.MaxInvokeTimeoutSeconds {
-		return 0, errs.Errorf(errs.Invalid, "Invoke timeout: %q is not a whole number of seconds from 1 to %d (a day); leave it empty for the daemon's default.",
+		return 0, plugboard.Errorf(plugboard.EINVALID, "Invoke timeout: %q is not a whole number of seconds from 1 to %d (a day); leave it empty for the daemon's default.",
 			raw, apispec.MaxInvokeTimeoutSeconds)
 	}
 	return n, nil

@@ -11,10 +11,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/extension"
 	"github.com/plugboard/plugboard/app/outbound"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web/marketplace"
@@ -169,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 func (s *Server) needKeys(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.cfg.Keys == nil {
-			return errs.Errorf(errs.Unavailable, "Secrets cannot be stored: this server was started without a keyring.")
+			return plugboard.Errorf(plugboard.EUNAVAILABLE, "Secrets cannot be stored: this server was started without a keyring.")
 		}
 		return next(c)
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/signature"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
@@ -37,7 +38,7 @@ func (s *Server) screenPackage(cx context.Context, data []byte, source string) (
 		return vd, false, err
 	}
 	if msg := policyRefusal(policy, vd.Status, vd.Reason, source); msg != "" {
-		return vd, true, errs.Errorf(errs.Invalid, "%s", msg)
+		return vd, true, plugboard.Errorf(plugboard.EINVALID, "%s", msg)
 	}
 	return vd, true, nil
 }
@@ -101,7 +102,7 @@ func (s *Server) checkInstallPolicy(c echo.Context, uid string, src packageSourc
 	}
 	reason := "signed by a key that is not trusted here"
 	if msg := policyRefusal(policy, signature.Status(v.Status), reason, source); msg != "" {
-		return errs.Errorf(errs.Invalid, "%s", msg)
+		return plugboard.Errorf(plugboard.EINVALID, "%s", msg)
 	}
 	return nil
 }

@@ -2,8 +2,9 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/views"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) marketVersionPicker(c echo.Context, in apispec.Installation) *v
 		v.Versions, err = m.Versions(ctx(c), in.PluginID)
 	}
 	if err != nil {
-		v.Err = "Can't read the marketplace's versions: " + errs.Message(err)
+		v.Err = "Can't read the marketplace's versions: " + plugboard.ErrorMessage(err)
 		return v
 	}
 	if len(v.Versions) > 0 {

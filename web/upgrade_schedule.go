@@ -6,8 +6,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web/marketplace"
 )
@@ -63,14 +64,14 @@ func (s *Server) AutoUpgradeOnce(ctx context.Context) {
 func (s *Server) autoUpgrade(ctx context.Context, a store.AutoUpgrade) string {
 	in, err := s.installation(ctx, a.PluginID)
 	if err != nil {
-		return "not checked: " + errs.Message(err)
+		return "not checked: " + plugboard.ErrorMessage(err)
 	}
 	if in.Source != SourceMarketplace || s.market == nil {
 		return "not checked: only plugins installed from the marketplace upgrade themselves"
 	}
 	vs, err := s.market.Versions(ctx, a.PluginID)
 	if err != nil {
-		return "not checked: " + errs.Message(err)
+		return "not checked: " + plugboard.ErrorMessage(err)
 	}
 	names := make([]string, len(vs))
 	for i, v := range vs {
@@ -81,7 +82,7 @@ func (s *Server) autoUpgrade(ctx context.Context, a store.AutoUpgrade) string {
 		return ""
 	}
 	if err := s.upgradeFromMarketplace(ctx, in, target); err != nil {
-		return "upgrade from " + in.Version + " to " + target + " failed: " + errs.Message(err)
+		return "upgrade from " + in.Version + " to " + target + " failed: " + plugboard.ErrorMessage(err)
 	}
 	return "upgrading from " + in.Version + " to " + target
 }
@@ -101,7 +102,7 @@ func (s *Server) upgradeFromMarketplace(ctx context.Context, in *apispec.Install
 		return err
 	}
 	if !readable {
-		return errs.Errorf(errs.Invalid, "the marketplace's package of %s %s is not a plugin package", in.PluginID, version)
+		return plugboard.Errorf(plugboard.EINVALID, "the marketplace's package of %s %s is not a plugin package", in.PluginID, version)
 	}
 	up, err := s.daemon.UploadPackage(ctx, pkg.Manifest.Name+"-"+version+".difypkg", bytes.NewReader(pkg.Raw))
 	if err != nil {
@@ -128,7 +129,7 @@ func (s *Server) installation(ctx context.Context, pluginID string) (*apispec.In
 			return &page.List[i], nil
 		}
 	}
-	return nil, errs.Errorf(errs.NotFound, "%s is not installed.", pluginID)
+	return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%s is not installed.", pluginID)
 }
 
 // saveAutoUpgrade stores a plugin's auto-upgrade strategy and time of day.
@@ -139,11 +140,11 @@ func (s *Server) saveAutoUpgrade(c echo.Context) error {
 	}
 	minute, err := store.ParseTimeOfDay(c.FormValue("time"))
 	if err != nil {
-		return errs.Errorf(errs.Invalid, "Auto-upgrade time: %s.", err.Error())
+		return plugboard.Errorf(plugboard.EINVALID, "Auto-upgrade time: %s.", err.Error())
 	}
 	a := store.AutoUpgrade{PluginID: p.PluginID, Strategy: c.FormValue("strategy"), Minute: minute}
 	if err := s.store.SetAutoUpgrade(ctx(c), a); err != nil {
-		return errs.Errorf(errs.Invalid, "Auto-upgrade: %s.", err.Error())
+		return plugboard.Errorf(plugboard.EINVALID, "Auto-upgrade: %s.", err.Error())
 	}
 	detail := a.Strategy + " at " + a.TimeOfDay() + " UTC"
 	if err := s.store.Audit(ctx(c), CurrentUser(c).Username, auditAutoUpgradeSet, p.PluginID, detail); err != nil {

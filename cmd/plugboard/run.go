@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
@@ -113,7 +114,7 @@ func installPackage(ctx context.Context, cl *client.Client, data []byte) (*apisp
 	return up, nil
 }
 
-func (c *runCmd) invoke(ctx context.Context, cl *client.Client, m *pkgfmt.Manifest) error {
+func (c *runCmd) invoke(ctx context.Context, cl *client.Client, m *plugboard.Manifest) error {
 	if m.Tool == nil {
 		return errors.New("the package provides no tools")
 	}
@@ -143,7 +144,7 @@ func (c *runCmd) invoke(ctx context.Context, cl *client.Client, m *pkgfmt.Manife
 	return c.print(stream)
 }
 
-func findTool(p *pkgfmt.ToolProvider, name string) (*pkgfmt.Tool, error) {
+func findTool(p *plugboard.ToolProvider, name string) (*plugboard.Tool, error) {
 	var names []string
 	for i := range p.Tools {
 		if p.Tools[i].Identity.Name == name {
@@ -155,10 +156,10 @@ func findTool(p *pkgfmt.ToolProvider, name string) (*pkgfmt.Tool, error) {
 }
 
 // typedParams converts name=value strings to the types the tool declares.
-func typedParams(tool *pkgfmt.Tool, raw map[string]string) (map[string]any, error) {
+func typedParams(tool *plugboard.Tool, raw map[string]string) (map[string]any, error) {
 	out := map[string]any{}
 	for name, value := range raw {
-		var param *pkgfmt.Parameter
+		var param *plugboard.Parameter
 		for i := range tool.Parameters {
 			if tool.Parameters[i].Name == name {
 				param = &tool.Parameters[i]
@@ -178,11 +179,11 @@ func typedParams(tool *pkgfmt.Tool, raw map[string]string) (map[string]any, erro
 
 func typedValue(typ, value string) (any, error) {
 	switch typ {
-	case pkgfmt.ParamNumber:
+	case plugboard.ParamNumber:
 		return strconv.ParseFloat(value, 64)
-	case pkgfmt.ParamBoolean, pkgfmt.ParamCheckbox:
+	case plugboard.ParamBoolean, plugboard.ParamCheckbox:
 		return strconv.ParseBool(value)
-	case pkgfmt.ParamArray, pkgfmt.ParamObject:
+	case plugboard.ParamArray, plugboard.ParamObject:
 		var v any
 		if err := json.Unmarshal([]byte(value), &v); err != nil {
 			return nil, fmt.Errorf("not valid JSON: %w", err)

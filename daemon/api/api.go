@@ -15,10 +15,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/metrics"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
@@ -47,7 +46,7 @@ type Manager interface {
 	DeleteTask(ctx context.Context, tenant, id string) error
 	Uninstall(ctx context.Context, tenant, installationID string) error
 	List(ctx context.Context, tenant string, page, size int) (*apispec.Page[apispec.Installation], error)
-	Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfmt.Manifest, error)
+	Manifest(ctx context.Context, uniqueIdentifier string) (*plugboard.Manifest, error)
 	Readme(ctx context.Context, uniqueIdentifier, language string) (string, error)
 	Asset(ctx context.Context, uniqueIdentifier, name string) ([]byte, error)
 	Tools(ctx context.Context, tenant string, page, size int) ([]apispec.ToolProviderEntry, error)
@@ -148,10 +147,10 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		got := []byte(c.Request().Header.Get("X-Api-Key"))
 		if len(want) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
-			return errs.Errorf(errs.Unauthorized, "unauthorized")
+			return plugboard.Errorf(plugboard.EUNAUTHORIZED, "unauthorized")
 		}
 		if !validTenant(c.Param("tenant_id")) {
-			return errs.Errorf(errs.Invalid, "tenant id %q must be 1 to 64 letters, digits, _ or -", c.Param("tenant_id"))
+			return plugboard.Errorf(plugboard.EINVALID, "tenant id %q must be 1 to 64 letters, digits, _ or -", c.Param("tenant_id"))
 		}
 		return next(c)
 	}

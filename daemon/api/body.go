@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // maxJSONBody bounds a JSON request body.
@@ -22,14 +22,14 @@ func bindJSON(c echo.Context, v any) error {
 	ct := r.Header.Get(echo.HeaderContentType)
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != echo.MIMEApplicationJSON {
-		return errs.Errorf(errs.Invalid, "request body must be JSON with Content-Type application/json, not %q", ct)
+		return plugboard.Errorf(plugboard.EINVALID, "request body must be JSON with Content-Type application/json, not %q", ct)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, maxJSONBody))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errs.Errorf(errs.Invalid, "request body has data after its JSON value")
+		return plugboard.Errorf(plugboard.EINVALID, "request body has data after its JSON value")
 	}
 	return nil
 }
@@ -40,11 +40,11 @@ func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &mbe):
-		return errs.Errorf(errs.Invalid, "request body is larger than %d bytes", mbe.Limit)
+		return plugboard.Errorf(plugboard.EINVALID, "request body is larger than %d bytes", mbe.Limit)
 	case errors.Is(err, io.EOF):
-		return errs.Errorf(errs.Invalid, "request body is empty; a JSON object is required")
+		return plugboard.Errorf(plugboard.EINVALID, "request body is empty; a JSON object is required")
 	case errors.As(err, &te):
-		return errs.Errorf(errs.Invalid, "request body field %q must be %s, not a JSON %s", te.Field, te.Type, te.Value)
+		return plugboard.Errorf(plugboard.EINVALID, "request body field %q must be %s, not a JSON %s", te.Field, te.Type, te.Value)
 	}
-	return errs.Errorf(errs.Invalid, "request body is not valid JSON: %v", err)
+	return plugboard.Errorf(plugboard.EINVALID, "request body is not valid JSON: %v", err)
 }

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
@@ -20,22 +19,6 @@ import (
 
 // HeaderPluginID names the plugin (author/name) a dispatch route invokes.
 const HeaderPluginID = "X-Plugin-ID"
-
-// validPluginID reports whether id matches ^[a-z0-9_-]{1,64}/[a-z0-9_-]{1,255}$.
-func validPluginID(id string) bool {
-	author, name, ok := strings.Cut(id, "/")
-	return ok && len(author) <= 64 && len(name) <= 255 && lowerName(author) && lowerName(name)
-}
-
-// lowerName reports whether s is non-empty and only [a-z0-9_-].
-func lowerName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b == '-') {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // The envelope around a raw tool message in its SSE frame.
 var (
@@ -48,10 +31,10 @@ func (s *server) requirePluginID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(HeaderPluginID)
 		if id == "" {
-			return errs.Errorf(errs.Invalid, "header %s (author/name of the plugin) is required", HeaderPluginID)
+			return plugboard.Errorf(plugboard.EINVALID, "header %s (author/name of the plugin) is required", HeaderPluginID)
 		}
-		if !validPluginID(id) {
-			return errs.Errorf(errs.Invalid, "header %s must be author/name, not %q", HeaderPluginID, id)
+		if !plugboard.ValidPluginID(id) {
+			return plugboard.Errorf(plugboard.EINVALID, "header %s must be author/name, not %q", HeaderPluginID, id)
 		}
 		return next(c)
 	}
@@ -67,7 +50,7 @@ func (s *server) invokeTool(c echo.Context) error {
 		return err
 	}
 	if d.CredentialType != "" && !protocol.ValidCredentialType(d.CredentialType) {
-		return errs.Errorf(errs.Invalid, "data.credential_type must be %s, %s or %s (absent means %[1]s), not %[4]q",
+		return plugboard.Errorf(plugboard.EINVALID, "data.credential_type must be %s, %s or %s (absent means %[1]s), not %[4]q",
 			protocol.CredentialAPIKey, protocol.CredentialOAuth2, protocol.CredentialUnauthorized, d.CredentialType)
 	}
 	return s.dispatch(c, &protocol.RequestData{
@@ -157,11 +140,11 @@ func outcome(ctx context.Context, err error) string {
 		return metrics.OutcomeOK
 	case errors.As(err, &pe):
 		return metrics.OutcomePluginError
-	case errs.Code(err) == errs.Timeout:
+	case plugboard.ErrorCode(err) == plugboard.ETIMEOUT:
 		return metrics.OutcomeTimeout
 	case errors.Is(err, errClientGone), ctx.Err() != nil:
 		return metrics.OutcomeCancelled
-	case errs.Code(err) == errs.Unavailable:
+	case plugboard.ErrorCode(err) == plugboard.EUNAVAILABLE:
 		return metrics.OutcomeUnavailable
 	}
 	return metrics.OutcomeError
@@ -205,7 +188,7 @@ func (s *server) writeStreamError(c echo.Context, w *sse.Writer, err error) {
 		return // the client went away; nobody is left to tell
 	}
 	var pe *runtime.PluginError
-	if !errors.As(err, &pe) && errs.Code(err) == errs.Internal {
+	if !errors.As(err, &pe) && plugboard.ErrorCode(err) == plugboard.EINTERNAL {
 		s.logFailure(c, err)
 	}
 	f := describe(err)
@@ -219,7 +202,7 @@ func (s *server) writeStreamError(c echo.Context, w *sse.Writer, err error) {
 func requireFields(pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if pairs[i] == "" {
-			return errs.Errorf(errs.Invalid, "%s is required", pairs[i+1])
+			return plugboard.Errorf(plugboard.EINVALID, "%s is required", pairs[i+1])
 		}
 	}
 	return nil

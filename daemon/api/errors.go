@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
@@ -21,18 +21,18 @@ type failure struct {
 	Message   string // caller-facing message
 }
 
-// kinds maps each errs code to its envelope code and Dify error type; the
-// HTTP status is errs.Status's.
+// kinds maps each error code to its envelope code and Dify error type; the
+// HTTP status is plugboard.ErrorStatus's.
 var kinds = map[string]failure{
-	errs.Invalid:      {Code: apispec.CodeBadRequest, ErrorType: apispec.ErrBadRequest},
-	errs.NotFound:     {Code: apispec.CodeNotFound, ErrorType: apispec.ErrNotFound},
-	errs.Conflict:     {Code: apispec.CodeConflict, ErrorType: apispec.ErrConflict},
-	errs.Unauthorized: {Code: apispec.CodeUnauthorized, ErrorType: apispec.ErrUnauthorized},
-	errs.Forbidden:    {Code: apispec.CodeForbidden, ErrorType: apispec.ErrPermissionDenied},
-	errs.Unavailable:  {Code: apispec.CodeInternal, ErrorType: apispec.ErrUnavailable},
-	errs.Timeout:      {Code: apispec.CodeInternal, ErrorType: apispec.ErrTimeout},
-	errs.Busy:         {Code: apispec.CodeInternal, ErrorType: apispec.ErrBusy},
-	errs.Internal:     {Code: apispec.CodeInternal, ErrorType: apispec.ErrInternal},
+	plugboard.EINVALID:      {Code: apispec.CodeBadRequest, ErrorType: apispec.ErrBadRequest},
+	plugboard.ENOTFOUND:     {Code: apispec.CodeNotFound, ErrorType: apispec.ErrNotFound},
+	plugboard.ECONFLICT:     {Code: apispec.CodeConflict, ErrorType: apispec.ErrConflict},
+	plugboard.EUNAUTHORIZED: {Code: apispec.CodeUnauthorized, ErrorType: apispec.ErrUnauthorized},
+	plugboard.EFORBIDDEN:    {Code: apispec.CodeForbidden, ErrorType: apispec.ErrPermissionDenied},
+	plugboard.EUNAVAILABLE:  {Code: apispec.CodeInternal, ErrorType: apispec.ErrUnavailable},
+	plugboard.ETIMEOUT:      {Code: apispec.CodeInternal, ErrorType: apispec.ErrTimeout},
+	plugboard.EBUSY:         {Code: apispec.CodeInternal, ErrorType: apispec.ErrBusy},
+	plugboard.EINTERNAL:     {Code: apispec.CodeInternal, ErrorType: apispec.ErrInternal},
 }
 
 // busyRetryAfter is the Retry-After (seconds) of a busy plugin's 503.
@@ -66,9 +66,9 @@ func describe(err error) failure {
 	if errors.As(err, &pe) {
 		return pluginFailure(pe)
 	}
-	code := errs.Code(err)
+	code := plugboard.ErrorCode(err)
 	f := kinds[code]
-	f.Status, f.Message = errs.Status(code), errs.Message(err)
+	f.Status, f.Message = plugboard.ErrorStatus(code), plugboard.ErrorMessage(err)
 	var ps pluginScoped
 	if f.ErrorType == apispec.ErrNotFound && errors.As(err, &ps) {
 		f.ErrorType = apispec.ErrPluginNotFound
@@ -123,7 +123,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	if errs.Code(err) == errs.Busy {
+	if plugboard.ErrorCode(err) == plugboard.EBUSY {
 		c.Response().Header().Set("Retry-After", busyRetryAfter)
 	}
 	if werr := c.JSON(f.Status, envelope{Code: f.Code, Message: f.encode()}); werr != nil {

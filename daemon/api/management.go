@@ -8,9 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
 // Paging bounds.
@@ -27,7 +26,7 @@ func (s *server) install(c echo.Context) error {
 		return err
 	}
 	if len(req.PluginUniqueIdentifiers) == 0 {
-		return errs.Errorf(errs.Invalid, "plugin_unique_identifiers must list at least one package")
+		return plugboard.Errorf(plugboard.EINVALID, "plugin_unique_identifiers must list at least one package")
 	}
 	res, err := s.m.Install(c.Request().Context(), c.Param("tenant_id"), req)
 	if err != nil {
@@ -42,7 +41,7 @@ func (s *server) upgrade(c echo.Context) error {
 		return err
 	}
 	if req.OriginalPluginUniqueIdentifier == "" || req.NewPluginUniqueIdentifier == "" {
-		return errs.Errorf(errs.Invalid, "original_plugin_unique_identifier and new_plugin_unique_identifier are required")
+		return plugboard.Errorf(plugboard.EINVALID, "original_plugin_unique_identifier and new_plugin_unique_identifier are required")
 	}
 	res, err := s.m.Upgrade(c.Request().Context(), c.Param("tenant_id"), req)
 	if err != nil {
@@ -94,7 +93,7 @@ func (s *server) uninstall(c echo.Context) error {
 		return err
 	}
 	if req.PluginInstallationID == "" {
-		return errs.Errorf(errs.Invalid, "plugin_installation_id is required")
+		return plugboard.Errorf(plugboard.EINVALID, "plugin_installation_id is required")
 	}
 	if err := s.m.Uninstall(c.Request().Context(), c.Param("tenant_id"), req.PluginInstallationID); err != nil {
 		return inPlugin(err)
@@ -149,7 +148,7 @@ func (s *server) decodeFromIdentifier(c echo.Context) error {
 	if err != nil {
 		return inPlugin(err)
 	}
-	return ok(c, apispec.UploadResult{UniqueIdentifier: id, Manifest: man, Warnings: []pkgfmt.Warning{}})
+	return ok(c, apispec.UploadResult{UniqueIdentifier: id, Manifest: man, Warnings: []plugboard.Warning{}})
 }
 
 func (s *server) tools(c echo.Context) error {
@@ -240,7 +239,7 @@ func (s *server) asset(c echo.Context) error {
 func query(c echo.Context, name string) (string, error) {
 	v := c.QueryParam(name)
 	if v == "" {
-		return "", errs.Errorf(errs.Invalid, "query parameter %s is required", name)
+		return "", plugboard.Errorf(plugboard.EINVALID, "query parameter %s is required", name)
 	}
 	return v, nil
 }
@@ -262,7 +261,7 @@ func intParam(c echo.Context, name string, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > max {
-		return 0, errs.Errorf(errs.Invalid, "query parameter %s must be an integer from 1 to %d, not %q", name, max, v)
+		return 0, plugboard.Errorf(plugboard.EINVALID, "query parameter %s must be an integer from 1 to %d, not %q", name, max, v)
 	}
 	return n, nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // uploadField is the multipart field holding the package (Dify's name).
@@ -46,16 +46,16 @@ func (s *server) upload(c echo.Context) error {
 // it, failing when it holds more than limit bytes.
 func readPackageField(r *http.Request, limit int64) ([]byte, error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt != echo.MIMEMultipartForm {
-		return nil, errs.Errorf(errs.Invalid, "upload must be multipart/form-data with the package in field %s", uploadField)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "upload must be multipart/form-data with the package in field %s", uploadField)
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "upload is not a valid multipart form: %v", err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "upload is not a valid multipart form: %v", err)
 	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, errs.Errorf(errs.Invalid, "upload has no file field %s", uploadField)
+			return nil, plugboard.Errorf(plugboard.EINVALID, "upload has no file field %s", uploadField)
 		}
 		if err != nil {
 			return nil, multipartError(err)
@@ -76,7 +76,7 @@ func readPackageField(r *http.Request, limit int64) ([]byte, error) {
 			return nil, tooLargeError{limit}
 		}
 		if len(data) == 0 {
-			return nil, errs.Errorf(errs.Invalid, "upload field %s is empty", uploadField)
+			return nil, plugboard.Errorf(plugboard.EINVALID, "upload field %s is empty", uploadField)
 		}
 		return data, nil
 	}
@@ -88,7 +88,7 @@ func multipartError(err error) error {
 	if errors.As(err, &mbe) {
 		return err
 	}
-	return errs.Errorf(errs.Invalid, "upload is not a valid multipart form: %v", err)
+	return plugboard.Errorf(plugboard.EINVALID, "upload is not a valid multipart form: %v", err)
 }
 
 // tooLargeError is an upload over the limit (413).

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -62,7 +63,7 @@ func TestUploadWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pkgfmt.Warning{File: "tools/pick.yaml", Field: "parameters[0].default", Line: 7,
+	want := plugboard.Warning{File: "tools/pick.yaml", Field: "parameters[0].default", Line: 7,
 		Msg: `default "blue" is not one of the options ["red"]`}
 	if len(up.Warnings) != 1 || up.Warnings[0] != want {
 		t.Fatalf("warnings = %+v, want %+v", up.Warnings, want)

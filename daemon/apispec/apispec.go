@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // Envelope wraps every JSON reply and every SSE frame.
@@ -54,12 +54,12 @@ const (
 
 // UploadResult answers install/upload/package.
 type UploadResult struct {
-	UniqueIdentifier string           `json:"unique_identifier"`
-	Manifest         *pkgfmt.Manifest `json:"manifest"`
-	Verification     *Verification    `json:"verification"`
+	UniqueIdentifier string              `json:"unique_identifier"`
+	Manifest         *plugboard.Manifest `json:"manifest"`
+	Verification     *Verification       `json:"verification"`
 	// Warnings are what the package declares that Dify accepts but looks
 	// wrong, each naming its file, field and line (ours; Dify has none).
-	Warnings []pkgfmt.Warning `json:"warnings"`
+	Warnings []plugboard.Warning `json:"warnings"`
 }
 
 // Verification says who signed a package; nil when it is unsigned.
@@ -145,15 +145,15 @@ type Task struct {
 
 // TaskPlugin is one plugin's progress within a Task.
 type TaskPlugin struct {
-	PluginUniqueIdentifier string      `json:"plugin_unique_identifier"`
-	PluginID               string      `json:"plugin_id"`
-	Labels                 pkgfmt.I18n `json:"labels"`
-	Icon                   string      `json:"icon"`
-	IconDark               string      `json:"icon_dark"`
-	Status                 string      `json:"status"`
-	Stage                  string      `json:"stage"`
-	Message                string      `json:"message"`
-	Source                 string      `json:"source"`
+	PluginUniqueIdentifier string         `json:"plugin_unique_identifier"`
+	PluginID               string         `json:"plugin_id"`
+	Labels                 plugboard.I18n `json:"labels"`
+	Icon                   string         `json:"icon"`
+	IconDark               string         `json:"icon_dark"`
+	Status                 string         `json:"status"`
+	Stage                  string         `json:"stage"`
+	Message                string         `json:"message"`
+	Source                 string         `json:"source"`
 }
 
 // Page is a page of a list.
@@ -164,23 +164,23 @@ type Page[T any] struct {
 
 // Installation is an installed plugin as list returns it.
 type Installation struct {
-	ID                     string           `json:"id"`
-	InstallationID         string           `json:"installation_id"`
-	TenantID               string           `json:"tenant_id"`
-	PluginID               string           `json:"plugin_id"`
-	PluginUniqueIdentifier string           `json:"plugin_unique_identifier"`
-	Name                   string           `json:"name"`
-	Version                string           `json:"version"`
-	Checksum               string           `json:"checksum"`
-	Category               string           `json:"category"`
-	RuntimeType            string           `json:"runtime_type"`
-	Source                 string           `json:"source"`
-	Meta                   map[string]any   `json:"meta"`
-	Declaration            *pkgfmt.Manifest `json:"declaration"`
-	EndpointsActive        int              `json:"endpoints_active"`
-	EndpointsSetups        int              `json:"endpoints_setups"`
-	CreatedAt              time.Time        `json:"created_at"`
-	UpdatedAt              time.Time        `json:"updated_at"`
+	ID                     string              `json:"id"`
+	InstallationID         string              `json:"installation_id"`
+	TenantID               string              `json:"tenant_id"`
+	PluginID               string              `json:"plugin_id"`
+	PluginUniqueIdentifier string              `json:"plugin_unique_identifier"`
+	Name                   string              `json:"name"`
+	Version                string              `json:"version"`
+	Checksum               string              `json:"checksum"`
+	Category               string              `json:"category"`
+	RuntimeType            string              `json:"runtime_type"`
+	Source                 string              `json:"source"`
+	Meta                   map[string]any      `json:"meta"`
+	Declaration            *plugboard.Manifest `json:"declaration"`
+	EndpointsActive        int                 `json:"endpoints_active"`
+	EndpointsSetups        int                 `json:"endpoints_setups"`
+	CreatedAt              time.Time           `json:"created_at"`
+	UpdatedAt              time.Time           `json:"updated_at"`
 	// Runtime is the plugin process's state (ours; Dify has none).
 	Runtime *RuntimeStatus `json:"runtime,omitempty"`
 }
@@ -228,14 +228,14 @@ type LogEntry struct {
 
 // ToolProviderEntry is one tool provider as tools and tool return it.
 type ToolProviderEntry struct {
-	ID                     string               `json:"id"`
-	PluginID               string               `json:"plugin_id"`
-	PluginUniqueIdentifier string               `json:"plugin_unique_identifier"`
-	Provider               string               `json:"provider"`
-	Declaration            *pkgfmt.ToolProvider `json:"declaration"`
-	TenantID               string               `json:"tenant_id"`
-	CreatedAt              time.Time            `json:"created_at"`
-	UpdatedAt              time.Time            `json:"updated_at"`
+	ID                     string                  `json:"id"`
+	PluginID               string                  `json:"plugin_id"`
+	PluginUniqueIdentifier string                  `json:"plugin_unique_identifier"`
+	Provider               string                  `json:"provider"`
+	Declaration            *plugboard.ToolProvider `json:"declaration"`
+	TenantID               string                  `json:"tenant_id"`
+	CreatedAt              time.Time               `json:"created_at"`
+	UpdatedAt              time.Time               `json:"updated_at"`
 }
 
 // InvokeRequest is the body of every dispatch route (Dify's InvokePluginRequest).

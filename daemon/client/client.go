@@ -13,8 +13,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 )
 
 // Defaults.
@@ -91,34 +91,34 @@ func (e *Error) PluginError() (errorType, message string) {
 	return pe.ErrorType, pe.Message
 }
 
-// Unwrap exposes the error as an *errs.Error, so errs.Code works on it.
+// Unwrap exposes the error as an *plugboard.Error, so plugboard.ErrorCode works on it.
 func (e *Error) Unwrap() error {
 	msg := e.Message
 	if _, m := e.PluginError(); m != "" {
 		msg = m
 	}
-	return &errs.Error{Code: codeOf(e), Message: msg}
+	return &plugboard.Error{Code: codeOf(e), Message: msg}
 }
 
-// codeOf maps a daemon error to an errs code.
+// codeOf maps a daemon error to an error code.
 func codeOf(e *Error) string {
 	switch e.Status {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
-		return errs.Invalid
+		return plugboard.EINVALID
 	case http.StatusUnauthorized:
-		return errs.Unauthorized
+		return plugboard.EUNAUTHORIZED
 	case http.StatusForbidden:
-		return errs.Forbidden
+		return plugboard.EFORBIDDEN
 	case http.StatusNotFound:
-		return errs.NotFound
+		return plugboard.ENOTFOUND
 	case http.StatusConflict:
-		return errs.Conflict
+		return plugboard.ECONFLICT
 	case http.StatusServiceUnavailable:
-		return errs.Unavailable
+		return plugboard.EUNAVAILABLE
 	case http.StatusGatewayTimeout:
-		return errs.Timeout
+		return plugboard.ETIMEOUT
 	}
-	return errs.Internal
+	return plugboard.EINTERNAL
 }
 
 // errorFrom builds an *Error from an envelope.

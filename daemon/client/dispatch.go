@@ -9,8 +9,8 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
 // InvokeTool invokes a tool of an installed plugin (author/name) and returns
@@ -35,9 +35,9 @@ func (c *Client) ValidateCredentials(ctx context.Context, pluginID, provider str
 }
 
 // RuntimeParameters asks the plugin for a tool's parameters at run time.
-func (c *Client) RuntimeParameters(ctx context.Context, pluginID, provider, tool string, creds map[string]any) ([]pkgfmt.Parameter, error) {
+func (c *Client) RuntimeParameters(ctx context.Context, pluginID, provider, tool string, creds map[string]any) ([]plugboard.Parameter, error) {
 	var res struct {
-		Parameters []pkgfmt.Parameter `json:"parameters"`
+		Parameters []plugboard.Parameter `json:"parameters"`
 	}
 	err := c.single(ctx, "dispatch/tool/get_runtime_parameters", pluginID,
 		apispec.InvokeRequest[apispec.RuntimeParametersData]{Data: apispec.RuntimeParametersData{

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
 // Health calls /health/check (no API key needed).
@@ -163,8 +163,8 @@ func (c *Client) List(ctx context.Context, page, size int) (*apispec.Page[apispe
 }
 
 // FetchManifest returns a stored package's manifest.
-func (c *Client) FetchManifest(ctx context.Context, uniqueIdentifier string) (*pkgfmt.Manifest, error) {
-	var m pkgfmt.Manifest
+func (c *Client) FetchManifest(ctx context.Context, uniqueIdentifier string) (*plugboard.Manifest, error) {
+	var m plugboard.Manifest
 	q := url.Values{"plugin_unique_identifier": {uniqueIdentifier}}
 	return &m, c.get(ctx, "management/fetch/manifest", q, &m)
 }

@@ -9,8 +9,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
@@ -87,7 +87,7 @@ func (s *ToolStream) nextData() (json.RawMessage, error) {
 	if err == nil {
 		var env apispec.Envelope
 		if jerr := json.Unmarshal(frame, &env); jerr != nil {
-			err = errs.Errorf(errs.Internal, "stream frame is not a JSON envelope: %.200q", frame)
+			err = plugboard.Errorf(plugboard.EINTERNAL, "stream frame is not a JSON envelope: %.200q", frame)
 		} else if env.Code != apispec.CodeOK {
 			err = errorFrom(http.StatusOK, &env)
 		} else {
@@ -95,7 +95,7 @@ func (s *ToolStream) nextData() (json.RawMessage, error) {
 		}
 	}
 	if err == io.EOF && len(s.blobs) > 0 {
-		err = errs.Errorf(errs.Invalid, "stream ended inside a blob (no end chunk)")
+		err = plugboard.Errorf(plugboard.EINVALID, "stream ended inside a blob (no end chunk)")
 	}
 	s.err = err
 	return nil, err
@@ -134,7 +134,7 @@ func (s *ToolStream) readLine() ([]byte, error) {
 		chunk, err := s.r.ReadSlice('\n')
 		s.line = append(s.line, chunk...)
 		if len(s.line) > s.maxLine {
-			return nil, errs.Errorf(errs.Invalid, "stream line longer than %d bytes", s.maxLine)
+			return nil, plugboard.Errorf(plugboard.EINVALID, "stream line longer than %d bytes", s.maxLine)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
@@ -154,7 +154,7 @@ func (s *ToolStream) readLine() ([]byte, error) {
 func (s *ToolStream) decode(raw json.RawMessage) (*Message, error) {
 	var tm protocol.ToolMessage
 	if err := json.Unmarshal(raw, &tm); err != nil {
-		return nil, errs.Errorf(errs.Invalid, "tool message is not valid JSON: %v", err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "tool message is not valid JSON: %v", err)
 	}
 	m := &Message{Type: tm.Type, Raw: raw, Meta: tm.Meta}
 	var err error
@@ -184,7 +184,7 @@ func (s *ToolStream) decode(raw json.RawMessage) (*Message, error) {
 		err = json.Unmarshal(tm.Message, m.Log)
 	}
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "%s message is malformed: %v", tm.Type, err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "%s message is malformed: %v", tm.Type, err)
 	}
 	return m, nil
 }
@@ -201,7 +201,7 @@ func (s *ToolStream) text(raw json.RawMessage, m *Message) error {
 func (s *ToolStream) blobChunk(tm *protocol.ToolMessage, raw json.RawMessage) (*Message, error) {
 	var bc protocol.BlobChunkMessage
 	if err := json.Unmarshal(tm.Message, &bc); err != nil {
-		return nil, errs.Errorf(errs.Invalid, "blob_chunk message is malformed: %v", err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "blob_chunk message is malformed: %v", err)
 	}
 	p := s.blobs[bc.ID]
 	if p == nil {
@@ -228,12 +228,12 @@ func (s *ToolStream) blobChunk(tm *protocol.ToolMessage, raw json.RawMessage) (*
 func (s *ToolStream) checkChunk(bc *protocol.BlobChunkMessage, p *partialBlob) error {
 	switch {
 	case len(bc.Blob) > protocol.MaxBlobChunk:
-		return errs.Errorf(errs.Invalid, "blob %s chunk %d is %d bytes, over the %d-byte chunk limit",
+		return plugboard.Errorf(plugboard.EINVALID, "blob %s chunk %d is %d bytes, over the %d-byte chunk limit",
 			bc.ID, bc.Sequence, len(bc.Blob), protocol.MaxBlobChunk)
 	case bc.Sequence != p.next:
-		return errs.Errorf(errs.Invalid, "blob %s chunk %d is out of sequence (expected %d)", bc.ID, bc.Sequence, p.next)
+		return plugboard.Errorf(plugboard.EINVALID, "blob %s chunk %d is out of sequence (expected %d)", bc.ID, bc.Sequence, p.next)
 	case int64(bc.TotalLength) > s.maxBlob || int64(p.data.Len()+len(bc.Blob)) > s.maxBlob:
-		return errs.Errorf(errs.Invalid, "blob %s is larger than the %d-byte limit", bc.ID, s.maxBlob)
+		return plugboard.Errorf(plugboard.EINVALID, "blob %s is larger than the %d-byte limit", bc.ID, s.maxBlob)
 	}
 	return nil
 }

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/errs"
 )
 
 // These tests feed the client SSE replies the real daemon never sends
@@ -136,10 +136,10 @@ func TestToolStream(t *testing.T) {
 	})
 }
 
-// mustInvalid asserts err is errs.Invalid and mentions want.
+// mustInvalid asserts err is plugboard.EINVALID and mentions want.
 func mustInvalid(tb testing.TB, err error, want string) {
 	tb.Helper()
-	if errs.Code(err) != errs.Invalid || !strings.Contains(err.Error(), want) {
+	if plugboard.ErrorCode(err) != plugboard.EINVALID || !strings.Contains(err.Error(), want) {
 		tb.Fatalf("error = %v, want invalid mentioning %q", err, want)
 	}
 }
@@ -155,7 +155,7 @@ func TestErrorReply(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Status != 404 || ce.Type != apispec.ErrPluginNotFound || ce.Message != "plugin not found" {
 		t.Fatalf("error = %#v", err)
 	}
-	if errs.Code(err) != errs.NotFound {
-		t.Fatalf("errs.Code = %s", errs.Code(err))
+	if plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
+		t.Fatalf("plugboard.ErrorCode = %s", plugboard.ErrorCode(err))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
@@ -205,7 +206,7 @@ func TestRemotePlugin(t *testing.T) {
 		t.Fatalf("installation %+v (runtime %+v), want a running remote one", in, in.Runtime)
 	}
 	uid := in.PluginUniqueIdentifier
-	if _, err := pkgfmt.ParseIdentifier(uid); err != nil || !strings.HasPrefix(uid, "plugboard/gotools:") {
+	if _, err := plugboard.ParseIdentifier(uid); err != nil || !strings.HasPrefix(uid, "plugboard/gotools:") {
 		t.Fatalf("identifier %q: %v", uid, err)
 	}
 

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
@@ -255,7 +255,7 @@ func wantErr(tb testing.TB, err error, code string, parts ...string) {
 	if err == nil {
 		tb.Fatalf("got no error, want %s error containing %q", code, parts)
 	}
-	if got := errs.Code(err); got != code {
+	if got := plugboard.ErrorCode(err); got != code {
 		tb.Errorf("error code = %s, want %s (error: %v)", got, code, err)
 	}
 	for _, p := range parts {
@@ -274,7 +274,7 @@ func exists(path string) bool {
 // workDir is the working dir of an installed identifier in data dir.
 func workDir(tb testing.TB, dir, uid string) string {
 	tb.Helper()
-	id, err := pkgfmt.ParseIdentifier(uid)
+	id, err := plugboard.ParseIdentifier(uid)
 	if err != nil {
 		tb.Fatal(err)
 	}

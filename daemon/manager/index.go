@@ -4,7 +4,7 @@ import (
 	"maps"
 	"sort"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/state"
 )
 
@@ -19,8 +19,8 @@ type index map[indexKey]*installed
 type installed struct {
 	inst     *state.Installation
 	uid      string
-	id       pkgfmt.Identifier
-	manifest *pkgfmt.Manifest
+	id       plugboard.Identifier
+	manifest *plugboard.Manifest
 	provider string               // the tool provider's name ("" when none)
 	tools    map[string]*toolSpec // by tool name
 	names    []string             // tool names, sorted, for messages
@@ -39,7 +39,7 @@ type requiredParam struct {
 }
 
 // newInstalled indexes an installation's declaration.
-func newInstalled(inst *state.Installation, id pkgfmt.Identifier, m *pkgfmt.Manifest) *installed {
+func newInstalled(inst *state.Installation, id plugboard.Identifier, m *plugboard.Manifest) *installed {
 	in := &installed{inst: inst, uid: id.String(), id: id, manifest: m, tools: map[string]*toolSpec{}}
 	if m.Tool == nil {
 		return in
@@ -55,13 +55,13 @@ func newInstalled(inst *state.Installation, id pkgfmt.Identifier, m *pkgfmt.Mani
 
 // requiredParams lists the required parameters without a default, of the
 // llm and form forms (schema parameters are filled by the caller's runtime).
-func requiredParams(params []pkgfmt.Parameter) []requiredParam {
+func requiredParams(params []plugboard.Parameter) []requiredParam {
 	var out []requiredParam
 	for _, p := range params {
-		if !p.Required || p.Default != nil || p.Form == pkgfmt.FormSchema {
+		if !p.Required || p.Default != nil || p.Form == plugboard.FormSchema {
 			continue
 		}
-		text := p.Type == pkgfmt.ParamString || p.Type == pkgfmt.ParamSecret || p.Type == pkgfmt.ParamSelect || p.Type == ""
+		text := p.Type == plugboard.ParamString || p.Type == plugboard.ParamSecret || p.Type == plugboard.ParamSelect || p.Type == ""
 		out = append(out, requiredParam{name: p.Name, text: text})
 	}
 	return out

@@ -6,16 +6,15 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/state"
 )
 
 // job is one plugin of an install task.
 type job struct {
-	id       pkgfmt.Identifier
-	manifest *pkgfmt.Manifest
+	id       plugboard.Identifier
+	manifest *plugboard.Manifest
 	source   string
 	meta     map[string]any
 }
@@ -45,7 +44,7 @@ func (m *Manager) Install(ctx context.Context, tenant string, req apispec.Instal
 // jobs checks that every identifier names an uploaded package, once per plugin.
 func (m *Manager) jobs(ctx context.Context, req apispec.InstallRequest) ([]job, error) {
 	if len(req.PluginUniqueIdentifiers) == 0 {
-		return nil, errs.Errorf(errs.Invalid, "plugin_unique_identifiers is empty: name at least one package to install")
+		return nil, plugboard.Errorf(plugboard.EINVALID, "plugin_unique_identifiers is empty: name at least one package to install")
 	}
 	seen := map[string]bool{}
 	var out []job
@@ -55,7 +54,7 @@ func (m *Manager) jobs(ctx context.Context, req apispec.InstallRequest) ([]job, 
 			return nil, err
 		}
 		if seen[id.PluginID()] {
-			return nil, errs.Errorf(errs.Invalid, "plugin %s appears more than once in plugin_unique_identifiers", id.PluginID())
+			return nil, plugboard.Errorf(plugboard.EINVALID, "plugin %s appears more than once in plugin_unique_identifiers", id.PluginID())
 		}
 		seen[id.PluginID()] = true
 		j := job{id: id, manifest: man, source: req.Source}
@@ -80,7 +79,7 @@ func (m *Manager) allInstalled(tenant string, jobs []job) bool {
 // Upgrade replaces an installed version with another uploaded one: the new
 // version starts before the old one stops, so invocations never fail.
 func (m *Manager) Upgrade(ctx context.Context, tenant string, req apispec.UpgradeRequest) (*apispec.InstallResult, error) {
-	orig, err := pkgfmt.ParseIdentifier(req.OriginalPluginUniqueIdentifier)
+	orig, err := plugboard.ParseIdentifier(req.OriginalPluginUniqueIdentifier)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +88,11 @@ func (m *Manager) Upgrade(ctx context.Context, tenant string, req apispec.Upgrad
 		return nil, err
 	}
 	if orig.PluginID() != id.PluginID() {
-		return nil, errs.Errorf(errs.Invalid, "cannot upgrade %s to %s: they are different plugins", orig.PluginID(), id.PluginID())
+		return nil, plugboard.Errorf(plugboard.EINVALID, "cannot upgrade %s to %s: they are different plugins", orig.PluginID(), id.PluginID())
 	}
 	in := m.lookup(tenant, orig.PluginID())
 	if in == nil || in.uid != orig.String() {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", orig)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", orig)
 	}
 	if orig == id {
 		return &apispec.InstallResult{AllInstalled: true}, nil
@@ -109,11 +108,11 @@ func (m *Manager) Upgrade(ctx context.Context, tenant string, req apispec.Upgrad
 // codeChanged refuses replacing installed cur with next when both claim the
 // same version but their code differs: that is no upgrade, and may be
 // another package passing itself off as the installed one.
-func codeChanged(cur, next pkgfmt.Identifier) error {
+func codeChanged(cur, next plugboard.Identifier) error {
 	if cur.Version != next.Version || cur.Checksum == next.Checksum {
 		return nil
 	}
-	return errs.Errorf(errs.Conflict,
+	return plugboard.Errorf(plugboard.ECONFLICT,
 		"plugin %s v%s is installed with other code (checksum %.12s…) than this package of the same version (checksum %.12s…); confirm the code change (confirm_code_change) to replace it",
 		cur.PluginID(), cur.Version, cur.Checksum, next.Checksum)
 }
@@ -188,10 +187,10 @@ func failureMessage(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "cancelled: the daemon is shutting down"
 	}
-	if errs.Code(err) == errs.Internal {
+	if plugboard.ErrorCode(err) == plugboard.EINTERNAL {
 		return "internal error: " + err.Error()
 	}
-	return errs.Message(err)
+	return plugboard.ErrorMessage(err)
 }
 
 // saveTask stores t's progress; a failure is logged, not fatal to the install.
@@ -209,7 +208,7 @@ func (m *Manager) installOne(ctx context.Context, tenant string, j job, report s
 	uid := j.id.String()
 	cur := m.lookup(tenant, j.id.PluginID())
 	if cur != nil && cur.remote() {
-		return "", errs.Errorf(errs.Conflict, "plugin %s is connected for remote debugging in this workspace; stop it before installing it", j.id.PluginID())
+		return "", plugboard.Errorf(plugboard.ECONFLICT, "plugin %s is connected for remote debugging in this workspace; stop it before installing it", j.id.PluginID())
 	}
 	if cur != nil && cur.uid == uid && m.running(uid) {
 		return "already installed", nil

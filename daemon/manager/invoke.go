@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
@@ -15,7 +15,7 @@ import (
 func (m *Manager) Invoke(ctx context.Context, tenant, pluginID string, req *protocol.RequestData) (*runtime.Stream, error) {
 	in := m.lookup(tenant, pluginID)
 	if in == nil {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", pluginID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", pluginID)
 	}
 	if err := in.check(req); err != nil {
 		return nil, err
@@ -35,20 +35,20 @@ func (m *Manager) Invoke(ctx context.Context, tenant, pluginID string, req *prot
 func (in *installed) check(req *protocol.RequestData) error {
 	pluginID := in.inst.PluginID
 	if req == nil {
-		return errs.Errorf(errs.Invalid, "plugin %s: empty request", pluginID)
+		return plugboard.Errorf(plugboard.EINVALID, "plugin %s: empty request", pluginID)
 	}
 	if in.provider == "" {
-		return errs.Errorf(errs.NotFound, "plugin %s has no tool provider", pluginID)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no tool provider", pluginID)
 	}
 	if req.Provider != in.provider {
-		return errs.Errorf(errs.NotFound, "plugin %s has no tool provider %q (it has %q)", pluginID, req.Provider, in.provider)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no tool provider %q (it has %q)", pluginID, req.Provider, in.provider)
 	}
 	if req.Action != protocol.ActionInvokeTool && req.Action != protocol.ActionGetToolRuntimeParameters {
 		return nil
 	}
 	tool := in.tools[req.Tool]
 	if tool == nil {
-		return errs.Errorf(errs.NotFound, "tool provider %s of plugin %s has no tool %q (its tools: %s)",
+		return plugboard.Errorf(plugboard.ENOTFOUND, "tool provider %s of plugin %s has no tool %q (its tools: %s)",
 			in.provider, pluginID, req.Tool, strings.Join(in.names, ", "))
 	}
 	if req.Action == protocol.ActionInvokeTool {
@@ -62,7 +62,7 @@ func (t *toolSpec) checkParams(tool string, params map[string]any) error {
 	for _, p := range t.required {
 		v, ok := params[p.name]
 		if !ok || v == nil || p.text && v == "" {
-			return errs.Errorf(errs.Invalid, "missing required parameter %q of tool %s", p.name, tool)
+			return plugboard.Errorf(plugboard.EINVALID, "missing required parameter %q of tool %s", p.name, tool)
 		}
 	}
 	return nil

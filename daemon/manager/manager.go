@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
@@ -218,18 +219,18 @@ func (m *Manager) goBackground(fn func(ctx context.Context)) {
 }
 
 // packageFile is where an uploaded package is stored.
-func (m *Manager) packageFile(id pkgfmt.Identifier) string {
+func (m *Manager) packageFile(id plugboard.Identifier) string {
 	return filepath.Join(m.cfg.DataDir, packagesDir, id.Author, id.Name+"-"+id.Version+"@"+id.Checksum+".difypkg")
 }
 
 // workDir is where a package is extracted and prepared.
-func (m *Manager) workDir(id pkgfmt.Identifier) string {
+func (m *Manager) workDir(id plugboard.Identifier) string {
 	return m.packageDir(pluginsDir, id)
 }
 
 // packageDir is the folder of package id under the data dir's top folder:
 // top/<author>/<name>-<version>@<checksum>.
-func (m *Manager) packageDir(top string, id pkgfmt.Identifier) string {
+func (m *Manager) packageDir(top string, id plugboard.Identifier) string {
 	return filepath.Join(m.cfg.DataDir, top, id.Author, id.Name+"-"+id.Version+"@"+id.Checksum)
 }
 

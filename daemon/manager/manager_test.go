@@ -11,10 +11,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/manager"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/sandbox"
 )
@@ -45,15 +44,15 @@ func TestUpload(t *testing.T) {
 	})
 	t.Run("ErrNotAPackage", func(t *testing.T) {
 		_, err := MustOpen(t, t.TempDir()).Upload(ctx, tenant, []byte("not a zip"))
-		wantErr(t, err, errs.Invalid)
+		wantErr(t, err, plugboard.EINVALID)
 	})
 	t.Run("ErrUUIDAuthor", func(t *testing.T) {
 		_, err := MustOpen(t, t.TempDir()).Upload(ctx, tenant, pkgs.uuidAuthor)
-		wantErr(t, err, errs.Invalid, "author", "UUID")
+		wantErr(t, err, plugboard.EINVALID, "author", "UUID")
 	})
 	t.Run("ErrManifestNotUploaded", func(t *testing.T) {
 		_, err := MustOpen(t, t.TempDir()).Manifest(ctx, "acme/x:0.0.1@0123456789abcdef0123456789abcdef")
-		wantErr(t, err, errs.NotFound, "acme/x:0.0.1@0123456789abcdef0123456789abcdef")
+		wantErr(t, err, plugboard.ENOTFOUND, "acme/x:0.0.1@0123456789abcdef0123456789abcdef")
 	})
 }
 
@@ -120,11 +119,11 @@ func TestInstall(t *testing.T) {
 	t.Run("ErrUnknownIdentifier", func(t *testing.T) {
 		uid := "plugboard/nothing:0.0.1@0123456789abcdef0123456789abcdef"
 		_, err := MustOpen(t, t.TempDir()).Install(ctx, tenant, apispec.InstallRequest{PluginUniqueIdentifiers: []string{uid}})
-		wantErr(t, err, errs.NotFound, uid)
+		wantErr(t, err, plugboard.ENOTFOUND, uid)
 	})
 	t.Run("ErrBadIdentifier", func(t *testing.T) {
 		_, err := MustOpen(t, t.TempDir()).Install(ctx, tenant, apispec.InstallRequest{PluginUniqueIdentifiers: []string{"nope"}})
-		wantErr(t, err, errs.Invalid, `"nope"`)
+		wantErr(t, err, plugboard.EINVALID, `"nope"`)
 	})
 	t.Run("ErrPluginExitsAtStart", func(t *testing.T) {
 		dir := t.TempDir()
@@ -205,27 +204,27 @@ func TestInvoke(t *testing.T) {
 	})
 	t.Run("ErrPluginNotInstalled", func(t *testing.T) {
 		_, err := m.Invoke(ctx, tenant, "acme/x", toolRequest("x", "y", nil))
-		wantErr(t, err, errs.NotFound, "plugin acme/x is not installed")
+		wantErr(t, err, plugboard.ENOTFOUND, "plugin acme/x is not installed")
 	})
 	t.Run("ErrOtherTenant", func(t *testing.T) {
 		_, err := m.Invoke(ctx, "other", goID, toolRequest("gotools", "stream_text", map[string]any{"text": "x"}))
-		wantErr(t, err, errs.NotFound, "not installed")
+		wantErr(t, err, plugboard.ENOTFOUND, "not installed")
 	})
 	t.Run("ErrUnknownProvider", func(t *testing.T) {
 		_, err := m.Invoke(ctx, tenant, goID, toolRequest("nope", "stream_text", nil))
-		wantErr(t, err, errs.NotFound, `"nope"`, `"gotools"`)
+		wantErr(t, err, plugboard.ENOTFOUND, `"nope"`, `"gotools"`)
 	})
 	t.Run("ErrUnknownTool", func(t *testing.T) {
 		_, err := m.Invoke(ctx, tenant, goID, toolRequest("gotools", "nope", nil))
-		wantErr(t, err, errs.NotFound, `no tool "nope"`, "crash, file_info, json_echo, render_png, stats, stream_text, whoami")
+		wantErr(t, err, plugboard.ENOTFOUND, `no tool "nope"`, "crash, file_info, json_echo, render_png, stats, stream_text, whoami")
 	})
 	t.Run("ErrMissingParameter", func(t *testing.T) {
 		_, err := m.Invoke(ctx, tenant, goID, toolRequest("gotools", "stream_text", map[string]any{"delay_ms": 1}))
-		wantErr(t, err, errs.Invalid, `missing required parameter "text" of tool stream_text`)
+		wantErr(t, err, plugboard.EINVALID, `missing required parameter "text" of tool stream_text`)
 	})
 	t.Run("ErrEmptyParameter", func(t *testing.T) {
 		_, err := m.Invoke(ctx, tenant, goID, toolRequest("gotools", "stream_text", map[string]any{"text": ""}))
-		wantErr(t, err, errs.Invalid, `missing required parameter "text"`)
+		wantErr(t, err, plugboard.EINVALID, `missing required parameter "text"`)
 	})
 	t.Run("OKValidateCredentials", func(t *testing.T) {
 		req := &protocol.RequestData{Type: protocol.TypeTool, Action: protocol.ActionValidateToolCredentials,
@@ -258,7 +257,7 @@ func TestUninstall(t *testing.T) {
 		if exists(workDir(t, dir, uid)) {
 			t.Error("working dir left after uninstall")
 		}
-		id, _ := pkgfmt.ParseIdentifier(uid)
+		id, _ := plugboard.ParseIdentifier(uid)
 		if exists(filepath.Join(dir, "packages", id.Author, id.Name+"-"+id.Version+"@"+id.Checksum+".difypkg")) {
 			t.Error("package file left after the last installation went")
 		}
@@ -266,7 +265,7 @@ func TestUninstall(t *testing.T) {
 			t.Errorf("plugin process %d still alive after uninstall", pid)
 		}
 		_, err := m.Invoke(ctx, tenant, goID, toolRequest("gotools", "stream_text", map[string]any{"text": "x"}))
-		wantErr(t, err, errs.NotFound, "not installed")
+		wantErr(t, err, plugboard.ENOTFOUND, "not installed")
 	})
 	t.Run("OKSharedPackageKeepsRunning", func(t *testing.T) {
 		m := MustOpen(t, t.TempDir())
@@ -286,7 +285,7 @@ func TestUninstall(t *testing.T) {
 	})
 	t.Run("ErrUnknown", func(t *testing.T) {
 		err := MustOpen(t, t.TempDir()).Uninstall(ctx, tenant, "nope")
-		wantErr(t, err, errs.NotFound, "installation nope not found")
+		wantErr(t, err, plugboard.ENOTFOUND, "installation nope not found")
 	})
 }
 
@@ -358,16 +357,16 @@ func TestUpgrade(t *testing.T) {
 		goUID := MustInstall(t, m, pkgs.goV1)
 		pyUID := MustUpload(t, m, pkgs.py)
 		_, err := m.Upgrade(ctx, tenant, apispec.UpgradeRequest{OriginalPluginUniqueIdentifier: goUID, NewPluginUniqueIdentifier: pyUID})
-		wantErr(t, err, errs.Invalid, "different plugins")
+		wantErr(t, err, plugboard.EINVALID, "different plugins")
 	})
 	t.Run("ErrSameVersionOtherCode", func(t *testing.T) {
 		m := MustOpen(t, t.TempDir())
 		v1 := MustInstall(t, m, pkgs.goV1)
 		other := MustUpload(t, m, pkgs.goV1Other)
 		_, err := m.Upgrade(ctx, tenant, apispec.UpgradeRequest{OriginalPluginUniqueIdentifier: v1, NewPluginUniqueIdentifier: other})
-		wantErr(t, err, errs.Conflict, "v0.0.1 is installed with other code", "confirm_code_change")
+		wantErr(t, err, plugboard.ECONFLICT, "v0.0.1 is installed with other code", "confirm_code_change")
 		_, err = m.Install(ctx, tenant, apispec.InstallRequest{PluginUniqueIdentifiers: []string{other}})
-		wantErr(t, err, errs.Conflict, "v0.0.1 is installed with other code", "confirm_code_change")
+		wantErr(t, err, plugboard.ECONFLICT, "v0.0.1 is installed with other code", "confirm_code_change")
 		if list, _ := m.List(ctx, tenant, 1, 10); list.List[0].PluginUniqueIdentifier != v1 {
 			t.Fatalf("a refused install changed the installation: %+v", list.List[0])
 		}
@@ -393,7 +392,7 @@ func TestUpgrade(t *testing.T) {
 		v1 := MustUpload(t, m, pkgs.goV1)
 		v2 := MustUpload(t, m, pkgs.goV2)
 		_, err := m.Upgrade(ctx, tenant, apispec.UpgradeRequest{OriginalPluginUniqueIdentifier: v1, NewPluginUniqueIdentifier: v2})
-		wantErr(t, err, errs.NotFound, "is not installed")
+		wantErr(t, err, plugboard.ENOTFOUND, "is not installed")
 	})
 }
 
@@ -479,32 +478,32 @@ func TestTasks(t *testing.T) {
 		t.Fatalf("Tasks = %+v, %v", tasks, err)
 	}
 	t.Run("ErrDeleteUnknown", func(t *testing.T) {
-		wantErr(t, m.DeleteTask(ctx, tenant, "nope"), errs.NotFound, "nope")
+		wantErr(t, m.DeleteTask(ctx, tenant, "nope"), plugboard.ENOTFOUND, "nope")
 	})
 	t.Run("OKDelete", func(t *testing.T) {
 		if err := m.DeleteTask(ctx, tenant, tasks[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Task(ctx, tenant, tasks[0].ID); errs.Code(err) != errs.NotFound {
+		if _, err := m.Task(ctx, tenant, tasks[0].ID); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Errorf("deleted task still found: %v", err)
 		}
 	})
 }
 
 func TestMemoryLimit(t *testing.T) {
-	python := func(mem int64) *pkgfmt.Manifest {
-		m := &pkgfmt.Manifest{Resource: pkgfmt.Resource{Memory: mem}}
-		m.Meta.Runner.Language = pkgfmt.RunnerPython
+	python := func(mem int64) *plugboard.Manifest {
+		m := &plugboard.Manifest{Resource: plugboard.Resource{Memory: mem}}
+		m.Meta.Runner.Language = plugboard.RunnerPython
 		return m
 	}
-	binary := func(mem int64) *pkgfmt.Manifest {
-		m := &pkgfmt.Manifest{Resource: pkgfmt.Resource{Memory: mem}}
-		m.Meta.Runner.Language = pkgfmt.RunnerBinary
+	binary := func(mem int64) *plugboard.Manifest {
+		m := &plugboard.Manifest{Resource: plugboard.Resource{Memory: mem}}
+		m.Meta.Runner.Language = plugboard.RunnerBinary
 		return m
 	}
 	cases := []struct {
 		name string
-		m    *pkgfmt.Manifest
+		m    *plugboard.Manifest
 		want int64
 	}{
 		{"PythonDeclares1MiB", python(1 << 20), manager.MinPythonMemory},
@@ -546,7 +545,7 @@ func TestPluginSettingsKept(t *testing.T) {
 	if err != nil || st.InvokeTimeoutSeconds != 42 {
 		t.Fatalf("after a restart: %+v, %v; want 42 s kept", st, err)
 	}
-	if _, err := m.PluginSettings(ctx, "other-tenant", goID); errs.Code(err) != errs.NotFound {
+	if _, err := m.PluginSettings(ctx, "other-tenant", goID); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 		t.Fatalf("another tenant's view: %v", err)
 	}
 }

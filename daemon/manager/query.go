@@ -3,8 +3,8 @@ package manager
 import (
 	"context"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 )
 
 // Task returns one install task.
@@ -21,7 +21,7 @@ func (m *Manager) Tasks(ctx context.Context, tenant string, page, size int) ([]a
 }
 
 // DeleteTask removes a finished task ("" removes every finished task); a
-// task still running is an errs.Conflict.
+// task still running is an plugboard.ECONFLICT.
 func (m *Manager) DeleteTask(ctx context.Context, tenant, id string) error {
 	if id == "" {
 		return m.db.DeleteFinishedTasks(ctx, tenant)
@@ -83,10 +83,10 @@ func (m *Manager) Tools(ctx context.Context, tenant string, pageNo, size int) ([
 func (m *Manager) Tool(ctx context.Context, tenant, pluginID, provider string) (*apispec.ToolProviderEntry, error) {
 	in := m.lookup(tenant, pluginID)
 	if in == nil {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", pluginID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", pluginID)
 	}
 	if in.provider == "" || in.provider != provider {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s has no tool provider %q", pluginID, provider)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no tool provider %q", pluginID, provider)
 	}
 	e := toolEntry(in)
 	return &e, nil
@@ -109,7 +109,7 @@ func toolEntry(in *installed) apispec.ToolProviderEntry {
 func (m *Manager) Status(ctx context.Context, tenant, pluginID string) (*apispec.RuntimeStatus, error) {
 	in := m.lookup(tenant, pluginID)
 	if in == nil {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", pluginID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", pluginID)
 	}
 	st := m.status(in.uid)
 	return &st, nil
@@ -146,7 +146,7 @@ func (m *Manager) Logs(ctx context.Context, tenant, pluginID string, limit int) 
 		return mergeLogs(build, nil, limit), nil
 	}
 	if in == nil {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", pluginID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", pluginID)
 	}
 	logs := mergeLogs(build, m.rt.Logs(in.uid, limit), limit)
 	if r, ok := m.runs.get(in.uid); ok && r.err != "" && len(logs) == 0 {

@@ -10,8 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/state"
 )
 
@@ -37,9 +36,9 @@ var remoteNamespace = uuid.MustParse("4f3a0c5e-5d0e-4c55-9a0e-8f2b7f2b6a10")
 // its declarations.
 type RemotePlugin struct {
 	Tenant   string
-	Manifest *pkgfmt.Manifest  // validated (pkgfmt.DecodeRemote), Tool filled in
-	Assets   map[string][]byte // by file name, as sent
-	Reader   io.Reader         // the connection's events, after the handshake
+	Manifest *plugboard.Manifest // validated (pkgfmt.DecodeRemote), Tool filled in
+	Assets   map[string][]byte   // by file name, as sent
+	Reader   io.Reader           // the connection's events, after the handshake
 	Writer   io.Writer
 	Closer   io.Closer
 }
@@ -47,20 +46,20 @@ type RemotePlugin struct {
 // RemoteIdentifier is a remote plugin's unique identifier, Dify's
 // author/name:version@sha256(json(declaration)+tenant): the same declaration
 // connecting for the same tenant always gets the same identifier.
-func RemoteIdentifier(tenant string, man *pkgfmt.Manifest) (pkgfmt.Identifier, error) {
+func RemoteIdentifier(tenant string, man *plugboard.Manifest) (plugboard.Identifier, error) {
 	data, err := json.Marshal(man)
 	if err != nil {
-		return pkgfmt.Identifier{}, err
+		return plugboard.Identifier{}, err
 	}
 	sum := sha256.Sum256(append(data, tenant...))
-	return pkgfmt.Identifier{Author: man.Author, Name: man.Name, Version: man.Version, Checksum: hex.EncodeToString(sum[:])}, nil
+	return plugboard.Identifier{Author: man.Author, Name: man.Name, Version: man.Version, Checksum: hex.EncodeToString(sum[:])}, nil
 }
 
 // AttachRemote installs a connected remote plugin for its tenant and routes
 // invocations to it until the connection ends; then the installation goes.
 // It returns the plugin's unique identifier and a channel closed once the
 // installation is gone. A plugin of the same id installed locally for the
-// tenant is an errs.Conflict.
+// tenant is an plugboard.ECONFLICT.
 func (m *Manager) AttachRemote(ctx context.Context, rp RemotePlugin) (string, <-chan struct{}, error) {
 	id, err := RemoteIdentifier(rp.Tenant, rp.Manifest)
 	if err != nil {
@@ -71,7 +70,7 @@ func (m *Manager) AttachRemote(ctx context.Context, rp RemotePlugin) (string, <-
 	defer unlock()
 	if cur := m.lookup(rp.Tenant, pluginID); cur != nil {
 		if !cur.remote() {
-			return "", nil, errs.Errorf(errs.Conflict,
+			return "", nil, plugboard.Errorf(plugboard.ECONFLICT,
 				"plugin %s is installed in this workspace (version %s); uninstall it before debugging it remotely", pluginID, cur.id.Version)
 		}
 		m.removeInstalledIf(cur)
@@ -130,7 +129,7 @@ func (m *Manager) remoteByUID(uid string) *installed {
 func (in *installed) remoteAsset(name string) ([]byte, error) {
 	data, ok := in.assets[name]
 	if !ok {
-		return nil, errs.Errorf(errs.NotFound, "asset %q was not sent by remote plugin %s", name, in.uid)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "asset %q was not sent by remote plugin %s", name, in.uid)
 	}
 	return data, nil
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
@@ -109,7 +109,7 @@ func TestAttachRemote(t *testing.T) {
 		MustInstall(t, m, pkgs.goV1)
 		pkg, _ := pkgfmt.Decode(pkgs.goV1, pkgfmt.DefaultLimits())
 		_, _, err := m.AttachRemote(ctx, manager.RemotePlugin{Tenant: tenant, Manifest: pkg.Manifest})
-		wantErr(t, err, errs.Conflict, "plugboard/gotools", "uninstall it")
+		wantErr(t, err, plugboard.ECONFLICT, "plugboard/gotools", "uninstall it")
 	})
 	t.Run("ErrInstallWhileRemote", func(t *testing.T) {
 		m := MustOpen(t, t.TempDir())

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/runner"
 	"github.com/plugboard/plugboard/daemon/state"
 )
@@ -43,7 +43,7 @@ func (m *Manager) load(ctx context.Context) error {
 
 // loadInstalled indexes one stored installation with its package's declaration.
 func (m *Manager) loadInstalled(ctx context.Context, inst *state.Installation) (*installed, error) {
-	id, err := pkgfmt.ParseIdentifier(inst.UniqueIdentifier)
+	id, err := plugboard.ParseIdentifier(inst.UniqueIdentifier)
 	if err != nil {
 		return nil, err
 	}
@@ -51,10 +51,10 @@ func (m *Manager) loadInstalled(ctx context.Context, inst *state.Installation) (
 	if err != nil {
 		return nil, err
 	}
-	var man pkgfmt.Manifest
+	var man plugboard.Manifest
 	if err := json.Unmarshal(pkg.Declaration, &man); err != nil {
 		m.log.Error("stored declaration unreadable", "plugin", inst.UniqueIdentifier, "err", err)
-		man = pkgfmt.Manifest{Author: id.Author, Name: id.Name, Version: id.Version}
+		man = plugboard.Manifest{Author: id.Author, Name: id.Name, Version: id.Version}
 	}
 	return newInstalled(inst, id, &man), nil
 }
@@ -62,7 +62,7 @@ func (m *Manager) loadInstalled(ctx context.Context, inst *state.Installation) (
 // restoreAll starts every installed package again in the background, a few at a time.
 func (m *Manager) restoreAll() {
 	seen := map[string]bool{}
-	var ids []pkgfmt.Identifier
+	var ids []plugboard.Identifier
 	for _, in := range *m.index.Load() {
 		if !seen[in.uid] {
 			seen[in.uid] = true
@@ -86,7 +86,7 @@ func (m *Manager) restoreAll() {
 
 // restore starts one package again: from its prepared working dir when it is
 // intact, or else from the stored package file.
-func (m *Manager) restore(ctx context.Context, id pkgfmt.Identifier) {
+func (m *Manager) restore(ctx context.Context, id plugboard.Identifier) {
 	unlock := m.locks.lock(id.PluginID())
 	defer unlock()
 	uid := id.String()
@@ -109,7 +109,7 @@ func (m *Manager) restore(ctx context.Context, id pkgfmt.Identifier) {
 }
 
 // startPrepared starts a working dir left ready by an earlier install.
-func (m *Manager) startPrepared(ctx context.Context, id pkgfmt.Identifier) error {
+func (m *Manager) startPrepared(ctx context.Context, id plugboard.Identifier) error {
 	dir := m.workDir(id)
 	if _, err := os.Stat(filepath.Join(dir, readyMarker)); err != nil {
 		return err
@@ -118,7 +118,7 @@ func (m *Manager) startPrepared(ctx context.Context, id pkgfmt.Identifier) error
 	if in == nil {
 		return os.ErrNotExist
 	}
-	if in.manifest.Meta.Runner.Language == pkgfmt.RunnerPython {
+	if in.manifest.Meta.Runner.Language == plugboard.RunnerPython {
 		m.pythons.set(id.String(), runner.PythonOf(dir))
 	}
 	spec, err := m.spec(ctx, id, in.manifest, dir, runner.Command(in.manifest, dir))

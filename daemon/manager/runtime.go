@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/runner"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
@@ -54,7 +53,7 @@ type stageFunc func(stage, message string)
 // startRuntime extracts and prepares the package id, whose declaration is
 // man, into its working dir and starts its process. On failure nothing is
 // left: no process, no directory.
-func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, report stageFunc) error {
+func (m *Manager) startRuntime(ctx context.Context, id plugboard.Identifier, man *plugboard.Manifest, report stageFunc) error {
 	report(apispec.StageVerifying, "checking the package and this host")
 	if err := runner.Check(man, m.cfg.Runner); err != nil {
 		return err
@@ -74,7 +73,7 @@ func (m *Manager) startRuntime(ctx context.Context, id pkgfmt.Identifier, man *p
 }
 
 // prepareAndStart readies an extracted dir, marks it ready and starts it.
-func (m *Manager) prepareAndStart(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, report stageFunc) error {
+func (m *Manager) prepareAndStart(ctx context.Context, id plugboard.Identifier, man *plugboard.Manifest, dir string, report stageFunc) error {
 	prep, err := m.prepare(ctx, id, man, dir, report)
 	if err != nil {
 		return err
@@ -93,7 +92,7 @@ func (m *Manager) prepareAndStart(ctx context.Context, id pkgfmt.Identifier, man
 
 // prepare runs the runner's preparation, reporting its progress as the
 // stage's message and sending the tools' output to the plugin's log.
-func (m *Manager) prepare(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, report stageFunc) (*runner.Prepared, error) {
+func (m *Manager) prepare(ctx context.Context, id plugboard.Identifier, man *plugboard.Manifest, dir string, report stageFunc) (*runner.Prepared, error) {
 	report(apispec.StagePreparing, preparingMessage(man))
 	plugin := id.PluginID()
 	m.installLogs.begin(plugin)
@@ -108,7 +107,7 @@ func (m *Manager) prepare(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt
 	prep, err := runner.Prepare(ctx, man, dir, opt)
 	out.Flush()
 	if err != nil {
-		m.installLogs.add(plugin, "error", "preparing the environment failed: "+errs.Message(err))
+		m.installLogs.add(plugin, "error", "preparing the environment failed: "+plugboard.ErrorMessage(err))
 		return nil, err
 	}
 	if prep.Python != nil {
@@ -117,15 +116,15 @@ func (m *Manager) prepare(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt
 	return prep, nil
 }
 
-func preparingMessage(man *pkgfmt.Manifest) string {
-	if man.Meta.Runner.Language == pkgfmt.RunnerPython {
+func preparingMessage(man *plugboard.Manifest) string {
+	if man.Meta.Runner.Language == plugboard.RunnerPython {
 		return "creating Python environment and installing dependencies"
 	}
 	return "checking the executable for this host"
 }
 
 // spec is the runtime spec of a prepared package.
-func (m *Manager) spec(ctx context.Context, id pkgfmt.Identifier, man *pkgfmt.Manifest, dir string, cmd []string) (runtime.Spec, error) {
+func (m *Manager) spec(ctx context.Context, id plugboard.Identifier, man *plugboard.Manifest, dir string, cmd []string) (runtime.Spec, error) {
 	timeout := m.cfg.StartTimeout
 	if timeout <= 0 {
 		timeout = runner.StartTimeout(man)
@@ -158,13 +157,13 @@ const (
 
 // MemoryLimit is the memory limit enforced for a plugin: its declared
 // resource.memory, raised to its runner's floor; 0 (none) when it declares none.
-func MemoryLimit(man *pkgfmt.Manifest) int64 {
+func MemoryLimit(man *plugboard.Manifest) int64 {
 	declared := man.Resource.Memory
 	if declared <= 0 {
 		return 0
 	}
 	floor := int64(MinBinaryMemory)
-	if man.Meta.Runner.Language == pkgfmt.RunnerPython {
+	if man.Meta.Runner.Language == plugboard.RunnerPython {
 		floor = MinPythonMemory
 	}
 	return max(declared, floor)
@@ -178,7 +177,7 @@ func (m *Manager) running(uid string) bool {
 
 // stopRuntime stops uid's process and removes its working dir, after
 // letting in-flight invocations finish when drain is set.
-func (m *Manager) stopRuntime(id pkgfmt.Identifier, drain bool) {
+func (m *Manager) stopRuntime(id plugboard.Identifier, drain bool) {
 	uid := id.String()
 	if drain {
 		m.drain(uid)

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/state"
 )
 
@@ -48,7 +48,7 @@ func (m *Manager) loadSettings(ctx context.Context) error {
 // PluginSettings returns the settings of a plugin installed for tenant.
 func (m *Manager) PluginSettings(ctx context.Context, tenant, pluginID string) (*apispec.PluginSettings, error) {
 	if m.lookup(tenant, pluginID) == nil {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", pluginID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", pluginID)
 	}
 	return m.settingsOf(pluginID), nil
 }
@@ -65,11 +65,11 @@ func (m *Manager) settingsOf(pluginID string) *apispec.PluginSettings {
 // running versions at once (invocations already running keep their limit).
 func (m *Manager) SetPluginSettings(ctx context.Context, tenant string, s apispec.PluginSettings) (*apispec.PluginSettings, error) {
 	if s.InvokeTimeoutSeconds < 0 || s.InvokeTimeoutSeconds > apispec.MaxInvokeTimeoutSeconds {
-		return nil, errs.Errorf(errs.Invalid, "invoke_timeout_seconds must be between 1 and %d (a day), or 0 for the daemon's default; got %d",
+		return nil, plugboard.Errorf(plugboard.EINVALID, "invoke_timeout_seconds must be between 1 and %d (a day), or 0 for the daemon's default; got %d",
 			apispec.MaxInvokeTimeoutSeconds, s.InvokeTimeoutSeconds)
 	}
 	if m.lookup(tenant, s.PluginID) == nil {
-		return nil, errs.Errorf(errs.NotFound, "plugin %s is not installed", s.PluginID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", s.PluginID)
 	}
 	unlock := m.locks.lock(s.PluginID)
 	defer unlock()

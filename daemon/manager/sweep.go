@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // Defaults of the sweep of packages that were uploaded but never installed.
@@ -84,7 +84,7 @@ func (m *Manager) SweepPackages(ctx context.Context) (int, error) {
 // sweepPackage removes one package unless, under its plugin's lock, it turns
 // out to be in use.
 func (m *Manager) sweepPackage(ctx context.Context, uid string) (bool, error) {
-	id, err := pkgfmt.ParseIdentifier(uid)
+	id, err := plugboard.ParseIdentifier(uid)
 	if err != nil {
 		return false, nil // not a package of ours to judge
 	}

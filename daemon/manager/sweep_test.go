@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/runner"
 )
@@ -71,7 +71,7 @@ func TestSweepPackages(t *testing.T) {
 		if n, err := m.SweepPackages(ctx); err != nil || n != 1 {
 			t.Fatalf("swept %d, %v; want only the stale upload", n, err)
 		}
-		if _, err := m.Manifest(ctx, stale); errs.Code(err) != errs.NotFound {
+		if _, err := m.Manifest(ctx, stale); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("stale package still recorded: %v", err)
 		}
 		for _, uid := range []string{installed, refreshed} {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Uninstall stops the plugin and removes its installation and files. The
@@ -13,12 +13,12 @@ import (
 func (m *Manager) Uninstall(ctx context.Context, tenant, installationID string) error {
 	in := m.findInstallation(tenant, installationID)
 	if in == nil {
-		return errs.Errorf(errs.NotFound, "installation %s not found", installationID)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "installation %s not found", installationID)
 	}
 	unlock := m.locks.lock(in.inst.PluginID)
 	defer unlock()
 	if in = m.findInstallation(tenant, installationID); in == nil {
-		return errs.Errorf(errs.NotFound, "installation %s not found", installationID)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "installation %s not found", installationID)
 	}
 	if in.remote() { // uninstalling a remote plugin disconnects it
 		m.removeInstalledIf(in)

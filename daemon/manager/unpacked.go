@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -28,7 +28,7 @@ const unpackedDir = "unpacked"
 const uploadPrefix = ".upload-"
 
 // unpackedPath is where the uploaded package id waits, unpacked, to be installed.
-func (m *Manager) unpackedPath(id pkgfmt.Identifier) string {
+func (m *Manager) unpackedPath(id plugboard.Identifier) string {
 	return m.packageDir(unpackedDir, id)
 }
 
@@ -45,7 +45,7 @@ func (m *Manager) decodeUpload(data []byte) (*pkgfmt.Package, string, error) {
 
 // keepUnpacked files the unpacked upload tmp of id for its install, unless
 // the package is already unpacked or installed (then tmp is removed).
-func (m *Manager) keepUnpacked(id pkgfmt.Identifier, tmp string) {
+func (m *Manager) keepUnpacked(id plugboard.Identifier, tmp string) {
 	dst := m.unpackedPath(id)
 	if _, err := os.Stat(m.workDir(id)); err == nil {
 		os.RemoveAll(tmp)
@@ -62,7 +62,7 @@ func (m *Manager) keepUnpacked(id pkgfmt.Identifier, tmp string) {
 // extract puts the package id into the working dir dir: the tree its upload
 // unpacked when it is there, else the stored package, decoded and extracted
 // in one pass.
-func (m *Manager) extract(id pkgfmt.Identifier, dir string) error {
+func (m *Manager) extract(id plugboard.Identifier, dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove stale %s: %w", dir, err)
 	}
@@ -82,22 +82,22 @@ func (m *Manager) extract(id pkgfmt.Identifier, dir string) error {
 	}
 	if pkg.ID != id {
 		os.RemoveAll(dir)
-		return errs.Errorf(errs.Internal, "stored package %s is corrupt (its content is %s)", id, pkg.ID)
+		return plugboard.Errorf(plugboard.EINTERNAL, "stored package %s is corrupt (its content is %s)", id, pkg.ID)
 	}
 	return nil
 }
 
 // packageData reads the stored package file of id.
-func (m *Manager) packageData(id pkgfmt.Identifier) ([]byte, error) {
+func (m *Manager) packageData(id plugboard.Identifier) ([]byte, error) {
 	data, err := os.ReadFile(m.packageFile(id))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errs.Errorf(errs.NotFound, "the package file of %s is missing from the data directory; upload it again", id)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "the package file of %s is missing from the data directory; upload it again", id)
 	}
 	return data, err
 }
 
 // removeUnpacked deletes the unpacked tree of id, if any.
-func (m *Manager) removeUnpacked(id pkgfmt.Identifier) {
+func (m *Manager) removeUnpacked(id plugboard.Identifier) {
 	if err := os.RemoveAll(m.unpackedPath(id)); err != nil {
 		m.log.Warn("remove unpacked package", "plugin", id.String(), "err", err)
 	}

@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/manager"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
 // unpackedDir is where an upload of uid waits, unpacked, for its install.
 func unpackedDir(tb testing.TB, dir, uid string) string {
 	tb.Helper()
-	id, err := pkgfmt.ParseIdentifier(uid)
+	id, err := plugboard.ParseIdentifier(uid)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestUploadUnpacks(t *testing.T) {
 // packageFile is the stored package file of uid in data dir.
 func packageFile(tb testing.TB, dir, uid string) string {
 	tb.Helper()
-	id, err := pkgfmt.ParseIdentifier(uid)
+	id, err := plugboard.ParseIdentifier(uid)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/state"
 )
@@ -37,7 +37,7 @@ func (m *Manager) Upload(ctx context.Context, tenant string, data []byte) (*apis
 // storeUpload stores a decoded package's file and record.
 func (m *Manager) storeUpload(ctx context.Context, pkg *pkgfmt.Package, data []byte) (*apispec.UploadResult, error) {
 	if _, err := uuid.Parse(pkg.ID.Author); err == nil {
-		return nil, errs.Errorf(errs.Invalid, "manifest.yaml: author: %q looks like a UUID, which only remote debugging plugins may use", pkg.ID.Author)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "manifest.yaml: author: %q looks like a UUID, which only remote debugging plugins may use", pkg.ID.Author)
 	}
 	if err := writeFileAtomic(m.packageFile(pkg.ID), data); err != nil {
 		return nil, fmt.Errorf("store package %s: %w", pkg.ID, err)
@@ -59,7 +59,7 @@ func (m *Manager) storeUpload(ctx context.Context, pkg *pkgfmt.Package, data []b
 	}
 	warnings := pkg.Warnings
 	if warnings == nil {
-		warnings = []pkgfmt.Warning{}
+		warnings = []plugboard.Warning{}
 	}
 	return &apispec.UploadResult{UniqueIdentifier: pkg.ID.String(), Manifest: pkg.Manifest, Warnings: warnings}, nil
 }
@@ -92,8 +92,8 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 // Manifest returns the manifest of a stored package.
-func (m *Manager) Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfmt.Manifest, error) {
-	if _, err := pkgfmt.ParseIdentifier(uniqueIdentifier); err != nil {
+func (m *Manager) Manifest(ctx context.Context, uniqueIdentifier string) (*plugboard.Manifest, error) {
+	if _, err := plugboard.ParseIdentifier(uniqueIdentifier); err != nil {
 		return nil, err
 	}
 	if in := m.remoteByUID(uniqueIdentifier); in != nil {
@@ -103,7 +103,7 @@ func (m *Manager) Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfm
 	if err != nil {
 		return nil, err
 	}
-	var man pkgfmt.Manifest
+	var man plugboard.Manifest
 	if err := json.Unmarshal(row.Declaration, &man); err != nil {
 		return nil, fmt.Errorf("stored declaration of %s: %w", uniqueIdentifier, err)
 	}
@@ -112,7 +112,7 @@ func (m *Manager) Manifest(ctx context.Context, uniqueIdentifier string) (*pkgfm
 
 // Asset returns a file from a stored package's _assets.
 func (m *Manager) Asset(ctx context.Context, uniqueIdentifier, name string) ([]byte, error) {
-	id, err := pkgfmt.ParseIdentifier(uniqueIdentifier)
+	id, err := plugboard.ParseIdentifier(uniqueIdentifier)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +123,11 @@ func (m *Manager) Asset(ctx context.Context, uniqueIdentifier, name string) ([]b
 		return nil, err
 	}
 	if !fs.ValidPath(name) {
-		return nil, errs.Errorf(errs.Invalid, "invalid asset name %q", name)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "invalid asset name %q", name)
 	}
 	data, ok, err := m.storedFile(id, "_assets/"+name)
 	if err == nil && !ok {
-		err = errs.Errorf(errs.NotFound, "asset %q is not in package %s", name, id)
+		err = plugboard.Errorf(plugboard.ENOTFOUND, "asset %q is not in package %s", name, id)
 	}
 	return data, err
 }
@@ -136,7 +136,7 @@ func (m *Manager) Asset(ctx context.Context, uniqueIdentifier, name string) ([]b
 // when the language is given and the package has it, else README.md ("" when
 // the package has none).
 func (m *Manager) Readme(ctx context.Context, uniqueIdentifier, language string) (string, error) {
-	id, err := pkgfmt.ParseIdentifier(uniqueIdentifier)
+	id, err := plugboard.ParseIdentifier(uniqueIdentifier)
 	if err != nil {
 		return "", err
 	}
@@ -158,10 +158,10 @@ func (m *Manager) Readme(ctx context.Context, uniqueIdentifier, language string)
 // storedFile reads one file of the stored package id without decoding the
 // rest (it was decoded when it was uploaded); ok is false when the package
 // has no such file.
-func (m *Manager) storedFile(id pkgfmt.Identifier, name string) ([]byte, bool, error) {
+func (m *Manager) storedFile(id plugboard.Identifier, name string) ([]byte, bool, error) {
 	data, ok, err := pkgfmt.ReadStoredFile(m.packageFile(id), name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, errs.Errorf(errs.NotFound, "the package file of %s is missing from the data directory; upload it again", id)
+		return nil, false, plugboard.Errorf(plugboard.ENOTFOUND, "the package file of %s is missing from the data directory; upload it again", id)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("stored package %s: %w", id, err)
@@ -170,8 +170,8 @@ func (m *Manager) storedFile(id pkgfmt.Identifier, name string) ([]byte, bool, e
 }
 
 // packageRow returns an uploaded package and its declaration.
-func (m *Manager) packageRow(ctx context.Context, uid string) (pkgfmt.Identifier, *pkgfmt.Manifest, error) {
-	id, err := pkgfmt.ParseIdentifier(uid)
+func (m *Manager) packageRow(ctx context.Context, uid string) (plugboard.Identifier, *plugboard.Manifest, error) {
+	id, err := plugboard.ParseIdentifier(uid)
 	if err != nil {
 		return id, nil, err
 	}

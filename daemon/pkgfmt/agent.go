@@ -1,30 +1,16 @@
 package pkgfmt
 
-import "fmt"
+import (
+	"fmt"
 
-// AgentStrategyProvider is an agent strategy provider yaml (Dify's
-// AgentStrategyProviderDeclaration) with its strategies.
-type AgentStrategyProvider struct {
-	Identity   ProviderIdentity `yaml:"identity" json:"identity"`
-	Strategies []AgentStrategy  `yaml:"-" json:"strategies"`
-	// StrategyFiles are the strategy yaml paths the provider names.
-	StrategyFiles []string `yaml:"-" json:"-"`
-}
-
-// AgentStrategy is one strategy yaml (Dify's AgentStrategyDeclaration).
-type AgentStrategy struct {
-	Identity     ToolIdentity   `yaml:"identity" json:"identity"`
-	Description  I18n           `yaml:"description" json:"description"`
-	Parameters   []Input        `yaml:"parameters" json:"parameters"`
-	OutputSchema map[string]any `yaml:"output_schema" json:"output_schema,omitempty"`
-	Features     []string       `yaml:"features" json:"features"`
-}
+	"github.com/plugboard/plugboard"
+)
 
 // parseAgentStrategyProvider decodes and validates an agent strategy
 // provider yaml and the strategy files it names.
-func parseAgentStrategyProvider(file string, files fileSet, w *findings) (*AgentStrategyProvider, error) {
+func parseAgentStrategyProvider(file string, files fileSet, w *findings) (*plugboard.AgentStrategyProvider, error) {
 	data, _ := files.get(file)
-	p := new(AgentStrategyProvider)
+	p := new(plugboard.AgentStrategyProvider)
 	d, err := parseDoc(file, data, p, w)
 	if err != nil {
 		return nil, err
@@ -39,7 +25,7 @@ func parseAgentStrategyProvider(file string, files fileSet, w *findings) (*Agent
 		return nil, d.errorf("strategies", "an agent strategy provider needs a list of strategy yaml files")
 	}
 	names := map[string]bool{}
-	p.Strategies = make([]AgentStrategy, 0, len(p.StrategyFiles))
+	p.Strategies = make([]plugboard.AgentStrategy, 0, len(p.StrategyFiles))
 	for i, path := range p.StrategyFiles {
 		data, _ := files.get(path)
 		s, err := parseAgentStrategy(path, data, w)
@@ -56,8 +42,8 @@ func parseAgentStrategyProvider(file string, files fileSet, w *findings) (*Agent
 }
 
 // parseAgentStrategy decodes and validates one strategy yaml.
-func parseAgentStrategy(file string, data []byte, w *findings) (*AgentStrategy, error) {
-	s := new(AgentStrategy)
+func parseAgentStrategy(file string, data []byte, w *findings) (*plugboard.AgentStrategy, error) {
+	s := new(plugboard.AgentStrategy)
 	d, err := parseDoc(file, data, s, w)
 	if err != nil {
 		return nil, err
@@ -78,7 +64,7 @@ func parseAgentStrategy(file string, data []byte, w *findings) (*AgentStrategy, 
 // checkDeclIdentity checks the identity of a strategy, datasource or
 // trigger: name, author and label (Dify only checks a name's characters
 // when it validates a remote plugin: here that is a warning).
-func checkDeclIdentity(d *doc, id ToolIdentity) error {
+func checkDeclIdentity(d *doc, id plugboard.ToolIdentity) error {
 	switch {
 	case id.Name == "":
 		return d.errorf("identity.name", "required")

@@ -4,36 +4,18 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/plugboard/plugboard"
 )
-
-// DatasourceProvider is a datasource provider yaml (Dify's
-// DatasourceProviderDeclaration) with its datasources.
-type DatasourceProvider struct {
-	Identity     ProviderIdentity  `yaml:"identity" json:"identity"`
-	Credentials  []CredentialField `yaml:"-" json:"credentials_schema"`
-	OAuthSchema  *OAuthSchema      `yaml:"-" json:"oauth_schema"`
-	ProviderType string            `yaml:"provider_type" json:"provider_type"`
-	Datasources  []Datasource      `yaml:"-" json:"datasources"`
-	// DatasourceFiles are the datasource yaml paths the provider names.
-	DatasourceFiles []string `yaml:"-" json:"-"`
-}
-
-// Datasource is one datasource yaml (Dify's DatasourceDeclaration).
-type Datasource struct {
-	Identity     ToolIdentity   `yaml:"identity" json:"identity"`
-	Description  I18n           `yaml:"description" json:"description"`
-	Parameters   []Input        `yaml:"parameters" json:"parameters"`
-	OutputSchema map[string]any `yaml:"output_schema" json:"output_schema,omitempty"`
-}
 
 // datasourceTypes are the kinds of datasource Dify knows.
 var datasourceTypes = []string{"website_crawl", "online_document", "online_drive", "online_driver"}
 
 // parseDatasourceProvider decodes and validates a datasource provider yaml
 // and the datasource files it names.
-func parseDatasourceProvider(file string, files fileSet, w *findings) (*DatasourceProvider, error) {
+func parseDatasourceProvider(file string, files fileSet, w *findings) (*plugboard.DatasourceProvider, error) {
 	data, _ := files.get(file)
-	p := new(DatasourceProvider)
+	p := new(plugboard.DatasourceProvider)
 	d, err := parseDoc(file, data, p, w)
 	if err != nil {
 		return nil, err
@@ -59,7 +41,7 @@ func parseDatasourceProvider(file string, files fileSet, w *findings) (*Datasour
 	if len(p.DatasourceFiles) == 0 {
 		return nil, d.errorf("datasources", "a datasource provider needs a list of datasource yaml files")
 	}
-	p.Datasources = make([]Datasource, 0, len(p.DatasourceFiles))
+	p.Datasources = make([]plugboard.Datasource, 0, len(p.DatasourceFiles))
 	for i, path := range p.DatasourceFiles {
 		data, _ := files.get(path)
 		ds, err := parseDatasource(path, data, w)
@@ -77,8 +59,8 @@ func parseDatasourceProvider(file string, files fileSet, w *findings) (*Datasour
 }
 
 // parseDatasource decodes and validates one datasource yaml.
-func parseDatasource(file string, data []byte, w *findings) (*Datasource, error) {
-	ds := new(Datasource)
+func parseDatasource(file string, data []byte, w *findings) (*plugboard.Datasource, error) {
+	ds := new(plugboard.Datasource)
 	d, err := parseDoc(file, data, ds, w)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -21,7 +22,7 @@ func TestDecode(t *testing.T) {
 		if m.Verified {
 			t.Error("Verified was read from the yaml")
 		}
-		if m.Category() != pkgfmt.CategoryTool || m.Meta.Runner.Language != pkgfmt.RunnerPython || m.Label["zh_Hans"] != "天气" {
+		if m.Category() != plugboard.CategoryTool || m.Meta.Runner.Language != plugboard.RunnerPython || m.Label["zh_Hans"] != "天气" {
 			t.Errorf("manifest = %+v", m)
 		}
 		if p.Readme != "# Weather lookup\n" || p.Signed {
@@ -39,7 +40,7 @@ func TestDecode(t *testing.T) {
 			t.Errorf("credentials = %s", got)
 		}
 		params := tp.Tools[0].Parameters
-		if len(params) != 2 || params[1].Name != "days" || *params[1].Max != 14 || params[1].Form != pkgfmt.FormForm {
+		if len(params) != 2 || params[1].Name != "days" || *params[1].Max != 14 || params[1].Form != plugboard.FormForm {
 			t.Errorf("parameters = %+v", params)
 		}
 		if icon, err := p.Asset("icon.svg"); err != nil || string(icon) != "<svg/>" {
@@ -49,7 +50,7 @@ func TestDecode(t *testing.T) {
 	t.Run("OKBinary", func(t *testing.T) {
 		p := MustDecode(t, MustZip(t, binaryFiles(), ""))
 		m := p.Manifest
-		if m.Version != "1.0" || m.Meta.Runner.Language != pkgfmt.RunnerBinary || p.Readme != "" {
+		if m.Version != "1.0" || m.Meta.Runner.Language != plugboard.RunnerBinary || p.Readme != "" {
 			t.Errorf("version %q runner %q readme %q", m.Version, m.Meta.Runner.Language, p.Readme)
 		}
 		if got := m.Tool.ToolFiles; len(got) != 2 || got[1] != "tools/render.yaml" {

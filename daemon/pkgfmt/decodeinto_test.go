@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -50,7 +50,7 @@ func TestDecodeInto(t *testing.T) {
 		dir := filepath.Join(parent, "gotools")
 		bad := MustZip(t, largeFiles().without("tools/render.yaml"), "")
 		_, err := pkgfmt.DecodeInto(bad, pkgfmt.DefaultLimits(), dir)
-		if code := errs.Code(err); code != errs.Invalid {
+		if code := plugboard.ErrorCode(err); code != plugboard.EINVALID {
 			t.Fatalf("DecodeInto(a package missing a tool file) = %v (code %s), want invalid", err, code)
 		}
 		if entries, _ := os.ReadDir(parent); len(entries) != 0 {
@@ -59,7 +59,7 @@ func TestDecodeInto(t *testing.T) {
 	})
 	t.Run("ErrExists", func(t *testing.T) {
 		dir := t.TempDir()
-		if _, err := pkgfmt.DecodeInto(data, pkgfmt.DefaultLimits(), dir); errs.Code(err) != errs.Conflict {
+		if _, err := pkgfmt.DecodeInto(data, pkgfmt.DefaultLimits(), dir); plugboard.ErrorCode(err) != plugboard.ECONFLICT {
 			t.Fatalf("DecodeInto an existing dir = %v, want conflict", err)
 		}
 	})

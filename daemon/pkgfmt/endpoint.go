@@ -3,36 +3,18 @@ package pkgfmt
 import (
 	"slices"
 	"strings"
+
+	"github.com/plugboard/plugboard"
 )
-
-// EndpointGroup is an endpoint group yaml (Dify's
-// EndpointProviderDeclaration): the settings an endpoint is set up with, and
-// its HTTP routes.
-type EndpointGroup struct {
-	Settings  []CredentialField `yaml:"-" json:"settings"`
-	Endpoints []Endpoint        `yaml:"-" json:"endpoints"`
-	// CustomInitialize says the plugin sets its endpoints up itself (Dify's
-	// SDK 0.3 and later).
-	CustomInitialize bool `yaml:"custom_initialize_process_enabled" json:"custom_initialize_process_enabled"`
-	// EndpointFiles are the endpoint yaml paths the group names.
-	EndpointFiles []string `yaml:"-" json:"-"`
-}
-
-// Endpoint is one HTTP route of an endpoint group (Dify's EndpointDeclaration).
-type Endpoint struct {
-	Path   string `yaml:"path" json:"path"`
-	Method string `yaml:"method" json:"method"`
-	Hidden bool   `yaml:"hidden" json:"hidden"`
-}
 
 // endpointMethods are the methods Dify routes to endpoints.
 var endpointMethods = []string{"HEAD", "GET", "POST", "PUT", "DELETE", "OPTIONS"}
 
 // parseEndpointGroup decodes and validates an endpoint group yaml and the
 // endpoint files it names.
-func parseEndpointGroup(file string, files fileSet, w *findings) (*EndpointGroup, error) {
+func parseEndpointGroup(file string, files fileSet, w *findings) (*plugboard.EndpointGroup, error) {
 	data, _ := files.get(file)
-	g := new(EndpointGroup)
+	g := new(plugboard.EndpointGroup)
 	d, err := parseDoc(file, data, g, w)
 	if err != nil {
 		return nil, err
@@ -46,7 +28,7 @@ func parseEndpointGroup(file string, files fileSet, w *findings) (*EndpointGroup
 	if len(g.EndpointFiles) == 0 {
 		return nil, d.errorf("endpoints", "an endpoint group needs a list of endpoint yaml files")
 	}
-	g.Endpoints = make([]Endpoint, 0, len(g.EndpointFiles))
+	g.Endpoints = make([]plugboard.Endpoint, 0, len(g.EndpointFiles))
 	for _, p := range g.EndpointFiles {
 		data, _ := files.get(p)
 		e, err := parseEndpoint(p, data, w)
@@ -59,8 +41,8 @@ func parseEndpointGroup(file string, files fileSet, w *findings) (*EndpointGroup
 }
 
 // parseEndpoint decodes and validates one endpoint yaml.
-func parseEndpoint(file string, data []byte, w *findings) (*Endpoint, error) {
-	e := new(Endpoint)
+func parseEndpoint(file string, data []byte, w *findings) (*plugboard.Endpoint, error) {
+	e := new(plugboard.Endpoint)
 	d, err := parseDoc(file, data, e, w)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // kindManifest is a manifest providing what plugins names (an indented
@@ -234,10 +234,10 @@ func TestDecodeExtensions(t *testing.T) {
 	t.Run("OKEndpoints", func(t *testing.T) {
 		p := MustDecode(t, MustZip(t, endpointFiles(), ""))
 		g := p.Manifest.Endpoint
-		if p.Manifest.Category() != pkgfmt.CategoryExtension || g == nil || len(g.Settings) != 2 || g.Settings[1].Scope != "chat" {
+		if p.Manifest.Category() != plugboard.CategoryExtension || g == nil || len(g.Settings) != 2 || g.Settings[1].Scope != "chat" {
 			t.Fatalf("endpoint = %+v", g)
 		}
-		if len(g.Endpoints) != 2 || g.Endpoints[0] != (pkgfmt.Endpoint{Path: "/events", Method: "POST"}) || !g.Endpoints[1].Hidden {
+		if len(g.Endpoints) != 2 || g.Endpoints[0] != (plugboard.Endpoint{Path: "/events", Method: "POST"}) || !g.Endpoints[1].Hidden {
 			t.Errorf("endpoints = %+v", g.Endpoints)
 		}
 		data := mustJSON(t, p.Manifest)
@@ -248,7 +248,7 @@ func TestDecodeExtensions(t *testing.T) {
 	t.Run("OKAgentStrategies", func(t *testing.T) {
 		m := MustDecode(t, MustZip(t, agentFiles(), "")).Manifest
 		a := m.AgentStrategy
-		if m.Category() != pkgfmt.CategoryAgentStrategy || a == nil || len(a.Strategies) != 1 {
+		if m.Category() != plugboard.CategoryAgentStrategy || a == nil || len(a.Strategies) != 1 {
 			t.Fatalf("agent_strategy = %+v", a)
 		}
 		s := a.Strategies[0]
@@ -262,7 +262,7 @@ func TestDecodeExtensions(t *testing.T) {
 	t.Run("OKDatasources", func(t *testing.T) {
 		m := MustDecode(t, MustZip(t, datasourceFiles(), "")).Manifest
 		ds := m.Datasource
-		if m.Category() != pkgfmt.CategoryDatasource || ds == nil || ds.ProviderType != "online_document" || len(ds.Credentials) != 1 {
+		if m.Category() != plugboard.CategoryDatasource || ds == nil || ds.ProviderType != "online_document" || len(ds.Credentials) != 1 {
 			t.Fatalf("datasource = %+v", ds)
 		}
 		if len(ds.Datasources) != 1 || ds.Datasources[0].Parameters[0].Description.English() != "Leave empty for all" {
@@ -272,7 +272,7 @@ func TestDecodeExtensions(t *testing.T) {
 	t.Run("OKTriggers", func(t *testing.T) {
 		m := MustDecode(t, MustZip(t, triggerFiles(), "")).Manifest
 		tr := m.Trigger
-		if m.Category() != pkgfmt.CategoryTrigger || tr == nil || len(tr.Triggers) != 1 {
+		if m.Category() != plugboard.CategoryTrigger || tr == nil || len(tr.Triggers) != 1 {
 			t.Fatalf("trigger = %+v", tr)
 		}
 		if ev := tr.Triggers[0]; ev.Identity.Name != "push" || ev.HumanDescription() != "Commits were pushed." {
@@ -290,7 +290,7 @@ func TestDecodeExtensions(t *testing.T) {
 			{name: "provider/llm.yaml", body: "provider: llm\nmodels:\n  llm:\n    predefined:\n      - models/llm/*.yaml\n"},
 		}
 		m := MustDecode(t, MustZip(t, zf, "")).Manifest
-		if m.Category() != pkgfmt.CategoryModel || m.Tool != nil {
+		if m.Category() != plugboard.CategoryModel || m.Tool != nil {
 			t.Errorf("manifest = %+v", m)
 		}
 	})

@@ -8,7 +8,7 @@ import (
 	"path"
 	"path/filepath"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Extract writes the package's files under dir (which must not exist yet),
@@ -16,7 +16,7 @@ import (
 // directory that is renamed into place, so a failure leaves nothing behind.
 func (p *Package) Extract(dir string) error {
 	err := extractInto(dir, p.writeFiles)
-	if err != nil && errs.Code(err) == errs.Internal {
+	if err != nil && plugboard.ErrorCode(err) == plugboard.EINTERNAL {
 		return fmt.Errorf("extract package %s: %w", p.ID, err)
 	}
 	return err
@@ -35,7 +35,7 @@ func DecodeInto(data []byte, lim Limits, dir string) (*Package, error) {
 	switch {
 	case err == nil:
 		return pkg, nil
-	case errs.Code(err) != errs.Internal:
+	case plugboard.ErrorCode(err) != plugboard.EINTERNAL:
 		return nil, err // the package is refused, or dir is taken
 	default:
 		return nil, fmt.Errorf("extract package: %w", err)
@@ -46,7 +46,7 @@ func DecodeInto(data []byte, lim Limits, dir string) (*Package, error) {
 // must not exist yet) and renames it into place when write succeeds.
 func extractInto(dir string, write func(root *os.Root) error) error {
 	if _, err := os.Lstat(dir); err == nil {
-		return errs.Errorf(errs.Conflict, "cannot extract into %s: it already exists", dir)
+		return plugboard.Errorf(plugboard.ECONFLICT, "cannot extract into %s: it already exists", dir)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

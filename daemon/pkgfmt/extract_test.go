@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 func TestExtract(t *testing.T) {
@@ -32,7 +32,7 @@ func TestExtract(t *testing.T) {
 		dir := t.TempDir()
 		MustWrite(t, filepath.Join(dir, "mine.txt"), []byte("keep"), 0)
 		err := p.Extract(dir)
-		if code := errs.Code(err); code != errs.Conflict {
+		if code := plugboard.ErrorCode(err); code != plugboard.ECONFLICT {
 			t.Fatalf("Extract into an existing dir: %v (code %s), want conflict", err, code)
 		}
 		entries, _ := os.ReadDir(dir)

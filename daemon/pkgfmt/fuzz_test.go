@@ -3,7 +3,7 @@ package pkgfmt_test
 import (
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -17,8 +17,8 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := pkgfmt.Decode(data, pkgfmt.DefaultLimits())
 		if err != nil {
-			if errs.Code(err) != errs.Invalid {
-				t.Fatalf("error %v has code %s", err, errs.Code(err))
+			if plugboard.ErrorCode(err) != plugboard.EINVALID {
+				t.Fatalf("error %v has code %s", err, plugboard.ErrorCode(err))
 			}
 			return
 		}

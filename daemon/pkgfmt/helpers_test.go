@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -113,8 +113,8 @@ func MustReject(tb testing.TB, err error, file, field, want string) *pkgfmt.Erro
 	if !errors.As(err, &pe) {
 		tb.Fatalf("error %T %v is not a *pkgfmt.Error", err, err)
 	}
-	if code := errs.Code(err); code != errs.Invalid {
-		tb.Errorf("errs.Code = %q, want %q", code, errs.Invalid)
+	if code := plugboard.ErrorCode(err); code != plugboard.EINVALID {
+		tb.Errorf("plugboard.ErrorCode = %q, want %q", code, plugboard.EINVALID)
 	}
 	if pe.File != file || pe.Field != field {
 		tb.Errorf("error names file %q field %q, want %q %q (%v)", pe.File, pe.Field, file, field, err)

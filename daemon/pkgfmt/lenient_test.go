@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // A chat tool that declares its "content" parameter twice, as one official
@@ -138,7 +138,7 @@ func lenientFiles(t *testing.T) files {
 
 func TestDecodeWarnings(t *testing.T) {
 	p := MustDecode(t, MustZip(t, lenientFiles(t), ""))
-	want := []pkgfmt.Warning{
+	want := []plugboard.Warning{
 		{File: "tools/send_message.yaml", Field: "parameters[2].name", Line: 26},
 		{File: "tools/search.yaml", Field: "parameters[1].default", Line: 22},
 		{File: "tools/list_items.yaml", Field: "parameters[0].label.zh_Hant", Line: 18},
@@ -260,7 +260,7 @@ func TestDeclarationShapes(t *testing.T) {
 		}
 	})
 	t.Run("StoredDeclarationGetsDefaults", func(t *testing.T) {
-		var m pkgfmt.Manifest
+		var m plugboard.Manifest
 		if err := json.Unmarshal([]byte(`{"name":"x","tags":null,"tool":{"identity":{"name":"x"},"tools":[{"parameters":[{"name":"a"}]}]}}`), &m); err != nil {
 			t.Fatal(err)
 		}

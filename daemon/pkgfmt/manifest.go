@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/plugboard/plugboard"
 )
 
 // Patterns Dify applies to a manifest.
@@ -14,8 +16,8 @@ var (
 )
 
 // parseManifest decodes and validates manifest.yaml against the package's files.
-func parseManifest(data []byte, files fileSet, w *findings) (*Manifest, *doc, error) {
-	m := new(Manifest)
+func parseManifest(data []byte, files fileSet, w *findings) (*plugboard.Manifest, *doc, error) {
+	m := new(plugboard.Manifest)
 	d, err := parseDoc(manifestFile, data, m, w)
 	if err != nil {
 		return nil, nil, err
@@ -31,7 +33,7 @@ func parseManifest(data []byte, files fileSet, w *findings) (*Manifest, *doc, er
 			*v = text
 		}
 	}
-	for _, check := range []func(*Manifest, *doc, fileSet) error{
+	for _, check := range []func(*plugboard.Manifest, *doc, fileSet) error{
 		checkIdentity, checkTexts, checkIcons, checkMeta, checkPlugins,
 	} {
 		if err := check(m, d, files); err != nil {
@@ -42,7 +44,7 @@ func parseManifest(data []byte, files fileSet, w *findings) (*Manifest, *doc, er
 }
 
 // checkIdentity checks version, type, author and name.
-func checkIdentity(m *Manifest, d *doc, _ fileSet) error {
+func checkIdentity(m *plugboard.Manifest, d *doc, _ fileSet) error {
 	switch {
 	case m.Version == "":
 		return d.errorf("version", "required")
@@ -63,7 +65,7 @@ func checkIdentity(m *Manifest, d *doc, _ fileSet) error {
 }
 
 // checkTexts checks the labels and created_at.
-func checkTexts(m *Manifest, d *doc, _ fileSet) error {
+func checkTexts(m *plugboard.Manifest, d *doc, _ fileSet) error {
 	if err := requireI18n(d, "label", m.Label); err != nil {
 		return err
 	}
@@ -77,7 +79,7 @@ func checkTexts(m *Manifest, d *doc, _ fileSet) error {
 }
 
 // checkIcons checks that the icons are named and present under _assets/.
-func checkIcons(m *Manifest, d *doc, files fileSet) error {
+func checkIcons(m *plugboard.Manifest, d *doc, files fileSet) error {
 	if m.Icon == "" {
 		return d.errorf("icon", "required")
 	}
@@ -91,10 +93,10 @@ func checkIcons(m *Manifest, d *doc, files fileSet) error {
 }
 
 // checkMeta checks the runner and the architectures.
-func checkMeta(m *Manifest, d *doc, _ fileSet) error {
+func checkMeta(m *plugboard.Manifest, d *doc, _ fileSet) error {
 	r := m.Meta.Runner
 	switch r.Language {
-	case RunnerPython, RunnerBinary:
+	case plugboard.RunnerPython, plugboard.RunnerBinary:
 	case "":
 		return d.errorf("meta.runner.language", "required (python or binary)")
 	default:
@@ -121,7 +123,7 @@ func checkMeta(m *Manifest, d *doc, _ fileSet) error {
 // Dify keeps apart (models, agent strategies, datasources: each with none of
 // tools, endpoints, models, agent strategies, datasources) stand alone, and
 // that every file named exists. Triggers combine with any kind, as in Dify.
-func checkPlugins(m *Manifest, d *doc, files fileSet) error {
+func checkPlugins(m *plugboard.Manifest, d *doc, files fileSet) error {
 	p := m.Plugins
 	kinds := []struct {
 		field     string
@@ -170,7 +172,7 @@ func requireFiles(d *doc, field string, paths []string, files fileSet) error {
 }
 
 // requireI18n checks that an i18n text has its en_US entry.
-func requireI18n(d *doc, field string, t I18n) error {
+func requireI18n(d *doc, field string, t plugboard.I18n) error {
 	if t == nil {
 		return d.errorf(field, "required (with en_US)")
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -82,7 +83,7 @@ func checkOfficial(t *testing.T, p *pkgfmt.Package, wantFile string) {
 }
 
 // warningIndex returns the index of the first warning that says text, or -1.
-func warningIndex(ws []pkgfmt.Warning, text string) int {
+func warningIndex(ws []plugboard.Warning, text string) int {
 	for i, w := range ws {
 		if strings.Contains(w.String(), text) {
 			return i

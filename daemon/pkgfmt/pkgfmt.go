@@ -9,10 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
 	"strconv"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Well-known files and folders of a package.
@@ -35,47 +34,22 @@ func DefaultLimits() Limits {
 	return Limits{MaxPackage: 15 << 20, MaxUncompressed: 50 << 20, MaxEntries: 10000, MaxRatio: 100}
 }
 
-// Identifier is a package's unique identifier author/name:version@checksum.
-type Identifier struct {
-	Author, Name, Version, Checksum string
-}
-
-// String formats the identifier.
-func (id Identifier) String() string {
-	return id.Author + "/" + id.Name + ":" + id.Version + "@" + id.Checksum
-}
-
-// PluginID is author/name.
-func (id Identifier) PluginID() string { return id.Author + "/" + id.Name }
-
-// identifierRe is Dify's PluginUniqueIdentifier pattern.
-var identifierRe = regexp.MustCompile(`^(?:([a-z0-9_-]{1,64})\/)?([a-z0-9_-]{1,255}):(\d{1,4}(?:\.\d{1,4}){1,3}(?:-\w{1,16})?)@([a-f0-9]{32,64})$`)
-
-// ParseIdentifier parses author/name:version@checksum; an error is errs.Invalid.
-// As in Dify, the author part is optional.
-func ParseIdentifier(s string) (Identifier, error) {
-	m := identifierRe.FindStringSubmatch(s)
-	if m == nil {
-		return Identifier{}, errs.Errorf(errs.Invalid, "invalid plugin identifier %q (want author/name:version@checksum)", s)
-	}
-	return Identifier{Author: m[1], Name: m[2], Version: m[3], Checksum: m[4]}, nil
-}
-
 // Package is a decoded and validated package.
 type Package struct {
-	ID       Identifier
-	Manifest *Manifest // with Tool filled in
+	ID       plugboard.Identifier
+	Manifest *plugboard.Manifest // with Tool filled in
 	Readme   string
 	Raw      []byte // the package file as uploaded
 	Signed   bool   // a signature is present in the zip comment (not yet verified)
 	// Warnings are what Dify accepts but looks wrong (shown before install).
-	Warnings []Warning
+	Warnings []plugboard.Warning
 
 	files fileSet
 }
 
 // Error is a rejection of a package: which file, which yaml field (and line,
-// when known), and what is wrong. Its code (errs.Code) is errs.Invalid.
+// when known), and what is wrong. Its code (plugboard.ErrorCode) is
+// plugboard.EINVALID.
 type Error struct {
 	File  string
 	Field string
@@ -96,9 +70,9 @@ func (e *Error) Error() string {
 	return join(s, ": ", e.Msg)
 }
 
-// Unwrap gives the rejection its errs code, so errs.Code(err) is errs.Invalid
-// and errs.Message(err) is the full text.
-func (e *Error) Unwrap() error { return &errs.Error{Code: errs.Invalid, Message: e.Error()} }
+// Unwrap gives the rejection its error code, so plugboard.ErrorCode(err) is
+// plugboard.EINVALID and plugboard.ErrorMessage(err) is the full text.
+func (e *Error) Unwrap() error { return &plugboard.Error{Code: plugboard.EINVALID, Message: e.Error()} }
 
 // join joins two non-empty parts with sep.
 func join(a, sep, b string) string {
@@ -159,7 +133,7 @@ func decode(data []byte, lim Limits, out *os.Root) (*Package, error) {
 	}
 	readme, _ := files.get(readmeFile)
 	return &Package{
-		ID:       Identifier{Author: m.Author, Name: m.Name, Version: m.Version, Checksum: checksum(entries)},
+		ID:       plugboard.Identifier{Author: m.Author, Name: m.Name, Version: m.Version, Checksum: checksum(entries)},
 		Manifest: m,
 		Readme:   string(readme),
 		Raw:      data,
@@ -171,7 +145,7 @@ func decode(data []byte, lim Limits, out *os.Root) (*Package, error) {
 
 // parseDeclarations decodes manifest.yaml and the declaration files it
 // names (models are left undecoded), filling in Dify's defaults.
-func parseDeclarations(raw []byte, files fileSet, w *findings) (*Manifest, error) {
+func parseDeclarations(raw []byte, files fileSet, w *findings) (*plugboard.Manifest, error) {
 	m, d, err := parseManifest(raw, files, w)
 	if err != nil {
 		return nil, err
@@ -192,7 +166,7 @@ func parseDeclarations(raw []byte, files fileSet, w *findings) (*Manifest, error
 	if m.Trigger, err = parseKind(d, "plugins.triggers", p.Triggers, files, w, parseTriggerProvider); err != nil {
 		return nil, err
 	}
-	m.fillDefaults()
+	m.FillDefaults()
 	return m, nil
 }
 
@@ -227,11 +201,11 @@ func isSignature(comment string) bool {
 // Asset returns a file under _assets/ by its name in the manifest.
 func (p *Package) Asset(name string) ([]byte, error) {
 	if !fs.ValidPath(name) {
-		return nil, errs.Errorf(errs.Invalid, "invalid asset name %q", name)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "invalid asset name %q", name)
 	}
 	data, ok := p.files.get(assetsDir + name)
 	if !ok {
-		return nil, errs.Errorf(errs.NotFound, "asset %q is not in package %s", name, p.ID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "asset %q is not in package %s", name, p.ID)
 	}
 	return data, nil
 }
@@ -249,7 +223,7 @@ func (p *Package) Files() []string {
 func (p *Package) ReadFile(name string) ([]byte, error) {
 	data, ok := p.files.get(name)
 	if !ok || !fs.ValidPath(name) {
-		return nil, errs.Errorf(errs.NotFound, "file %q is not in package %s", name, p.ID)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "file %q is not in package %s", name, p.ID)
 	}
 	return data, nil
 }

@@ -7,21 +7,23 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/plugboard/plugboard"
 )
 
 var providerNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // credentialTypes are the field types a provider's credential form may use.
 var credentialTypes = []string{
-	CredentialSecret, CredentialText, CredentialSelect, CredentialBoolean,
+	plugboard.CredentialSecret, plugboard.CredentialText, plugboard.CredentialSelect, plugboard.CredentialBoolean,
 	"model-selector", "app-selector", "array[tools]", "any",
 }
 
 // parseProvider decodes and validates a provider yaml and the tool yaml
 // files it names.
-func parseProvider(file string, files fileSet, w *findings) (*ToolProvider, error) {
+func parseProvider(file string, files fileSet, w *findings) (*plugboard.ToolProvider, error) {
 	data, _ := files.get(file)
-	p := new(ToolProvider)
+	p := new(plugboard.ToolProvider)
 	d, err := parseDoc(file, data, p, w)
 	if err != nil {
 		return nil, err
@@ -43,7 +45,7 @@ func parseProvider(file string, files fileSet, w *findings) (*ToolProvider, erro
 
 // checkProviderIdentity checks a provider's identity block; its
 // description is optional (Dify fills it from the manifest).
-func checkProviderIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
+func checkProviderIdentity(d *doc, id *plugboard.ProviderIdentity, files fileSet) error {
 	switch {
 	case id.Author == "":
 		return d.errorf("identity.author", "required")
@@ -64,7 +66,7 @@ func checkProviderIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 // checkDescribedIdentity checks a provider's identity that must also carry
 // its own description (a datasource's; a tool or trigger provider without
 // one takes the manifest's, an agent strategy provider goes without).
-func checkDescribedIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
+func checkDescribedIdentity(d *doc, id *plugboard.ProviderIdentity, files fileSet) error {
 	if err := checkProviderIdentity(d, id, files); err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func checkDescribedIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
 
 // parseCredentials reads credentials_for_provider (or credentials_schema),
 // written either as a map keyed by field name or as a list of fields.
-func parseCredentials(d *doc) ([]CredentialField, error) {
+func parseCredentials(d *doc) ([]plugboard.CredentialField, error) {
 	field := "credentials_for_provider"
 	if isNull(d.node(field)) {
 		field = "credentials_schema"
@@ -84,9 +86,9 @@ func parseCredentials(d *doc) ([]CredentialField, error) {
 // parseFields reads the form fields at field (credentials, settings …),
 // written either as a map keyed by field name or as a list of fields; a
 // missing field is an empty form.
-func parseFields(d *doc, field string) ([]CredentialField, error) {
+func parseFields(d *doc, field string) ([]plugboard.CredentialField, error) {
 	n := d.node(field)
-	out := []CredentialField{}
+	out := []plugboard.CredentialField{}
 	switch n := n.(type) {
 	case nil, *ast.NullNode:
 		return out, nil
@@ -119,7 +121,7 @@ func parseFields(d *doc, field string) ([]CredentialField, error) {
 }
 
 // decodeField decodes one field of a form written as a map keyed by name.
-func decodeField(d *doc, field string, kv *ast.MappingValueNode) (CredentialField, error) {
+func decodeField(d *doc, field string, kv *ast.MappingValueNode) (plugboard.CredentialField, error) {
 	name := tokenValue(kv.Key)
 	cf, err := decodeCredential(d, field+"."+name, kv.Value)
 	if cf.Name == "" {
@@ -129,8 +131,8 @@ func decodeField(d *doc, field string, kv *ast.MappingValueNode) (CredentialFiel
 }
 
 // decodeCredential decodes and validates one credential field at path.
-func decodeCredential(d *doc, path string, n ast.Node) (CredentialField, error) {
-	var cf CredentialField
+func decodeCredential(d *doc, path string, n ast.Node) (plugboard.CredentialField, error) {
+	var cf plugboard.CredentialField
 	switch n.(type) {
 	case *ast.MappingNode, *ast.MappingValueNode:
 	default:
@@ -148,7 +150,7 @@ func decodeCredential(d *doc, path string, n ast.Node) (CredentialField, error) 
 	if err := requireI18n(d, path+".label", cf.Label); err != nil {
 		return cf, err
 	}
-	if cf.Type == CredentialSelect {
+	if cf.Type == plugboard.CredentialSelect {
 		checkOptions(d, path, cf.Options, cf.Default)
 	}
 	return cf, nil
@@ -156,7 +158,7 @@ func decodeCredential(d *doc, path string, n ast.Node) (CredentialField, error) 
 
 // checkCredentialNames checks that every field has a name, and warns about
 // a name used twice (Dify keeps both; the second is shadowed in forms).
-func checkCredentialNames(d *doc, field string, fields []CredentialField) error {
+func checkCredentialNames(d *doc, field string, fields []plugboard.CredentialField) error {
 	seen := map[string]bool{}
 	for i, cf := range fields {
 		if cf.Name == "" {
@@ -173,7 +175,7 @@ func checkCredentialNames(d *doc, field string, fields []CredentialField) error 
 // checkOptions warns about a select whose options are missing or empty, or
 // whose default is not one of them: Dify accepts these, but a form built
 // from them cannot offer the value.
-func checkOptions(d *doc, path string, opts []Option, def any) {
+func checkOptions(d *doc, path string, opts []plugboard.Option, def any) {
 	if len(opts) == 0 {
 		d.warnf(path+".options", "a select without options: nothing can be chosen")
 		return
@@ -195,7 +197,7 @@ func checkOptions(d *doc, path string, opts []Option, def any) {
 
 // parseOAuthSchema reads an oauth_schema (client_schema and
 // credentials_schema, each a form); nil when there is none.
-func parseOAuthSchema(d *doc, field string) (*OAuthSchema, error) {
+func parseOAuthSchema(d *doc, field string) (*plugboard.OAuthSchema, error) {
 	n := d.node(field)
 	if isNull(n) {
 		return nil, nil
@@ -213,11 +215,11 @@ func parseOAuthSchema(d *doc, field string) (*OAuthSchema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &OAuthSchema{ClientSchema: client, CredentialsSchema: creds}, nil
+	return &plugboard.OAuthSchema{ClientSchema: client, CredentialsSchema: creds}, nil
 }
 
 // parseProviderTools reads the provider's tools: list of tool yaml paths.
-func parseProviderTools(d *doc, p *ToolProvider, files fileSet) error {
+func parseProviderTools(d *doc, p *plugboard.ToolProvider, files fileSet) error {
 	paths, err := declFiles(d, "tools", "tool", files)
 	if err != nil {
 		return err
@@ -225,7 +227,7 @@ func parseProviderTools(d *doc, p *ToolProvider, files fileSet) error {
 	if len(paths) == 0 {
 		return d.errorf("tools", "a tool provider needs a list of tool yaml files")
 	}
-	p.Tools = make([]Tool, 0, len(paths))
+	p.Tools = make([]plugboard.Tool, 0, len(paths))
 	names := map[string]bool{}
 	for i, path := range paths {
 		data, _ := files.get(path)

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+
+	"github.com/plugboard/plugboard"
 )
 
 // RemoteDeclarations are the declarations a remote (debugging) plugin sends
@@ -37,7 +39,7 @@ var remoteKinds = []remoteKind{
 // a package: the manifest as JSON (Dify's PluginDeclaration), its tool
 // provider with its tools inline (nil when it has none), and its assets by
 // file name. See DecodeRemoteWith.
-func DecodeRemote(manifest, provider json.RawMessage, assets map[string][]byte) (*Manifest, error) {
+func DecodeRemote(manifest, provider json.RawMessage, assets map[string][]byte) (*plugboard.Manifest, error) {
 	return DecodeRemoteWith(manifest, RemoteDeclarations{Tool: provider}, assets)
 }
 
@@ -46,7 +48,7 @@ func DecodeRemote(manifest, provider json.RawMessage, assets map[string][]byte) 
 // named must be among the assets — and returns the manifest with its
 // declarations filled in. Errors name the declaration and field that is
 // wrong.
-func DecodeRemoteWith(manifest json.RawMessage, decls RemoteDeclarations, assets map[string][]byte) (*Manifest, error) {
+func DecodeRemoteWith(manifest json.RawMessage, decls RemoteDeclarations, assets map[string][]byte) (*plugboard.Manifest, error) {
 	files, err := remoteFiles(manifest, decls, assets)
 	if err != nil {
 		return nil, err

@@ -3,21 +3,23 @@ package pkgfmt
 import (
 	"fmt"
 	"slices"
+
+	"github.com/plugboard/plugboard"
 )
 
 // paramTypes are the parameter types a tool may declare.
 var paramTypes = []string{
-	ParamString, ParamNumber, ParamBoolean, ParamSelect, ParamSecret, ParamFile,
-	ParamFiles, ParamAppSelector, ParamModelSelector, ParamAny, ParamDynamicSelect,
-	ParamArray, ParamObject, ParamCheckbox, ParamDate, ParamDateRange, ParamToolsSelector,
+	plugboard.ParamString, plugboard.ParamNumber, plugboard.ParamBoolean, plugboard.ParamSelect, plugboard.ParamSecret, plugboard.ParamFile,
+	plugboard.ParamFiles, plugboard.ParamAppSelector, plugboard.ParamModelSelector, plugboard.ParamAny, plugboard.ParamDynamicSelect,
+	plugboard.ParamArray, plugboard.ParamObject, plugboard.ParamCheckbox, plugboard.ParamDate, plugboard.ParamDateRange, plugboard.ParamToolsSelector,
 }
 
 // paramForms are where a parameter's value comes from.
-var paramForms = []string{FormLLM, FormForm, FormSchema}
+var paramForms = []string{plugboard.FormLLM, plugboard.FormForm, plugboard.FormSchema}
 
 // parseTool decodes and validates one tool yaml.
-func parseTool(file string, data []byte, w *findings) (*Tool, error) {
-	t := new(Tool)
+func parseTool(file string, data []byte, w *findings) (*plugboard.Tool, error) {
+	t := new(plugboard.Tool)
 	d, err := parseDoc(file, data, t, w)
 	if err != nil {
 		return nil, err
@@ -26,7 +28,7 @@ func parseTool(file string, data []byte, w *findings) (*Tool, error) {
 		return nil, err
 	}
 	if t.Parameters == nil {
-		t.Parameters = []Parameter{}
+		t.Parameters = []plugboard.Parameter{}
 	}
 	seen := map[string]bool{}
 	for i := range t.Parameters {
@@ -46,7 +48,7 @@ func parseTool(file string, data []byte, w *findings) (*Tool, error) {
 }
 
 // checkTool checks a tool's identity and description.
-func checkTool(d *doc, t *Tool) error {
+func checkTool(d *doc, t *plugboard.Tool) error {
 	switch {
 	case t.Identity.Name == "":
 		return d.errorf("identity.name", "required")
@@ -62,7 +64,7 @@ func checkTool(d *doc, t *Tool) error {
 }
 
 // checkParameter checks one parameter at field (like "parameters[1]").
-func checkParameter(d *doc, field string, p *Parameter) error {
+func checkParameter(d *doc, field string, p *plugboard.Parameter) error {
 	switch {
 	case p.Name == "":
 		return d.errorf(field+".name", "required")
@@ -84,7 +86,7 @@ func checkParameter(d *doc, field string, p *Parameter) error {
 	if err := requireI18n(d, field+".human_description", p.HumanDescription); err != nil {
 		return err
 	}
-	if p.Type == ParamSelect {
+	if p.Type == plugboard.ParamSelect {
 		checkOptions(d, field, p.Options, p.Default)
 	}
 	return nil

@@ -1,46 +1,16 @@
 package pkgfmt
 
-import "github.com/goccy/go-yaml/ast"
+import (
+	"github.com/goccy/go-yaml/ast"
 
-// TriggerProvider is a trigger provider yaml (Dify's
-// TriggerProviderDeclaration) with its triggers (also called events).
-type TriggerProvider struct {
-	Identity    ProviderIdentity  `yaml:"identity" json:"identity"`
-	Credentials []CredentialField `yaml:"-" json:"credentials_schema"`
-	OAuthSchema *OAuthSchema      `yaml:"-" json:"oauth_schema,omitempty"`
-	// SubscriptionSchema is {parameters_schema, properties_schema}, as
-	// written (a bare list is the properties schema, as the SDK reads it).
-	SubscriptionSchema      map[string]any `yaml:"-" json:"subscription_schema"`
-	SubscriptionConstructor map[string]any `yaml:"subscription_constructor" json:"subscription_constructor,omitempty"`
-	Triggers                []Trigger      `yaml:"-" json:"triggers"`
-	// TriggerFiles are the trigger yaml paths the provider names.
-	TriggerFiles []string `yaml:"-" json:"-"`
-}
-
-// Trigger is one trigger (event) yaml (Dify's TriggerDeclaration).
-type Trigger struct {
-	Identity ToolIdentity `yaml:"identity" json:"identity"`
-	// Description is {human, llm} (each i18n), or one i18n text.
-	Description  map[string]any `yaml:"description" json:"description"`
-	Parameters   []Input        `yaml:"parameters" json:"parameters"`
-	OutputSchema map[string]any `yaml:"output_schema" json:"output_schema,omitempty"`
-}
-
-// HumanDescription returns the English description for people.
-func (t Trigger) HumanDescription() string {
-	if h, ok := t.Description["human"].(map[string]any); ok {
-		s, _ := h["en_US"].(string)
-		return s
-	}
-	s, _ := t.Description["en_US"].(string)
-	return s
-}
+	"github.com/plugboard/plugboard"
+)
 
 // parseTriggerProvider decodes and validates a trigger provider yaml and
 // the trigger files it names (under triggers, or events).
-func parseTriggerProvider(file string, files fileSet, w *findings) (*TriggerProvider, error) {
+func parseTriggerProvider(file string, files fileSet, w *findings) (*plugboard.TriggerProvider, error) {
 	data, _ := files.get(file)
-	p := new(TriggerProvider)
+	p := new(plugboard.TriggerProvider)
 	d, err := parseDoc(file, data, p, w)
 	if err != nil {
 		return nil, err
@@ -64,7 +34,7 @@ func parseTriggerProvider(file string, files fileSet, w *findings) (*TriggerProv
 	if p.TriggerFiles, err = declFiles(d, field, "trigger", files); err != nil {
 		return nil, err
 	}
-	p.Triggers = make([]Trigger, 0, len(p.TriggerFiles))
+	p.Triggers = make([]plugboard.Trigger, 0, len(p.TriggerFiles))
 	for _, path := range p.TriggerFiles {
 		data, _ := files.get(path)
 		t, err := parseTrigger(path, data, w)
@@ -79,7 +49,7 @@ func parseTriggerProvider(file string, files fileSet, w *findings) (*TriggerProv
 // checkTriggerIdentity checks a trigger provider's identity; unlike a tool
 // provider's, its icon is optional (its description is too: Dify fills it
 // from the manifest).
-func checkTriggerIdentity(d *doc, id *ProviderIdentity, files fileSet) error {
+func checkTriggerIdentity(d *doc, id *plugboard.ProviderIdentity, files fileSet) error {
 	switch {
 	case id.Author == "":
 		return d.errorf("identity.author", "required")
@@ -121,8 +91,8 @@ func subscriptionSchema(d *doc) (map[string]any, error) {
 }
 
 // parseTrigger decodes and validates one trigger (event) yaml.
-func parseTrigger(file string, data []byte, w *findings) (*Trigger, error) {
-	t := new(Trigger)
+func parseTrigger(file string, data []byte, w *findings) (*plugboard.Trigger, error) {
+	t := new(plugboard.Trigger)
 	d, err := parseDoc(file, data, t, w)
 	if err != nil {
 		return nil, err
@@ -141,7 +111,7 @@ func parseTrigger(file string, data []byte, w *findings) (*Trigger, error) {
 }
 
 // descriptionField names the English description a trigger lacks.
-func descriptionField(t *Trigger) string {
+func descriptionField(t *plugboard.Trigger) string {
 	if _, ok := t.Description["human"]; ok {
 		return "description.human.en_US"
 	}

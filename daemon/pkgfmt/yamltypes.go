@@ -11,6 +11,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/plugboard/plugboard"
 )
 
 // Locales are the languages Dify's i18n texts carry; other keys of an i18n
@@ -74,7 +76,7 @@ func (d *doc) lintText(m *ast.MappingNode) error {
 	for _, kv := range m.Values {
 		key, field := tokenValue(kv.Key), fieldOf(kv.GetPath())
 		if !slices.Contains(Locales, key) {
-			d.warn.add(Warning{File: d.file, Field: field, Line: lineOf(kv.Key),
+			d.warn.add(plugboard.Warning{File: d.file, Field: field, Line: lineOf(kv.Key),
 				Msg: fmt.Sprintf("%q is not a language Dify reads (%s); it is ignored", key, strings.Join(Locales, ", "))})
 			continue
 		}
@@ -187,7 +189,7 @@ func fieldType(t reflect.Type, key string) reflect.Type {
 	return nil
 }
 
-var i18nType = reflect.TypeOf(I18n{})
+var i18nType = reflect.TypeOf(plugboard.I18n{})
 
 // describeType words what a value of Go type t is written as in yaml ("" when
 // any value will do or t is unknown).

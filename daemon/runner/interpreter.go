@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
@@ -279,7 +279,7 @@ func findInterpreter(want pyVersion, opt Options) (Interpreter, error) {
 		}
 		have = strings.Join(parts, ", ")
 	}
-	return Interpreter{}, errs.Errorf(errs.Invalid,
+	return Interpreter{}, plugboard.Errorf(plugboard.EINVALID,
 		"package needs Python %s (manifest.yaml meta.runner.version) and this host has %s: install Python %s (pyenv, uv python install, or python%s from the system's packages) or name its interpreter with %s",
 		want, have, want, want, ConfigHint)
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"path/filepath"
 
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // ReadPaths lists what a contained plugin prepared in dir must read outside
@@ -12,8 +12,8 @@ import (
 // library dirs on sys.path); nothing for a binary. The venv's interpreter is
 // asked with -I -S, so that nothing of the package (a .pth file, a
 // sitecustomize) runs uncontained.
-func ReadPaths(ctx context.Context, m *pkgfmt.Manifest, dir string) ([]string, error) {
-	if m.Meta.Runner.Language != pkgfmt.RunnerPython {
+func ReadPaths(ctx context.Context, m *plugboard.Manifest, dir string) ([]string, error) {
+	if m.Meta.Runner.Language != plugboard.RunnerPython {
 		return nil, nil
 	}
 	_, all, err := interpreterPaths(ctx, filepath.Join(dir, venvDir, "bin", "python"))

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // progress turns pip's and uv's output into a one-line account of what the
@@ -145,7 +145,7 @@ func (b *builder) explain(err error, limit time.Duration) error {
 	var te *toolError
 	switch {
 	case errors.Is(err, errEnvTimeout):
-		return errs.Errorf(errs.Timeout,
+		return plugboard.Errorf(plugboard.ETIMEOUT,
 			"The Python environment was not ready within %s (it was %s): make sure %s can be reached, ship the dependencies in the package's wheels/ folder or %s, or raise %s; the output so far is in the plugin's log",
 			limit, b.prog.last(), b.src.describe(), findLinksHint, timeoutHint)
 	case !errors.As(err, &te):
@@ -153,7 +153,7 @@ func (b *builder) explain(err error, limit time.Duration) error {
 	case te.what == "pip install" || te.what == "uv pip install" || te.what == "uv sync":
 		return b.dependencyFailure(te)
 	}
-	return errs.Errorf(errs.Invalid, "Creating the Python %s environment with %s failed (%s); %s's full output is in the plugin's log",
+	return plugboard.Errorf(plugboard.EINVALID, "Creating the Python %s environment with %s failed (%s); %s's full output is in the plugin's log",
 		b.python.Version, b.python.Path, firstErrorLine(te.tail), te.what)
 }
 
@@ -175,10 +175,10 @@ func (b *builder) dependencyFailure(te *toolError) error {
 	full := fmt.Sprintf("%s's full output is in the plugin's log", b.tool)
 	remedy := fmt.Sprintf("ship it in the package's wheels/ folder, put it in %s, or set %s", findLinksHint, indexHint)
 	if m := invalidReqRe.FindStringSubmatch(out); m != nil {
-		return errs.Errorf(errs.Invalid, "The package's requirement %q is not valid; only its author can fix it (%s)", m[1], full)
+		return plugboard.Errorf(plugboard.EINVALID, "The package's requirement %q is not valid; only its author can fix it (%s)", m[1], full)
 	}
 	if m := buildFailRe.FindStringSubmatch(out); m != nil {
-		return errs.Errorf(errs.Invalid, "Dependency %s has no wheel for Python %s here and could not be built from source: ship a prebuilt wheel of it in the package's wheels/ folder or in %s; %s",
+		return plugboard.Errorf(plugboard.EINVALID, "Dependency %s has no wheel for Python %s here and could not be built from source: ship a prebuilt wheel of it in the package's wheels/ folder or in %s; %s",
 			m[1], b.python.Version, findLinksHint, full)
 	}
 	req := ""
@@ -189,13 +189,13 @@ func (b *builder) dependencyFailure(te *toolError) error {
 	}
 	switch {
 	case req != "" && networkRe.MatchString(out):
-		return errs.Errorf(errs.Invalid, "Dependency %s could not be installed because %s could not be reached: %s; %s", req, where, remedy, full)
+		return plugboard.Errorf(plugboard.EINVALID, "Dependency %s could not be installed because %s could not be reached: %s; %s", req, where, remedy, full)
 	case req != "":
-		return errs.Errorf(errs.Invalid, "Dependency %s could not be installed: no matching version in %s; %s; %s", req, where, remedy, full)
+		return plugboard.Errorf(plugboard.EINVALID, "Dependency %s could not be installed: no matching version in %s; %s; %s", req, where, remedy, full)
 	case conflictRe.MatchString(out):
-		return errs.Errorf(errs.Invalid, "The package's dependencies conflict with each other (%s); only its author can fix that (%s)", firstErrorLine(out), full)
+		return plugboard.Errorf(plugboard.EINVALID, "The package's dependencies conflict with each other (%s); only its author can fix that (%s)", firstErrorLine(out), full)
 	}
-	return errs.Errorf(errs.Invalid, "Installing the package's dependencies from %s failed (%s): ship them in the package's wheels/ folder, put them in %s, or set %s; %s",
+	return plugboard.Errorf(plugboard.EINVALID, "Installing the package's dependencies from %s failed (%s): ship them in the package's wheels/ folder, put them in %s, or set %s; %s",
 		where, firstErrorLine(out), findLinksHint, indexHint, full)
 }
 

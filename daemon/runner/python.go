@@ -5,8 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // pyVersion is a Python version; Minor and Patch are -1 when not given.
@@ -41,20 +40,20 @@ func parsePyVersion(s string) (pyVersion, bool) {
 
 // wantedPython is the version m asks for in meta.runner.version (any
 // Python 3 when it names none).
-func wantedPython(m *pkgfmt.Manifest) (pyVersion, error) {
+func wantedPython(m *plugboard.Manifest) (pyVersion, error) {
 	s := m.Meta.Runner.Version
 	if s == "" {
 		return pyVersion{3, -1, -1}, nil
 	}
 	v, ok := parsePyVersion(s)
 	if !ok || v.Major < 3 {
-		return pyVersion{}, errs.Errorf(errs.Invalid, "manifest.yaml: meta.runner.version: %q is not a Python 3 version like 3.12", s)
+		return pyVersion{}, plugboard.Errorf(plugboard.EINVALID, "manifest.yaml: meta.runner.version: %q is not a Python 3 version like 3.12", s)
 	}
 	return v, nil
 }
 
 // pythonFor returns the interpreter m runs on.
-func pythonFor(m *pkgfmt.Manifest, opt Options) (Interpreter, error) {
+func pythonFor(m *plugboard.Manifest, opt Options) (Interpreter, error) {
 	want, err := wantedPython(m)
 	if err != nil {
 		return Interpreter{}, err

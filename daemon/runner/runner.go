@@ -11,8 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 )
 
 // Options tunes preparation. The zero value finds everything on the host
@@ -59,12 +58,12 @@ type Prepared struct {
 
 // Check reports, before anything is extracted, whether this host can run m:
 // an unknown runner, a missing interpreter or an unsupported arch is an
-// errs.Invalid error that says so.
-func Check(m *pkgfmt.Manifest, opt Options) error {
+// plugboard.EINVALID error that says so.
+func Check(m *plugboard.Manifest, opt Options) error {
 	switch m.Meta.Runner.Language {
-	case pkgfmt.RunnerBinary:
+	case plugboard.RunnerBinary:
 		return checkArch(m)
-	case pkgfmt.RunnerPython:
+	case plugboard.RunnerPython:
 		_, err := pythonFor(m, opt)
 		return err
 	default:
@@ -74,9 +73,9 @@ func Check(m *pkgfmt.Manifest, opt Options) error {
 
 // Prepare readies the extracted package in dir. It honours ctx: a cancelled
 // preparation kills the tools it started.
-func Prepare(ctx context.Context, m *pkgfmt.Manifest, dir string, opt Options) (*Prepared, error) {
+func Prepare(ctx context.Context, m *plugboard.Manifest, dir string, opt Options) (*Prepared, error) {
 	switch m.Meta.Runner.Language {
-	case pkgfmt.RunnerBinary:
+	case plugboard.RunnerBinary:
 		if err := checkArch(m); err != nil {
 			return nil, err
 		}
@@ -85,7 +84,7 @@ func Prepare(ctx context.Context, m *pkgfmt.Manifest, dir string, opt Options) (
 			return nil, err
 		}
 		return &Prepared{Command: cmd}, nil
-	case pkgfmt.RunnerPython:
+	case plugboard.RunnerPython:
 		return preparePython(ctx, m, dir, opt)
 	default:
 		return nil, unknownRunner(m)
@@ -93,21 +92,21 @@ func Prepare(ctx context.Context, m *pkgfmt.Manifest, dir string, opt Options) (
 }
 
 // StartTimeout is the default start timeout for m's runner (120 s python, 10 s binary).
-func StartTimeout(m *pkgfmt.Manifest) time.Duration {
-	if m.Meta.Runner.Language == pkgfmt.RunnerBinary {
+func StartTimeout(m *plugboard.Manifest) time.Duration {
+	if m.Meta.Runner.Language == plugboard.RunnerBinary {
 		return BinaryStartTimeout
 	}
 	return PythonStartTimeout
 }
 
-func unknownRunner(m *pkgfmt.Manifest) error {
-	return errs.Errorf(errs.Invalid, "manifest.yaml: meta.runner.language: unknown runner %q (want python or binary)", m.Meta.Runner.Language)
+func unknownRunner(m *plugboard.Manifest) error {
+	return plugboard.Errorf(plugboard.EINVALID, "manifest.yaml: meta.runner.language: unknown runner %q (want python or binary)", m.Meta.Runner.Language)
 }
 
 // Command returns the command line of a package already prepared in dir (by
 // an earlier Prepare), without preparing anything again.
-func Command(m *pkgfmt.Manifest, dir string) []string {
-	if m.Meta.Runner.Language == pkgfmt.RunnerBinary {
+func Command(m *plugboard.Manifest, dir string) []string {
+	if m.Meta.Runner.Language == plugboard.RunnerBinary {
 		return []string{binaryPath(dir, m.Meta.Runner.Entrypoint)}
 	}
 	return []string{filepath.Join(dir, venvDir, "bin", "python"), "-m", m.Meta.Runner.Entrypoint}

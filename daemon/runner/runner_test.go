@@ -15,18 +15,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/runner"
 )
 
 // offline never reaches a package index: every test installs with --no-index.
 var offline = runner.Options{Offline: true}
 
-func manifest(lang, version, entry string, arch ...string) *pkgfmt.Manifest {
-	m := &pkgfmt.Manifest{Author: "acme", Name: "x", Version: "0.0.1"}
+func manifest(lang, version, entry string, arch ...string) *plugboard.Manifest {
+	m := &plugboard.Manifest{Author: "acme", Name: "x", Version: "0.0.1"}
 	m.Meta.Arch = arch
-	m.Meta.Runner = pkgfmt.Runner{Language: lang, Version: version, Entrypoint: entry}
+	m.Meta.Runner = plugboard.Runner{Language: lang, Version: version, Entrypoint: entry}
 	return m
 }
 
@@ -57,7 +56,7 @@ func wantErr(tb testing.TB, err error, code string, parts ...string) {
 	if err == nil {
 		tb.Fatalf("got no error, want %s error containing %q", code, parts)
 	}
-	if got := errs.Code(err); got != code {
+	if got := plugboard.ErrorCode(err); got != code {
 		tb.Errorf("error code = %s, want %s (error: %v)", got, code, err)
 	}
 	for _, p := range parts {
@@ -80,19 +79,19 @@ func TestCheck(t *testing.T) {
 	})
 	t.Run("ErrUnknownRunner", func(t *testing.T) {
 		err := runner.Check(manifest("ruby", "", "main", "amd64"), offline)
-		wantErr(t, err, errs.Invalid, "meta.runner.language", `"ruby"`)
+		wantErr(t, err, plugboard.EINVALID, "meta.runner.language", `"ruby"`)
 	})
 	t.Run("ErrArch", func(t *testing.T) {
 		err := runner.Check(manifest("binary", "", "tool", otherArch()), offline)
-		wantErr(t, err, errs.Invalid, "package supports "+otherArch()+" only; this host is "+goruntime.GOARCH)
+		wantErr(t, err, plugboard.EINVALID, "package supports "+otherArch()+" only; this host is "+goruntime.GOARCH)
 	})
 	t.Run("ErrPythonTooOld", func(t *testing.T) {
 		err := runner.Check(manifest("python", "3.99", "main", "amd64"), offline)
-		wantErr(t, err, errs.Invalid, "package needs Python 3.99", "this host has 3.", "--python or PLUGBOARD_PYTHON")
+		wantErr(t, err, plugboard.EINVALID, "package needs Python 3.99", "this host has 3.", "--python or PLUGBOARD_PYTHON")
 	})
 	t.Run("ErrPythonVersion", func(t *testing.T) {
 		err := runner.Check(manifest("python", "three", "main", "amd64"), offline)
-		wantErr(t, err, errs.Invalid, "meta.runner.version", `"three"`)
+		wantErr(t, err, plugboard.EINVALID, "meta.runner.version", `"three"`)
 	})
 	t.Run("ErrNoInterpreter", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
@@ -100,7 +99,7 @@ func TestCheck(t *testing.T) {
 		t.Setenv("UV_PYTHON_INSTALL_DIR", t.TempDir())
 		opt := runner.Options{Pythons: []string{filepath.Join(t.TempDir(), "python9")}, UV: "off"}
 		err := runner.Check(manifest("python", "3.10", "main", "amd64"), opt)
-		wantErr(t, err, errs.Invalid, "package needs Python 3.10", "this host has no Python 3 interpreter", "PLUGBOARD_PYTHON")
+		wantErr(t, err, plugboard.EINVALID, "package needs Python 3.10", "this host has no Python 3 interpreter", "PLUGBOARD_PYTHON")
 	})
 }
 
@@ -138,15 +137,15 @@ func TestPrepareBinary(t *testing.T) {
 		dir := t.TempDir()
 		MustWrite(t, dir, map[string]string{filepath.Join("bin", otherArch(), "tool"): "#!/bin/sh\n"})
 		_, err := runner.Prepare(context.Background(), manifest("binary", "", "tool", goruntime.GOARCH, otherArch()), dir, offline)
-		wantErr(t, err, errs.Invalid, filepath.Join("bin", goruntime.GOARCH, "tool")+" is missing")
+		wantErr(t, err, plugboard.EINVALID, filepath.Join("bin", goruntime.GOARCH, "tool")+" is missing")
 	})
 	t.Run("ErrArch", func(t *testing.T) {
 		_, err := runner.Prepare(context.Background(), manifest("binary", "", "tool", otherArch()), t.TempDir(), offline)
-		wantErr(t, err, errs.Invalid, "this host is "+goruntime.GOARCH)
+		wantErr(t, err, plugboard.EINVALID, "this host is "+goruntime.GOARCH)
 	})
 	t.Run("ErrEntrypointPath", func(t *testing.T) {
 		_, err := runner.Prepare(context.Background(), manifest("binary", "", "../tool", goruntime.GOARCH), t.TempDir(), offline)
-		wantErr(t, err, errs.Invalid, "meta.runner.entrypoint", `"../tool"`)
+		wantErr(t, err, plugboard.EINVALID, "meta.runner.entrypoint", `"../tool"`)
 	})
 }
 
@@ -274,7 +273,7 @@ func TestPreparePython(t *testing.T) {
 		dir := t.TempDir()
 		MustWrite(t, dir, map[string]string{"main.py": "", "requirements.txt": "no-such-dependency-plugboard==1.0\n"})
 		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), dir, offline)
-		wantErr(t, err, errs.Invalid, "Dependency no-such-dependency-plugboard==1.0 could not be installed: no matching version in no wheel folder or index (offline)",
+		wantErr(t, err, plugboard.EINVALID, "Dependency no-such-dependency-plugboard==1.0 could not be installed: no matching version in no wheel folder or index (offline)",
 			"wheels/ folder", "--python-find-links", "--python-index-url", "full output is in the plugin's log")
 		if msg := err.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, "ERROR:") {
 			t.Errorf("error is not one sentence: %q", msg)
@@ -284,11 +283,11 @@ func TestPreparePython(t *testing.T) {
 		dir := t.TempDir()
 		MustWrite(t, dir, map[string]string{"main.py": "", "pyproject.toml": "[project\n"})
 		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), dir, offline)
-		wantErr(t, err, errs.Invalid, "pyproject.toml")
+		wantErr(t, err, plugboard.EINVALID, "pyproject.toml")
 	})
 	t.Run("ErrNoEntrypoint", func(t *testing.T) {
 		_, err := runner.Prepare(context.Background(), manifest("python", "3.8", "main"), t.TempDir(), offline)
-		wantErr(t, err, errs.Invalid, `entrypoint module "main"`, "main.py")
+		wantErr(t, err, plugboard.EINVALID, `entrypoint module "main"`, "main.py")
 	})
 	t.Run("ErrCancelled", func(t *testing.T) {
 		dir := t.TempDir()

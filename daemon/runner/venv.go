@@ -17,8 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/plugboard/plugboard/daemon/errs"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
@@ -53,7 +52,7 @@ func (d deps) pipArgs() []string {
 
 // preparePython builds dir/.venv on the interpreter m asks for and installs
 // the package's dependencies into it, within Options.EnvTimeout.
-func preparePython(ctx context.Context, m *pkgfmt.Manifest, dir string, opt Options) (*Prepared, error) {
+func preparePython(ctx context.Context, m *plugboard.Manifest, dir string, opt Options) (*Prepared, error) {
 	if err := checkModule(dir, m.Meta.Runner.Entrypoint); err != nil {
 		return nil, err
 	}
@@ -278,7 +277,7 @@ var moduleRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9
 // checkModule makes sure the entrypoint module is in the package.
 func checkModule(dir, entry string) error {
 	if !moduleRe.MatchString(entry) {
-		return errs.Errorf(errs.Invalid, "manifest.yaml: meta.runner.entrypoint: %q is not a Python module name", entry)
+		return plugboard.Errorf(plugboard.EINVALID, "manifest.yaml: meta.runner.entrypoint: %q is not a Python module name", entry)
 	}
 	base := filepath.Join(append([]string{dir}, strings.Split(entry, ".")...)...)
 	for _, p := range []string{base + ".py", filepath.Join(base, "__main__.py")} {
@@ -287,7 +286,7 @@ func checkModule(dir, entry string) error {
 		}
 	}
 	rel, _ := filepath.Rel(dir, base)
-	return errs.Errorf(errs.Invalid, "package has no entrypoint module %q (no %s.py or %s/__main__.py)", entry, rel, rel)
+	return plugboard.Errorf(plugboard.EINVALID, "package has no entrypoint module %q (no %s.py or %s/__main__.py)", entry, rel, rel)
 }
 
 // dependencies reads requirements.txt, or else pyproject.toml's [project].dependencies.
@@ -352,9 +351,9 @@ func pyprojectDeps(dir string) ([]string, error) {
 	if _, err := toml.DecodeFile(filepath.Join(dir, pyprojectFile), &p); err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return nil, errs.Errorf(errs.Invalid, "pyproject.toml: line %d: %s", perr.Position.Line, perr.Message)
+			return nil, plugboard.Errorf(plugboard.EINVALID, "pyproject.toml: line %d: %s", perr.Position.Line, perr.Message)
 		}
-		return nil, errs.Errorf(errs.Invalid, "pyproject.toml: [project].dependencies must be a list of strings (%v)", err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "pyproject.toml: [project].dependencies must be a list of strings (%v)", err)
 	}
 	return p.Project.Dependencies, nil
 }

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
@@ -240,7 +240,7 @@ func (c *conn) sessionEvent(id []byte, data []byte) {
 	case protocol.SessionError:
 		s.finish(describeError(v[1]), false)
 	case protocol.SessionInvoke:
-		s.finish(errs.Errorf(errs.Unavailable,
+		s.finish(plugboard.Errorf(plugboard.EUNAVAILABLE,
 			"plugin %s asked the daemon to call back into the platform, which is not supported", c.pluginID), true)
 	default:
 		c.note(oddUnknownSessionType, "type "+truncate(string(typ), 64))
@@ -324,7 +324,7 @@ func (c *conn) remove(id string) {
 func (c *conn) open(s *session, req *protocol.RequestData) error {
 	line, err := requestLine(s.id, req)
 	if err != nil {
-		return errs.Errorf(errs.Invalid, "plugin %s: cannot encode the request: %v", c.pluginID, err)
+		return plugboard.Errorf(plugboard.EINVALID, "plugin %s: cannot encode the request: %v", c.pluginID, err)
 	}
 	c.mu.Lock()
 	if c.closeErr != nil {
@@ -341,7 +341,7 @@ func (c *conn) open(s *session, req *protocol.RequestData) error {
 	c.mu.Unlock()
 	if err := c.w.write(line); err != nil {
 		c.remove(s.id)
-		return errs.Errorf(errs.Unavailable, "plugin %s: cannot send the request: %v", c.pluginID, err)
+		return plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s: cannot send the request: %v", c.pluginID, err)
 	}
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"regexp"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // droppedEnd is how much of each end of an over-long line is kept: enough
@@ -54,7 +54,7 @@ func (d *droppedLine) sessionIDs() [][]byte {
 func (c *conn) failDropped() {
 	for _, id := range c.dropped.sessionIDs() {
 		if s := c.lookup(id); s != nil {
-			s.finish(errs.Errorf(errs.Unavailable,
+			s.finish(plugboard.Errorf(plugboard.EUNAVAILABLE,
 				"plugin %s sent a message over the %s line limit; it was discarded and the call stopped",
 				c.pluginID, mib(int64(c.maxLine))), true)
 			return

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
@@ -42,7 +42,7 @@ func (p *plugin) tryInvoke(ctx context.Context, req *protocol.RequestData, start
 	id := p.spec.PluginID
 	limit := p.invokeTimeout()
 	timer := time.AfterFunc(limit-time.Since(start), func() {
-		s.finish(errs.Errorf(errs.Timeout, "plugin %s did not finish within %s", id, limit), true)
+		s.finish(plugboard.Errorf(plugboard.ETIMEOUT, "plugin %s did not finish within %s", id, limit), true)
 	})
 	s.arm(timer.Stop, context.AfterFunc(ctx, func() { s.finish(contextError(id, ctx.Err()), true) }))
 	if err := c.open(s, req); err != nil {
@@ -70,9 +70,9 @@ func (p *plugin) conn(ctx context.Context, start time.Time) (*conn, error) {
 		case c != nil:
 			return c, nil
 		case state == apispec.StateFailed:
-			return nil, errs.Errorf(errs.Unavailable, "plugin %s has failed: %s", p.spec.PluginID, last)
+			return nil, plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s has failed: %s", p.spec.PluginID, last)
 		case state == apispec.StateStopped:
-			return nil, errs.Errorf(errs.Unavailable, "plugin %s is stopped", p.spec.PluginID)
+			return nil, plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s is stopped", p.spec.PluginID)
 		}
 		if timeout == nil {
 			timer := time.NewTimer(p.invokeTimeout() - time.Since(start))
@@ -91,12 +91,12 @@ func (p *plugin) conn(ctx context.Context, start time.Time) (*conn, error) {
 
 func (p *plugin) notReady(state, last string) error {
 	if last != "" {
-		return errs.Errorf(errs.Unavailable, "plugin %s is %s (last error: %s)", p.spec.PluginID, state, last)
+		return plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s is %s (last error: %s)", p.spec.PluginID, state, last)
 	}
-	return errs.Errorf(errs.Unavailable, "plugin %s is %s", p.spec.PluginID, state)
+	return plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s is %s", p.spec.PluginID, state)
 }
 
-// acquire takes a concurrency slot, or fails at once with errs.Busy when
+// acquire takes a concurrency slot, or fails at once with plugboard.EBUSY when
 // every slot is in use: a caller is better told to come back than left
 // waiting without an answer behind calls that may hang.
 func (p *plugin) acquire() error {
@@ -105,6 +105,6 @@ func (p *plugin) acquire() error {
 		return nil
 	default:
 	}
-	return errs.Errorf(errs.Busy, "plugin %s is busy: all %d of its invocation slots are in use; try again shortly",
+	return plugboard.Errorf(plugboard.EBUSY, "plugin %s is busy: all %d of its invocation slots are in use; try again shortly",
 		p.spec.PluginID, cap(p.slots))
 }

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
@@ -27,7 +27,7 @@ func TestMemoryLimit(t *testing.T) {
 	if runtime.CgroupsUsable() {
 		want = "plugin acme/hungry was stopped: over its memory limit (64 MiB)"
 	}
-	if err == nil || !strings.HasPrefix(err.Error(), want) || errs.Code(err) != errs.Unavailable {
+	if err == nil || !strings.HasPrefix(err.Error(), want) || plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE {
 		t.Fatalf("got %q, %v; want an error starting %q", texts, err, want)
 	}
 	waitFor(t, "the restart", func() bool {

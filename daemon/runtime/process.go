@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/sandbox"
 )
 
@@ -85,7 +85,7 @@ func startProcess(spec Spec, cfg Config, ring *logRing) (*instance, error) {
 	cmd, err := inst.command(cfg)
 	if err != nil {
 		inst.cleanup()
-		return nil, errs.Errorf(errs.Invalid, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
 	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -111,7 +111,7 @@ func startProcess(spec Spec, cfg Config, ring *logRing) (*instance, error) {
 	if err != nil {
 		inst.cleanup()
 		closeAll(inW, outR, errR)
-		return nil, errs.Errorf(errs.Invalid, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "plugin %s: cannot start %q: %v", spec.PluginID, spec.Command[0], err)
 	}
 	inst.cmd, inst.pid, inst.started = cmd, cmd.Process.Pid, time.Now()
 	inst.conn = newConn(spec.PluginID, outR, inW, cfg.MaxLineBytes, ring, cfg.Logger)

@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 )
 
 // DefaultRemoteHeartbeatTimeout is how long a remote plugin may stay silent
@@ -32,18 +32,18 @@ func (r *Remote) Err() error { return r.err }
 // The plugin is "running" at once (the caller has done the handshake), with
 // no pid. It stays until the connection ends, it is silent for
 // DefaultRemoteHeartbeatTimeout, or Stop(key): then every in-flight session
-// ends with an errs.Unavailable error saying the plugin disconnected, and
+// ends with an plugboard.EUNAVAILABLE error saying the plugin disconnected, and
 // key is forgotten. Attaching a key that is already running is an
-// errs.Conflict.
+// plugboard.ECONFLICT.
 func (m *Manager) Attach(key, pluginID string, r io.Reader, w io.Writer, closer io.Closer) (*Remote, error) {
 	if key == "" {
-		return nil, errs.Errorf(errs.Invalid, "runtime spec: key is empty")
+		return nil, plugboard.Errorf(plugboard.EINVALID, "runtime spec: key is empty")
 	}
 	m.mu.Lock()
 	old := m.plugins[key]
 	if old != nil && !old.ended() {
 		m.mu.Unlock()
-		return nil, errs.Errorf(errs.Conflict, "plugin %s is already running", pluginID)
+		return nil, plugboard.Errorf(plugboard.ECONFLICT, "plugin %s is already running", pluginID)
 	}
 	var ring *logRing
 	if old != nil {
@@ -83,11 +83,11 @@ func (p *plugin) serveRemote(c *conn, closer io.Closer, rem *Remote, forget func
 	}
 	msg := fmt.Sprintf("plugin %s (remote) %s", p.spec.PluginID, why)
 	p.setState(apispec.StateStopped, msg, nil)
-	c.close(errs.Errorf(errs.Unavailable, "%s while handling this request", msg))
+	c.close(plugboard.Errorf(plugboard.EUNAVAILABLE, "%s while handling this request", msg))
 	p.ring.add(sourceDaemon, "info", msg)
 	p.cfg.Logger.Info("remote plugin ended", "plugin", p.spec.PluginID, "reason", why)
 	forget()
-	rem.err = errs.Errorf(errs.Unavailable, "%s", msg)
+	rem.err = plugboard.Errorf(plugboard.EUNAVAILABLE, "%s", msg)
 	close(rem.done)
 	close(p.finished)
 }

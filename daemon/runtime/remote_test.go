@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
@@ -100,7 +100,7 @@ func TestAttach(t *testing.T) {
 		}
 		p.Close()
 		_, err = s.Recv()
-		if errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "disconnected") {
+		if plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || !strings.Contains(err.Error(), "disconnected") {
 			t.Fatalf("in-flight recv: %v, want unavailable: disconnected", err)
 		}
 		select {
@@ -111,7 +111,7 @@ func TestAttach(t *testing.T) {
 		if _, ok := m.Status(key); ok {
 			t.Fatal("a disconnected remote plugin is still known to the runtime")
 		}
-		if _, err := m.Invoke(context.Background(), key, echoRequest("x")); errs.Code(err) != errs.NotFound {
+		if _, err := m.Invoke(context.Background(), key, echoRequest("x")); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("invoke after disconnect: %v, want not found", err)
 		}
 	})
@@ -143,7 +143,7 @@ func TestAttach(t *testing.T) {
 			t.Fatal(err)
 		}
 		d2, _ := MustTCPPair(t)
-		if _, err := m.Attach(key, "acme/remote", d2, d2, d2); errs.Code(err) != errs.Conflict {
+		if _, err := m.Attach(key, "acme/remote", d2, d2, d2); plugboard.ErrorCode(err) != plugboard.ECONFLICT {
 			t.Fatalf("second attach: %v, want conflict", err)
 		}
 	})

@@ -10,16 +10,16 @@
 // Behaviour choices callers can rely on:
 //   - Invoke on a plugin that is starting or restarting waits until it is
 //     running, bounded by ctx and Config.InvokeTimeout; on a failed or stopped
-//     plugin it fails at once with errs.Unavailable.
+//     plugin it fails at once with plugboard.EUNAVAILABLE.
 //   - Invoke on a plugin at its concurrency limit fails at once with
-//     errs.Busy "plugin X is busy: all N of its invocation slots are in use…".
+//     plugboard.EBUSY "plugin X is busy: all N of its invocation slots are in use…".
 //   - The invocation timeout is Spec.InvokeTimeout, or Config.InvokeTimeout
 //     when zero; SetInvokeTimeout changes it for later invocations.
 //   - A session whose ctx ends is cancelled (the plugin gets a cancel line);
-//     Recv then returns errs.Timeout when the deadline passed, or an error
+//     Recv then returns plugboard.ETIMEOUT when the deadline passed, or an error
 //     wrapping context.Canceled when the caller cancelled.
 //   - A crash, a heartbeat loss, a memory-limit kill or Stop ends every
-//     in-flight session at once with an errs.Unavailable error saying why.
+//     in-flight session at once with an plugboard.EUNAVAILABLE error saying why.
 package runtime
 
 import (
@@ -29,8 +29,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
@@ -126,7 +126,7 @@ func NewManager(cfg Config) *Manager {
 // failing — with nothing left running — if it exits or stays silent past
 // spec.StartTimeout. Once ready it is supervised until Stop.
 //
-// Starting a key that is already starting or running is an errs.Conflict; a
+// Starting a key that is already starting or running is an plugboard.ECONFLICT; a
 // key whose plugin failed or stopped is started afresh (its log ring kept).
 func (m *Manager) Start(ctx context.Context, spec Spec) error {
 	if err := validateSpec(spec); err != nil {
@@ -136,7 +136,7 @@ func (m *Manager) Start(ctx context.Context, spec Spec) error {
 	old := m.plugins[spec.Key]
 	if old != nil && !old.ended() {
 		m.mu.Unlock()
-		return errs.Errorf(errs.Conflict, "plugin %s is already running", spec.PluginID)
+		return plugboard.Errorf(plugboard.ECONFLICT, "plugin %s is already running", spec.PluginID)
 	}
 	var ring *logRing
 	if old != nil {
@@ -155,7 +155,7 @@ func (m *Manager) Stop(key string) error {
 	delete(m.plugins, key)
 	m.mu.Unlock()
 	if p == nil {
-		return errs.Errorf(errs.NotFound, "no plugin runtime %q", key)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "no plugin runtime %q", key)
 	}
 	p.stop()
 	return nil
@@ -180,10 +180,10 @@ func (m *Manager) Close() error {
 func (m *Manager) Invoke(ctx context.Context, key string, req *protocol.RequestData) (*Stream, error) {
 	p := m.get(key)
 	if p == nil {
-		return nil, errs.Errorf(errs.NotFound, "no plugin runtime %q", key)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "no plugin runtime %q", key)
 	}
 	if req == nil {
-		return nil, errs.Errorf(errs.Invalid, "plugin %s: empty request", p.spec.PluginID)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "plugin %s: empty request", p.spec.PluginID)
 	}
 	return p.invoke(ctx, req)
 }
@@ -193,7 +193,7 @@ func (m *Manager) Invoke(ctx context.Context, key string, req *protocol.RequestD
 func (m *Manager) SetInvokeTimeout(key string, d time.Duration) error {
 	p := m.get(key)
 	if p == nil {
-		return errs.Errorf(errs.NotFound, "no plugin runtime %q", key)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "no plugin runtime %q", key)
 	}
 	p.setTimeout(d)
 	return nil
@@ -241,13 +241,13 @@ func (m *Manager) snapshot() []*plugin {
 func validateSpec(spec Spec) error {
 	switch {
 	case spec.Key == "":
-		return errs.Errorf(errs.Invalid, "runtime spec: key is empty")
+		return plugboard.Errorf(plugboard.EINVALID, "runtime spec: key is empty")
 	case len(spec.Command) == 0 || spec.Command[0] == "":
-		return errs.Errorf(errs.Invalid, "plugin %s: no command to run", spec.PluginID)
+		return plugboard.Errorf(plugboard.EINVALID, "plugin %s: no command to run", spec.PluginID)
 	case spec.Dir == "":
-		return errs.Errorf(errs.Invalid, "plugin %s: no working directory", spec.PluginID)
+		return plugboard.Errorf(plugboard.EINVALID, "plugin %s: no working directory", spec.PluginID)
 	case spec.MemoryLimit < 0:
-		return errs.Errorf(errs.Invalid, "plugin %s: negative memory limit", spec.PluginID)
+		return plugboard.Errorf(plugboard.EINVALID, "plugin %s: negative memory limit", spec.PluginID)
 	}
 	return nil
 }
@@ -258,7 +258,7 @@ type Stream struct {
 }
 
 // Recv returns the next tool message (raw JSON), io.EOF at the end, or an
-// error: *PluginError when the plugin reported one, *errs.Error otherwise.
+// error: *PluginError when the plugin reported one, *plugboard.Error otherwise.
 func (s *Stream) Recv() (json.RawMessage, error) { return s.s.recv() }
 
 // Buffered reports how many messages are ready to Recv without waiting.

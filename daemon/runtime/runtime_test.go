@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
@@ -56,7 +56,7 @@ func TestInvoke(t *testing.T) {
 	})
 	t.Run("ErrUnknownPlugin", func(t *testing.T) {
 		_, err := m.Invoke(context.Background(), "acme/nope:1@x", toolRequest("echo", nil))
-		if errs.Code(err) != errs.NotFound {
+		if plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("got %v; want not_found", err)
 		}
 	})
@@ -123,8 +123,8 @@ func TestCancel(t *testing.T) {
 	t.Run("ErrTimeout", func(t *testing.T) {
 		s := MustInvoke(t, m, spec.Key, "slow", nil)
 		_, err := s.Recv()
-		if errs.Code(err) != errs.Timeout || err.Error() != "plugin acme/cancel did not finish within 500ms" {
-			t.Fatalf("got %v (%s); want the timeout error", err, errs.Code(err))
+		if plugboard.ErrorCode(err) != plugboard.ETIMEOUT || err.Error() != "plugin acme/cancel did not finish within 500ms" {
+			t.Fatalf("got %v (%s); want the timeout error", err, plugboard.ErrorCode(err))
 		}
 		waitFor(t, "the plugin to log the cancel", func() bool { return hasLog(m, spec.Key, "cancelled "+s.ID()) })
 	})
@@ -138,8 +138,8 @@ func TestConcurrencyLimit(t *testing.T) {
 	t.Run("ErrBusyAtOnce", func(t *testing.T) {
 		// No deadline of its own: a wait for a slot would hang the test.
 		_, err := m.Invoke(context.Background(), spec.Key, toolRequest("echo", nil))
-		if errs.Code(err) != errs.Busy || err.Error() != "plugin acme/limit is busy: all 2 of its invocation slots are in use; try again shortly" {
-			t.Fatalf("got %v (%s)", err, errs.Code(err))
+		if plugboard.ErrorCode(err) != plugboard.EBUSY || err.Error() != "plugin acme/limit is busy: all 2 of its invocation slots are in use; try again shortly" {
+			t.Fatalf("got %v (%s)", err, plugboard.ErrorCode(err))
 		}
 	})
 	t.Run("OKAfterSlotFrees", func(t *testing.T) {
@@ -158,7 +158,7 @@ func TestInvokeTimeoutPerPlugin(t *testing.T) {
 	MustStart(t, m, spec)
 	t.Run("ErrSpecTimeout", func(t *testing.T) {
 		_, err := collect(t, MustInvoke(t, m, spec.Key, "slow", nil))
-		if errs.Code(err) != errs.Timeout || err.Error() != "plugin acme/timeout did not finish within 300ms" {
+		if plugboard.ErrorCode(err) != plugboard.ETIMEOUT || err.Error() != "plugin acme/timeout did not finish within 300ms" {
 			t.Fatalf("got %v; want the plugin's own timeout", err)
 		}
 	})
@@ -167,12 +167,12 @@ func TestInvokeTimeoutPerPlugin(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := collect(t, MustInvoke(t, m, spec.Key, "slow", nil))
-		if errs.Code(err) != errs.Timeout || err.Error() != "plugin acme/timeout did not finish within 200ms" {
+		if plugboard.ErrorCode(err) != plugboard.ETIMEOUT || err.Error() != "plugin acme/timeout did not finish within 200ms" {
 			t.Fatalf("got %v; want the changed timeout", err)
 		}
 	})
 	t.Run("ErrUnknownKey", func(t *testing.T) {
-		if err := m.SetInvokeTimeout("nope", time.Second); errs.Code(err) != errs.NotFound {
+		if err := m.SetInvokeTimeout("nope", time.Second); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("got %v", err)
 		}
 	})

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // sessionBuffer is how many chunks a session holds before the reader waits
@@ -22,7 +22,7 @@ const sessionBuffer = 256
 
 var (
 	errEnd          = io.EOF
-	errStreamClosed = errs.Errorf(errs.Unavailable, "the stream was closed")
+	errStreamClosed = plugboard.Errorf(plugboard.EUNAVAILABLE, "the stream was closed")
 )
 
 // session is one invocation: the chunks the plugin streams for it, and how it
@@ -195,7 +195,7 @@ func (s *session) recv() (json.RawMessage, error) {
 // contextError says why a caller's context ended a session.
 func contextError(pluginID string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return errs.Errorf(errs.Timeout, "plugin %s did not finish before the caller's deadline", pluginID)
+		return plugboard.Errorf(plugboard.ETIMEOUT, "plugin %s did not finish before the caller's deadline", pluginID)
 	}
 	return fmt.Errorf("plugin %s: invocation cancelled by the caller: %w", pluginID, err)
 }

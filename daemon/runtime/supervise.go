@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 )
 
 // plugin supervises one plugin: its current instance, its state, restarts.
@@ -111,16 +111,16 @@ func (p *plugin) launch(ctx context.Context) (*instance, error) {
 	case <-ctx.Done():
 		inst.kill("start cancelled")
 		<-inst.exited
-		return nil, errs.Errorf(errs.Unavailable, "plugin %s: start cancelled before it was ready", p.spec.PluginID)
+		return nil, plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s: start cancelled before it was ready", p.spec.PluginID)
 	}
 }
 
 func (p *plugin) startError(inst *instance, what string) error {
-	inst.conn.close(errs.Errorf(errs.Unavailable, "plugin %s is not running", p.spec.PluginID))
+	inst.conn.close(plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s is not running", p.spec.PluginID))
 	inst.cg.remove()
 	msg := inst.withStderr(fmt.Sprintf("plugin %s %s", p.spec.PluginID, what), stderrTailLines)
 	p.ring.add(sourceDaemon, "error", msg)
-	return errs.Errorf(errs.Unavailable, "%s", msg)
+	return plugboard.Errorf(plugboard.EUNAVAILABLE, "%s", msg)
 }
 
 // supervise watches the running instance and restarts it with backoff when
@@ -150,7 +150,7 @@ func (p *plugin) await(inst *instance) bool {
 	// Unpublish the conn before closing it, so new invocations wait for the
 	// next instance instead of finding a closed one.
 	p.setState(apispec.StateRestarting, lastErr, nil)
-	inst.conn.close(errs.Errorf(errs.Unavailable, "%s", msg))
+	inst.conn.close(plugboard.Errorf(plugboard.EUNAVAILABLE, "%s", msg))
 	inst.cg.remove()
 	p.ring.add(sourceDaemon, "error", lastErr)
 	p.cfg.Logger.Warn("plugin process ended", "plugin", p.spec.PluginID, "error", lastErr)
@@ -236,7 +236,7 @@ func (p *plugin) shutdown(inst *instance) {
 		<-inst.exited
 	}
 	inst.killGroup()
-	inst.conn.close(errs.Errorf(errs.Unavailable, "plugin %s was stopped while handling this request", p.spec.PluginID))
+	inst.conn.close(plugboard.Errorf(plugboard.EUNAVAILABLE, "plugin %s was stopped while handling this request", p.spec.PluginID))
 	inst.cg.remove()
 	p.ring.add(sourceDaemon, "info", "stopped ("+inst.exitStatus()+")")
 	p.setState(apispec.StateStopped, "", nil)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
@@ -22,7 +22,7 @@ func TestStart(t *testing.T) {
 		spec := pySpec(t, "exits", "exit")
 		err := m.Start(context.Background(), spec)
 		want := "plugin acme/exits exited before it was ready (exit status 3): boom: missing module"
-		if err == nil || err.Error() != want || errs.Code(err) != errs.Unavailable {
+		if err == nil || err.Error() != want || plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE {
 			t.Fatalf("got %v; want %q", err, want)
 		}
 		st, _ := m.Status(spec.Key)
@@ -49,13 +49,13 @@ func TestStart(t *testing.T) {
 	t.Run("ErrBadCommand", func(t *testing.T) {
 		spec := pySpec(t, "nocmd")
 		spec.Command = []string{"/nonexistent/plugin"}
-		if err := m.Start(context.Background(), spec); errs.Code(err) != errs.Invalid || !strings.Contains(err.Error(), `cannot start "/nonexistent/plugin"`) {
+		if err := m.Start(context.Background(), spec); plugboard.ErrorCode(err) != plugboard.EINVALID || !strings.Contains(err.Error(), `cannot start "/nonexistent/plugin"`) {
 			t.Fatalf("got %v", err)
 		}
 	})
 	t.Run("ErrAlreadyRunning", func(t *testing.T) {
 		spec := MustStart(t, m, pySpec(t, "twice"))
-		if err := m.Start(context.Background(), spec); errs.Code(err) != errs.Conflict {
+		if err := m.Start(context.Background(), spec); plugboard.ErrorCode(err) != plugboard.ECONFLICT {
 			t.Fatalf("got %v; want conflict", err)
 		}
 	})
@@ -88,7 +88,7 @@ func TestCrashMidStream(t *testing.T) {
 	spec := MustStart(t, m, pySpec(t, "crash"))
 	texts, err := collect(t, MustInvoke(t, m, spec.Key, "crash", nil))
 	want := "plugin acme/crash exited unexpectedly (exit status 2) while handling this request: fatal: crashing on purpose"
-	if len(texts) != 1 || texts[0] != "partial" || err == nil || err.Error() != want || errs.Code(err) != errs.Unavailable {
+	if len(texts) != 1 || texts[0] != "partial" || err == nil || err.Error() != want || plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE {
 		t.Fatalf("got %q, %v; want [partial], %q", texts, err, want)
 	}
 	// Invoke waits for the restart and is then served.
@@ -123,7 +123,7 @@ func TestFailedAfterMaxRestarts(t *testing.T) {
 	cfg.MaxRestarts = 3
 	m := MustManager(t, cfg)
 	spec := MustStart(t, m, pySpec(t, "once", "once"))
-	if _, err := collect(t, MustInvoke(t, m, spec.Key, "crash", nil)); errs.Code(err) != errs.Unavailable {
+	if _, err := collect(t, MustInvoke(t, m, spec.Key, "crash", nil)); plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE {
 		t.Fatalf("got %v", err)
 	}
 	waitFor(t, "the failed state", func() bool {
@@ -136,7 +136,7 @@ func TestFailedAfterMaxRestarts(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	_, err := m.Invoke(context.Background(), spec.Key, toolRequest("echo", nil))
-	if errs.Code(err) != errs.Unavailable || err.Error() != "plugin acme/once has failed: "+wantErr {
+	if plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || err.Error() != "plugin acme/once has failed: "+wantErr {
 		t.Fatalf("invoke on a failed plugin: %v", err)
 	}
 }
@@ -166,7 +166,7 @@ func TestStop(t *testing.T) {
 	if _, ok := m.Status(spec.Key); ok {
 		t.Fatal("a stopped plugin is still known")
 	}
-	if err := m.Stop(spec.Key); errs.Code(err) != errs.NotFound {
+	if err := m.Stop(spec.Key); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 		t.Fatalf("second Stop: %v", err)
 	}
 }

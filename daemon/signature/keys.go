@@ -9,7 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // KeyBits is the size of the keys GenerateKey makes: Dify's 4096.
@@ -49,18 +49,18 @@ func EncodePublicKey(k *rsa.PublicKey) []byte {
 func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 	b, _ := pem.Decode(data)
 	if b == nil {
-		return nil, errs.Errorf(errs.Invalid, "The private key is not PEM: expected a block starting with -----BEGIN RSA PRIVATE KEY-----.")
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The private key is not PEM: expected a block starting with -----BEGIN RSA PRIVATE KEY-----.")
 	}
 	if k, err := x509.ParsePKCS1PrivateKey(b.Bytes); err == nil {
 		return k, checkSize(&k.PublicKey)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "The PEM block %q is not an RSA private key.", b.Type)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The PEM block %q is not an RSA private key.", b.Type)
 	}
 	rk, ok := k.(*rsa.PrivateKey)
 	if !ok {
-		return nil, errs.Errorf(errs.Invalid, "The private key is not an RSA key (%T); signatures use RSA.", k)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The private key is not an RSA key (%T); signatures use RSA.", k)
 	}
 	return rk, checkSize(&rk.PublicKey)
 }
@@ -71,27 +71,27 @@ func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
 	b, _ := pem.Decode(data)
 	switch {
 	case b == nil:
-		return nil, errs.Errorf(errs.Invalid, "The public key is not PEM: paste the whole block from -----BEGIN RSA PUBLIC KEY----- to -----END RSA PUBLIC KEY----- (or BEGIN PUBLIC KEY).")
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The public key is not PEM: paste the whole block from -----BEGIN RSA PUBLIC KEY----- to -----END RSA PUBLIC KEY----- (or BEGIN PUBLIC KEY).")
 	case b.Type == "RSA PRIVATE KEY" || b.Type == "PRIVATE KEY":
-		return nil, errs.Errorf(errs.Invalid, "That is a private key: paste the public key (NAME.public.pem) instead, and keep the private key secret.")
+		return nil, plugboard.Errorf(plugboard.EINVALID, "That is a private key: paste the public key (NAME.public.pem) instead, and keep the private key secret.")
 	}
 	if k, err := x509.ParsePKCS1PublicKey(b.Bytes); err == nil {
 		return k, checkSize(k)
 	}
 	k, err := x509.ParsePKIXPublicKey(b.Bytes)
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "The PEM block %q is not a public key.", b.Type)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The PEM block %q is not a public key.", b.Type)
 	}
 	rk, ok := k.(*rsa.PublicKey)
 	if !ok {
-		return nil, errs.Errorf(errs.Invalid, "The public key is not an RSA key (%T); signatures use RSA.", k)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The public key is not an RSA key (%T); signatures use RSA.", k)
 	}
 	return rk, checkSize(rk)
 }
 
 func checkSize(k *rsa.PublicKey) error {
 	if k.N.BitLen() < minKeyBits {
-		return errs.Errorf(errs.Invalid, "The key has %d bits; at least %d are required.", k.N.BitLen(), minKeyBits)
+		return plugboard.Errorf(plugboard.EINVALID, "The key has %d bits; at least %d are required.", k.N.BitLen(), minKeyBits)
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // VerificationFile is the file a signed package carries its authorized
@@ -70,7 +70,7 @@ func SignAt(pkg []byte, key *rsa.PrivateKey, category string, at time.Time) ([]b
 	switch category {
 	case CategoryLangGenius, CategoryPartner, CategoryCommunity:
 	default:
-		return nil, errs.Errorf(errs.Invalid, "Unknown authorized category %q: use %s, %s or %s.", category, CategoryCommunity, CategoryPartner, CategoryLangGenius)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "Unknown authorized category %q: use %s, %s or %s.", category, CategoryCommunity, CategoryPartner, CategoryLangGenius)
 	}
 	zr, err := openZip(pkg)
 	if err != nil {
@@ -103,7 +103,7 @@ func SignAt(pkg []byte, key *rsa.PrivateKey, category string, at time.Time) ([]b
 func openZip(pkg []byte) (*zip.Reader, error) {
 	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "The file is not a plugin package (not a zip archive): %v.", err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The file is not a plugin package (not a zip archive): %v.", err)
 	}
 	return zr, nil
 }
@@ -146,15 +146,15 @@ const maxEntry = 256 << 20
 func readEntry(f *zip.File) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "Can't read %s in the package: %v.", f.Name, err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "Can't read %s in the package: %v.", f.Name, err)
 	}
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, maxEntry+1))
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "Can't read %s in the package: %v.", f.Name, err)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "Can't read %s in the package: %v.", f.Name, err)
 	}
 	if len(data) > maxEntry {
-		return nil, errs.Errorf(errs.Invalid, "%s in the package is larger than %d bytes.", f.Name, maxEntry)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "%s in the package is larger than %d bytes.", f.Name, maxEntry)
 	}
 	return data, nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Installation is a plugin installed for a tenant.
@@ -58,7 +58,7 @@ func scanInstallation(rows *sql.Rows) (*Installation, error) {
 }
 
 // CreateInstallation inserts in, filling its times; a second installation of
-// the same plugin for the tenant is an errs.Conflict.
+// the same plugin for the tenant is an plugboard.ECONFLICT.
 func (d *DB) CreateInstallation(ctx context.Context, in *Installation) error {
 	return d.tx(ctx, func(tx *sql.Tx) error { return d.createInstallation(ctx, tx, in) })
 }
@@ -73,7 +73,7 @@ func (d *DB) createInstallation(ctx context.Context, tx *sql.Tx, in *Installatio
 		source, meta, runtime_type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ID, in.TenantID, in.PluginID, in.UniqueIdentifier, in.Source, string(meta), in.RuntimeType, now, now)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
-		return errs.Errorf(errs.Conflict, "plugin %s is already installed", in.PluginID)
+		return plugboard.Errorf(plugboard.ECONFLICT, "plugin %s is already installed", in.PluginID)
 	}
 	if err != nil {
 		return err
@@ -126,7 +126,7 @@ func orEmpty(m map[string]any) map[string]any {
 	return m
 }
 
-// mustAffect turns an update of no row into errs.NotFound naming what.
+// mustAffect turns an update of no row into plugboard.ENOTFOUND naming what.
 func mustAffect(res sql.Result, err error, what string) error {
 	if err != nil {
 		return err
@@ -137,10 +137,10 @@ func mustAffect(res sql.Result, err error, what string) error {
 	return nil
 }
 
-// notFound maps a missing row (or nil error) to errs.NotFound naming what.
+// notFound maps a missing row (or nil error) to plugboard.ENOTFOUND naming what.
 func notFound(err error, what string) error {
 	if err == nil || err == sql.ErrNoRows {
-		return errs.Errorf(errs.NotFound, "%s not found", what)
+		return plugboard.Errorf(plugboard.ENOTFOUND, "%s not found", what)
 	}
 	return err
 }

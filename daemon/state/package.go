@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Package is an uploaded package.
@@ -34,7 +34,7 @@ func (d *DB) createPackage(ctx context.Context, tx *sql.Tx, p *Package) error {
 	return err
 }
 
-// FindPackage returns an uploaded package, or errs.NotFound.
+// FindPackage returns an uploaded package, or plugboard.ENOTFOUND.
 func (d *DB) FindPackage(ctx context.Context, uid string) (*Package, error) {
 	var p Package
 	var decl string
@@ -43,7 +43,7 @@ func (d *DB) FindPackage(ctx context.Context, uid string) (*Package, error) {
 		FROM packages WHERE unique_identifier = ?`, uid).
 		Scan(&p.UniqueIdentifier, &p.PluginID, &p.Version, &p.Checksum, &decl, &p.Signed, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.Errorf(errs.NotFound, "plugin package %s has not been uploaded", uid)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin package %s has not been uploaded", uid)
 	}
 	if err != nil {
 		return nil, err

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/daemon/state"
 )
 
@@ -36,8 +36,8 @@ func MustPackage(tb testing.TB, db *state.DB) {
 
 func wantCode(tb testing.TB, err error, code string) {
 	tb.Helper()
-	if errs.Code(err) != code {
-		tb.Fatalf("error = %v (code %s), want code %s", err, errs.Code(err), code)
+	if plugboard.ErrorCode(err) != code {
+		tb.Fatalf("error = %v (code %s), want code %s", err, plugboard.ErrorCode(err), code)
 	}
 }
 
@@ -71,7 +71,7 @@ func TestPackage(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db, _ := MustOpen(t)
 		_, err := db.FindPackage(ctx, uid)
-		wantCode(t, err, errs.NotFound)
+		wantCode(t, err, plugboard.ENOTFOUND)
 	})
 }
 
@@ -99,7 +99,7 @@ func TestInstallation(t *testing.T) {
 		if err := db.CreateInstallation(ctx, newInst("i1", "t1")); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, db.CreateInstallation(ctx, newInst("i2", "t1")), errs.Conflict)
+		wantCode(t, db.CreateInstallation(ctx, newInst("i2", "t1")), plugboard.ECONFLICT)
 	})
 	t.Run("ErrUnknownPackage", func(t *testing.T) {
 		db, _ := MustOpen(t)
@@ -122,12 +122,12 @@ func TestInstallation(t *testing.T) {
 			t.Fatalf("last delete: package deleted = %v, %v; want true", gone, err)
 		}
 		_, err := db.FindPackage(ctx, uid)
-		wantCode(t, err, errs.NotFound)
+		wantCode(t, err, plugboard.ENOTFOUND)
 	})
 	t.Run("ErrDeleteUnknown", func(t *testing.T) {
 		db, _ := MustOpen(t)
 		_, err := db.DeleteInstallation(ctx, "nope")
-		wantCode(t, err, errs.NotFound)
+		wantCode(t, err, plugboard.ENOTFOUND)
 	})
 }
 
@@ -151,7 +151,7 @@ func TestTask(t *testing.T) {
 		if err != nil || got.Status != apispec.TaskSuccess || got.Plugins[0].Message != "ready" {
 			t.Fatalf("FindTask = %+v, %v", got, err)
 		}
-		if _, err := db.FindTask(ctx, "t2", "a"); errs.Code(err) != errs.NotFound {
+		if _, err := db.FindTask(ctx, "t2", "a"); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Errorf("another tenant's task: error = %v, want not_found", err)
 		}
 	})
@@ -160,7 +160,7 @@ func TestTask(t *testing.T) {
 		if err := db.CreateTask(ctx, newTask("a")); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, db.DeleteTask(ctx, "t1", "a"), errs.Conflict)
+		wantCode(t, db.DeleteTask(ctx, "t1", "a"), plugboard.ECONFLICT)
 	})
 	t.Run("OKFailUnfinished", func(t *testing.T) {
 		db, _ := MustOpen(t)

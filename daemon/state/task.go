@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/errs"
 )
 
 // CreateTask inserts t, filling its times.
@@ -42,7 +42,7 @@ func (d *DB) UpdateTask(ctx context.Context, t *apispec.Task) error {
 
 const taskColumns = `id, tenant_id, status, total, completed, plugins, created_at, updated_at`
 
-// FindTask returns one of the tenant's tasks, or errs.NotFound.
+// FindTask returns one of the tenant's tasks, or plugboard.ENOTFOUND.
 func (d *DB) FindTask(ctx context.Context, tenant, id string) (*apispec.Task, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE tenant_id = ? AND id = ?`, tenant, id)
 	if err != nil {
@@ -53,7 +53,7 @@ func (d *DB) FindTask(ctx context.Context, tenant, id string) (*apispec.Task, er
 		return nil, err
 	}
 	if len(tasks) == 0 {
-		return nil, errs.Errorf(errs.NotFound, "install task %s not found", id)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "install task %s not found", id)
 	}
 	return &tasks[0], nil
 }
@@ -91,8 +91,8 @@ func scanTasks(rows *sql.Rows) ([]apispec.Task, error) {
 	return out, rows.Err()
 }
 
-// DeleteTask deletes one of the tenant's finished tasks: errs.NotFound when
-// there is none, errs.Conflict while it still runs.
+// DeleteTask deletes one of the tenant's finished tasks: plugboard.ENOTFOUND when
+// there is none, plugboard.ECONFLICT while it still runs.
 func (d *DB) DeleteTask(ctx context.Context, tenant, id string) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
 		var status string
@@ -101,7 +101,7 @@ func (d *DB) DeleteTask(ctx context.Context, tenant, id string) error {
 			return notFound(err, "install task "+id)
 		}
 		if !finished(status) {
-			return errs.Errorf(errs.Conflict, "install task %s is still %s; only finished tasks can be deleted", id, status)
+			return plugboard.Errorf(plugboard.ECONFLICT, "install task %s is still %s; only finished tasks can be deleted", id, status)
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM tasks WHERE id = ?`, id)
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 )
 
@@ -41,11 +42,11 @@ func buildIfGo(ctx context.Context, dir string, log io.Writer) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: no manifest.yaml: %w", dir, err)
 	}
-	var m pkgfmt.Manifest
+	var m plugboard.Manifest
 	if err := yaml.Unmarshal(raw, &m); err != nil {
 		return "", fmt.Errorf("manifest.yaml: %w", err)
 	}
-	if m.Meta.Runner.Language != pkgfmt.RunnerBinary {
+	if m.Meta.Runner.Language != plugboard.RunnerBinary {
 		return "", nil
 	}
 	out, err := os.MkdirTemp("", "plugboard-build-")

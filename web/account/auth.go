@@ -4,7 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -78,10 +79,10 @@ func (h *Handlers) login(c echo.Context) error {
 	next := page.LocalPath(c.FormValue("next"))
 	u, err := h.authenticate(c, f.Values["username"], f.Values["password"])
 	if err != nil {
-		f.Error = errs.Message(err)
-		status := page.StatusOf(errs.Code(err))
+		f.Error = plugboard.ErrorMessage(err)
+		status := page.StatusOf(plugboard.ErrorCode(err))
 		outcome := store.OutcomeFailure
-		if errs.Code(err) == errs.Forbidden {
+		if plugboard.ErrorCode(err) == plugboard.EFORBIDDEN {
 			status, outcome = http.StatusTooManyRequests, store.OutcomeRefused
 		}
 		h.AuditOutcome(c, f.Values["username"], store.AuditLogin, f.Values["username"], f.Error, outcome)
@@ -135,7 +136,7 @@ func (h *Handlers) changePassword(c echo.Context) error {
 	u := page.CurrentUser(c)
 	err := h.setPassword(c, u, f)
 	if err != nil {
-		h.AuditOutcome(c, u.Username, store.AuditPasswordChange, u.Username, errs.Message(err), store.OutcomeFailure)
+		h.AuditOutcome(c, u.Username, store.AuditPasswordChange, u.Username, plugboard.ErrorMessage(err), store.OutcomeFailure)
 		return page.Render(c, page.FormError(f, err), views.PasswordPage(h.Chrome(c, "Change password", ""), f))
 	}
 	h.Audit(c, store.AuditPasswordChange, u.Username, "other sessions signed out")

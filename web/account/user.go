@@ -5,7 +5,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -51,7 +52,7 @@ func (h *Handlers) updateUserRole(c echo.Context) error {
 		return err
 	}
 	if err := h.store.UpdateUserRole(page.Ctx(c), page.CurrentUser(c), id, role); err != nil {
-		h.AuditOutcome(c, page.Actor(c), store.AuditUserRole, before.Username, "to "+string(role)+": "+errs.Message(err), store.OutcomeRefused)
+		h.AuditOutcome(c, page.Actor(c), store.AuditUserRole, before.Username, "to "+string(role)+": "+plugboard.ErrorMessage(err), store.OutcomeRefused)
 		return err
 	}
 	u, err := h.store.FindUserByID(page.Ctx(c), id)
@@ -83,7 +84,7 @@ func (h *Handlers) deleteUser(c echo.Context) error {
 func userID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return 0, errs.Errorf(errs.NotFound, "There is no user %q.", c.Param("id"))
+		return 0, plugboard.Errorf(plugboard.ENOTFOUND, "There is no user %q.", c.Param("id"))
 	}
 	return id, nil
 }

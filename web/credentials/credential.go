@@ -7,9 +7,10 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -37,8 +38,8 @@ func (h *Handlers) credentialProvider(c echo.Context) (*views.CredentialProvider
 	pluginID := c.Param("author") + "/" + c.Param("name")
 	entry, err := h.daemon.Tool(page.Ctx(c), pluginID, c.Param("provider"))
 	if err != nil {
-		if errs.Code(err) == errs.NotFound {
-			return nil, errs.Errorf(errs.NotFound, "No installed plugin %s has a tool provider %q.", pluginID, c.Param("provider"))
+		if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
+			return nil, plugboard.Errorf(plugboard.ENOTFOUND, "No installed plugin %s has a tool provider %q.", pluginID, c.Param("provider"))
 		}
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func rejection(err error) string {
 			return "The plugin rejected these credentials: " + msg
 		}
 		if ce.Type == apispec.ErrInvoke {
-			return "The plugin rejected these credentials: " + errs.Message(err)
+			return "The plugin rejected these credentials: " + plugboard.ErrorMessage(err)
 		}
 	}
 	return "The credentials could not be checked, so nothing was saved: " + page.DaemonProblem(err)
@@ -131,10 +132,10 @@ func (h *Handlers) credentialOf(c echo.Context, p *views.CredentialProvider) (*s
 			return cred, nil
 		}
 	}
-	if err != nil && errs.Code(err) != errs.NotFound && !errors.Is(err, strconv.ErrSyntax) {
+	if err != nil && plugboard.ErrorCode(err) != plugboard.ENOTFOUND && !errors.Is(err, strconv.ErrSyntax) {
 		return nil, err
 	}
-	return nil, errs.Errorf(errs.NotFound, "%s has no credential %q.", p.Label, c.Param("id"))
+	return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%s has no credential %q.", p.Label, c.Param("id"))
 }
 
 // providerAndCredential loads both for the routes under a credential.

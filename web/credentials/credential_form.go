@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/views"
@@ -37,7 +38,7 @@ func (cs credentialSubmission) All() map[string]any {
 // editing (nil when adding): a secret sent back as its mask keeps the stored
 // value. Secrets never go back into the re-rendered form; when editing, the
 // mask does. Field errors are set on the form; ok is false when any.
-func parseCredentialForm(c echo.Context, schema []pkgfmt.CredentialField, stored map[string]any) (credentialSubmission, bool) {
+func parseCredentialForm(c echo.Context, schema []plugboard.CredentialField, stored map[string]any) (credentialSubmission, bool) {
 	f := views.NewForm()
 	in := store.CredentialInput{Values: map[string]any{}, Secrets: map[string]string{}}
 	in.Name = strings.TrimSpace(c.FormValue("name"))
@@ -54,10 +55,10 @@ func parseCredentialForm(c echo.Context, schema []pkgfmt.CredentialField, stored
 
 // parseField reads one field into in and its re-render value into f, and
 // returns a validation message ("" when fine).
-func parseField(field pkgfmt.CredentialField, raw string, stored map[string]any, in *store.CredentialInput, f *views.Form) string {
+func parseField(field plugboard.CredentialField, raw string, stored map[string]any, in *store.CredentialInput, f *views.Form) string {
 	key, label := views.CredentialInputName(field.Name), views.FieldLabel(field)
 	switch field.Type {
-	case pkgfmt.CredentialSecret:
+	case plugboard.CredentialSecret:
 		old, _ := stored[field.Name].(string)
 		if stored != nil && secret.IsMask(raw, old) {
 			raw = old
@@ -72,7 +73,7 @@ func parseField(field pkgfmt.CredentialField, raw string, stored map[string]any,
 			in.Secrets[field.Name] = raw
 		}
 		return ""
-	case pkgfmt.CredentialBoolean:
+	case plugboard.CredentialBoolean:
 		on := raw == "true" || raw == "on"
 		in.Values[field.Name] = on
 		f.Values[key] = fmt.Sprint(on)
@@ -86,7 +87,7 @@ func parseField(field pkgfmt.CredentialField, raw string, stored map[string]any,
 		}
 		return ""
 	}
-	if field.Type == pkgfmt.CredentialSelect && len(field.Options) > 0 && !slices.ContainsFunc(field.Options, func(o pkgfmt.Option) bool { return o.Value == raw }) {
+	if field.Type == plugboard.CredentialSelect && len(field.Options) > 0 && !slices.ContainsFunc(field.Options, func(o plugboard.Option) bool { return o.Value == raw }) {
 		return fmt.Sprintf("%q is not one of the choices for %s.", raw, label)
 	}
 	in.Values[field.Name] = raw
@@ -110,10 +111,10 @@ func askRetype(sub credentialSubmission) {
 }
 
 // defaultCredentialForm is the add form prefilled with the schema's defaults.
-func defaultCredentialForm(schema []pkgfmt.CredentialField) *views.Form {
+func defaultCredentialForm(schema []plugboard.CredentialField) *views.Form {
 	f := views.NewForm()
 	for _, field := range schema {
-		if field.Default != nil && field.Type != pkgfmt.CredentialSecret {
+		if field.Default != nil && field.Type != plugboard.CredentialSecret {
 			f.Values[views.CredentialInputName(field.Name)] = fmt.Sprint(field.Default)
 		}
 	}

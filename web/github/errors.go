@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // Kinds of failure; find them with errors.Is on any error of this package.
@@ -23,8 +23,8 @@ var (
 )
 
 // Error is a failure with a message for the user. It matches its kind with
-// errors.Is, and reads as an *errs.Error (code and message) to the web
-// layer's errs.Code and errs.Message.
+// errors.Is, and reads as an *plugboard.Error (code and message) to the web
+// layer's plugboard.ErrorCode and plugboard.ErrorMessage.
 type Error struct {
 	Kind error
 	Msg  string
@@ -39,20 +39,20 @@ func (e *Error) Error() string { return e.Msg }
 
 // Unwrap yields the kind and the coded error.
 func (e *Error) Unwrap() []error {
-	return []error{e.Kind, &errs.Error{Code: e.code(), Message: e.Msg}}
+	return []error{e.Kind, &plugboard.Error{Code: e.code(), Message: e.Msg}}
 }
 
-// code is the errs code of the kind.
+// code is the error code of the kind.
 func (e *Error) code() string {
 	switch e.Kind {
 	case ErrUnreachable, ErrRateLimited:
-		return errs.Unavailable
+		return plugboard.EUNAVAILABLE
 	case ErrTimeout:
-		return errs.Timeout
+		return plugboard.ETIMEOUT
 	case ErrNotFound, ErrNoReleases, ErrNoPackage:
-		return errs.NotFound
+		return plugboard.ENOTFOUND
 	case ErrAuth:
-		return errs.Unauthorized
+		return plugboard.EUNAUTHORIZED
 	}
-	return errs.Invalid
+	return plugboard.EINVALID
 }

@@ -11,7 +11,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/web/netguard"
 )
@@ -20,9 +20,9 @@ import (
 const maxAnswer = 4 << 20
 
 // Client calls a marketplace at a base URL. Its errors say which
-// marketplace failed and how; they carry errs.Unavailable when it could not
-// be reached or answered nonsense, errs.NotFound for an unknown plugin or
-// version, and errs.Invalid for a package that is not what was asked for.
+// marketplace failed and how; they carry plugboard.EUNAVAILABLE when it could not
+// be reached or answered nonsense, plugboard.ENOTFOUND for an unknown plugin or
+// version, and plugboard.EINVALID for a package that is not what was asked for.
 type Client struct {
 	base *url.URL
 	hc   *http.Client
@@ -95,14 +95,14 @@ func (c *Client) Download(ctx context.Context, pluginID, version string) (*pkgfm
 		return nil, c.unavailable("reading %s %s failed: %v", pluginID, version, err)
 	}
 	if len(data) > MaxPackage {
-		return nil, errs.Errorf(errs.Invalid, "The marketplace's package of %s %s is larger than the limit of 15 MiB.", pluginID, version)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The marketplace's package of %s %s is larger than the limit of 15 MiB.", pluginID, version)
 	}
 	pkg, err := pkgfmt.Decode(data, pkgfmt.DefaultLimits())
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "The marketplace's package of %s %s is not a valid plugin package: %s", pluginID, version, errs.Message(err))
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The marketplace's package of %s %s is not a valid plugin package: %s", pluginID, version, plugboard.ErrorMessage(err))
 	}
 	if got := pkg.Manifest.PluginID(); got != pluginID || pkg.Manifest.Version != version {
-		return nil, errs.Errorf(errs.Invalid, "The marketplace sent %s %s when asked for %s %s; refused.", got, pkg.Manifest.Version, pluginID, version)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "The marketplace sent %s %s when asked for %s %s; refused.", got, pkg.Manifest.Version, pluginID, version)
 	}
 	return pkg, nil
 }
@@ -138,7 +138,7 @@ func (c *Client) Icon(ctx context.Context, pluginID, version string) ([]byte, st
 func splitID(id string) (string, string, error) {
 	a, n, ok := strings.Cut(id, "/")
 	if !ok || a == "" || n == "" || strings.Contains(n, "/") {
-		return "", "", errs.Errorf(errs.Invalid, "%q is not a plugin id (want author/name).", id)
+		return "", "", plugboard.Errorf(plugboard.EINVALID, "%q is not a plugin id (want author/name).", id)
 	}
 	return a, n, nil
 }
@@ -203,7 +203,7 @@ func (c *Client) do(ctx context.Context, method, p string, q url.Values, body io
 		msg = env.Msg
 	}
 	if resp.StatusCode == http.StatusNotFound {
-		return nil, errs.Errorf(errs.NotFound, "The marketplace at %s has no such plugin or version (%s).", c.base.Host, msg)
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "The marketplace at %s has no such plugin or version (%s).", c.base.Host, msg)
 	}
 	return nil, c.unavailable("it answered %s (%s)", resp.Status, msg)
 }
@@ -226,7 +226,7 @@ func reason(err error) string {
 }
 
 func (c *Client) unavailable(format string, args ...any) error {
-	return errs.Errorf(errs.Unavailable, "The marketplace at %s failed: %s.", c.base.Host, fmt.Sprintf(format, args...))
+	return plugboard.Errorf(plugboard.EUNAVAILABLE, "The marketplace at %s failed: %s.", c.base.Host, fmt.Sprintf(format, args...))
 }
 
 // snippet is the start of a body, for an error message.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/netguard"
 )
@@ -97,12 +97,12 @@ func TestClient(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := c.Download(t.Context(), "plugboard/pytools", "9.9.9")
-		if errs.Code(err) != errs.NotFound || !strings.Contains(err.Error(), "no version 9.9.9 of plugboard/pytools") {
+		if plugboard.ErrorCode(err) != plugboard.ENOTFOUND || !strings.Contains(err.Error(), "no version 9.9.9 of plugboard/pytools") {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrBadID", func(t *testing.T) {
-		if _, err := c.Versions(t.Context(), "pytools"); errs.Code(err) != errs.Invalid {
+		if _, err := c.Versions(t.Context(), "pytools"); plugboard.ErrorCode(err) != plugboard.EINVALID {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -112,14 +112,14 @@ func TestClientBadMarketplace(t *testing.T) {
 	t.Run("ErrGarbage", func(t *testing.T) {
 		c := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>hello</html>")) }))
 		_, err := c.Search(t.Context(), marketplace.Query{})
-		if errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), `not a marketplace answer ("<html>hello</html>")`) {
+		if plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || !strings.Contains(err.Error(), `not a marketplace answer ("<html>hello</html>")`) {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrServerError", func(t *testing.T) {
 		c := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }))
 		_, err := c.Batch(t.Context(), []string{"a/b"})
-		if errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "answered 500 Internal Server Error") {
+		if plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || !strings.Contains(err.Error(), "answered 500 Internal Server Error") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -133,7 +133,7 @@ func TestClientBadMarketplace(t *testing.T) {
 		}))
 		defer close(release)
 		_, err := c.Search(t.Context(), marketplace.Query{})
-		if errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "did not answer in time") {
+		if plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || !strings.Contains(err.Error(), "did not answer in time") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -147,7 +147,7 @@ func TestClientBadMarketplace(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.Search(t.Context(), marketplace.Query{})
-		if errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "can't be reached") {
+		if plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || !strings.Contains(err.Error(), "can't be reached") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -156,7 +156,7 @@ func TestClientBadMarketplace(t *testing.T) {
 		defer srv.Close()
 		c, _ := marketplace.NewClient(srv.URL, netguard.New(nil).Client(netguard.Timeouts{Connect: time.Second, Read: time.Second}))
 		_, err := c.Search(t.Context(), marketplace.Query{})
-		if errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "is a loopback address") {
+		if plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || !strings.Contains(err.Error(), "is a loopback address") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -167,14 +167,14 @@ func TestClientBadMarketplace(t *testing.T) {
 		}
 		c := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(data) }))
 		_, err = c.Download(t.Context(), "evil/gotools", "0.0.1")
-		if errs.Code(err) != errs.Invalid || !strings.Contains(err.Error(), "sent plugboard/pytools 0.0.1 when asked for evil/gotools 0.0.1; refused") {
+		if plugboard.ErrorCode(err) != plugboard.EINVALID || !strings.Contains(err.Error(), "sent plugboard/pytools 0.0.1 when asked for evil/gotools 0.0.1; refused") {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrNotAPackage", func(t *testing.T) {
 		c := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("garbage")) }))
 		_, err := c.Download(t.Context(), "plugboard/pytools", "0.0.1")
-		if errs.Code(err) != errs.Invalid || !strings.Contains(err.Error(), "is not a valid plugin package") {
+		if plugboard.ErrorCode(err) != plugboard.EINVALID || !strings.Contains(err.Error(), "is not a valid plugin package") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -182,7 +182,7 @@ func TestClientBadMarketplace(t *testing.T) {
 		big := make([]byte, marketplace.MaxPackage+10)
 		c := MustClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(big) }))
 		_, err := c.Download(t.Context(), "plugboard/pytools", "0.0.1")
-		if errs.Code(err) != errs.Invalid || !strings.Contains(err.Error(), "larger than the limit of 15 MiB") {
+		if plugboard.ErrorCode(err) != plugboard.EINVALID || !strings.Contains(err.Error(), "larger than the limit of 15 MiB") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -218,7 +218,7 @@ func TestIcon(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if _, _, err := c.Icon(t.Context(), "plugboard/pytools", "0.0.9"); errs.Code(err) != errs.NotFound {
+		if _, _, err := c.Icon(t.Context(), "plugboard/pytools", "0.0.9"); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -227,7 +227,7 @@ func TestIcon(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			_, _ = w.Write([]byte("<script>"))
 		}))
-		if _, _, err := bad.Icon(t.Context(), "plugboard/pytools", "0.0.1"); errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "not an image") {
+		if _, _, err := bad.Icon(t.Context(), "plugboard/pytools", "0.0.1"); plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE || !strings.Contains(err.Error(), "not an image") {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/versions"
 )
@@ -39,8 +40,8 @@ type cachedPackage struct {
 // icon. A download reads the file again, so the server does not hold every
 // package's bytes.
 type decl struct {
-	ID       pkgfmt.Identifier
-	Manifest *pkgfmt.Manifest
+	ID       plugboard.Identifier
+	Manifest *plugboard.Manifest
 	icon     []byte
 	iconErr  error
 }

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 )
 
 // DaemonTimeout bounds the daemon's health check; a transport error that
@@ -14,10 +14,10 @@ const DaemonTimeout = 1500 * time.Millisecond
 
 // DaemonProblem words a failed daemon call for the page.
 func DaemonProblem(err error) string {
-	if errs.Code(err) == errs.Internal {
+	if plugboard.ErrorCode(err) == plugboard.EINTERNAL {
 		return "The daemon did not answer: " + TransportError(err) + "."
 	}
-	return errs.Message(err)
+	return plugboard.ErrorMessage(err)
 }
 
 // TransportError words a failed HTTP call without repeating its URL.

@@ -18,7 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -90,14 +90,14 @@ func FormValues(c echo.Context, names ...string) *views.Form {
 // Ctx is the request's context.
 func Ctx(c echo.Context) context.Context { return c.Request().Context() }
 
-// StatusOf is the HTTP status of an error code: errs.Status, but for
+// StatusOf is the HTTP status of an error code: plugboard.ErrorStatus, but for
 // invalid input, which the app answers with 422 (the form re-rendered with
 // its message) where the daemon's API answers 400 as Dify's does.
 func StatusOf(code string) int {
-	if code == errs.Invalid {
+	if code == plugboard.EINVALID {
 		return http.StatusUnprocessableEntity
 	}
-	return errs.Status(code)
+	return plugboard.ErrorStatus(code)
 }
 
 // FormError puts err into the form: on its field when it names one, else as
@@ -108,8 +108,8 @@ func FormError(f *views.Form, err error) int {
 		f.Errors[fe.Field] = fe.Message
 		return http.StatusUnprocessableEntity
 	}
-	f.Error = errs.Message(err)
-	return StatusOf(errs.Code(err))
+	f.Error = plugboard.ErrorMessage(err)
+	return StatusOf(plugboard.ErrorCode(err))
 }
 
 // PluginListSize is how many installed plugins (or tools) a page asks the

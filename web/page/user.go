@@ -3,7 +3,7 @@ package page
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/plugboard/plugboard/daemon/errs"
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -50,7 +50,7 @@ func RequireRole(min store.Role) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			u := CurrentUser(c)
 			if u == nil || !u.Role.AtLeast(min) {
-				return errs.Errorf(errs.Forbidden, "You need the %s role or higher to do this.", min)
+				return plugboard.Errorf(plugboard.EFORBIDDEN, "You need the %s role or higher to do this.", min)
 			}
 			return next(c)
 		}
@@ -77,9 +77,9 @@ func requirePermission(next echo.HandlerFunc, what string, pick func(store.Permi
 		case u != nil && perm.Allows(u.Role):
 			return next(c)
 		case perm == store.PermNobody:
-			return errs.Errorf(errs.Forbidden, "No one may %s here: an admin has turned it off under Settings → Permissions.", what)
+			return plugboard.Errorf(plugboard.EFORBIDDEN, "No one may %s here: an admin has turned it off under Settings → Permissions.", what)
 		}
-		return errs.Errorf(errs.Forbidden, "Only admins may %s here (Settings → Permissions).", what)
+		return plugboard.Errorf(plugboard.EFORBIDDEN, "Only admins may %s here (Settings → Permissions).", what)
 	}
 }
 

@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/daemon/errs"
+
+	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
@@ -85,7 +86,7 @@ func (h *Handlers) addTrustedKey(c echo.Context) error {
 func (h *Handlers) deleteTrustedKey(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return errs.Errorf(errs.NotFound, "No trusted key %q.", c.Param("id"))
+		return plugboard.Errorf(plugboard.ENOTFOUND, "No trusted key %q.", c.Param("id"))
 	}
 	if err := h.store.DeleteTrustedKey(page.Ctx(c), page.CurrentUser(c).Username, id); err != nil {
 		return err

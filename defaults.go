@@ -1,14 +1,15 @@
-package pkgfmt
+package plugboard
 
 import (
 	"encoding/json"
 	"maps"
 )
 
-// fillDefaults applies Dify's defaults (its FillInDefaultValues): empty
+// FillDefaults applies Dify's defaults (its FillInDefaultValues): empty
 // lists instead of none, and a tool or trigger provider without tags or an
-// English description takes the manifest's.
-func (m *Manifest) fillDefaults() {
+// English description takes the manifest's. Decoding a package fills them
+// in, and so does reading a declaration from JSON or writing one.
+func (m *Manifest) FillDefaults() {
 	if m.Tags == nil {
 		m.Tags = []string{}
 	}
@@ -56,7 +57,7 @@ func (m Manifest) MarshalJSON() ([]byte, error) {
 		t := *c.Trigger
 		c.Trigger = &t
 	}
-	(*Manifest)(&c).fillDefaults()
+	(*Manifest)(&c).FillDefaults()
 	return json.Marshal(c)
 }
 
@@ -67,7 +68,7 @@ func (m *Manifest) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(m)); err != nil {
 		return err
 	}
-	m.fillDefaults()
+	m.FillDefaults()
 	return nil
 }
 

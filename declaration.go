@@ -1,4 +1,4 @@
-package pkgfmt
+package plugboard
 
 import "encoding/json"
 
