@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/views"
@@ -44,28 +43,12 @@ func (s *Server) plugins(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.PluginsPage(ch, d))
 }
 
-// installed lists the installed plugins.
 func (s *Server) installed(c echo.Context) ([]apispec.Installation, error) {
-	page, err := s.daemon.List(ctx(c), 1, pluginListSize)
-	if err != nil {
-		return nil, err
-	}
-	return page.List, nil
+	return page.Installed(c, s.daemon)
 }
 
-// findInstalled returns the installation of a plugin ("author/name"), or a
-// not-found error naming it.
 func (s *Server) findInstalled(c echo.Context, pluginID string) (*apispec.Installation, error) {
-	list, err := s.installed(c)
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		if list[i].PluginID == pluginID {
-			return &list[i], nil
-		}
-	}
-	return nil, plugboard.Errorf(plugboard.ENOTFOUND, "The plugin %s is not installed.", pluginID)
+	return page.FindInstalled(c, s.daemon, pluginID)
 }
 
 // filterPlugins keeps the plugins matching every filter: q in the label,

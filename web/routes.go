@@ -11,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/page"
+	"github.com/plugboard/plugboard/web/plugins"
 	"github.com/plugboard/plugboard/web/settings"
 )
 
@@ -52,6 +53,7 @@ func (s *Server) routes() {
 	extensions.New(s.kit, s.cfg.Keys, s.allowlist, s.extCaller).Routes(e, s.chains)
 	s.playgroundRoutes(e)
 	s.pluginRoutes(e)
+	plugins.New(s.kit, s.daemon, s.cfg.DebugAddr).Routes(e, s.chains)
 	s.installRoutes(e)
 }
 
@@ -72,8 +74,8 @@ func (s *Server) playgroundRoutes(e *echo.Echo) {
 	e.GET("/playground/daemon-key", s.daemonKey, s.admins...)
 }
 
-// pluginRoutes: the installed plugins (plugin*.go), install tasks (task.go)
-// and remote debugging (debugging.go).
+// pluginRoutes: the installed plugins (plugin*.go) and install tasks
+// (task.go); web/plugins has the rest.
 func (s *Server) pluginRoutes(e *echo.Echo) {
 	e.GET("/", s.plugins, s.signedIn...)
 	e.GET("/plugin-icon", s.pluginIcon, s.signedIn...)
@@ -87,9 +89,6 @@ func (s *Server) pluginRoutes(e *echo.Echo) {
 	e.GET("/tasks/:id", s.task, s.signedIn...)
 	e.POST("/tasks/:id/delete", s.deleteTask, s.admins...)
 	e.POST("/tasks/delete", s.deleteAllTasks, s.admins...)
-	e.GET("/debugging", s.debuggingPage, s.debuggers...)
-	e.GET("/debugging/key", s.debugKey, s.debuggers...)
-	e.POST("/debugging/key/regenerate", s.regenerateDebugKey, s.debuggers...)
 }
 
 // installRoutes: upload and preview (install*.go), the examples, the

@@ -59,7 +59,7 @@ type Config struct {
 	// the examples directory as the marketplace, in-process.
 	MarketplaceURL string
 	// DebugAddr is the daemon's remote debugging address (host:port) shown on
-	// the Debugging page ("" shows DefaultDebugAddr).
+	// the Debugging page ("" shows plugins.DefaultDebugAddr).
 	DebugAddr string
 	// PublicURL is the app's base URL as plugins can reach it (scheme and
 	// host, no path): the playground's uploaded files are passed to tools as

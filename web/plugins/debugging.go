@@ -1,4 +1,4 @@
-package web
+package plugins
 
 import (
 	"net"
@@ -18,25 +18,25 @@ const DefaultDebugAddr = "127.0.0.1:5003"
 // debuggingPage shows how to connect a plugin for remote debugging: host,
 // port, the masked workspace key (copied through debugKey, never written
 // into the page) and the plugins connected now.
-func (s *Server) debuggingPage(c echo.Context) error {
+func (h *Handlers) debuggingPage(c echo.Context) error {
 	d := views.DebuggingData{}
-	d.Host, d.Port = splitDebugAddr(s.cfg.DebugAddr)
-	key, err := s.daemon.DebuggingKey(ctx(c))
+	d.Host, d.Port = splitDebugAddr(h.debugAddr)
+	key, err := h.daemon.DebuggingKey(page.Ctx(c))
 	if err != nil {
 		d.Err = page.DaemonProblem(err)
 	} else {
 		d.MaskedKey = maskKey(key)
 	}
-	if list, err := s.installed(c); err == nil {
+	if list, err := page.Installed(c, h.daemon); err == nil {
 		d.Connected = remotePlugins(list)
 	}
-	return s.render(c, http.StatusOK, views.DebuggingPage(s.chrome(c, "Debugging", views.NavDebugging), d))
+	return page.Render(c, http.StatusOK, views.DebuggingPage(h.Chrome(c, "Debugging", views.NavDebugging), d))
 }
 
 // debugKey returns the workspace's debug key as plain text, for the page's
 // copy button; it is not cached.
-func (s *Server) debugKey(c echo.Context) error {
-	key, err := s.daemon.DebuggingKey(ctx(c))
+func (h *Handlers) debugKey(c echo.Context) error {
+	key, err := h.daemon.DebuggingKey(page.Ctx(c))
 	if err != nil {
 		return err
 	}
@@ -46,12 +46,12 @@ func (s *Server) debugKey(c echo.Context) error {
 
 // regenerateDebugKey replaces the workspace's debug key: plugins connected
 // now stay connected, new connections need the new key.
-func (s *Server) regenerateDebugKey(c echo.Context) error {
-	if _, err := s.daemon.RegenerateDebuggingKey(ctx(c)); err != nil {
+func (h *Handlers) regenerateDebugKey(c echo.Context) error {
+	if _, err := h.daemon.RegenerateDebuggingKey(page.Ctx(c)); err != nil {
 		return err
 	}
-	s.audit(c, "debugging.key.regenerate", "debug key", "")
-	return s.flashRedirect(c, "A new debug key was made; the old one no longer connects.", "/debugging")
+	h.Audit(c, "debugging.key.regenerate", "debug key", "")
+	return h.FlashRedirect(c, "A new debug key was made; the old one no longer connects.", "/debugging")
 }
 
 // splitDebugAddr splits host:port for display; an unspecified host shows as
