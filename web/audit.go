@@ -13,7 +13,7 @@ import (
 )
 
 // audit records what the signed-in user did, for handlers whose change is
-// not already audited by the store (plugin install/uninstall, extensions).
+// not already audited by the store or a service (extensions, sign-in).
 // detail must never contain a secret. A failure to record is logged, not
 // returned: the change itself has happened.
 func (s *Server) audit(c echo.Context, action, target, detail string) {
@@ -45,13 +45,6 @@ func withOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(r.WithContext(store.WithOrigin(r.Context(), c.RealIP())))
 		return next(c)
 	}
-}
-
-// deleteCredentialsForPlugin removes every stored credential of a plugin
-// (audited), for an uninstall where the admin ticked "also delete its
-// credentials". Without it, credentials are kept for a reinstall.
-func (s *Server) deleteCredentialsForPlugin(c echo.Context, pluginID string) (int, error) {
-	return s.store.DeleteCredentialsForPlugin(ctx(c), actor(c), pluginID)
 }
 
 // auditLog shows the audit log, newest first, paged and filtered by actor,

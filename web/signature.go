@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
@@ -99,4 +100,29 @@ func (s *Server) saveSignaturePolicy(c echo.Context) error {
 		return s.settingsInvalid(c, "policy", err)
 	}
 	return s.flashRedirect(c, "Signature policy: "+p.Label()+".", settingsPath)
+}
+
+// signatures returns the recorded signatures of installed plugins, by
+// unique identifier, for their cards.
+func (s *Server) signatures(c echo.Context, list []apispec.Installation) map[string]views.Signature {
+	uids := make([]string, len(list))
+	for i, p := range list {
+		uids[i] = p.PluginUniqueIdentifier
+	}
+	found, err := s.store.FindVerdicts(ctx(c), uids)
+	if err != nil {
+		s.log.Warn("read signature verdicts", "err", err)
+		return nil
+	}
+	out := make(map[string]views.Signature, len(found))
+	for uid, v := range found {
+		out[uid] = views.SignatureOfRecord(v)
+	}
+	return out
+}
+
+// signatureOf returns one package's recorded signature (an empty one when
+// it was never previewed here).
+func (s *Server) signatureOf(c echo.Context, uid string) views.Signature {
+	return s.signatures(c, []apispec.Installation{{PluginUniqueIdentifier: uid}})[uid]
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/errs"
 	"github.com/plugboard/plugboard/views"
@@ -15,7 +16,7 @@ import (
 // the repository's releases.
 func (s *Server) versionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
 	switch in.Source {
-	case SourceMarketplace:
+	case install.SourceMarketplace:
 		return s.marketVersionPicker(c, in)
 	default:
 		return nil
