@@ -24,8 +24,8 @@ const uploadField = "package"
 const multipartSlack = 64 << 10
 
 // installService is what the install handlers need of app/install:
-// fetching from each source, the preview every source ends in, install and uninstall, the examples and the
-// marketplace's latest versions.
+// fetching from each source, the preview every source ends in, install and
+// uninstall, the examples and the marketplace's latest versions.
 type installService interface {
 	FetchMarketplace(ctx context.Context, u *store.User, pluginID, version string) (*install.Package, error)
 	FetchGitHub(ctx context.Context, u *store.User, a install.GitHubAsset) (*install.Package, error)
