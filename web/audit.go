@@ -26,9 +26,3 @@ func withOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// deleteCredentialsForPlugin removes every stored credential of a plugin
-// (audited), for an uninstall where the admin ticked "also delete its
-// credentials". Without it, credentials are kept for a reinstall.
-func (s *Server) deleteCredentialsForPlugin(c echo.Context, pluginID string) (int, error) {
-	return s.store.DeleteCredentialsForPlugin(ctx(c), actor(c), pluginID)
-}

@@ -1,13 +1,14 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/github"
@@ -81,7 +82,7 @@ func (s *Server) githubReleases(c echo.Context, input, upgrade string) views.Git
 // listReleases lists the releases, refusing a repository none of whose
 // releases carries a package.
 func (s *Server) listReleases(c echo.Context, repo github.Repo) ([]github.Release, error) {
-	gh, err := s.githubClient(c)
+	gh, err := s.githubClient(ctx(c))
 	if err != nil {
 		return nil, err
 	}
@@ -108,63 +109,27 @@ func (s *Server) githubPreview(c echo.Context) error {
 	if tag == "" || name == "" {
 		return s.uploadFailed(c, name, plugboard.Errorf(plugboard.EINVALID, "Pick a release and one of its %s assets.", github.PackageExt))
 	}
-	data, err := s.downloadPackage(c, repo, tag, name)
+	a := install.GitHubAsset{Repo: repo, Tag: tag, Name: name, Upgrade: c.FormValue("upgrade")}
+	pkg, err := s.installs.FetchGitHub(ctx(c), CurrentUser(c), a)
 	if err != nil {
-		return s.uploadFailed(c, name, plugboard.Errorf(plugboard.EINVALID, "%s", s.githubProblem(err)))
-	}
-	if err := checkClaimedPlugin(data, c.FormValue("upgrade")); err != nil {
 		return s.uploadFailed(c, name, err)
 	}
-	src := packageSource{Kind: SourceGitHub, Meta: map[string]any{"repo": repo.String(), "version": tag, "package": name}}
-	return s.previewPackage(c, name, data, src)
-}
-
-// downloadPackage finds the asset in the release and downloads it.
-func (s *Server) downloadPackage(c echo.Context, repo github.Repo, tag, name string) ([]byte, error) {
-	gh, err := s.githubClient(c)
-	if err != nil {
-		return nil, err
-	}
-	a, err := gh.Package(ctx(c), repo, tag, name)
-	if err != nil {
-		return nil, err
-	}
-	return gh.Download(ctx(c), a)
-}
-
-// checkClaimedPlugin is the rule for a package whose manifest differs from
-// what the source claims: an upgrade of plugin X must carry plugin X. (A
-// new install shows the manifest's plugin id in the preview.) A package
-// that does not decode is left to the daemon to explain.
-func checkClaimedPlugin(data []byte, want string) error {
-	if want == "" {
-		return nil
-	}
-	pkg, err := pkgfmt.Decode(data, pkgfmt.DefaultLimits())
-	if err != nil {
-		return nil
-	}
-	if got := pkg.Manifest.PluginID(); got != want {
-		return plugboard.Errorf(plugboard.EINVALID, "This package is the plugin %s, not %s: it cannot upgrade %s.", got, want, want)
-	}
-	return nil
+	p, err := s.installs.Preview(ctx(c), CurrentUser(c), *pkg)
+	return s.showPreview(c, name, p, err)
 }
 
 // githubProblem words a failure for the page: ours as they are, others
 // logged and summarised.
 func (s *Server) githubProblem(err error) string {
-	if plugboard.ErrorCode(err) == plugboard.EINTERNAL {
-		s.log.Warn("github", "err", err)
-		return "Could not reach GitHub: internal error."
-	}
-	return plugboard.ErrorMessage(err)
+	return s.installs.GitHubProblem(err)
 }
 
-// githubClient is a client with the saved settings, through the SSRF guard.
-func (s *Server) githubClient(c echo.Context) (*github.Client, error) {
+// githubClient is a client with the saved settings, through the SSRF
+// guard; app/install downloads release assets with it too.
+func (s *Server) githubClient(cx context.Context) (*github.Client, error) {
 	o := github.Options{Guard: s.outbound, BaseURL: s.cfg.GitHubAPIURL, Timeout: s.cfg.GitHubTimeout}
 	if s.cfg.Keys != nil {
-		set, err := s.store.GitHubSettings(ctx(c), s.cfg.Keys)
+		set, err := s.store.GitHubSettings(cx, s.cfg.Keys)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +189,7 @@ func (s *Server) githubUpdates(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if in.Source != SourceGitHub {
+	if in.Source != install.SourceGitHub {
 		return plugboard.Errorf(plugboard.EINVALID, "%s was not installed from GitHub.", in.PluginID)
 	}
 	r := s.githubReleases(c, views.MetaString(in.Meta, "repo"), in.PluginID)

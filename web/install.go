@@ -1,7 +1,7 @@
 package web
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
@@ -23,19 +24,22 @@ const uploadField = "package"
 // multipartSlack is room for the multipart framing around the package.
 const multipartSlack = 64 << 10
 
-// Sources a package can be installed from, recorded on its installation
-// so that upgrades can go back to it.
-const (
-	SourcePackage     = "package"
-	SourceMarketplace = "marketplace"
-	SourceGitHub      = "github"
-)
-
-// packageSource is where a package came from: its kind and details (for
-// GitHub: repo, version, package).
-type packageSource struct {
-	Kind string
-	Meta map[string]any
+// installService is what the install handlers need of app/install:
+// fetching from each source, the preview every source ends in, install and
+// uninstall, the examples and the marketplace's latest versions.
+type installService interface {
+	FetchMarketplace(ctx context.Context, u *store.User, pluginID, version string) (*install.Package, error)
+	FetchGitHub(ctx context.Context, u *store.User, a install.GitHubAsset) (*install.Package, error)
+	Preview(ctx context.Context, u *store.User, p install.Package) (*install.Preview, error)
+	PreviewExample(ctx context.Context, u *store.User, file string) (*install.Preview, error)
+	Install(ctx context.Context, u *store.User, ch install.Choice) (*install.Started, error)
+	Uninstall(ctx context.Context, u *store.User, pluginID string, deleteCredentials bool) (*install.Uninstalled, error)
+	ExampleFiles() []string
+	FindExample(file string) (*install.Example, error)
+	LatestVersions(ctx context.Context, list []apispec.Installation) map[string]string
+	GitHubProblem(err error) string
+	// Close stops following install tasks and waits.
+	Close()
 }
 
 // maxSourceMeta bounds the source details a form may carry back.
@@ -49,35 +53,23 @@ func (s *Server) uploadPackage(c echo.Context) error {
 	if err != nil {
 		return s.uploadFailed(c, name, err)
 	}
-	return s.previewPackage(c, name, data, packageSource{Kind: SourcePackage})
+	p, err := s.installs.Preview(ctx(c), CurrentUser(c), install.Package{Name: name, Data: data, Source: install.Source{Kind: install.SourcePackage}})
+	return s.showPreview(c, name, p, err)
 }
 
-// previewPackage stores package bytes in the daemon (not installing them)
-// and answers with the preview, whose install button records src. Every
+// showPreview answers with the preview of a stored package (or why there
+// is none), whose install button records the package's source. Every
 // source (upload, marketplace, GitHub) ends here.
-func (s *Server) previewPackage(c echo.Context, name string, data []byte, src packageSource) error {
-	vd, verified, err := s.verifyPackage(c, data, src)
+func (s *Server) showPreview(c echo.Context, name string, p *install.Preview, err error) error {
 	if err != nil {
 		return s.uploadFailed(c, name, err)
 	}
-	up, err := s.daemon.UploadPackage(ctx(c), name, bytes.NewReader(data))
-	if err != nil {
-		return s.uploadFailed(c, name, err)
-	}
-	if verified {
-		if err := s.recordVerdict(ctx(c), up.UniqueIdentifier, vd, src); err != nil {
-			return err
-		}
-	}
-	meta, err := json.Marshal(orEmptyMeta(src.Meta))
+	meta, err := json.Marshal(orEmptyMeta(p.Source.Meta))
 	if err != nil {
 		return err
 	}
-	prev := views.Preview{Upload: up, Source: src.Kind, SourceMeta: string(meta), Signature: views.SignatureOf(vd)}
-	if in, err := s.findInstalled(c, up.Manifest.PluginID()); err == nil {
-		prev.Installed = in
-	}
-	return s.installStep(c, http.StatusOK, "Install "+up.Manifest.PluginID(), views.InstallPreview(fragmentChrome(c), prev))
+	prev := views.Preview{Upload: p.Upload, Source: p.Source.Kind, SourceMeta: string(meta), Signature: views.SignatureOf(p.Verdict), Installed: p.Installed}
+	return s.installStep(c, http.StatusOK, "Install "+p.Upload.Manifest.PluginID(), views.InstallPreview(fragmentChrome(c), prev))
 }
 
 func orEmptyMeta(m map[string]any) map[string]any {
@@ -88,12 +80,12 @@ func orEmptyMeta(m map[string]any) map[string]any {
 }
 
 // formSource reads the source the preview's form carries back.
-func formSource(c echo.Context) (packageSource, error) {
-	src := packageSource{Kind: c.FormValue("source"), Meta: map[string]any{}}
+func formSource(c echo.Context) (install.Source, error) {
+	src := install.Source{Kind: c.FormValue("source"), Meta: map[string]any{}}
 	switch src.Kind {
 	case "":
-		src.Kind = SourcePackage
-	case SourcePackage, SourceMarketplace, SourceGitHub:
+		src.Kind = install.SourcePackage
+	case install.SourcePackage, install.SourceMarketplace, install.SourceGitHub:
 	default:
 		return src, plugboard.Errorf(plugboard.EINVALID, "Unknown package source %q.", src.Kind)
 	}
@@ -177,51 +169,21 @@ func (s *Server) install(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.startInstall(c, installChoice{uid: uid, original: c.FormValue("original"),
-		confirmCodeChange: c.FormValue("confirm_code_change") != ""}, src)
+	return s.startInstall(c, install.Choice{UID: uid, Original: c.FormValue("original"),
+		ConfirmCodeChange: c.FormValue("confirm_code_change") != "", Source: src})
 }
 
-// installChoice is what the admin chose in the preview: the package, the
-// installed version it replaces ("" for none), and whether they confirmed
-// replacing the code of the same version.
-type installChoice struct {
-	uid, original     string
-	confirmCodeChange bool
-}
-
-// startInstall starts installing (or, with original, upgrading to) a
+// startInstall starts installing (or, with an original, upgrading to) a
 // stored package and shows its task, which polls itself until done.
-func (s *Server) startInstall(c echo.Context, ch installChoice, src packageSource) error {
-	uid := ch.uid
-	id, _ := plugboard.ParseIdentifier(uid)
-	action := store.AuditPluginInstall
-	if ch.original != "" && ch.original != uid {
-		action = store.AuditPluginUpgrade
-	}
-	if err := s.checkInstallPolicy(c, uid, src); err != nil {
-		s.auditOutcome(c, actor(c), action, id.PluginID(), plugboard.ErrorMessage(err), store.OutcomeRefused)
-		return s.uploadFailed(c, "", err)
-	}
-	var res *apispec.InstallResult
-	var err error
-	if action == store.AuditPluginUpgrade {
-		res, err = s.daemon.Upgrade(ctx(c), apispec.UpgradeRequest{
-			OriginalPluginUniqueIdentifier: ch.original, NewPluginUniqueIdentifier: uid,
-			Source: src.Kind, Meta: orEmptyMeta(src.Meta), ConfirmCodeChange: ch.confirmCodeChange,
-		})
-	} else {
-		res, err = s.daemon.Install(ctx(c), []string{uid}, src.Kind, []map[string]any{orEmptyMeta(src.Meta)})
-	}
+func (s *Server) startInstall(c echo.Context, ch install.Choice) error {
+	st, err := s.installs.Install(ctx(c), CurrentUser(c), ch)
 	if err != nil {
-		s.auditOutcome(c, actor(c), action, id.PluginID(), failureMessage(err), store.OutcomeFailure)
 		return s.uploadFailed(c, "", err)
 	}
-	if res.AllInstalled {
-		s.audit(c, action, id.PluginID(), "already installed: "+uid)
-		return s.installStep(c, http.StatusOK, "Installed", views.AlreadyInstalled(id.PluginID()))
+	if st.AlreadyInstalled {
+		return s.installStep(c, http.StatusOK, "Installed", views.AlreadyInstalled(st.PluginID))
 	}
-	s.auditInstallStart(c, action, id.PluginID(), res.TaskID, src.Kind)
-	return s.showStartedTask(c, res.TaskID)
+	return s.showStartedTask(c, st.TaskID)
 }
 
 // showStartedTask shows a task just started and tells the header's

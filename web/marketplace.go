@@ -1,53 +1,17 @@
 package web
 
 import (
-	"context"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
-	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/marketplace"
-	"github.com/plugboard/plugboard/web/netguard"
 )
-
-// builtinMarketplace is the base URL of the marketplace served in-process
-// from the examples directory when no --marketplace-url is given; its
-// requests never leave the process.
-const builtinMarketplace = "http://examples.marketplace.invalid"
-
-// marketplaceTimeouts bound calls to a configured marketplace.
-var marketplaceTimeouts = netguard.Timeouts{Connect: 5 * time.Second, Read: 30 * time.Second}
-
-// newMarketplace returns the marketplace client: of Config.MarketplaceURL
-// through an SSRF guard that also lets that one host through (the operator
-// chose it), or of the examples directory served in-process. Nil when
-// neither is configured.
-func newMarketplace(cfg Config) (*marketplace.Client, error) {
-	if cfg.MarketplaceURL == "" {
-		if cfg.Examples == "" {
-			return nil, nil
-		}
-		return marketplace.NewClient(builtinMarketplace, marketplace.InProcess(marketplace.NewServer(cfg.Examples)))
-	}
-	u, err := netguard.CheckURL(cfg.MarketplaceURL)
-	if err != nil {
-		return nil, err
-	}
-	own, err := netguard.ParseAllowlist(u.Hostname())
-	if err != nil {
-		return nil, err
-	}
-	g := netguard.New(netguard.Merge(cfg.OutboundAllow, own))
-	return marketplace.NewClient(cfg.MarketplaceURL, g.Client(marketplaceTimeouts))
-}
 
 // canInstall reports whether the user may install (the s.installers
 // chain's rule: the install permission), to show install buttons.
@@ -56,10 +20,10 @@ func (s *Server) canInstall(c echo.Context) bool {
 	return u != nil && permissionsOf(c).Install.Allows(u.Role)
 }
 
-// market returns the marketplace client, or an error saying none is set.
+// marketClient returns the marketplace client, or an error saying none is set.
 func (s *Server) marketClient() (*marketplace.Client, error) {
 	if s.market == nil {
-		return nil, plugboard.Errorf(plugboard.EUNAVAILABLE, "No marketplace is configured (set --marketplace-url, or --examples for the built-in one).")
+		return nil, install.ErrNoMarketplace
 	}
 	return s.market, nil
 }
@@ -69,7 +33,7 @@ func (s *Server) marketSource() string {
 	if s.market == nil {
 		return "(none)"
 	}
-	if s.market.BaseURL() == builtinMarketplace {
+	if s.market.BaseURL() == install.BuiltinMarketplace {
 		return "the built-in catalog of example plugins"
 	}
 	return s.market.BaseURL()
@@ -168,105 +132,10 @@ func (s *Server) marketplaceIcon(c echo.Context) error {
 // or downgrades the installed version to it), recording the source.
 func (s *Server) marketplaceInstall(c echo.Context) error {
 	id, version := c.FormValue("plugin_id"), c.FormValue("version")
-	m, err := s.marketClient()
+	pkg, err := s.installs.FetchMarketplace(ctx(c), CurrentUser(c), id, version)
 	if err != nil {
 		return s.uploadFailed(c, id, err)
 	}
-	pkg, err := m.Download(ctx(c), id, version)
-	if err != nil {
-		return s.uploadFailed(c, id, err)
-	}
-	name := url.PathEscape(pkg.Manifest.Name) + "-" + pkg.Manifest.Version + ".difypkg"
-	return s.previewPackage(c, name, pkg.Raw, packageSource{
-		Kind: SourceMarketplace,
-		Meta: map[string]any{"plugin_unique_identifier": pkg.ID.String()},
-	})
-}
-
-// latestVersions asks the marketplace for the latest version of each
-// marketplace-installed plugin: plugin id → version. Answers are kept for
-// latestTTL (as Dify does), and a marketplace that answers slowly or not at
-// all only loses the badges: the Plugins page, re-rendered by every filter
-// keystroke, never waits on it for long.
-func (s *Server) latestVersions(c echo.Context, list []apispec.Installation) map[string]string {
-	var ids []string
-	for _, in := range list {
-		if in.Source == SourceMarketplace {
-			ids = append(ids, in.PluginID)
-		}
-	}
-	if len(ids) == 0 || s.market == nil {
-		return map[string]string{}
-	}
-	now := s.cfg.Now()
-	if missing := s.latest.stale(ids, now); len(missing) > 0 {
-		cx, cancel := context.WithTimeout(ctx(c), latestWait)
-		defer cancel()
-		ps, err := s.market.Batch(cx, missing)
-		if err != nil {
-			s.log.Warn("marketplace: latest versions", "err", err)
-		} else {
-			s.latest.store(missing, ps, now)
-		}
-	}
-	return s.latest.versions(ids)
-}
-
-// How long the marketplace's latest versions are kept, and waited for.
-const (
-	latestTTL  = 5 * time.Minute
-	latestWait = 3 * time.Second
-)
-
-// latestCache holds the marketplace's latest version per plugin id ("" for
-// a plugin it does not know) and when it said so.
-type latestCache struct {
-	mu      sync.Mutex
-	entries map[string]latestEntry
-}
-
-type latestEntry struct {
-	version string
-	at      time.Time
-}
-
-// stale returns the ids with no answer younger than latestTTL.
-func (l *latestCache) stale(ids []string, now time.Time) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, id := range ids {
-		if e, ok := l.entries[id]; !ok || now.Sub(e.at) >= latestTTL {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// store records the answer for the ids asked.
-func (l *latestCache) store(asked []string, ps []marketplace.Plugin, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.entries == nil {
-		l.entries = map[string]latestEntry{}
-	}
-	for _, id := range asked {
-		l.entries[id] = latestEntry{at: now}
-	}
-	for _, p := range ps {
-		l.entries[p.PluginID] = latestEntry{version: p.LatestVersion, at: now}
-	}
-}
-
-// versions returns the known latest versions of ids, stale ones included.
-func (l *latestCache) versions(ids []string) map[string]string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := map[string]string{}
-	for _, id := range ids {
-		if e, ok := l.entries[id]; ok && e.version != "" {
-			out[id] = e.version
-		}
-	}
-	return out
+	p, err := s.installs.Preview(ctx(c), CurrentUser(c), *pkg)
+	return s.showPreview(c, pkg.Name, p, err)
 }

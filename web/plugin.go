@@ -35,7 +35,7 @@ func (s *Server) plugins(c echo.Context) error {
 	d.Total = len(list)
 	d.Filter.Categories, d.Filter.Tags = filterChoices(list)
 	d.Plugins = filterPlugins(list, d.Filter)
-	d.Latest = s.latestVersions(c, d.Plugins)
+	d.Latest = s.installs.LatestVersions(ctx(c), d.Plugins)
 	if ch.CanInstall() {
 		d.Examples = s.examples(list)
 	}

@@ -5,8 +5,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
@@ -69,26 +67,15 @@ func (s *Server) uninstallConfirm(c echo.Context) error {
 
 // uninstall removes an installed plugin and goes back to the list.
 func (s *Server) uninstall(c echo.Context) error {
-	p, err := s.findInstalled(c, pluginID(c))
+	deleteCreds := c.FormValue("delete_credentials") == "true"
+	out, err := s.installs.Uninstall(ctx(c), CurrentUser(c), pluginID(c), deleteCreds)
 	if err != nil {
 		return err
 	}
-	deleteCreds := c.FormValue("delete_credentials") == "true"
-	if deleteCreds && !CurrentUser(c).Role.AtLeast(store.RoleAdmin) {
-		return plugboard.Errorf(plugboard.EFORBIDDEN, "Only admins may delete credentials.")
-	}
-	if err := s.daemon.Uninstall(ctx(c), p.InstallationID); err != nil {
-		s.auditOutcome(c, actor(c), store.AuditPluginUninstall, p.PluginID, failureMessage(err), store.OutcomeFailure)
-		return err
-	}
-	s.audit(c, store.AuditPluginUninstall, p.PluginID, "version "+p.Version)
-	msg := views.PluginLabel(*p) + " (" + p.PluginID + ") was uninstalled."
+	p := out.Installation
+	msg := views.PluginLabel(p) + " (" + p.PluginID + ") was uninstalled."
 	if deleteCreds {
-		n, err := s.deleteCredentialsForPlugin(c, p.PluginID)
-		if err != nil {
-			return err
-		}
-		msg += fmt.Sprintf(" %d stored credential(s) deleted.", n)
+		msg += fmt.Sprintf(" %d stored credential(s) deleted.", out.CredentialsDeleted)
 	} else {
 		msg += " Its stored credentials are kept for a reinstall."
 	}

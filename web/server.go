@@ -13,7 +13,9 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/extension"
+	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/outbound"
+	"github.com/plugboard/plugboard/app/upgrade"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
@@ -105,12 +107,13 @@ type Server struct {
 	debuggers []echo.MiddlewareFunc
 	// market is the marketplace client (marketplace.go); nil when none.
 	market *marketplace.Client
-	// latest caches the marketplace's latest versions (marketplace.go).
-	latest latestCache
+	// installs brings plugins in and takes them out (app/install), and
+	// follows install tasks to audit how they end.
+	installs installService
+	// upgrades is the auto-upgrade scheduler (app/upgrade).
+	upgrades scheduler
 	// runs are the playground runs going on in this process (playground_run.go).
 	live *runHub
-	// taskAudit follows install tasks to audit how they end (install_audit.go).
-	taskAudit *taskAuditor
 	// metrics are served on /metrics when a token is configured (metrics.go).
 	metrics *appMetrics
 	// kit is what every handler package shares (web/page); chains are the
@@ -128,16 +131,15 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{
-		cfg:       cfg,
-		store:     cfg.Store,
-		daemon:    cfg.Daemon,
-		echo:      echo.New(),
-		sessions:  newCookieStore(cfg.SessionKeys),
-		health:    newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
-		log:       cfg.Logger,
-		live:      newRunHub(),
-		taskAudit: newTaskAuditor(cfg.Daemon, cfg.Store),
-		metrics:   newAppMetrics(cfg.DaemonMetrics),
+		cfg:      cfg,
+		store:    cfg.Store,
+		daemon:   cfg.Daemon,
+		echo:     echo.New(),
+		sessions: newCookieStore(cfg.SessionKeys),
+		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
+		log:      cfg.Logger,
+		live:     newRunHub(),
+		metrics:  newAppMetrics(cfg.DaemonMetrics),
 	}
 	s.kit = &page.Kit{Store: cfg.Store, Sessions: s.sessions, Health: s.health, Log: s.log, PublicURL: cfg.PublicURL}
 	if s.store != nil {
@@ -146,11 +148,12 @@ func New(cfg Config) *Server {
 	s.allowlist = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, s.log)
 	s.outbound = s.allowlist.Guard
 	s.extCaller = extension.NewCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
-	if m, err := newMarketplace(cfg); err != nil {
+	if m, err := install.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {
 		s.log.Error("marketplace: not available", "err", err)
 	} else {
 		s.market = m
 	}
+	s.wireServices()
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = clientIP(cfg.TrustedProxies)
 	s.echo.SchemeExtractor = echo.ExtractSchemeFromHeaders(trustOptions(cfg.TrustedProxies)...)
@@ -159,6 +162,33 @@ func New(cfg Config) *Server {
 	s.routes()
 	s.serveMetrics()
 	return s
+}
+
+// scheduler is what the server needs of app/upgrade: starting the
+// scheduler, and stopping it.
+type scheduler interface {
+	Start()
+	Close()
+}
+
+// wireServices makes the application services from the configuration.
+func (s *Server) wireServices() {
+	installs := install.New(install.Config{
+		Store: s.cfg.Store, Daemon: s.cfg.Daemon, Marketplace: s.market, GitHub: s.githubClient,
+		Examples: s.cfg.Examples, Logger: s.log, Now: s.cfg.Now,
+	})
+	upgrades := upgrade.New(upgrade.Config{Store: s.cfg.Store, Installs: installs, Logger: s.log, Now: s.cfg.Now})
+	s.installs, s.upgrades = installs, upgrades
+}
+
+// StartAutoUpgrades starts the auto-upgrade scheduler, which Close stops.
+func (s *Server) StartAutoUpgrades() { s.upgrades.Start() }
+
+// Close stops the services' background work (the auto-upgrade scheduler,
+// following install tasks for the audit log) and waits for it.
+func (s *Server) Close() {
+	s.upgrades.Close()
+	s.installs.Close()
 }
 
 // ServeHTTP serves a request.

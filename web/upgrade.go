@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/views"
 )
@@ -16,7 +17,7 @@ import (
 // the repository's releases.
 func (s *Server) versionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
 	switch in.Source {
-	case SourceMarketplace:
+	case install.SourceMarketplace:
 		return s.marketVersionPicker(c, in)
 	default:
 		return nil

@@ -101,7 +101,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		TrustedProxies: proxies,
 	})
 	defer srv.Close()
-	go srv.RunAutoUpgrades(ctx)
+	srv.StartAutoUpgrades()
 	return c.serve(ctx, srv)
 }
 

@@ -1,11 +1,10 @@
-package web
+package install
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/client"
@@ -27,13 +26,15 @@ func newTaskAuditor(cl *client.Client, db *store.DB) *taskAuditor {
 	return &taskAuditor{daemon: cl, store: db, ctx: ctx, cancel: cancel}
 }
 
-// auditedTask is who started which task on what, from where.
+// auditedTask is who started which task on what.
 type auditedTask struct {
-	id, actor, origin, action, target string
+	id, actor, action, target string
 }
 
-// follow waits, in the background, for the task to end and audits it.
-func (a *taskAuditor) follow(t auditedTask, log func(error)) {
+// follow waits, in the background, for the task to end and audits it, from
+// the origin (client address) of ctx, the call that started it.
+func (a *taskAuditor) follow(ctx context.Context, t auditedTask, log *slog.Logger) {
+	origin := store.Origin(ctx)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -45,9 +46,8 @@ func (a *taskAuditor) follow(t auditedTask, log func(error)) {
 		if err != nil { // WaitTask's error for a task that failed
 			outcome, detail = store.OutcomeFailure, fmt.Sprintf("task %s: %s", t.id, plugboard.ErrorMessage(err))
 		}
-		ctx := store.WithOrigin(a.ctx, t.origin)
-		if err := a.store.AuditOutcome(ctx, t.actor, t.action, t.target, detail, outcome); err != nil {
-			log(err)
+		if err := a.store.AuditOutcome(store.WithOrigin(a.ctx, origin), t.actor, t.action, t.target, detail, outcome); err != nil {
+			log.Error("audit log write failed", "action", t.action, "target", t.target, "err", err)
 		}
 	}()
 }
@@ -56,20 +56,4 @@ func (a *taskAuditor) follow(t auditedTask, log func(error)) {
 func (a *taskAuditor) Close() {
 	a.cancel()
 	a.wg.Wait()
-}
-
-// auditInstallStart records that an install or upgrade task started, and
-// follows it to record how it ends.
-func (s *Server) auditInstallStart(c echo.Context, action, target, taskID, source string) {
-	s.auditOutcome(c, actor(c), action, target, "task "+taskID+" from "+source, store.OutcomeStarted)
-	t := auditedTask{id: taskID, actor: actor(c), origin: store.Origin(ctx(c)), action: action, target: target}
-	s.taskAudit.follow(t, func(err error) {
-		s.log.Error("audit log write failed", "action", action, "target", target, "err", err)
-	})
-}
-
-// Close stops the server's background work (following install tasks for
-// the audit log) and waits for it.
-func (s *Server) Close() {
-	s.taskAudit.Close()
 }

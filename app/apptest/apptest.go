@@ -1,0 +1,131 @@
+// Package apptest sets up the real parts the application services' tests
+// run against: a daemon on loopback, a fresh store, packed example
+// plugins and a marketplace folder of them. It is imported by tests only.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/plugboard/plugboard/daemon"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/manager"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web/marketplace"
+)
+
+// Root is the module's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// MustDaemon starts a real daemon on loopback with a fresh data directory
+// and returns a client of it.
+func MustDaemon(tb testing.TB) *client.Client {
+	tb.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := daemon.Start(context.Background(), daemon.Config{
+		Addr: "127.0.0.1:0", APIKey: "test-key", Logger: log,
+		Manager: manager.Config{DataDir: tb.TempDir(), Limits: pkgfmt.DefaultLimits()},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		d.Close(ctx)
+	})
+	return client.New(d.URL(), "test-key")
+}
+
+// MustStore opens a fresh store in a temporary directory.
+func MustStore(tb testing.TB) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "plugboard.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MustUser adds a user with the role to db.
+func MustUser(tb testing.TB, db *store.DB, name string, role store.Role) *store.User {
+	tb.Helper()
+	db.HashCost = 4 // bcrypt.MinCost
+	u, err := db.CreateUser(context.Background(), store.NewUser{Username: name, Password: "password-" + name, Role: role})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// MustPytools packs the Python example plugin.
+func MustPytools(tb testing.TB) []byte {
+	tb.Helper()
+	data, _, err := pkgfmt.Pack(os.DirFS(filepath.Join(Root(), "examples", "plugins", "pytools")), pkgfmt.DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// MustMarketFolder writes pytools in each version to a new folder, for
+// marketplace.NewServer (or an examples directory).
+func MustMarketFolder(tb testing.TB, versions ...string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for _, v := range versions {
+		data, err := marketplace.PackVersion(filepath.Join(Root(), "examples", "plugins", "pytools"), v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "pytools-"+v+".difypkg"), data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// MustMarketInstall installs pytools at version from the marketplace
+// folder through the daemon client, recording source marketplace, and
+// waits for the task.
+func MustMarketInstall(tb testing.TB, cl *client.Client, folder, version string) {
+	tb.Helper()
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join(folder, "pytools-"+version+".difypkg"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	up, err := cl.UploadPackage(ctx, "p.difypkg", bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := cl.Install(ctx, []string{up.UniqueIdentifier}, "marketplace", []map[string]any{{"plugin_unique_identifier": up.UniqueIdentifier}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := cl.WaitTask(ctx, res.TaskID); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// InstalledVersion is the version of the one installed plugin.
+func InstalledVersion(tb testing.TB, cl *client.Client) string {
+	tb.Helper()
+	page, err := cl.List(context.Background(), 1, 10)
+	if err != nil || len(page.List) != 1 {
+		tb.Fatalf("list = %+v, %v", page, err)
+	}
+	return page.List[0].Version
+}
