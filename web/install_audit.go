@@ -68,8 +68,9 @@ func (s *Server) auditInstallStart(c echo.Context, action, target, taskID, sourc
 	})
 }
 
-// Close stops the server's background work (following install tasks for
-// the audit log) and waits for it.
+// Close stops the server's background work (the live playground runs,
+// following install tasks for the audit log) and waits for it.
 func (s *Server) Close() {
+	s.invoker.Close()
 	s.taskAudit.Close()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
@@ -101,8 +102,8 @@ type Server struct {
 	market *marketplace.Client
 	// latest caches the marketplace's latest versions (marketplace.go).
 	latest latestCache
-	// runs are the playground runs going on in this process (playground_run.go).
-	live *runHub
+	// invoker invokes tools for users and keeps the live runs (app/invoke).
+	invoker runner
 	// taskAudit follows install tasks to audit how they end (install_audit.go).
 	taskAudit *taskAuditor
 	// metrics are served on /metrics when a token is configured (metrics.go).
@@ -125,13 +126,11 @@ func New(cfg Config) *Server {
 		sessions:  newCookieStore(cfg.SessionKeys),
 		health:    newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
 		log:       cfg.Logger,
-		live:      newRunHub(),
 		taskAudit: newTaskAuditor(cfg.Daemon, cfg.Store),
 		metrics:   newAppMetrics(cfg.DaemonMetrics),
 	}
-	if s.store != nil {
-		s.settleOrphanRuns(context.Background())
-	}
+	s.invoker = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
+		Finished: s.metrics.run})
 	s.outbound = s.newOutbound(context.Background())
 	s.extCaller = newExtensionCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
 	if m, err := newMarketplace(cfg); err != nil {
