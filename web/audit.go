@@ -25,4 +25,3 @@ func withOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-

@@ -159,9 +159,10 @@ func MustCredApp(tb testing.TB) *CredApp {
 		tb.Fatal(err)
 	}
 	sk, _ := web.LoadSessionKeys(filepath.Join(dir, "session-keys"))
-	srv := httptest.NewServer(web.New(web.Config{Store: db, Keys: keys, Daemon: cl, SessionKeys: sk, Logger: logger,
-		MetricsToken: metricsToken, DaemonMetrics: d.Metrics().Gatherer()}))
-	tb.Cleanup(func() { srv.Close(); db.Close() })
+	h := web.New(web.Config{Store: db, Keys: keys, Daemon: cl, SessionKeys: sk, Logger: logger,
+		MetricsToken: metricsToken, DaemonMetrics: d.Metrics().Gatherer()})
+	srv := httptest.NewServer(h)
+	tb.Cleanup(func() { srv.Close(); h.Close(); db.Close() })
 	return &CredApp{App: &App{URL: srv.URL, Store: db}, Creds: db.Credentials(keys), Daemon: cl, Logs: logs, Path: path}
 }
 

@@ -55,7 +55,7 @@ func MustAppWith(tb testing.TB, daemonURL string, configure func(*web.Config)) *
 	}
 	h := web.New(cfg)
 	srv := httptest.NewServer(h)
-	tb.Cleanup(func() { srv.Close(); db.Close() })
+	tb.Cleanup(func() { srv.Close(); h.Close(); db.Close() })
 	return &App{URL: srv.URL, Store: db, Handler: h}
 }
 

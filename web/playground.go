@@ -10,7 +10,6 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -69,38 +68,20 @@ func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.Playgr
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%q does not name a tool (want plugin:provider:tool).", pick)
 	}
-	entry, err := s.daemon.Tool(ctx, parts[0], parts[1])
+	tool, err := s.invoker.FindTool(ctx, parts[0], parts[1], parts[2])
 	if err != nil {
-		if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
-			return nil, plugboard.Errorf(plugboard.ENOTFOUND, "No installed plugin %s has a tool provider %q.", parts[0], parts[1])
-		}
 		return nil, err
 	}
-	t := &views.PlaygroundTool{PluginID: entry.PluginID, Provider: entry.Provider, Tool: parts[2]}
-	found := false
-	if d := entry.Declaration; d != nil {
+	t := &views.PlaygroundTool{PluginID: tool.PluginID, Provider: tool.Provider, Tool: tool.Name,
+		Label: tool.Declaration.Identity.Label.English(), Description: tool.Declaration.Description.Human.English(),
+		Params: tool.Declaration.Parameters, Credentials: tool.Credentials}
+	if d := tool.ProviderDeclaration; d != nil {
 		t.NeedsCredentials = len(d.Credentials) > 0
 		t.RequiredCredentials = views.RequiredCredentialFields(d.Credentials)
-		for _, tool := range d.Tools {
-			if tool.Identity.Name == parts[2] {
-				found = true
-				t.Label = tool.Identity.Label.English()
-				t.Description = tool.Description.Human.English()
-				t.Params = tool.Parameters
-			}
-		}
-	}
-	if !found {
-		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%s/%s has no tool %q.", parts[0], parts[1], parts[2])
 	}
 	if t.Label == "" {
 		t.Label = t.Tool
 	}
-	creds, err := s.credentials().FindCredentials(ctx, store.CredentialFilter{PluginID: t.PluginID, Provider: t.Provider})
-	if err != nil {
-		return nil, err
-	}
-	t.Credentials = creds
 	return t, nil
 }
 

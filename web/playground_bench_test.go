@@ -3,17 +3,11 @@ package web_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
-	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/views"
-	"github.com/plugboard/plugboard/web"
 )
 
 // PostHTMX submits a form as htmx does (HX-Request), with the CSRF token.
@@ -138,33 +132,5 @@ func TestPlaygroundBench(t *testing.T) {
 		m.MustLogin("mo")
 		m.Get("/playground")
 		wantStatus(t, m.Post("/playground/runs/"+first.ID+"/rerun", url.Values{}), http.StatusNotFound)
-	})
-}
-
-func TestRerunSubmission(t *testing.T) {
-	tool := &views.PlaygroundTool{PluginID: "p/q", Provider: "q", Tool: "t", Params: []plugboard.Parameter{
-		{Name: "text", Type: plugboard.ParamString}, {Name: "token", Type: plugboard.ParamSecret}, {Name: "doc", Type: plugboard.ParamFile}}}
-	run := &store.Run{PluginID: "p/q", Provider: "q", Tool: "t",
-		Params: map[string]any{"text": "hi", "token": "[redacted]", "doc": map[string]any{"filename": "a.txt"}}}
-	ctxWith := func(form url.Values) echo.Context {
-		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		return echo.New().NewContext(req, httptest.NewRecorder())
-	}
-	t.Run("OKSecretFromTheForm", func(t *testing.T) {
-		params, stored, secrets, errors := web.RerunSubmission(ctxWith(url.Values{"p.token": {"s3cret"}, "p.text": {"ignored"}}), tool, run)
-		if len(errors) != 0 || params["text"] != "hi" || params["token"] != "s3cret" || stored["token"] != "[redacted]" ||
-			len(secrets) != 1 || secrets[0] != "s3cret" {
-			t.Fatalf("params %v stored %v secrets %v errors %v", params, stored, secrets, errors)
-		}
-		if _, ok := params["doc"]; ok {
-			t.Error("the stored file entry is sent as a parameter (the files are copied instead)")
-		}
-	})
-	t.Run("ErrSecretMissing", func(t *testing.T) {
-		_, _, _, errors := web.RerunSubmission(ctxWith(url.Values{}), tool, run)
-		if !strings.Contains(errors["p.token"], "type it here") {
-			t.Fatalf("errors %v", errors)
-		}
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/sse"
 	"github.com/plugboard/plugboard/store"
@@ -70,22 +71,14 @@ func internal(format string, err error) error {
 // follow sends the run's events until "done"; it returns why it stopped
 // before that.
 func (st *runStream) follow() error {
-	finished := false
 	for {
-		changed := st.s.live.wait(st.run.ID) // before reading, so no change is missed
-		if err := st.sendStored(); err != nil {
-			return err
+		r, evs, changed, err := st.s.invoker.Follow(ctx(st.c), st.run.ID, st.after)
+		if err != nil {
+			return internalError{err}
 		}
-		if changed == nil && st.run.Running() {
-			// Nothing in this process runs it any more (a restart).
-			if finished {
-				return internalError{fmt.Errorf("run is still running after it was marked interrupted")}
-			}
-			if err := st.s.store.FinishRun(ctx(st.c), st.run.ID, store.RunFailed, "The run was interrupted."); err != nil {
-				return internal("mark the interrupted run failed: %w", err)
-			}
-			finished = true
-			continue
+		st.run = r
+		if err := st.sendEvents(evs); err != nil {
+			return err
 		}
 		if err := st.sendHTML("", "status", views.RunStatus(st.run)); err != nil {
 			return err
@@ -99,26 +92,15 @@ func (st *runStream) follow() error {
 	}
 }
 
-// sendStored reads the run and sends the messages stored since the last
-// one sent. The status is read first: a run recorded as ended has stored
-// all of its messages, so the read after it gets the last of them.
-func (st *runStream) sendStored() error {
-	r, err := st.s.store.FindRun(ctx(st.c), st.run.ID)
-	if err != nil {
-		return internal("read the run: %w", err)
-	}
-	st.run = r
-	evs, err := st.s.store.RunEvents(ctx(st.c), r.ID, st.after)
-	if err != nil {
-		return internal("read the run's messages: %w", err)
-	}
+// sendEvents sends the messages stored since the last one sent.
+func (st *runStream) sendEvents(evs []store.RunEvent) error {
 	for _, ev := range evs {
 		v, err := eventView(ev)
 		if err != nil {
 			st.log.Warn("playground events: message shown as far as it decodes", "seq", ev.Seq, "err", err)
 		}
 		if v.At != 0 {
-			v.Since = max(0, v.At-r.CreatedAt.UnixMilli())
+			v.Since = max(0, v.At-st.run.CreatedAt.UnixMilli())
 		}
 		if err := st.sendHTML(strconv.Itoa(ev.Seq), "message", views.RunMessage(v)); err != nil {
 			return err
@@ -182,7 +164,7 @@ func (st *runStream) ended(err error) {
 // decode (a plugin's variable or log of another shape) still gives the view
 // of what did, and the error.
 func eventView(ev store.RunEvent) (views.RunEventView, error) {
-	var p eventPayload
+	var p invoke.Payload
 	err := json.Unmarshal(ev.Payload, &p)
 	v := views.RunEventView{Seq: ev.Seq, At: p.At, Type: ev.Type, Text: p.Text, Link: p.Link, MIME: p.MIME, Filename: p.Filename, Size: p.Size,
 		Bytes: len(ev.Payload) + p.Size, Since: -1, Stored: prettyJSON(ev.Payload)}
@@ -255,7 +237,7 @@ func (s *Server) runFile(c echo.Context) error {
 	if ev.Type != protocol.MessageBlob {
 		return plugboard.Errorf(plugboard.ENOTFOUND, "Message %d of run %s is not a file.", seq, r.ID)
 	}
-	var p eventPayload
+	var p invoke.Payload
 	if err := json.Unmarshal(ev.Payload, &p); err != nil {
 		s.log.Warn("playground: file sent without its stored type and name", "run", r.ID, "seq", seq, "err", err)
 	}

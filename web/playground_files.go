@@ -16,15 +16,6 @@ import (
 	"github.com/plugboard/plugboard/views"
 )
 
-// difyFileIdentity marks a parameter value as a file, as Dify's File model
-// serialises it; the plugin SDK downloads the bytes from its url.
-const difyFileIdentity = "__dify__file__"
-
-// isFileParam reports whether p takes uploaded files.
-func isFileParam(p plugboard.Parameter) bool {
-	return p.Type == plugboard.ParamFile || p.Type == plugboard.ParamFiles
-}
-
 // parseFileParam reads the files uploaded for p (at most one for "file"),
 // refusing a missing required one and any over views.PlaygroundFileLimit.
 // It returns a message naming what is wrong, or the files read.
@@ -91,59 +82,6 @@ func fileMIME(declared, name string, data []byte) string {
 	}
 	t, _, _ := mime.ParseMediaType(http.DetectContentType(data))
 	return t
-}
-
-// difyFileType is Dify's file type for a media type.
-func difyFileType(mimeType string) string {
-	major, minor, _ := strings.Cut(mimeType, "/")
-	switch {
-	case major == "image" || major == "audio" || major == "video":
-		return major
-	case major == "text", minor == "pdf", minor == "msword", minor == "json", minor == "xml",
-		strings.HasPrefix(minor, "vnd.openxmlformats"), strings.HasPrefix(minor, "vnd.ms-"),
-		strings.HasPrefix(minor, "vnd.oasis.opendocument"):
-		return "document"
-	}
-	return "custom"
-}
-
-// difyFile is the parameter value the plugin receives for an uploaded file.
-func difyFile(f *store.RunFile, base string) map[string]any {
-	return map[string]any{
-		"dify_model_identity": difyFileIdentity,
-		"url":                 base + "/playground/files/" + f.Token,
-		"mime_type":           f.MIME,
-		"filename":            f.Filename,
-		"extension":           filepath.Ext(f.Filename),
-		"size":                f.Size,
-		"type":                difyFileType(f.MIME),
-	}
-}
-
-// storedFile is what a run's history keeps of an uploaded file: never its
-// download URL.
-func storedFile(f *store.RunFile) map[string]any {
-	return map[string]any{"filename": f.Filename, "mime_type": f.MIME, "size": len(f.Data)}
-}
-
-// putFileValues sets each file parameter's value in into, made from its
-// files by value: a "file" gets one object, "files" a list.
-func putFileValues(into map[string]any, t *views.PlaygroundTool, files []*store.RunFile, value func(*store.RunFile) map[string]any) {
-	for _, p := range t.Params {
-		var vs []any
-		for _, f := range files {
-			if f.Param == p.Name {
-				vs = append(vs, value(f))
-			}
-		}
-		switch {
-		case len(vs) == 0:
-		case p.Type == plugboard.ParamFile:
-			into[p.Name] = vs[0]
-		default:
-			into[p.Name] = vs
-		}
-	}
 }
 
 // publicBase is the app's address as a plugin can reach it: the configured

@@ -9,19 +9,17 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
-
-// redacted replaces secret-input values in a run's stored parameters.
-const redacted = "[redacted]"
 
 // defaultToolForm fills the form with the parameters' defaults and the
 // provider's default credential.
 func defaultToolForm(t *views.PlaygroundTool) *views.Form {
 	f := views.NewForm()
 	for _, p := range t.Params {
-		if p.Default != nil && p.Type != plugboard.ParamSecret && !isFileParam(p) {
+		if p.Default != nil && p.Type != plugboard.ParamSecret && !invoke.IsFileParam(p) {
 			f.Values[views.ParamField(p.Name)] = formValue(p, p.Default)
 		}
 	}
@@ -60,7 +58,7 @@ func formValue(p plugboard.Parameter, v any) string {
 func fillFromRun(f *views.Form, t *views.PlaygroundTool, r *store.Run) {
 	for _, p := range t.Params {
 		v, ok := r.Params[p.Name]
-		if !ok || p.Type == plugboard.ParamSecret || isFileParam(p) {
+		if !ok || p.Type == plugboard.ParamSecret || invoke.IsFileParam(p) {
 			continue // secrets and files must be given again
 		}
 		f.Values[views.ParamField(p.Name)] = formValue(p, v)
@@ -75,24 +73,21 @@ func fillFromRun(f *views.Form, t *views.PlaygroundTool, r *store.Run) {
 // toolSubmission is a parsed tool form.
 type toolSubmission struct {
 	Form *views.Form
-	// Params are sent to the plugin; Stored is what the run records
-	// (secret values redacted).
-	Params, Stored map[string]any
-	CredentialID   int64
+	// Params are the values to invoke the tool with (secrets in plain
+	// text: the invocation service redacts what the run records).
+	Params       map[string]any
+	CredentialID int64 // 0: none
 	// Files are the uploaded files of file parameters, stored with the run.
 	Files []*store.RunFile
-	// Secrets are the values of secret-input parameters, redacted from
-	// the run's output.
-	Secrets []string
 }
 
 // parseToolForm reads and checks every parameter; ok is false when a field
 // has an error (the form then carries a message per field).
 func parseToolForm(c echo.Context, t *views.PlaygroundTool) (*toolSubmission, bool) {
-	sub := &toolSubmission{Form: views.NewForm(), Params: map[string]any{}, Stored: map[string]any{}}
+	sub := &toolSubmission{Form: views.NewForm(), Params: map[string]any{}}
 	for _, p := range t.Params {
 		field := views.ParamField(p.Name)
-		if isFileParam(p) {
+		if invoke.IsFileParam(p) {
 			files, msg := parseFileParam(c, p)
 			if msg != "" {
 				sub.Form.Errors[field] = msg
@@ -109,14 +104,8 @@ func parseToolForm(c echo.Context, t *views.PlaygroundTool) (*toolSubmission, bo
 			sub.Form.Errors[field] = msg
 			continue
 		}
-		if v == nil {
-			continue
-		}
-		sub.Params[p.Name] = v
-		sub.Stored[p.Name] = v
-		if p.Type == plugboard.ParamSecret {
-			sub.Stored[p.Name] = redacted
-			sub.Secrets = append(sub.Secrets, fmt.Sprint(v))
+		if v != nil {
+			sub.Params[p.Name] = v
 		}
 	}
 	sub.Form.Values["credential"] = c.FormValue("credential")
@@ -141,62 +130,43 @@ func (sub *toolSubmission) pickCredential(t *views.PlaygroundTool, v string) str
 	return fmt.Sprintf("%s has no credential %q.", t.Provider, v)
 }
 
-// parseParam converts one field to the value the plugin expects. A nil
-// value with no message means "not given".
+// parseParam converts one field to the value the plugin expects and
+// checks it as the invocation service will (invoke.CheckParam), so that
+// the form shows every field's problem at once. A nil value with no
+// message means "not given".
 func parseParam(p plugboard.Parameter, raw string) (any, string) {
-	label := p.Name
+	v, msg := convertParam(p, raw)
+	if msg == "" {
+		msg = invoke.CheckParam(p, v)
+	}
+	if msg != "" {
+		return nil, msg
+	}
+	return v, ""
+}
+
+// convertParam reads a field's text as the parameter's JSON type; blank
+// is nil (not given).
+func convertParam(p plugboard.Parameter, raw string) (any, string) {
 	if p.Type == plugboard.ParamBoolean {
 		return raw == "true" || raw == "on", ""
 	}
 	if strings.TrimSpace(raw) == "" {
-		if p.Required {
-			return nil, label + " is required."
-		}
 		return nil, ""
 	}
 	switch p.Type {
 	case plugboard.ParamNumber:
-		return parseNumber(p, raw)
-	case plugboard.ParamSelect:
-		for _, o := range p.Options {
-			if o.Value == raw {
-				return raw, ""
-			}
+		n, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil {
+			return nil, fmt.Sprintf("%s must be a number, not %q.", p.Name, raw)
 		}
-		return nil, fmt.Sprintf("%s must be one of its options, not %q.", label, raw)
+		return n, ""
 	case plugboard.ParamArray, plugboard.ParamObject:
-		return parseJSONParam(p, raw)
+		var v any
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return nil, fmt.Sprintf("%s is not valid JSON: %v.", p.Name, err)
+		}
+		return v, ""
 	}
 	return raw, ""
-}
-
-func parseNumber(p plugboard.Parameter, raw string) (any, string) {
-	n, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-	switch {
-	case err != nil:
-		return nil, fmt.Sprintf("%s must be a number, not %q.", p.Name, raw)
-	case p.Min != nil && n < *p.Min:
-		return nil, fmt.Sprintf("%s must be at least %v.", p.Name, *p.Min)
-	case p.Max != nil && n > *p.Max:
-		return nil, fmt.Sprintf("%s must be at most %v.", p.Name, *p.Max)
-	}
-	return n, ""
-}
-
-func parseJSONParam(p plugboard.Parameter, raw string) (any, string) {
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		return nil, fmt.Sprintf("%s is not valid JSON: %v.", p.Name, err)
-	}
-	switch v.(type) {
-	case []any:
-		if p.Type == plugboard.ParamArray {
-			return v, ""
-		}
-	case map[string]any:
-		if p.Type == plugboard.ParamObject {
-			return v, ""
-		}
-	}
-	return nil, fmt.Sprintf("%s must be a JSON %s.", p.Name, p.Type)
 }

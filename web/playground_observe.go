@@ -12,54 +12,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/invoke"
+
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 )
-
-// Sentences an agent's model reads in place of links and images (Dify's
-// ToolEngine._convert_tool_response_to_str).
-const (
-	linkSentence  = "result link: %s. please tell user to check it."
-	imageSentence = "image has been created and sent to user already, you do not need to create it, just tell the user to check it now."
-)
-
-// observation is the text an agent's model would receive for the run's
-// messages: text concatenated, links and images as short sentences, json
-// appended. Variables, logs and errors are not part of it.
-func observation(evs []store.RunEvent) string {
-	var b strings.Builder
-	for _, ev := range evs {
-		v, _ := eventView(ev) // what does not decode is left out; the event stream logs it
-		switch ev.Type {
-		case protocol.MessageText:
-			b.WriteString(v.Text)
-		case protocol.MessageLink, "binary_link":
-			b.WriteString(strings.Replace(linkSentence, "%s", v.Link, 1))
-		case protocol.MessageImage, "image_link":
-			b.WriteString(imageSentence)
-		case protocol.MessageBlob:
-			if v.IsImage() {
-				b.WriteString(imageSentence)
-			} else {
-				b.WriteString(strings.Replace(linkSentence, "%s", orText(v.Filename, "a file"), 1))
-			}
-		case protocol.MessageJSON:
-			j, _ := json.Marshal(v.Value) // decoded from JSON: encodes again
-			b.Write(j)
-		}
-	}
-	return b.String()
-}
-
-func orText(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
 
 // daemonKeyVar is the shell variable the copied curl command reads the
 // daemon's API key from; an admin can have the page put the key in instead.
@@ -79,18 +38,18 @@ func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
 	}
 	live := map[string][]any{}
 	for _, f := range files {
-		live[f.Param] = append(live[f.Param], difyFile(f, s.publicBase(c)))
+		live[f.Param] = append(live[f.Param], invoke.FileValue(f, s.publicBase(c)))
 	}
 	for _, name := range slices.Sorted(maps.Keys(params)) { // notes in a stable order
 		v := params[name]
 		switch vs, isList := v.([]any); {
-		case v == redacted:
-			notes = append(notes, fmt.Sprintf("Type the secret parameter %q in place of %q.", name, redacted))
+		case v == invoke.Redacted:
+			notes = append(notes, fmt.Sprintf("Type the secret parameter %q in place of %q.", name, invoke.Redacted))
 		case len(live[name]) > 0 && isList:
 			params[name] = live[name]
 		case len(live[name]) > 0:
 			params[name] = live[name][0]
-		case isStoredFile(v) || (isList && len(vs) > 0 && isStoredFile(vs[0])):
+		case invoke.IsStoredFile(v) || (isList && len(vs) > 0 && invoke.IsStoredFile(vs[0])):
 			notes = append(notes, fmt.Sprintf("The link to the file uploaded for %q has expired: run the tool again here, or put a file's URL in its \"url\".", name))
 		}
 	}
@@ -108,15 +67,6 @@ func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
 	return views.Curl{Command: cmd, KeyVar: daemonKeyVar, Notes: notes}
 }
 
-// isStoredFile reports whether a stored parameter value is what history
-// keeps of an uploaded file (storedFile).
-func isStoredFile(v any) bool {
-	m, ok := v.(map[string]any)
-	_, named := m["filename"]
-	_, hasURL := m["url"]
-	return ok && named && !hasURL
-}
-
 // shellQuoted escapes s for use inside single quotes.
 func shellQuoted(s string) string { return strings.ReplaceAll(s, "'", `'\''`) }
 
@@ -125,13 +75,13 @@ func (s *Server) runPageData(c echo.Context, r *store.Run, evs []store.RunEvent)
 	params, _ := json.MarshalIndent(r.Params, "", "  ")
 	d := views.RunPageData{Run: r, Params: string(params), Curl: s.runCurl(c, r)}
 	for name, v := range r.Params {
-		if v == redacted {
+		if v == invoke.Redacted {
 			d.Secrets = append(d.Secrets, name)
 		}
 	}
 	sort.Strings(d.Secrets)
 	if !r.Running() {
-		d.Observation = observation(evs)
+		d.Observation = invoke.Observation(evs)
 	}
 	return d
 }

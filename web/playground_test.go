@@ -164,24 +164,6 @@ func TestParseParam(t *testing.T) {
 	})
 }
 
-func TestObservation(t *testing.T) {
-	ev := func(typ, payload string) store.RunEvent {
-		return store.RunEvent{RunID: "r", Type: typ, Payload: json.RawMessage(payload)}
-	}
-	got := web.Observation([]store.RunEvent{
-		ev("text", `{"text":"Hello "}`), ev("text", `{"text":"world."}`),
-		ev("link", `{"link":"https://x.example/a"}`),
-		ev("blob", `{"mime":"image/png","filename":"a.png"}`),
-		ev("json", `{"json":{"n":1}}`),
-		ev("log", `{"log":{"label":"step"}}`),
-	})
-	want := "Hello world.result link: https://x.example/a. please tell user to check it." +
-		"image has been created and sent to user already, you do not need to create it, just tell the user to check it now." + `{"n":1}`
-	if got != want {
-		t.Fatalf("observation\n%q\nwant\n%q", got, want)
-	}
-}
-
 func TestPlaygroundRuns(t *testing.T) {
 	a := MustCredApp(t)
 	b := a.admin(t)

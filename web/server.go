@@ -14,6 +14,7 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/extension"
 	"github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/outbound"
 	"github.com/plugboard/plugboard/app/upgrade"
 	"github.com/plugboard/plugboard/daemon/client"
@@ -112,8 +113,8 @@ type Server struct {
 	installs installService
 	// upgrades is the auto-upgrade scheduler (app/upgrade).
 	upgrades scheduler
-	// runs are the playground runs going on in this process (playground_run.go).
-	live *runHub
+	// invoker invokes tools for users and keeps the live runs (app/invoke).
+	invoker runner
 	// metrics are served on /metrics when a token is configured (metrics.go).
 	metrics *appMetrics
 	// kit is what every handler package shares (web/page); chains are the
@@ -138,13 +139,11 @@ func New(cfg Config) *Server {
 		sessions: newCookieStore(cfg.SessionKeys),
 		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
 		log:      cfg.Logger,
-		live:     newRunHub(),
 		metrics:  newAppMetrics(cfg.DaemonMetrics),
 	}
 	s.kit = &page.Kit{Store: cfg.Store, Sessions: s.sessions, Health: s.health, Log: s.log, PublicURL: cfg.PublicURL}
-	if s.store != nil {
-		s.settleOrphanRuns(context.Background())
-	}
+	s.invoker = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
+		Finished: s.metrics.run})
 	s.allowlist = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, s.log)
 	s.outbound = s.allowlist.Guard
 	s.extCaller = extension.NewCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
@@ -185,10 +184,12 @@ func (s *Server) wireServices() {
 func (s *Server) StartAutoUpgrades() { s.upgrades.Start() }
 
 // Close stops the services' background work (the auto-upgrade scheduler,
-// following install tasks for the audit log) and waits for it.
+// following install tasks for the audit log, the live playground runs)
+// and waits for it.
 func (s *Server) Close() {
 	s.upgrades.Close()
 	s.installs.Close()
+	s.invoker.Close()
 }
 
 // ServeHTTP serves a request.

@@ -1,0 +1,76 @@
+package invoke
+
+import (
+	"context"
+	"sync"
+)
+
+// liveRun is a run whose invocation is going on in this process.
+type liveRun struct {
+	cancel    context.CancelFunc
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced on every new message
+	cancelled bool
+}
+
+// hub holds the live runs by id.
+type hub struct {
+	mu   sync.Mutex
+	runs map[string]*liveRun
+}
+
+func newHub() *hub { return &hub{runs: map[string]*liveRun{}} }
+
+func (h *hub) add(id string, cancel context.CancelFunc) *liveRun {
+	lr := &liveRun{cancel: cancel, changed: make(chan struct{})}
+	h.mu.Lock()
+	h.runs[id] = lr
+	h.mu.Unlock()
+	return lr
+}
+
+func (h *hub) get(id string) *liveRun {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.runs[id]
+}
+
+func (h *hub) remove(id string) {
+	h.mu.Lock()
+	delete(h.runs, id)
+	h.mu.Unlock()
+}
+
+// wait returns a channel closed at the run's next change; nil when the run
+// is not live.
+func (h *hub) wait(id string) <-chan struct{} {
+	lr := h.get(id)
+	if lr == nil {
+		return nil
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.changed
+}
+
+func (lr *liveRun) notify() {
+	lr.mu.Lock()
+	close(lr.changed)
+	lr.changed = make(chan struct{})
+	lr.mu.Unlock()
+}
+
+// stop cancels the invocation; closing its context closes the stream, which
+// cancels the invoke in the plugin.
+func (lr *liveRun) stop() {
+	lr.mu.Lock()
+	lr.cancelled = true
+	lr.mu.Unlock()
+	lr.cancel()
+}
+
+func (lr *liveRun) wasCancelled() bool {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.cancelled
+}

@@ -1,0 +1,226 @@
+package invoke
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/store/secret"
+)
+
+// interrupted is why a run ends when the service closes under it.
+const interrupted = "The run was interrupted."
+
+// prepared is a recorded run ready to be invoked.
+type prepared struct {
+	run  *store.Run
+	data apispec.InvokeToolData
+	red  *secret.Redactor
+}
+
+// execute runs the tool and records every message until the stream ends,
+// with the run's secret values redacted from all it stores, then records
+// how the run ended.
+func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessage func(*client.Message)) {
+	r := p.run
+	defer s.live.remove(r.ID)
+	defer lr.notify()
+	defer lr.cancel()
+	start := time.Now()
+	rec := &recorder{s: s, lr: lr, runID: r.ID, red: p.red, onMessage: onMessage}
+	status, reason := s.stream(ctx, rec, r, p.data)
+	rec.flush()
+	reason = p.red.String(reason)
+	switch {
+	case lr.wasCancelled():
+		status, reason = store.RunCancelled, ""
+	case s.ctx.Err() != nil && status != store.RunDone:
+		status, reason = store.RunFailed, interrupted
+	}
+	if s.cfg.Finished != nil {
+		s.cfg.Finished(r.PluginID, status, time.Since(start))
+	}
+	if err := s.store.FinishRun(context.Background(), r.ID, status, reason); err != nil {
+		s.log.Error("playground: finish run", "run", r.ID, "err", err)
+	}
+}
+
+// stream reads the tool's messages into the run; it returns how the run
+// ended.
+func (s *Service) stream(ctx context.Context, rec *recorder, r *store.Run, data apispec.InvokeToolData) (string, string) {
+	lr := rec.lr
+	stream, err := s.daemon.InvokeTool(ctx, r.PluginID, data, r.Username)
+	if err != nil {
+		return store.RunFailed, invokeProblem(err)
+	}
+	defer stream.Close()
+	go func() { <-ctx.Done(); stream.Close() }()
+	for {
+		m, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			return store.RunDone, ""
+		}
+		if err != nil && lr.wasCancelled() {
+			return store.RunCancelled, ""
+		}
+		if err != nil {
+			msg := rec.red.String(invokeProblem(err))
+			rec.flush()
+			s.appendEvent(lr, &store.RunEvent{RunID: r.ID, Type: "error", Payload: mustJSON(Payload{Message: msg})})
+			return store.RunFailed, msg
+		}
+		rec.record(m)
+	}
+}
+
+// recorder stores a run's messages with its secrets redacted. Text chunks
+// pass through the redactor's stream, so a secret split across chunks is
+// caught; the text it holds back is stored before the next message of
+// another kind, and at the end.
+type recorder struct {
+	s         *Service
+	lr        *liveRun
+	runID     string
+	red       *secret.Redactor
+	onMessage func(*client.Message)
+}
+
+func (rec *recorder) record(m *client.Message) {
+	if m.Type == protocol.MessageText {
+		if m.Text = rec.red.Stream(m.Text); m.Text == "" {
+			return // all held back, maybe the start of a secret
+		}
+	} else {
+		rec.flush()
+		redactMessage(rec.red, m)
+	}
+	rec.store(m)
+}
+
+// flush stores the text the redactor still holds.
+func (rec *recorder) flush() {
+	if text := rec.red.Flush(); text != "" {
+		rec.store(&client.Message{Type: protocol.MessageText, Text: text})
+	}
+}
+
+// store records one redacted message and hands it to the caller.
+func (rec *recorder) store(m *client.Message) {
+	m.Raw, m.Meta = nil, nil // as received: not redacted
+	rec.s.appendEvent(rec.lr, eventOf(rec.runID, m))
+	if rec.onMessage != nil {
+		rec.onMessage(m)
+	}
+}
+
+// redactMessage hides secret values in every part of a non-text message.
+func redactMessage(red *secret.Redactor, m *client.Message) {
+	m.Text, m.Link, m.Filename, m.MIME = red.String(m.Text), red.String(m.Link), red.String(m.Filename), red.String(m.MIME)
+	m.JSON = red.Value(m.JSON)
+	m.Blob = red.Bytes(m.Blob)
+	if m.Variable != nil {
+		v := *m.Variable
+		v.VariableName, v.VariableValue = red.String(v.VariableName), red.Value(v.VariableValue)
+		m.Variable = &v
+	}
+	if m.Log != nil {
+		l := *m.Log
+		l.Label, l.Error = red.String(l.Label), red.String(l.Error)
+		l.Data, _ = red.Value(l.Data).(map[string]any)
+		l.Metadata, _ = red.Value(l.Metadata).(map[string]any)
+		m.Log = &l
+	}
+}
+
+func (s *Service) appendEvent(lr *liveRun, ev *store.RunEvent) {
+	if err := s.store.AppendRunEvent(context.Background(), ev); err != nil {
+		s.log.Error("playground: store message", "run", ev.RunID, "err", err)
+	}
+	lr.notify()
+}
+
+// invokeProblem words why an invocation failed: the plugin's own message
+// when it gave one.
+func invokeProblem(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		if typ, msg := ce.PluginError(); msg != "" {
+			if typ != "" {
+				return typ + ": " + msg
+			}
+			return msg
+		}
+		if ce.Message != "" {
+			return ce.Message // the daemon's own words: a crash, a timeout
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return "cancelled"
+	}
+	return daemonProblem(err)
+}
+
+// daemonProblem words an error of a call to the daemon for a user: its
+// own message, or that the daemon did not answer and why.
+func daemonProblem(err error) string {
+	if plugboard.ErrorCode(err) != plugboard.EINTERNAL {
+		return plugboard.ErrorMessage(err)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return "The daemon did not answer: no answer in time."
+		}
+		err = ue.Err
+	}
+	return "The daemon did not answer: " + err.Error() + "."
+}
+
+// Payload is the stored form of one tool message (blobs apart), as a run
+// event's payload holds it.
+type Payload struct {
+	Text     string `json:"text,omitempty"`
+	JSON     any    `json:"json,omitempty"`
+	Link     string `json:"link,omitempty"`
+	MIME     string `json:"mime,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	Size     int    `json:"size,omitempty"`
+	Variable any    `json:"variable,omitempty"`
+	Log      any    `json:"log,omitempty"`
+	// Message is an "error" event's message.
+	Message string `json:"message,omitempty"`
+	// At is when the message arrived, in Unix milliseconds.
+	At int64 `json:"at,omitempty"`
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(Payload{Message: "unrepresentable message: " + err.Error()})
+	}
+	return b
+}
+
+// eventOf turns a client message into the run's event.
+func eventOf(runID string, m *client.Message) *store.RunEvent {
+	p := Payload{Text: m.Text, JSON: m.JSON, Link: m.Link, MIME: m.MIME, Filename: m.Filename, Size: len(m.Blob),
+		At: time.Now().UnixMilli()}
+	if m.Link == "" && m.Type != "text" {
+		p.Link = m.Text
+	}
+	if m.Variable != nil {
+		p.Variable = m.Variable
+	}
+	if m.Log != nil {
+		p.Log = m.Log
+	}
+	return &store.RunEvent{RunID: runID, Type: m.Type, Payload: mustJSON(p), Blob: m.Blob}
+}
