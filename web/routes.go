@@ -11,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/page"
+	"github.com/plugboard/plugboard/web/playground"
 	"github.com/plugboard/plugboard/web/plugins"
 	"github.com/plugboard/plugboard/web/settings"
 )
@@ -51,27 +52,11 @@ func (s *Server) routes() {
 	settings.New(s.kit).Routes(e, s.chains)
 	credentials.New(s.kit, s.daemon, s.credentials()).Routes(e, s.chains)
 	extensions.New(s.kit, s.cfg.Keys, s.allowlist, s.extCaller).Routes(e, s.chains)
-	s.playgroundRoutes(e)
+	playground.New(s.kit, playground.Config{Daemon: s.daemon, Runs: s.invoker, Credentials: s.credentials(),
+		PublicURL: s.cfg.PublicURL, DaemonAPIURL: s.cfg.DaemonAPIURL, DaemonKey: s.cfg.DaemonKey}).Routes(e, s.chains)
 	s.pluginRoutes(e)
 	plugins.New(s.kit, s.daemon, s.cfg.DebugAddr).Routes(e, s.chains)
 	s.installRoutes(e)
-}
-
-// playgroundRoutes: the tool playground and its runs (playground*.go).
-func (s *Server) playgroundRoutes(e *echo.Echo) {
-	e.GET("/playground", s.playground, s.signedIn...)
-	e.GET("/playground/runs", s.runs, s.signedIn...)
-	e.POST("/playground/runs", s.createRun, s.signedIn...)
-	e.GET("/playground/runs/:id", s.runPage, s.signedIn...)
-	e.GET("/playground/runs/:id/events", s.runEvents, s.signedIn...)
-	e.GET("/playground/runs/:id/files/:n", s.runFile, s.signedIn...)
-	// Files uploaded with a run, for the plugin: the unguessable, expiring
-	// token is the authorisation.
-	e.GET("/playground/files/:token", s.runUpload)
-	e.POST("/playground/runs/:id/cancel", s.cancelRun, s.signedIn...)
-	e.POST("/playground/runs/:id/rerun", s.rerunRun, s.signedIn...)
-	e.POST("/playground/runs/:id/delete", s.deleteRun, s.signedIn...)
-	e.GET("/playground/daemon-key", s.daemonKey, s.admins...)
 }
 
 // pluginRoutes: the installed plugins (plugin*.go) and install tasks

@@ -114,7 +114,7 @@ type Server struct {
 	// upgrades is the auto-upgrade scheduler (app/upgrade).
 	upgrades scheduler
 	// invoker invokes tools for users and keeps the live runs (app/invoke).
-	invoker runner
+	invoker *invoke.Service
 	// metrics are served on /metrics when a token is configured (metrics.go).
 	metrics *appMetrics
 	// kit is what every handler package shares (web/page); chains are the

@@ -1,10 +1,11 @@
-package web
+package playground
 
 import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // rerunRun starts a run's tool again with the run's parameters, uploaded
@@ -12,14 +13,14 @@ import (
 // parameters are never stored, so their values come from the request's
 // fields (the page's "Run again" sends the tool form's secret inputs); one
 // left empty is asked for in the form.
-func (s *Server) rerunRun(c echo.Context) error {
-	old, err := s.visibleRun(c, c.Param("id"))
+func (h *Handlers) rerunRun(c echo.Context) error {
+	old, err := h.visibleRun(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	t, err := s.playgroundTool(ctx(c), runPick(old))
+	t, err := h.playgroundTool(page.Ctx(c), runPick(old))
 	if err != nil {
-		return s.toolProblem(c, views.PlaygroundPage{Form: views.NewForm()}, err)
+		return h.toolProblem(c, views.PlaygroundPage{Form: views.NewForm()}, err)
 	}
 	secrets := map[string]string{}
 	for _, p := range t.Params {
@@ -27,11 +28,11 @@ func (s *Server) rerunRun(c echo.Context) error {
 			secrets[p.Name] = c.FormValue(views.ParamField(p.Name))
 		}
 	}
-	r, err := s.invoker.Rerun(ctx(c), old, s.caller(c), secrets)
+	r, err := h.invoker.Rerun(page.Ctx(c), old, h.caller(c), secrets)
 	if err != nil {
 		f := defaultToolForm(t)
 		fillFromRun(f, t, old)
-		return s.runRefused(c, t, f, err)
+		return h.runRefused(c, t, f, err)
 	}
-	return s.showStartedRun(c, r)
+	return h.showStartedRun(c, r)
 }

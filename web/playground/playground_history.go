@@ -1,4 +1,4 @@
-package web
+package playground
 
 import (
 	"net/http"
@@ -12,6 +12,7 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // runsPageSize is how many runs a page of the history lists.
@@ -21,8 +22,8 @@ const runsPageSize = 25
 // everyone's for admins, who can also filter by user. ?tool=, ?status=,
 // ?user= and ?q= (searched in tool, plugin, user, parameters and error)
 // narrow the list; ?page= pages through it.
-func (s *Server) runs(c echo.Context) error {
-	u := CurrentUser(c)
+func (h *Handlers) runs(c echo.Context) error {
+	u := page.CurrentUser(c)
 	d := views.RunsPageData{All: u.Role.AtLeast(store.RoleAdmin), PageSize: runsPageSize, Page: 1,
 		Tool: c.QueryParam("tool"), Status: c.QueryParam("status"), Query: strings.TrimSpace(c.QueryParam("q"))}
 	f := store.RunFilter{Tool: d.Tool, Status: d.Status, Query: d.Query, Limit: runsPageSize}
@@ -50,10 +51,10 @@ func (s *Server) runs(c echo.Context) error {
 	}
 	f.Offset = (d.Page - 1) * runsPageSize
 	var err error
-	if d.Runs, d.Total, err = s.store.FindRuns(ctx(c), f); err != nil {
+	if d.Runs, d.Total, err = h.store.FindRuns(page.Ctx(c), f); err != nil {
 		return err
 	}
-	if d.Tools, d.Users, err = s.store.RunFacets(ctx(c), facetsOf); err != nil {
+	if d.Tools, d.Users, err = h.store.RunFacets(page.Ctx(c), facetsOf); err != nil {
 		return err
 	}
 	if d.Page > 1 {
@@ -62,7 +63,7 @@ func (s *Server) runs(c echo.Context) error {
 	if d.Page < d.Pages() {
 		d.NextURL = runsPageURL(d, d.Page+1)
 	}
-	return s.render(c, http.StatusOK, views.RunsPage(s.chrome(c, "Run history", views.NavPlayground), d))
+	return page.Render(c, http.StatusOK, views.RunsPage(h.Chrome(c, "Run history", views.NavPlayground), d))
 }
 
 // runsPageURL is the history's address for another page of the same filter.

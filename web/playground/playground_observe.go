@@ -1,4 +1,4 @@
-package web
+package playground
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/invoke"
+	"github.com/plugboard/plugboard/web/page"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
@@ -29,16 +30,16 @@ const daemonKeyVar = "$PLUGBOARD_DAEMON_KEY"
 // uploaded files as their download URLs while those last, and notes saying
 // plainly what else to fill in (secret parameters and credentials are never
 // written into it).
-func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
+func (h *Handlers) runCurl(c echo.Context, r *store.Run) views.Curl {
 	params := maps.Clone(r.Params)
 	var notes []string
-	files, err := s.store.FindRunFiles(ctx(c), r.ID)
+	files, err := h.store.FindRunFiles(page.Ctx(c), r.ID)
 	if err != nil {
-		s.log.Warn("run files for curl", "run", r.ID, "err", err)
+		h.Log.Warn("run files for curl", "run", r.ID, "err", err)
 	}
 	live := map[string][]any{}
 	for _, f := range files {
-		live[f.Param] = append(live[f.Param], invoke.FileValue(f, s.publicBase(c)))
+		live[f.Param] = append(live[f.Param], invoke.FileValue(f, h.publicBase(c)))
 	}
 	for _, name := range slices.Sorted(maps.Keys(params)) { // notes in a stable order
 		v := params[name]
@@ -59,7 +60,7 @@ func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
 		notes = append(notes, "This run used a stored credential; its values are left out: add its fields under \"credentials\".")
 	}
 	body, _ := json.MarshalIndent(apispec.InvokeRequest[apispec.InvokeToolData]{UserID: r.Username, Data: data}, "", "  ")
-	cmd := "curl -N -X POST '" + shellQuoted(s.cfg.DaemonAPIURL+"/plugin/"+client.DefaultTenant+"/dispatch/tool/invoke") + "' \\\n" +
+	cmd := "curl -N -X POST '" + shellQuoted(h.cfg.DaemonAPIURL+"/plugin/"+client.DefaultTenant+"/dispatch/tool/invoke") + "' \\\n" +
 		"  -H \"X-Api-Key: " + daemonKeyVar + "\" \\\n" +
 		"  -H 'X-Plugin-ID: " + shellQuoted(r.PluginID) + "' \\\n" +
 		"  -H 'Content-Type: application/json' \\\n" +
@@ -71,9 +72,9 @@ func (s *Server) runCurl(c echo.Context, r *store.Run) views.Curl {
 func shellQuoted(s string) string { return strings.ReplaceAll(s, "'", `'\''`) }
 
 // runPageData gathers what the run page shows.
-func (s *Server) runPageData(c echo.Context, r *store.Run, evs []store.RunEvent) views.RunPageData {
+func (h *Handlers) runPageData(c echo.Context, r *store.Run, evs []store.RunEvent) views.RunPageData {
 	params, _ := json.MarshalIndent(r.Params, "", "  ")
-	d := views.RunPageData{Run: r, Params: string(params), Curl: s.runCurl(c, r)}
+	d := views.RunPageData{Run: r, Params: string(params), Curl: h.runCurl(c, r)}
 	for name, v := range r.Params {
 		if v == invoke.Redacted {
 			d.Secrets = append(d.Secrets, name)
@@ -89,11 +90,11 @@ func (s *Server) runPageData(c echo.Context, r *store.Run, evs []store.RunEvent)
 // daemonKey returns the daemon's API key as plain text, for an admin's
 // "put the daemon key in" on a run's curl command; it is not cached, and
 // each time it is given out is audited.
-func (s *Server) daemonKey(c echo.Context) error {
-	if s.cfg.DaemonKey == "" {
+func (h *Handlers) daemonKey(c echo.Context) error {
+	if h.cfg.DaemonKey == "" {
 		return plugboard.Errorf(plugboard.ENOTFOUND, "This app was not given the daemon's API key.")
 	}
-	s.audit(c, "daemon.key.view", "daemon key", "")
+	h.Audit(c, "daemon.key.view", "daemon key", "")
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.String(http.StatusOK, s.cfg.DaemonKey)
+	return c.String(http.StatusOK, h.cfg.DaemonKey)
 }

@@ -1,4 +1,4 @@
-package web
+package playground
 
 import (
 	"context"
@@ -16,29 +16,29 @@ import (
 
 // playground shows the tool picker and, with ?pick=, the tool's form; with
 // &from=<run id> the form is filled from that run (secrets left empty).
-func (s *Server) playground(c echo.Context) error {
+func (h *Handlers) playground(c echo.Context) error {
 	pg := views.PlaygroundPage{Form: views.NewForm()}
-	entries, err := s.daemon.Tools(ctx(c), 1, pluginListSize)
+	entries, err := h.daemon.Tools(page.Ctx(c), 1, page.PluginListSize)
 	if err != nil {
 		pg.Problem = page.DaemonProblem(err)
 	}
 	pg.Tools = toolChoices(entries)
 	if pick := c.QueryParam("pick"); pick != "" {
-		t, err := s.playgroundTool(ctx(c), pick)
+		t, err := h.playgroundTool(page.Ctx(c), pick)
 		if err != nil {
-			return s.toolProblem(c, pg, err)
+			return h.toolProblem(c, pg, err)
 		}
 		pg.Picked = t
 		pg.Form = defaultToolForm(t)
 		if from := c.QueryParam("from"); from != "" {
-			r, err := s.visibleRun(c, from)
+			r, err := h.visibleRun(c, from)
 			if err != nil {
 				return err
 			}
 			fillFromRun(pg.Form, t, r)
 		}
 	}
-	return s.render(c, http.StatusOK, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
+	return page.Render(c, http.StatusOK, views.Playground(h.Chrome(c, "Playground", views.NavPlayground), pg))
 }
 
 // toolChoices lists every tool of every provider, sorted by plugin.
@@ -63,12 +63,12 @@ func toolChoices(entries []apispec.ToolProviderEntry) []views.ToolChoice {
 
 // playgroundTool loads the tool named by pick (plugin:provider:tool) and
 // the provider's credentials.
-func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.PlaygroundTool, error) {
+func (h *Handlers) playgroundTool(ctx context.Context, pick string) (*views.PlaygroundTool, error) {
 	parts := strings.Split(pick, ":")
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "%q does not name a tool (want plugin:provider:tool).", pick)
 	}
-	tool, err := s.invoker.FindTool(ctx, parts[0], parts[1], parts[2])
+	tool, err := h.invoker.FindTool(ctx, parts[0], parts[1], parts[2])
 	if err != nil {
 		return nil, err
 	}
@@ -88,28 +88,28 @@ func (s *Server) playgroundTool(ctx context.Context, pick string) (*views.Playgr
 // renderToolForm re-renders the tool's form: in place for htmx (the
 // request targeted the run pane, so the answer is retargeted), else the
 // whole playground.
-func (s *Server) renderToolForm(c echo.Context, status int, t *views.PlaygroundTool, f *views.Form) error {
-	ch := s.chrome(c, "Playground", views.NavPlayground)
-	if isHTMX(c) {
+func (h *Handlers) renderToolForm(c echo.Context, status int, t *views.PlaygroundTool, f *views.Form) error {
+	ch := h.Chrome(c, "Playground", views.NavPlayground)
+	if page.IsHTMX(c) {
 		c.Response().Header().Set("HX-Retarget", "#tool-form")
 		c.Response().Header().Set("HX-Reswap", "outerHTML")
-		return s.render(c, status, views.ToolForm(ch, t, f))
+		return page.Render(c, status, views.ToolForm(ch, t, f))
 	}
-	entries, _ := s.daemon.Tools(ctx(c), 1, pluginListSize)
+	entries, _ := h.daemon.Tools(page.Ctx(c), 1, page.PluginListSize)
 	pg := views.PlaygroundPage{Tools: toolChoices(entries), Picked: t, Form: f}
-	return s.render(c, status, views.Playground(ch, pg))
+	return page.Render(c, status, views.Playground(ch, pg))
 }
 
 // toolProblem answers a tool that cannot be loaded: not found is a 404;
 // an unreachable daemon shows the playground with the reason (503), or
 // says it in a short text for htmx (shown as a toast).
-func (s *Server) toolProblem(c echo.Context, pg views.PlaygroundPage, err error) error {
+func (h *Handlers) toolProblem(c echo.Context, pg views.PlaygroundPage, err error) error {
 	if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
 		return err
 	}
 	pg.Problem = page.DaemonProblem(err)
-	if isHTMX(c) {
+	if page.IsHTMX(c) {
 		return c.String(http.StatusServiceUnavailable, pg.Problem)
 	}
-	return s.render(c, http.StatusServiceUnavailable, views.Playground(s.chrome(c, "Playground", views.NavPlayground), pg))
+	return page.Render(c, http.StatusServiceUnavailable, views.Playground(h.Chrome(c, "Playground", views.NavPlayground), pg))
 }

@@ -1,4 +1,4 @@
-package web
+package playground
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/sse"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // sseKeepAlive is how often an idle event stream sends a comment.
@@ -31,12 +32,12 @@ const sseKeepAlive = 15 * time.Second
 // are stored, then a status event and "done" when the run has ended. It only
 // reads what the run recorded, so a reconnect never invokes the tool again.
 // Once the stream has started, a failure ends it and is logged, once.
-func (s *Server) runEvents(c echo.Context) error {
-	r, err := s.visibleRun(c, c.Param("id"))
+func (h *Handlers) runEvents(c echo.Context) error {
+	r, err := h.visibleRun(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	st := &runStream{s: s, c: c, run: r, log: s.log.With("run", r.ID)}
+	st := &runStream{h: h, c: c, run: r, log: h.Log.With("run", r.ID)}
 	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
 		if st.after, err = strconv.Atoi(id); err != nil {
 			st.log.Warn("playground events: Last-Event-ID is not a message number; sending every message", "last_event_id", id)
@@ -49,7 +50,7 @@ func (s *Server) runEvents(c echo.Context) error {
 
 // runStream is one client's event stream of one run.
 type runStream struct {
-	s     *Server
+	h     *Handlers
 	c     echo.Context
 	w     *sse.Writer
 	log   *slog.Logger
@@ -72,7 +73,7 @@ func internal(format string, err error) error {
 // before that.
 func (st *runStream) follow() error {
 	for {
-		r, evs, changed, err := st.s.invoker.Follow(ctx(st.c), st.run.ID, st.after)
+		r, evs, changed, err := st.h.invoker.Follow(page.Ctx(st.c), st.run.ID, st.after)
 		if err != nil {
 			return internalError{err}
 		}
@@ -116,8 +117,8 @@ func (st *runStream) idle(changed <-chan struct{}) error {
 	select {
 	case <-changed:
 		return nil
-	case <-ctx(st.c).Done():
-		return ctx(st.c).Err()
+	case <-page.Ctx(st.c).Done():
+		return page.Ctx(st.c).Err()
 	case <-time.After(sseKeepAlive):
 		if err := st.w.Comment("keep-alive"); err != nil {
 			return err
@@ -129,7 +130,7 @@ func (st *runStream) idle(changed <-chan struct{}) error {
 // sendHTML sends one event whose data is the rendered component.
 func (st *runStream) sendHTML(id, event string, comp templ.Component) error {
 	var b bytes.Buffer
-	if err := comp.Render(ctx(st.c), &b); err != nil {
+	if err := comp.Render(page.Ctx(st.c), &b); err != nil {
 		return internal("render the "+event+" event: %w", err)
 	}
 	if err := st.w.Event(id, event, b.Bytes()); err != nil {
@@ -151,7 +152,7 @@ func (st *runStream) ended(err error) {
 	var ie internalError
 	switch {
 	case err == nil:
-	case ctx(st.c).Err() != nil:
+	case page.Ctx(st.c).Err() != nil:
 		st.log.Debug("playground events: the client went away", "err", err)
 	case errors.As(err, &ie):
 		st.log.Error("playground events: stream ended early", "err", err)
@@ -221,8 +222,8 @@ func prettyJSON(raw []byte) string {
 
 // runFile serves a blob of the run as a download, with the type the plugin
 // gave it; images are shown inline by <img>, which ignores the disposition.
-func (s *Server) runFile(c echo.Context) error {
-	r, err := s.visibleRun(c, c.Param("id"))
+func (h *Handlers) runFile(c echo.Context) error {
+	r, err := h.visibleRun(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -230,7 +231,7 @@ func (s *Server) runFile(c echo.Context) error {
 	if err != nil {
 		return plugboard.Errorf(plugboard.ENOTFOUND, "Run %s has no file %q.", r.ID, c.Param("n"))
 	}
-	ev, err := s.store.RunEvent(ctx(c), r.ID, seq)
+	ev, err := h.store.RunEvent(page.Ctx(c), r.ID, seq)
 	if err != nil {
 		return err
 	}
@@ -239,7 +240,7 @@ func (s *Server) runFile(c echo.Context) error {
 	}
 	var p invoke.Payload
 	if err := json.Unmarshal(ev.Payload, &p); err != nil {
-		s.log.Warn("playground: file sent without its stored type and name", "run", r.ID, "seq", seq, "err", err)
+		h.Log.Warn("playground: file sent without its stored type and name", "run", r.ID, "seq", seq, "err", err)
 	}
 	ctype := p.MIME
 	if _, _, err := mime.ParseMediaType(ctype); err != nil || ctype == "" {
@@ -249,8 +250,8 @@ func (s *Server) runFile(c echo.Context) error {
 	if name == "" {
 		name = fmt.Sprintf("run-%s-%d", r.ID, seq)
 	}
-	h := c.Response().Header()
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	h.Set("X-Content-Type-Options", "nosniff")
+	hdr := c.Response().Header()
+	hdr.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	hdr.Set("X-Content-Type-Options", "nosniff")
 	return c.Blob(http.StatusOK, ctype, ev.Blob)
 }

@@ -1,4 +1,4 @@
-package web
+package playground
 
 import (
 	"context"
@@ -23,40 +23,39 @@ type runner interface {
 	Cancel(runID string) bool
 	Delete(ctx context.Context, runID string) error
 	Follow(ctx context.Context, runID string, after int) (*store.Run, []store.RunEvent, <-chan struct{}, error)
-	Close()
 }
 
 // createRun parses the form and starts the run. An htmx request gets the
 // run pane in place of the old one (the form stays as typed, so the next
 // run is one click away); others go to the run's page.
-func (s *Server) createRun(c echo.Context) error {
-	t, err := s.playgroundTool(ctx(c), c.FormValue("pick"))
+func (h *Handlers) createRun(c echo.Context) error {
+	t, err := h.playgroundTool(page.Ctx(c), c.FormValue("pick"))
 	if err != nil {
-		return s.toolProblem(c, views.PlaygroundPage{Form: views.NewForm()}, err)
+		return h.toolProblem(c, views.PlaygroundPage{Form: views.NewForm()}, err)
 	}
 	sub, ok := parseToolForm(c, t)
 	if !ok {
-		return s.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
+		return h.renderToolForm(c, http.StatusUnprocessableEntity, t, sub.Form)
 	}
-	req := invoke.Request{Caller: s.caller(c), PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool,
+	req := invoke.Request{Caller: h.caller(c), PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool,
 		Params: sub.Params, CredentialID: sub.CredentialID, NoCredential: sub.CredentialID == 0, Files: sub.Files}
-	r, err := s.invoker.Start(ctx(c), req)
+	r, err := h.invoker.Start(page.Ctx(c), req)
 	if err != nil {
-		return s.runRefused(c, t, sub.Form, err)
+		return h.runRefused(c, t, sub.Form, err)
 	}
-	return s.showStartedRun(c, r)
+	return h.showStartedRun(c, r)
 }
 
 // caller is the signed-in user as the invocation service takes them.
-func (s *Server) caller(c echo.Context) invoke.Caller {
-	u := CurrentUser(c)
-	return invoke.Caller{UserID: u.ID, Username: u.Username, BaseURL: s.publicBase(c)}
+func (h *Handlers) caller(c echo.Context) invoke.Caller {
+	u := page.CurrentUser(c)
+	return invoke.Caller{UserID: u.ID, Username: u.Username, BaseURL: h.publicBase(c)}
 }
 
 // runRefused answers a run the service did not start: its problems with
 // the request are shown in the form, next to their fields; other errors
 // go to the error handler.
-func (s *Server) runRefused(c echo.Context, t *views.PlaygroundTool, f *views.Form, err error) error {
+func (h *Handlers) runRefused(c echo.Context, t *views.PlaygroundTool, f *views.Form, err error) error {
 	var pr *invoke.Problems
 	if !errors.As(err, &pr) {
 		return err
@@ -67,29 +66,29 @@ func (s *Server) runRefused(c echo.Context, t *views.PlaygroundTool, f *views.Fo
 	if pr.Credential != "" {
 		f.Errors["credential"] = pr.Credential
 	}
-	return s.renderToolForm(c, http.StatusUnprocessableEntity, t, f)
+	return h.renderToolForm(c, http.StatusUnprocessableEntity, t, f)
 }
 
 // showStartedRun answers a started run: the run pane for htmx (and the
 // run's URL for the address bar), else a redirect to the run's page.
-func (s *Server) showStartedRun(c echo.Context, r *store.Run) error {
+func (h *Handlers) showStartedRun(c echo.Context, r *store.Run) error {
 	path := "/playground/runs/" + r.ID
-	if !isHTMX(c) {
-		return s.redirect(c, path)
+	if !page.IsHTMX(c) {
+		return page.Redirect(c, path)
 	}
 	c.Response().Header().Set("HX-Push-Url", path)
-	d := s.runPageData(c, r, nil)
-	return s.render(c, http.StatusOK, views.RunPane(s.chrome(c, "Run "+r.Tool, views.NavPlayground), &d))
+	d := h.runPageData(c, r, nil)
+	return page.Render(c, http.StatusOK, views.RunPane(h.Chrome(c, "Run "+r.Tool, views.NavPlayground), &d))
 }
 
 // visibleRun loads a run the signed-in user may see: members their own,
 // admins all. Anything else is "not found".
-func (s *Server) visibleRun(c echo.Context, id string) (*store.Run, error) {
-	r, err := s.store.FindRun(ctx(c), id)
+func (h *Handlers) visibleRun(c echo.Context, id string) (*store.Run, error) {
+	r, err := h.store.FindRun(page.Ctx(c), id)
 	if err != nil {
 		return nil, err
 	}
-	u := CurrentUser(c)
+	u := page.CurrentUser(c)
 	if u == nil || (r.UserID != u.ID && !u.Role.AtLeast(store.RoleAdmin)) {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 	}
@@ -98,25 +97,25 @@ func (s *Server) visibleRun(c echo.Context, id string) (*store.Run, error) {
 
 // runPage shows a run beside its tool's form, filled with the run's
 // parameters (secrets and files left out); its output follows over SSE.
-func (s *Server) runPage(c echo.Context) error {
-	r, err := s.visibleRun(c, c.Param("id"))
+func (h *Handlers) runPage(c echo.Context) error {
+	r, err := h.visibleRun(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	var evs []store.RunEvent
 	if !r.Running() {
-		if evs, err = s.store.RunEvents(ctx(c), r.ID, 0); err != nil {
+		if evs, err = h.store.RunEvents(page.Ctx(c), r.ID, 0); err != nil {
 			return err
 		}
 	}
-	d := s.runPageData(c, r, evs)
+	d := h.runPageData(c, r, evs)
 	pg := views.PlaygroundPage{Form: views.NewForm(), Run: &d}
-	entries, err := s.daemon.Tools(ctx(c), 1, pluginListSize)
+	entries, err := h.daemon.Tools(page.Ctx(c), 1, page.PluginListSize)
 	if err != nil {
 		pg.Problem = page.DaemonProblem(err)
 	}
 	pg.Tools = toolChoices(entries)
-	switch t, err := s.playgroundTool(ctx(c), runPick(r)); {
+	switch t, err := h.playgroundTool(page.Ctx(c), runPick(r)); {
 	case err == nil:
 		pg.Picked = t
 		pg.Form = defaultToolForm(t)
@@ -124,7 +123,7 @@ func (s *Server) runPage(c echo.Context) error {
 	case plugboard.ErrorCode(err) == plugboard.ENOTFOUND:
 		pg.Gone = err.Error() + " The run is kept; its form is not."
 	}
-	return s.render(c, http.StatusOK, views.Playground(s.chrome(c, "Run "+r.Tool, views.NavPlayground), pg))
+	return page.Render(c, http.StatusOK, views.Playground(h.Chrome(c, "Run "+r.Tool, views.NavPlayground), pg))
 }
 
 // runPick names a run's tool as the picker does.
@@ -132,26 +131,26 @@ func runPick(r *store.Run) string { return r.PluginID + ":" + r.Provider + ":" +
 
 // cancelRun stops a live run; the plugin sees the invoke cancelled. An htmx
 // request gets no content: the run's event stream shows the new status.
-func (s *Server) cancelRun(c echo.Context) error {
-	r, err := s.visibleRun(c, c.Param("id"))
+func (h *Handlers) cancelRun(c echo.Context) error {
+	r, err := h.visibleRun(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	s.invoker.Cancel(r.ID)
-	if isHTMX(c) {
+	h.invoker.Cancel(r.ID)
+	if page.IsHTMX(c) {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return s.redirect(c, "/playground/runs/"+r.ID)
+	return page.Redirect(c, "/playground/runs/"+r.ID)
 }
 
 // deleteRun cancels a live run and removes it with its output.
-func (s *Server) deleteRun(c echo.Context) error {
-	r, err := s.visibleRun(c, c.Param("id"))
+func (h *Handlers) deleteRun(c echo.Context) error {
+	r, err := h.visibleRun(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.invoker.Delete(ctx(c), r.ID); err != nil {
+	if err := h.invoker.Delete(page.Ctx(c), r.ID); err != nil {
 		return err
 	}
-	return s.flashRedirect(c, "Deleted the run of "+r.Tool+".", "/playground/runs")
+	return h.FlashRedirect(c, "Deleted the run of "+r.Tool+".", "/playground/runs")
 }

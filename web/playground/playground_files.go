@@ -1,4 +1,4 @@
-package web
+package playground
 
 import (
 	"fmt"
@@ -14,6 +14,7 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // parseFileParam reads the files uploaded for p (at most one for "file"),
@@ -86,24 +87,24 @@ func fileMIME(declared, name string, data []byte) string {
 
 // publicBase is the app's address as a plugin can reach it: the configured
 // one, else this request's.
-func (s *Server) publicBase(c echo.Context) string {
-	if s.cfg.PublicURL != "" {
-		return strings.TrimRight(s.cfg.PublicURL, "/")
+func (h *Handlers) publicBase(c echo.Context) string {
+	if h.cfg.PublicURL != "" {
+		return strings.TrimRight(h.cfg.PublicURL, "/")
 	}
 	return c.Scheme() + "://" + c.Request().Host
 }
 
 // runUpload serves a run's uploaded file to whoever holds its token (the
 // plugin), until the token expires. Unknown and expired tokens are 404.
-func (s *Server) runUpload(c echo.Context) error {
-	f, err := s.store.FindRunFile(ctx(c), c.Param("token"))
+func (h *Handlers) runUpload(c echo.Context) error {
+	f, err := h.store.FindRunFile(page.Ctx(c), c.Param("token"))
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	hdr := c.Response().Header()
+	hdr.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename}))
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Cache-Control", "no-store")
 	ctype := f.MIME
 	if _, _, err := mime.ParseMediaType(ctype); err != nil || ctype == "" {
 		ctype = "application/octet-stream"
