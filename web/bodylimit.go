@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // Request body limits. A form is small; only the routes that take files
@@ -33,11 +34,14 @@ type bodyLimit struct {
 	stated int64
 }
 
+// multipartSlack is room for the multipart framing around the files.
+const multipartSlack = 64 << 10
+
 // uploadLimits are the routes that take files, by route path; they take
 // more only as multipart forms.
 func uploadLimits() map[string]bodyLimit {
 	return map[string]bodyLimit{
-		"/plugins/upload":  {maxUpload() + multipartSlack, "a plugin package", maxUpload()},
+		"/plugins/upload":  {page.MaxUpload() + multipartSlack, "a plugin package", page.MaxUpload()},
 		"/playground/runs": {playgroundFiles*views.PlaygroundFileLimit + multipartSlack, "the files of one run together", playgroundFiles * views.PlaygroundFileLimit},
 	}
 }

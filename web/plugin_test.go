@@ -19,7 +19,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/plugins"
 )
 
 // MustDaemon starts a real daemon on loopback with a fresh data directory.
@@ -318,13 +318,13 @@ func TestInstallTask(t *testing.T) {
 
 func TestRenderMarkdown(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		got := web.RenderMarkdown("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+		got := plugins.RenderMarkdown("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
 		if !strings.Contains(got, "<h1") || !strings.Contains(got, "<table>") {
 			t.Fatalf("rendered %q", got)
 		}
 	})
 	t.Run("ErrRawHTMLEscaped", func(t *testing.T) {
-		got := web.RenderMarkdown("hi <script>alert(1)</script> <img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n")
+		got := plugins.RenderMarkdown("hi <script>alert(1)</script> <img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n")
 		for _, bad := range []string{"<script", "onerror", "javascript:", "<img"} {
 			if strings.Contains(got, bad) {
 				t.Fatalf("%q survived: %q", bad, got)

@@ -10,6 +10,7 @@ import (
 	"github.com/plugboard/plugboard/web/account"
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
+	"github.com/plugboard/plugboard/web/install"
 	"github.com/plugboard/plugboard/web/page"
 	"github.com/plugboard/plugboard/web/playground"
 	"github.com/plugboard/plugboard/web/plugins"
@@ -54,46 +55,11 @@ func (s *Server) routes() {
 	extensions.New(s.kit, s.cfg.Keys, s.allowlist, s.extCaller).Routes(e, s.chains)
 	playground.New(s.kit, playground.Config{Daemon: s.daemon, Runs: s.invoker, Credentials: s.credentials(),
 		PublicURL: s.cfg.PublicURL, DaemonAPIURL: s.cfg.DaemonAPIURL, DaemonKey: s.cfg.DaemonKey}).Routes(e, s.chains)
-	s.pluginRoutes(e)
-	plugins.New(s.kit, s.daemon, s.cfg.DebugAddr).Routes(e, s.chains)
-	s.installRoutes(e)
-}
-
-// pluginRoutes: the installed plugins (plugin*.go) and install tasks
-// (task.go); web/plugins has the rest.
-func (s *Server) pluginRoutes(e *echo.Echo) {
-	e.GET("/", s.plugins, s.signedIn...)
-	e.GET("/plugin-icon", s.pluginIcon, s.signedIn...)
-	e.GET("/plugins/:author/:name", s.pluginDetail, s.signedIn...)
-	e.GET("/plugins/:author/:name/logs", s.pluginLogs, s.signedIn...)
-	e.GET("/plugins/:author/:name/uninstall", s.uninstallConfirm, s.installers...)
-	e.POST("/plugins/:author/:name/uninstall", s.uninstall, s.installers...)
-	e.POST("/plugins/:author/:name/settings", s.savePluginSettings, s.admins...)
-	e.GET("/tasks", s.tasks, s.signedIn...)
-	e.GET("/tasks/indicator", s.taskIndicator, s.signedIn...)
-	e.GET("/tasks/:id", s.task, s.signedIn...)
-	e.POST("/tasks/:id/delete", s.deleteTask, s.admins...)
-	e.POST("/tasks/delete", s.deleteAllTasks, s.admins...)
-}
-
-// installRoutes: upload and preview (install*.go), the examples, the
-// marketplace tab and auto-upgrade (marketplace.go, upgrade*.go), GitHub
-// releases and their settings (github*.go).
-func (s *Server) installRoutes(e *echo.Echo) {
-	e.POST("/plugins/upload", s.uploadPackage, s.installers...)
-	e.POST("/plugins/install", s.install, s.installers...)
-	e.GET("/examples/icon", s.exampleIcon, s.signedIn...)
-	e.POST("/examples/install", s.installExample, s.installers...)
-	e.GET("/marketplace", s.marketplacePage, s.signedIn...)
-	e.GET("/marketplace/:author/:name", s.marketplaceDetail, s.signedIn...)
-	e.POST("/marketplace/install", s.marketplaceInstall, s.installers...)
-	e.POST("/plugins/:author/:name/auto-upgrade", s.saveAutoUpgrade, s.installers...)
-	e.GET("/marketplace/:author/:name/:version/icon", s.marketplaceIcon, s.signedIn...)
-	e.GET("/github", s.githubPage, s.installers...)
-	e.GET("/github/releases", s.githubReleasesFragment, s.installers...)
-	e.POST("/github/preview", s.githubPreview, s.installers...)
-	e.GET("/github/updates/:author/:name", s.githubUpdates, s.installers...)
-	e.POST("/github/settings", s.saveGitHubSettings, s.chains.AdminsWithKeys...)
+	installPages := install.New(s.kit, install.Config{Daemon: s.daemon, Installs: s.installs, Market: s.market,
+		GitHub: s.github, Keys: s.cfg.Keys, Now: s.cfg.Now})
+	installPages.Routes(e, s.chains)
+	plugins.New(s.kit, plugins.Config{Daemon: s.daemon, Installs: s.installs, Pages: installPages,
+		Credentials: s.credentials(), DebugAddr: s.cfg.DebugAddr}).Routes(e, s.chains)
 }
 
 // healthz answers load balancers and the e2e tests: the app is serving.

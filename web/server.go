@@ -13,7 +13,7 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/extension"
-	"github.com/plugboard/plugboard/app/install"
+	appinstall "github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/outbound"
 	"github.com/plugboard/plugboard/app/upgrade"
@@ -110,7 +110,9 @@ type Server struct {
 	market *marketplace.Client
 	// installs brings plugins in and takes them out (app/install), and
 	// follows install tasks to audit how they end.
-	installs installService
+	installs *appinstall.Service
+	// github makes GitHub clients with the saved settings (app/install).
+	github *appinstall.GitHubClients
 	// upgrades is the auto-upgrade scheduler (app/upgrade).
 	upgrades scheduler
 	// invoker invokes tools for users and keeps the live runs (app/invoke).
@@ -147,7 +149,7 @@ func New(cfg Config) *Server {
 	s.allowlist = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, s.log)
 	s.outbound = s.allowlist.Guard
 	s.extCaller = extension.NewCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
-	if m, err := install.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {
+	if m, err := appinstall.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {
 		s.log.Error("marketplace: not available", "err", err)
 	} else {
 		s.market = m
@@ -172,8 +174,10 @@ type scheduler interface {
 
 // wireServices makes the application services from the configuration.
 func (s *Server) wireServices() {
-	installs := install.New(install.Config{
-		Store: s.cfg.Store, Daemon: s.cfg.Daemon, Marketplace: s.market, GitHub: s.githubClient,
+	s.github = &appinstall.GitHubClients{Store: s.cfg.Store, Keys: s.cfg.Keys, Guard: s.outbound,
+		DefaultURL: s.cfg.GitHubAPIURL, Timeout: s.cfg.GitHubTimeout}
+	installs := appinstall.New(appinstall.Config{
+		Store: s.cfg.Store, Daemon: s.cfg.Daemon, Marketplace: s.market, GitHub: s.github.Client,
 		Examples: s.cfg.Examples, Logger: s.log, Now: s.cfg.Now,
 	})
 	upgrades := upgrade.New(upgrade.Config{Store: s.cfg.Store, Installs: installs, Logger: s.log, Now: s.cfg.Now})

@@ -1,4 +1,4 @@
-package web
+package plugins
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // auditInvokeTimeoutSet records an admin changing a plugin's invoke timeout.
@@ -17,18 +18,18 @@ const auditInvokeTimeoutSet = "plugin.invoke_timeout.set"
 
 // pluginSettings fetches the plugin's settings for the detail page; a
 // failure is shown in their card, not as the page's error.
-func (s *Server) pluginSettings(c echo.Context, pluginID string) views.PluginSettingsCard {
-	st, err := s.daemon.PluginSettings(ctx(c), pluginID)
+func (h *Handlers) pluginSettings(c echo.Context, pluginID string) views.PluginSettingsCard {
+	st, err := h.daemon.PluginSettings(page.Ctx(c), pluginID)
 	if err != nil {
-		return views.PluginSettingsCard{PluginID: pluginID, Problem: "Can't read the plugin's settings: " + failureMessage(err)}
+		return views.PluginSettingsCard{PluginID: pluginID, Problem: "Can't read the plugin's settings: " + page.DaemonProblem(err)}
 	}
 	return views.PluginSettingsCard{PluginID: pluginID, Settings: st}
 }
 
 // savePluginSettings sets the plugin's invoke timeout (admins); an empty
 // field or 0 restores the daemon's default.
-func (s *Server) savePluginSettings(c echo.Context) error {
-	p, err := s.findInstalled(c, pluginID(c))
+func (h *Handlers) savePluginSettings(c echo.Context) error {
+	p, err := page.FindInstalled(c, h.daemon, page.PluginID(c))
 	if err != nil {
 		return err
 	}
@@ -36,17 +37,17 @@ func (s *Server) savePluginSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.daemon.SetPluginSettings(ctx(c), apispec.PluginSettings{PluginID: p.PluginID, InvokeTimeoutSeconds: secs}); err != nil {
+	if _, err := h.daemon.SetPluginSettings(page.Ctx(c), apispec.PluginSettings{PluginID: p.PluginID, InvokeTimeoutSeconds: secs}); err != nil {
 		return err
 	}
 	words := "the daemon's default"
 	if secs > 0 {
 		words = fmt.Sprintf("%d s", secs)
 	}
-	if err := s.store.Audit(ctx(c), CurrentUser(c).Username, auditInvokeTimeoutSet, p.PluginID, words); err != nil {
+	if err := h.store.Audit(page.Ctx(c), page.CurrentUser(c).Username, auditInvokeTimeoutSet, p.PluginID, words); err != nil {
 		return err
 	}
-	return s.flashRedirect(c, "Invoke timeout of "+p.PluginID+": "+words+".", "/plugins/"+p.PluginID)
+	return h.FlashRedirect(c, "Invoke timeout of "+p.PluginID+": "+words+".", "/plugins/"+p.PluginID)
 }
 
 // parseTimeoutField reads whole seconds between 0 and a day.

@@ -1,35 +1,36 @@
-package web
+package install
 
 import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
-	"github.com/plugboard/plugboard/app/install"
+	appinstall "github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
-// versionPicker is the detail page's version card for an installation,
+// VersionPicker is the detail page's version card for an installation,
 // from the source it was installed from; nil when that source has no
 // versions to offer (a local upload).
 //
 // GitHub installations are the GitHub source's: add a case here that lists
 // the repository's releases.
-func (s *Server) versionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
+func (h *Handlers) VersionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
 	switch in.Source {
-	case install.SourceMarketplace:
-		return s.marketVersionPicker(c, in)
+	case appinstall.SourceMarketplace:
+		return h.marketVersionPicker(c, in)
 	default:
 		return nil
 	}
 }
 
 // marketVersionPicker lists the marketplace's versions of in.
-func (s *Server) marketVersionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
-	v := &views.VersionPicker{PluginID: in.PluginID, Installed: in.Version, CanInstall: s.canInstall(c)}
-	m, err := s.marketClient()
+func (h *Handlers) marketVersionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker {
+	v := &views.VersionPicker{PluginID: in.PluginID, Installed: in.Version, CanInstall: h.canInstall(c)}
+	m, err := h.marketClient()
 	if err == nil {
-		v.Versions, err = m.Versions(ctx(c), in.PluginID)
+		v.Versions, err = m.Versions(page.Ctx(c), in.PluginID)
 	}
 	if err != nil {
 		v.Err = "Can't read the marketplace's versions: " + plugboard.ErrorMessage(err)
@@ -38,7 +39,7 @@ func (s *Server) marketVersionPicker(c echo.Context, in apispec.Installation) *v
 	if len(v.Versions) > 0 {
 		v.Latest = v.Versions[0].Version
 	}
-	if a, err := s.store.AutoUpgrade(ctx(c), in.PluginID); err == nil {
+	if a, err := h.store.AutoUpgrade(page.Ctx(c), in.PluginID); err == nil {
 		v.Auto = &a
 	}
 	return v

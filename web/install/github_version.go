@@ -1,4 +1,4 @@
-package web
+package install
 
 import (
 	"github.com/plugboard/plugboard/daemon/versions"

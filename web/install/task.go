@@ -1,4 +1,4 @@
-package web
+package install
 
 import (
 	"net/http"
@@ -13,69 +13,69 @@ const taskListSize = 50
 
 // tasks lists the install tasks, newest first. An installer who opens it
 // has seen the failures: the header's "failed" badge clears for them.
-func (s *Server) tasks(c echo.Context) error {
-	ch := s.chrome(c, "Install tasks", views.NavPlugins)
-	list, err := s.daemon.Tasks(ctx(c), 1, taskListSize)
+func (h *Handlers) tasks(c echo.Context) error {
+	ch := h.Chrome(c, "Install tasks", views.NavPlugins)
+	list, err := h.daemon.Tasks(page.Ctx(c), 1, taskListSize)
 	problem := ""
 	if err != nil {
 		problem = page.DaemonProblem(err)
-	} else if s.canInstall(c) {
-		if err := s.store.MarkTasksSeen(ctx(c), CurrentUser(c).ID); err != nil {
+	} else if h.canInstall(c) {
+		if err := h.store.MarkTasksSeen(page.Ctx(c), page.CurrentUser(c).ID); err != nil {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, views.TasksPage(ch, list, problem))
+	return page.Render(c, http.StatusOK, views.TasksPage(ch, list, problem))
 }
 
 // task answers one task's progress fragment. Once the task has finished the
 // fragment no longer polls, and the plugins grid and the header indicator
 // are told to refresh.
-func (s *Server) task(c echo.Context) error {
-	t, err := s.daemon.Task(ctx(c), c.Param("id"))
+func (h *Handlers) task(c echo.Context) error {
+	t, err := h.daemon.Task(page.Ctx(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
 	if views.TaskDone(t) {
 		c.Response().Header().Set("HX-Trigger", "plugins-changed, tasks-changed")
 	}
-	return s.render(c, http.StatusOK, views.TaskProgress(fragmentChrome(c), t))
+	return page.Render(c, http.StatusOK, views.TaskProgress(fragmentChrome(c), t))
 }
 
 // taskIndicator answers the header's task indicator: empty for users who
 // may not install, and when the daemon does not answer (the banner says
 // why). Failures count until the viewer opens the tasks page, for a day
 // at most.
-func (s *Server) taskIndicator(c echo.Context) error {
-	if !s.canInstall(c) {
+func (h *Handlers) taskIndicator(c echo.Context) error {
+	if !h.canInstall(c) {
 		return c.NoContent(http.StatusOK)
 	}
-	list, err := s.daemon.Tasks(ctx(c), 1, taskListSize)
+	list, err := h.daemon.Tasks(page.Ctx(c), 1, taskListSize)
 	if err != nil {
 		return c.NoContent(http.StatusOK)
 	}
-	seen, err := s.store.TasksSeenAt(ctx(c), CurrentUser(c).ID)
+	seen, err := h.store.TasksSeenAt(page.Ctx(c), page.CurrentUser(c).ID)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.TaskIndicator(views.IndicatorCounts(list, seen, s.cfg.Now())))
+	return page.Render(c, http.StatusOK, views.TaskIndicator(views.IndicatorCounts(list, seen, h.now())))
 }
 
 // deleteTask clears a finished task.
-func (s *Server) deleteTask(c echo.Context) error {
-	if err := s.daemon.DeleteTask(ctx(c), c.Param("id")); err != nil {
+func (h *Handlers) deleteTask(c echo.Context) error {
+	if err := h.daemon.DeleteTask(page.Ctx(c), c.Param("id")); err != nil {
 		return err
 	}
-	if isHTMX(c) {
+	if page.IsHTMX(c) {
 		c.Response().Header().Set("HX-Trigger", "tasks-changed")
 		return c.NoContent(http.StatusOK)
 	}
-	return s.flashRedirect(c, "Task cleared.", "/tasks")
+	return h.FlashRedirect(c, "Task cleared.", "/tasks")
 }
 
 // deleteAllTasks clears every finished task.
-func (s *Server) deleteAllTasks(c echo.Context) error {
-	if err := s.daemon.DeleteAllTasks(ctx(c)); err != nil {
+func (h *Handlers) deleteAllTasks(c echo.Context) error {
+	if err := h.daemon.DeleteAllTasks(page.Ctx(c)); err != nil {
 		return err
 	}
-	return s.flashRedirect(c, "Finished tasks cleared.", "/tasks")
+	return h.FlashRedirect(c, "Finished tasks cleared.", "/tasks")
 }

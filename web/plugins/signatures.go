@@ -1,22 +1,23 @@
-package web
+package plugins
 
 import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // signatures returns the recorded signatures of installed plugins, by
 // unique identifier, for their cards.
-func (s *Server) signatures(c echo.Context, list []apispec.Installation) map[string]views.Signature {
+func (h *Handlers) signatures(c echo.Context, list []apispec.Installation) map[string]views.Signature {
 	uids := make([]string, len(list))
 	for i, p := range list {
 		uids[i] = p.PluginUniqueIdentifier
 	}
-	found, err := s.store.FindVerdicts(ctx(c), uids)
+	found, err := h.store.FindVerdicts(page.Ctx(c), uids)
 	if err != nil {
-		s.log.Warn("read signature verdicts", "err", err)
+		h.Log.Warn("read signature verdicts", "err", err)
 		return nil
 	}
 	out := make(map[string]views.Signature, len(found))
@@ -28,6 +29,6 @@ func (s *Server) signatures(c echo.Context, list []apispec.Installation) map[str
 
 // signatureOf returns one package's recorded signature (an empty one when
 // it was never previewed here).
-func (s *Server) signatureOf(c echo.Context, uid string) views.Signature {
-	return s.signatures(c, []apispec.Installation{{PluginUniqueIdentifier: uid}})[uid]
+func (h *Handlers) signatureOf(c echo.Context, uid string) views.Signature {
+	return h.signatures(c, []apispec.Installation{{PluginUniqueIdentifier: uid}})[uid]
 }

@@ -1,10 +1,11 @@
-package web
+package install
 
 import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/web/page"
 )
 
 // auditAutoUpgradeSet is the audit action of a changed auto-upgrade
@@ -12,8 +13,8 @@ import (
 const auditAutoUpgradeSet = "plugin.auto_upgrade.set"
 
 // saveAutoUpgrade stores a plugin's auto-upgrade strategy and time of day.
-func (s *Server) saveAutoUpgrade(c echo.Context) error {
-	p, err := s.findInstalled(c, pluginID(c))
+func (h *Handlers) saveAutoUpgrade(c echo.Context) error {
+	p, err := page.FindInstalled(c, h.daemon, page.PluginID(c))
 	if err != nil {
 		return err
 	}
@@ -22,14 +23,14 @@ func (s *Server) saveAutoUpgrade(c echo.Context) error {
 		return plugboard.Errorf(plugboard.EINVALID, "Auto-upgrade time: %s.", err.Error())
 	}
 	a := store.AutoUpgrade{PluginID: p.PluginID, Strategy: c.FormValue("strategy"), Minute: minute}
-	if err := s.store.SetAutoUpgrade(ctx(c), a); err != nil {
+	if err := h.store.SetAutoUpgrade(page.Ctx(c), a); err != nil {
 		return plugboard.Errorf(plugboard.EINVALID, "Auto-upgrade: %s.", err.Error())
 	}
 	detail := a.Strategy + " at " + a.TimeOfDay() + " UTC"
-	if err := s.store.Audit(ctx(c), CurrentUser(c).Username, auditAutoUpgradeSet, p.PluginID, detail); err != nil {
+	if err := h.store.Audit(page.Ctx(c), page.CurrentUser(c).Username, auditAutoUpgradeSet, p.PluginID, detail); err != nil {
 		return err
 	}
-	return s.flashRedirect(c, "Auto-upgrade of "+p.PluginID+": "+autoUpgradeWords(a)+".", "/plugins/"+p.PluginID)
+	return h.FlashRedirect(c, "Auto-upgrade of "+p.PluginID+": "+autoUpgradeWords(a)+".", "/plugins/"+p.PluginID)
 }
 
 // autoUpgradeWords says a setting in a sentence's words.

@@ -1,4 +1,4 @@
-package web
+package plugins
 
 import (
 	"net/http"
@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -20,35 +19,35 @@ const pluginListSize = 256
 // and tag. A daemon that cannot be reached is shown in the page (and the
 // banner), not as an error page. htmx requests get the same page; the
 // filters hx-select the card grid from it.
-func (s *Server) plugins(c echo.Context) error {
-	ch := s.chrome(c, "Plugins", views.NavPlugins)
-	d := views.PluginsData{MaxUpload: maxUpload()}
+func (h *Handlers) plugins(c echo.Context) error {
+	ch := h.Chrome(c, "Plugins", views.NavPlugins)
+	d := views.PluginsData{MaxUpload: page.MaxUpload()}
 	d.Filter = views.PluginFilter{
 		Q:        strings.TrimSpace(c.QueryParam("q")),
 		Category: c.QueryParam("category"),
 		Tag:      c.QueryParam("tag"),
 	}
-	list, err := s.installed(c)
+	list, err := page.Installed(c, h.daemon)
 	if err != nil {
 		d.ListErr = page.DaemonProblem(err)
 	}
 	d.Total = len(list)
 	d.Filter.Categories, d.Filter.Tags = filterChoices(list)
 	d.Plugins = filterPlugins(list, d.Filter)
-	d.Latest = s.installs.LatestVersions(ctx(c), d.Plugins)
+	d.Latest = h.installs.LatestVersions(page.Ctx(c), d.Plugins)
 	if ch.CanInstall() {
-		d.Examples = s.examples(list)
+		d.Examples = h.pages.Examples(list)
 	}
-	d.Signatures = s.signatures(c, list)
-	return s.render(c, http.StatusOK, views.PluginsPage(ch, d))
+	d.Signatures = h.signatures(c, list)
+	return page.Render(c, http.StatusOK, views.PluginsPage(ch, d))
 }
 
-func (s *Server) installed(c echo.Context) ([]apispec.Installation, error) {
-	return page.Installed(c, s.daemon)
+func (h *Handlers) installed(c echo.Context) ([]apispec.Installation, error) {
+	return page.Installed(c, h.daemon)
 }
 
-func (s *Server) findInstalled(c echo.Context, pluginID string) (*apispec.Installation, error) {
-	return page.FindInstalled(c, s.daemon, pluginID)
+func (h *Handlers) findInstalled(c echo.Context, pluginID string) (*apispec.Installation, error) {
+	return page.FindInstalled(c, h.daemon, pluginID)
 }
 
 // filterPlugins keeps the plugins matching every filter: q in the label,
@@ -101,6 +100,3 @@ func filterChoices(list []apispec.Installation) (cats, tagList []string) {
 	slices.Sort(tagList)
 	return cats, tagList
 }
-
-// maxUpload is the largest package accepted, the daemon's default limit.
-func maxUpload() int64 { return pkgfmt.DefaultLimits().MaxPackage }

@@ -1,4 +1,4 @@
-package web
+package plugins
 
 import (
 	"bytes"
@@ -6,16 +6,17 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/microcosm-cc/bluemonday"
+	"github.com/plugboard/plugboard/web/page"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 )
 
 // readme returns a package's README, from the daemon, as sanitized HTML;
 // "" when the package has none or the daemon cannot say.
-func (s *Server) readme(c echo.Context, uid string) string {
-	md, err := s.daemon.FetchReadme(ctx(c), uid, "")
+func (h *Handlers) readme(c echo.Context, uid string) string {
+	md, err := h.daemon.FetchReadme(page.Ctx(c), uid, "")
 	if err != nil {
-		s.log.Warn("fetch README", "uid", uid, "err", err)
+		h.Log.Warn("fetch README", "uid", uid, "err", err)
 		return ""
 	}
 	if md == "" {

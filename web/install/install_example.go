@@ -1,4 +1,4 @@
-package web
+package install
 
 import (
 	"path/filepath"
@@ -9,21 +9,22 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
 )
 
-// examples lists the example packages, each marked installed when a
+// Examples lists the example packages, each marked installed when a
 // plugin with its id is in list.
-func (s *Server) examples(list []apispec.Installation) []views.Example {
+func (h *Handlers) Examples(list []apispec.Installation) []views.Example {
 	var out []views.Example
-	for _, file := range s.installs.ExampleFiles() {
-		out = append(out, s.example(file, list))
+	for _, file := range h.installs.ExampleFiles() {
+		out = append(out, h.example(file, list))
 	}
 	return out
 }
 
-func (s *Server) example(file string, list []apispec.Installation) views.Example {
+func (h *Handlers) example(file string, list []apispec.Installation) views.Example {
 	ex := views.Example{File: file, Label: strings.TrimSuffix(filepath.Base(file), ".difypkg")}
-	pkg, err := s.installs.FindExample(ex.File)
+	pkg, err := h.installs.FindExample(ex.File)
 	if err != nil {
 		ex.Err = "Can't read this example: " + plugboard.ErrorMessage(err)
 		return ex
@@ -39,8 +40,8 @@ func (s *Server) example(file string, list []apispec.Installation) views.Example
 }
 
 // exampleIcon serves an example package's icon, read from the file.
-func (s *Server) exampleIcon(c echo.Context) error {
-	pkg, err := s.installs.FindExample(c.QueryParam("file"))
+func (h *Handlers) exampleIcon(c echo.Context) error {
+	pkg, err := h.installs.FindExample(c.QueryParam("file"))
 	if err != nil {
 		return err
 	}
@@ -48,19 +49,19 @@ func (s *Server) exampleIcon(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return serveImage(c, pkg.Manifest.Icon, "", data)
+	return page.ServeImage(c, pkg.Manifest.Icon, "", data)
 }
 
 // installExample uploads an example package to the daemon and installs it
 // (over the installed version, if any) in one step, answering with the
 // task's progress.
-func (s *Server) installExample(c echo.Context) error {
+func (h *Handlers) installExample(c echo.Context) error {
 	file := c.FormValue("file")
-	p, err := s.installs.PreviewExample(ctx(c), CurrentUser(c), file)
+	p, err := h.installs.PreviewExample(page.Ctx(c), page.CurrentUser(c), file)
 	if err != nil {
-		return s.uploadFailed(c, file, err)
+		return h.uploadFailed(c, file, err)
 	}
-	return s.startInstall(c, p.Choice())
+	return h.startInstall(c, p.Choice())
 }
 
 func orDefault(v, d string) string {
