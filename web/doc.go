@@ -21,8 +21,8 @@
 //     signature policy before the daemon sees the bytes, and records the
 //     verdict for the cards; s.startInstall applies the policy again
 //     (signature_check.go).
-//   - A page handler builds the layout's data with s.chrome(c, title, nav)
-//     and renders with s.render(c, status, component).
+//   - A page handler builds the layout's data with s.kit.Chrome(c, title, nav)
+//     and renders with page.Render(c, status, component).
 //   - Success sets a flash (s.flash) and redirects with s.redirect, which
 //     answers htmx requests with HX-Redirect instead of a 303.
 //   - Every state-changing request carries the CSRF token: forms include

@@ -12,8 +12,6 @@ import (
 	"github.com/plugboard/plugboard/web/page"
 )
 
-func statusOf(code string) int { return page.StatusOf(code) }
-
 // titles are the error page headings.
 var titles = map[int]string{
 	http.StatusBadRequest:            "Bad request",
@@ -36,7 +34,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, message := s.describe(err, c)
-	if isHTMX(c) {
+	if page.IsHTMX(c) {
 		c.String(status, message)
 		return
 	}
@@ -44,8 +42,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if title == "" {
 		title = http.StatusText(status)
 	}
-	ch := s.chrome(c, title, "")
-	if rerr := s.render(c, status, views.ErrorPage(ch, status, message)); rerr != nil {
+	ch := s.kit.Chrome(c, title, "")
+	if rerr := page.Render(c, status, views.ErrorPage(ch, status, message)); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
 		c.String(status, message)
 	}
@@ -76,7 +74,5 @@ func (s *Server) describe(err error, c echo.Context) (int, string) {
 			slog.Any("err", err))
 		return http.StatusInternalServerError, "Something went wrong on our side; it has been logged. Please try again."
 	}
-	return statusOf(code), plugboard.ErrorMessage(err)
+	return page.StatusOf(code), plugboard.ErrorMessage(err)
 }
-
-func formError(f *views.Form, err error) int { return page.FormError(f, err) }

@@ -68,15 +68,13 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 				return plugboard.Errorf(plugboard.EFORBIDDEN, csrfMessage)
 			}
 			r.Header.Del(echo.HeaderSecFetchSite)
-			if s.secure(c) {
+			if s.kit.Secure(c) {
 				return guardedSecure(c)
 			}
 			return guardedPlain(c)
 		}
 	}
 }
-
-func (s *Server) rotateCSRF(c echo.Context) { s.kit.RotateCSRF(c) }
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
@@ -86,13 +84,13 @@ func safeMethod(m string) bool {
 // session has ended (logout, password change, user removed) is dropped.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := s.sessionToken(c)
+		token := s.kit.SessionToken(c)
 		if token == "" {
 			return next(c)
 		}
 		u, err := s.store.FindSessionUser(c.Request().Context(), token)
 		if err == store.ErrNoSession {
-			s.forgetSession(c)
+			s.kit.ForgetSession(c)
 			return next(c)
 		}
 		if err != nil {
@@ -103,14 +101,11 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// CurrentUser returns the signed-in user, or nil (page.CurrentUser).
-func CurrentUser(c echo.Context) *store.User { return page.CurrentUser(c) }
-
 // requireUser sends visitors who are not signed in to the sign-in page (or
 // to first-run setup when there are no users yet).
 func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if CurrentUser(c) != nil {
+		if page.CurrentUser(c) != nil {
 			return next(c)
 		}
 		n, err := s.store.CountUsers(c.Request().Context())
@@ -118,15 +113,12 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if n == 0 {
-			return s.redirect(c, "/setup")
+			return page.Redirect(c, "/setup")
 		}
 		target := "/login"
 		if c.Request().Method == http.MethodGet && c.Request().URL.Path != "/" {
 			target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
 		}
-		return s.redirect(c, target)
+		return page.Redirect(c, target)
 	}
 }
-
-// RequireRole refuses, with 403, users below the role (page.RequireRole).
-func RequireRole(min store.Role) echo.MiddlewareFunc { return page.RequireRole(min) }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
-	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web/page"
 )
 
@@ -10,7 +9,7 @@ import (
 // plugins, so that access checks and templates (Chrome.CanInstall) agree.
 func (s *Server) loadPermissions(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if CurrentUser(c) != nil {
+		if page.CurrentUser(c) != nil {
 			p, err := s.store.FindPermissions(c.Request().Context())
 			if err != nil {
 				return err
@@ -20,9 +19,3 @@ func (s *Server) loadPermissions(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-
-func permissionsOf(c echo.Context) store.Permissions { return page.Permissions(c) }
-
-func requireInstall(next echo.HandlerFunc) echo.HandlerFunc { return page.RequireInstall(next) }
-
-func requireDebug(next echo.HandlerFunc) echo.HandlerFunc { return page.RequireDebug(next) }

@@ -58,5 +58,3 @@ func clientIP(trusted []netip.Prefix) echo.IPExtractor {
 		return realIP(r)
 	}
 }
-
-func (s *Server) secure(c echo.Context) bool { return s.kit.Secure(c) }

@@ -33,9 +33,9 @@ func (s *Server) middleware() {
 	)
 	s.public = nil
 	s.signedIn = []echo.MiddlewareFunc{s.requireUser}
-	s.admins = []echo.MiddlewareFunc{s.requireUser, RequireRole(store.RoleAdmin)}
-	s.installers = []echo.MiddlewareFunc{s.requireUser, requireInstall}
-	s.debuggers = []echo.MiddlewareFunc{s.requireUser, requireDebug}
+	s.admins = []echo.MiddlewareFunc{s.requireUser, page.RequireRole(store.RoleAdmin)}
+	s.installers = []echo.MiddlewareFunc{s.requireUser, page.RequireInstall}
+	s.debuggers = []echo.MiddlewareFunc{s.requireUser, page.RequireDebug}
 	s.chains = page.Chains{
 		Public: s.public, SignedIn: s.signedIn, Admins: s.admins,
 		Installers: s.installers, Debuggers: s.debuggers,

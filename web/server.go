@@ -209,3 +209,6 @@ func (s *Server) needKeys(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// credentials is the credential store with the server's keyring.
+func (s *Server) credentials() *store.Credentials { return s.store.Credentials(s.cfg.Keys) }

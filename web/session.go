@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/gorilla/sessions"
-	"github.com/labstack/echo/v4"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -68,18 +67,4 @@ func newCookieStore(keys [][]byte) *sessions.CookieStore {
 		SameSite: http.SameSiteLaxMode,
 	}
 	return cs
-}
-
-func (s *Server) session(c echo.Context) *sessions.Session { return s.kit.Session(c) }
-
-func (s *Server) sessionToken(c echo.Context) string { return s.kit.SessionToken(c) }
-
-func (s *Server) signIn(c echo.Context, u *store.User) error { return s.kit.SignIn(c, u) }
-
-func (s *Server) signOut(c echo.Context) error { return s.kit.SignOut(c) }
-
-func (s *Server) forgetSession(c echo.Context) { s.kit.ForgetSession(c) }
-
-func (s *Server) flash(c echo.Context, kind, message string) error {
-	return s.kit.Flash(c, kind, message)
 }
