@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -158,7 +159,7 @@ func MustCredApp(tb testing.TB) *CredApp {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sk, _ := web.LoadSessionKeys(filepath.Join(dir, "session-keys"))
+	sk, _ := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
 	h := web.New(web.Config{Store: db, Keys: keys, Daemon: cl, SessionKeys: sk, Logger: logger,
 		MetricsToken: metricsToken, DaemonMetrics: d.Metrics().Gatherer()})
 	srv := httptest.NewServer(h)

@@ -21,6 +21,7 @@ import (
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/netguard"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -70,7 +71,7 @@ func MustExtApp(tb testing.TB, allow string) *ExtApp {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sessionKeys, err := web.LoadSessionKeys(filepath.Join(dir, "session-keys"))
+	sessionKeys, err := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
 	if err != nil {
 		tb.Fatal(err)
 	}

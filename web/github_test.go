@@ -20,6 +20,7 @@ import (
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
 	"github.com/plugboard/plugboard/web/github/githubtest"
+	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/netguard"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -60,7 +61,7 @@ func MustGitHubApp(tb testing.TB) *GitHubApp {
 		tb.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	sk, _ := web.LoadSessionKeys(filepath.Join(dir, "session-keys"))
+	sk, _ := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
 	srv := httptest.NewServer(web.New(web.Config{
 		Store: db, Keys: keys, Daemon: cl, DaemonURL: daemonURL, SessionKeys: sk,
 		Logger:        slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -15,6 +15,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -45,7 +46,7 @@ func MustAppWith(tb testing.TB, daemonURL string, configure func(*web.Config)) *
 		tb.Fatal(err)
 	}
 	db.HashCost = bcrypt.MinCost
-	keys, err := web.LoadSessionKeys(filepath.Join(dir, "session-keys"))
+	keys, err := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/marketplace"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -44,7 +45,7 @@ func MustMarketApp(tb testing.TB, daemonURL string, cfg web.Config) *App {
 		tb.Fatal(err)
 	}
 	db.HashCost = bcrypt.MinCost
-	keys, err := web.LoadSessionKeys(filepath.Join(dir, "session-keys"))
+	keys, err := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
 	if err != nil {
 		tb.Fatal(err)
 	}

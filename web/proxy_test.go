@@ -9,6 +9,7 @@ import (
 
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 )
 
 // cookieNamed returns the page's Set-Cookie of that name; it fails the
@@ -29,7 +30,7 @@ func cookieNamed(tb testing.TB, p *Page, name string) *http.Cookie {
 
 func trusting(cidrs string) func(*web.Config) {
 	return func(cfg *web.Config) {
-		p, err := web.ParseTrustedProxies(cidrs)
+		p, err := guard.ParseTrustedProxies(cidrs)
 		if err != nil {
 			panic(err)
 		}
@@ -126,7 +127,7 @@ func TestCSRFRotatedAtSignIn(t *testing.T) {
 
 func TestParseTrustedProxies(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		got, err := web.ParseTrustedProxies("10.0.0.0/8, 127.0.0.1 fd00::/8,::1")
+		got, err := guard.ParseTrustedProxies("10.0.0.0/8, 127.0.0.1 fd00::/8,::1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +144,7 @@ func TestParseTrustedProxies(t *testing.T) {
 	})
 	t.Run("ErrBadEntry", func(t *testing.T) {
 		for _, in := range []string{"10.0.0.0/33", "proxy.internal", "fe80::1%eth0"} {
-			if _, err := web.ParseTrustedProxies(in); err == nil || !strings.Contains(err.Error(), `"`+in+`" is not a CIDR`) {
+			if _, err := guard.ParseTrustedProxies(in); err == nil || !strings.Contains(err.Error(), `"`+in+`" is not a CIDR`) {
 				t.Errorf("ParseTrustedProxies(%q) = %v", in, err)
 			}
 		}

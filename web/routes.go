@@ -10,6 +10,7 @@ import (
 	"github.com/plugboard/plugboard/web/account"
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
+	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/install"
 	"github.com/plugboard/plugboard/web/page"
 	"github.com/plugboard/plugboard/web/playground"
@@ -17,29 +18,29 @@ import (
 	"github.com/plugboard/plugboard/web/settings"
 )
 
-// middleware installs what runs on every request, outermost first.
+// middleware installs what runs on every request, outermost first, and
+// the route chains by who may use a route.
 func (s *Server) middleware() {
+	g := guard.New(s.kit)
 	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	s.echo.Use(
-		s.metrics.observe,
+		s.metrics.Observe,
 		middleware.RequestID(),
 		middleware.Recover(),
-		securityHeaders,
-		withOrigin, // audit entries record the client address
-		s.loadUser, // before csrf, so a refused request still shows who is signed in
-		s.loadPermissions,
-		s.limitBody(), // before csrf, the first to read the body
-		s.csrf(),
+		guard.SecurityHeaders,
+		guard.WithOrigin, // audit entries record the client address
+		g.LoadUser,       // before csrf, so a refused request still shows who is signed in
+		g.LoadPermissions,
+		g.LimitBody(), // before csrf, the first to read the body
+		g.CSRF(),
 	)
-	s.public = nil
-	s.signedIn = []echo.MiddlewareFunc{s.requireUser}
-	s.admins = []echo.MiddlewareFunc{s.requireUser, page.RequireRole(store.RoleAdmin)}
-	s.installers = []echo.MiddlewareFunc{s.requireUser, page.RequireInstall}
-	s.debuggers = []echo.MiddlewareFunc{s.requireUser, page.RequireDebug}
+	admins := []echo.MiddlewareFunc{g.RequireUser, page.RequireRole(store.RoleAdmin)}
 	s.chains = page.Chains{
-		Public: s.public, SignedIn: s.signedIn, Admins: s.admins,
-		Installers: s.installers, Debuggers: s.debuggers,
-		AdminsWithKeys: append(append([]echo.MiddlewareFunc{}, s.admins...), s.needKeys),
+		SignedIn:       []echo.MiddlewareFunc{g.RequireUser},
+		Admins:         admins,
+		Installers:     []echo.MiddlewareFunc{g.RequireUser, page.RequireInstall},
+		Debuggers:      []echo.MiddlewareFunc{g.RequireUser, page.RequireDebug},
+		AdminsWithKeys: append(append([]echo.MiddlewareFunc{}, admins...), s.needKeys),
 	}
 }
 
@@ -48,17 +49,17 @@ func (s *Server) middleware() {
 func (s *Server) routes() {
 	e := s.echo
 	e.StaticFS("/static", static.FS)
-	e.GET("/healthz", s.healthz, s.public...)
+	e.GET("/healthz", s.healthz, s.chains.Public...)
 	account.New(s.kit).Routes(e, s.chains)
 	settings.New(s.kit).Routes(e, s.chains)
 	credentials.New(s.kit, s.daemon, s.credentials()).Routes(e, s.chains)
-	extensions.New(s.kit, s.cfg.Keys, s.allowlist, s.extCaller).Routes(e, s.chains)
-	playground.New(s.kit, playground.Config{Daemon: s.daemon, Runs: s.invoker, Credentials: s.credentials(),
+	extensions.New(s.kit, s.cfg.Keys, s.app.Outbound, s.app.Extension).Routes(e, s.chains)
+	playground.New(s.kit, playground.Config{Daemon: s.daemon, Runs: s.app.Invoke, Credentials: s.credentials(),
 		PublicURL: s.cfg.PublicURL, DaemonAPIURL: s.cfg.DaemonAPIURL, DaemonKey: s.cfg.DaemonKey}).Routes(e, s.chains)
-	installPages := install.New(s.kit, install.Config{Daemon: s.daemon, Installs: s.installs, Market: s.market,
-		GitHub: s.github, Keys: s.cfg.Keys, Now: s.cfg.Now})
+	installPages := install.New(s.kit, install.Config{Daemon: s.daemon, Installs: s.app.Installs, Market: s.app.Market,
+		GitHub: s.app.GitHub, Keys: s.cfg.Keys, Now: s.cfg.Now})
 	installPages.Routes(e, s.chains)
-	plugins.New(s.kit, plugins.Config{Daemon: s.daemon, Installs: s.installs, Pages: installPages,
+	plugins.New(s.kit, plugins.Config{Daemon: s.daemon, Installs: s.app.Installs, Pages: installPages,
 		Credentials: s.credentials(), DebugAddr: s.cfg.DebugAddr}).Routes(e, s.chains)
 }
 

@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 )
 
 func TestSecurityHeaders(t *testing.T) {
 	app := MustApp(t, deadDaemon)
 	p := app.NewBrowser(t).Get("/setup")
 	want := map[string]string{
-		"Content-Security-Policy": web.ContentSecurityPolicy,
+		"Content-Security-Policy": guard.ContentSecurityPolicy,
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "same-origin",
 	}
@@ -24,7 +24,7 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"'unsafe-inline'", "frame-ancestors 'none'"} {
-		if strings.Contains(web.ContentSecurityPolicy, s) != (s == "frame-ancestors 'none'") {
+		if strings.Contains(guard.ContentSecurityPolicy, s) != (s == "frame-ancestors 'none'") {
 			t.Errorf("CSP and %s", s)
 		}
 	}

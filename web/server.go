@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -12,15 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plugboard/plugboard"
-	"github.com/plugboard/plugboard/app/extension"
-	appinstall "github.com/plugboard/plugboard/app/install"
-	"github.com/plugboard/plugboard/app/invoke"
-	"github.com/plugboard/plugboard/app/outbound"
-	"github.com/plugboard/plugboard/app/upgrade"
+	"github.com/plugboard/plugboard/app"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
-	"github.com/plugboard/plugboard/web/marketplace"
+	"github.com/plugboard/plugboard/web/guard"
+	"github.com/plugboard/plugboard/web/metrics"
 	"github.com/plugboard/plugboard/web/netguard"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -91,34 +87,10 @@ type Server struct {
 	sessions *sessions.CookieStore
 	health   *daemonHealth
 	log      *slog.Logger
-	// allowlist is the guard of requests made on a user's behalf with its
-	// allowlists (app/outbound), outbound the guard itself; extCaller
-	// sends extension points through it (app/extension).
-	allowlist *outbound.Guard
-	outbound  *netguard.Guard
-	extCaller *extension.Caller
-
-	// Route middleware chains, see routes.go.
-	public, signedIn, admins []echo.MiddlewareFunc
-	// installers may install, upgrade and uninstall plugins, by the
-	// install permission (permission.go).
-	installers []echo.MiddlewareFunc
-	// debuggers may debug plugins remotely, by the debug permission
-	// (permission.go).
-	debuggers []echo.MiddlewareFunc
-	// market is the marketplace client (marketplace.go); nil when none.
-	market *marketplace.Client
-	// installs brings plugins in and takes them out (app/install), and
-	// follows install tasks to audit how they end.
-	installs *appinstall.Service
-	// github makes GitHub clients with the saved settings (app/install).
-	github *appinstall.GitHubClients
-	// upgrades is the auto-upgrade scheduler (app/upgrade).
-	upgrades scheduler
-	// invoker invokes tools for users and keeps the live runs (app/invoke).
-	invoker *invoke.Service
-	// metrics are served on /metrics when a token is configured (metrics.go).
-	metrics *appMetrics
+	// app holds the application services the handlers call (package app).
+	app *app.App
+	// metrics are served on /metrics when a token is configured (web/metrics).
+	metrics *metrics.App
 	// kit is what every handler package shares (web/page); chains are the
 	// route middleware chains by who may use a route (routes.go).
 	kit    *page.Kit
@@ -138,63 +110,33 @@ func New(cfg Config) *Server {
 		store:    cfg.Store,
 		daemon:   cfg.Daemon,
 		echo:     echo.New(),
-		sessions: newCookieStore(cfg.SessionKeys),
+		sessions: guard.NewCookieStore(cfg.SessionKeys),
 		health:   newDaemonHealth(cfg.Daemon, cfg.DaemonURL, cfg.Now),
 		log:      cfg.Logger,
-		metrics:  newAppMetrics(cfg.DaemonMetrics),
+		metrics:  metrics.New(cfg.DaemonMetrics),
 	}
 	s.kit = &page.Kit{Store: cfg.Store, Sessions: s.sessions, Health: s.health, Log: s.log, PublicURL: cfg.PublicURL}
-	s.invoker = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
-		Finished: s.metrics.run})
-	s.allowlist = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, s.log)
-	s.outbound = s.allowlist.Guard
-	s.extCaller = extension.NewCaller(s.outbound, cfg.ExtensionTimeouts, time.Now)
-	if m, err := appinstall.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {
-		s.log.Error("marketplace: not available", "err", err)
-	} else {
-		s.market = m
-	}
-	s.wireServices()
+	s.app = app.New(app.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger, Now: cfg.Now,
+		Examples: cfg.Examples, OutboundAllow: cfg.OutboundAllow, ExtensionTimeouts: cfg.ExtensionTimeouts,
+		MarketplaceURL: cfg.MarketplaceURL, GitHubAPIURL: cfg.GitHubAPIURL, GitHubTimeout: cfg.GitHubTimeout,
+		RunFinished: s.metrics.Run})
 	s.echo.HideBanner, s.echo.HidePort = true, true
-	s.echo.IPExtractor = clientIP(cfg.TrustedProxies)
-	s.echo.SchemeExtractor = echo.ExtractSchemeFromHeaders(trustOptions(cfg.TrustedProxies)...)
+	s.echo.IPExtractor = guard.ClientIP(cfg.TrustedProxies)
+	s.echo.SchemeExtractor = echo.ExtractSchemeFromHeaders(guard.TrustOptions(cfg.TrustedProxies)...)
 	s.echo.HTTPErrorHandler = s.handleError
 	s.middleware()
 	s.routes()
-	s.serveMetrics()
+	s.metrics.Serve(s.echo, cfg.MetricsToken)
 	return s
 }
 
-// scheduler is what the server needs of app/upgrade: starting the
-// scheduler, and stopping it.
-type scheduler interface {
-	Start()
-	Close()
-}
-
-// wireServices makes the application services from the configuration.
-func (s *Server) wireServices() {
-	s.github = &appinstall.GitHubClients{Store: s.cfg.Store, Keys: s.cfg.Keys, Guard: s.outbound,
-		DefaultURL: s.cfg.GitHubAPIURL, Timeout: s.cfg.GitHubTimeout}
-	installs := appinstall.New(appinstall.Config{
-		Store: s.cfg.Store, Daemon: s.cfg.Daemon, Marketplace: s.market, GitHub: s.github.Client,
-		Examples: s.cfg.Examples, Logger: s.log, Now: s.cfg.Now,
-	})
-	upgrades := upgrade.New(upgrade.Config{Store: s.cfg.Store, Installs: installs, Logger: s.log, Now: s.cfg.Now})
-	s.installs, s.upgrades = installs, upgrades
-}
-
 // StartAutoUpgrades starts the auto-upgrade scheduler, which Close stops.
-func (s *Server) StartAutoUpgrades() { s.upgrades.Start() }
+func (s *Server) StartAutoUpgrades() { s.app.Upgrades.Start() }
 
 // Close stops the services' background work (the auto-upgrade scheduler,
 // following install tasks for the audit log, the live playground runs)
 // and waits for it.
-func (s *Server) Close() {
-	s.upgrades.Close()
-	s.installs.Close()
-	s.invoker.Close()
-}
+func (s *Server) Close() { s.app.Close() }
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

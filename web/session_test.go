@@ -6,13 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 )
 
 func TestLoadSessionKeys(t *testing.T) {
 	t.Run("OKCreatedThenKept", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "data", "session-keys")
-		first, err := web.LoadSessionKeys(path)
+		first, err := guard.LoadSessionKeys(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -20,7 +20,7 @@ func TestLoadSessionKeys(t *testing.T) {
 		if err != nil || info.Mode().Perm() != 0o600 {
 			t.Fatalf("key file mode %v, %v", info.Mode().Perm(), err)
 		}
-		again, err := web.LoadSessionKeys(path)
+		again, err := guard.LoadSessionKeys(path)
 		if err != nil || len(again) != 2 || !bytes.Equal(first[0], again[0]) || !bytes.Equal(first[1], again[1]) {
 			t.Fatalf("keys changed between starts: %v", err)
 		}
@@ -28,7 +28,7 @@ func TestLoadSessionKeys(t *testing.T) {
 	t.Run("ErrCorrupt", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "session-keys")
 		os.WriteFile(path, []byte("not base64!\n"), 0o600)
-		if _, err := web.LoadSessionKeys(path); err == nil {
+		if _, err := guard.LoadSessionKeys(path); err == nil {
 			t.Fatal("corrupt key file accepted")
 		}
 	})

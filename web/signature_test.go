@@ -19,6 +19,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/signature"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -309,7 +310,7 @@ func MustAppExamples(tb testing.TB, daemonURL, dir string) *App {
 		tb.Fatal(err)
 	}
 	db.HashCost = bcrypt.MinCost
-	keys, err := web.LoadSessionKeys(filepath.Join(data, "session-keys"))
+	keys, err := guard.LoadSessionKeys(filepath.Join(data, "session-keys"))
 	if err != nil {
 		tb.Fatal(err)
 	}

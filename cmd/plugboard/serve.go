@@ -23,6 +23,7 @@ import (
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/netguard"
 )
 
@@ -54,7 +55,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--outbound-allow: %w", err)
 	}
-	proxies, err := web.ParseTrustedProxies(c.TrustedProxies)
+	proxies, err := guard.ParseTrustedProxies(c.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
@@ -81,7 +82,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := web.LoadSessionKeys(filepath.Join(c.Data, "session-keys"))
+	keys, err := guard.LoadSessionKeys(filepath.Join(c.Data, "session-keys"))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package guard
 
 import (
 	"fmt"
@@ -29,11 +29,11 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// trustOptions makes echo believe forwarding headers only from a direct
+// TrustOptions makes echo believe forwarding headers only from a direct
 // peer in the trusted networks: not from loopback, link-local or private
 // addresses as such (a plugin on this host could then pick its own
 // address), nor from anyone when there are none.
-func trustOptions(trusted []netip.Prefix) []echo.TrustOption {
+func TrustOptions(trusted []netip.Prefix) []echo.TrustOption {
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 	for _, p := range trusted {
 		_, n, _ := net.ParseCIDR(p.String())
@@ -42,15 +42,15 @@ func trustOptions(trusted []netip.Prefix) []echo.TrustOption {
 	return opts
 }
 
-// clientIP returns the extractor of the client's address: the direct peer,
+// ClientIP returns the extractor of the client's address: the direct peer,
 // or, for a request from a trusted proxy, the nearest untrusted address of
 // X-Forwarded-For, else its X-Real-IP.
-func clientIP(trusted []netip.Prefix) echo.IPExtractor {
+func ClientIP(trusted []netip.Prefix) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}
-	xff := echo.ExtractIPFromXFFHeader(trustOptions(trusted)...)
-	realIP := echo.ExtractIPFromRealIPHeader(trustOptions(trusted)...)
+	xff := echo.ExtractIPFromXFFHeader(TrustOptions(trusted)...)
+	realIP := echo.ExtractIPFromRealIPHeader(TrustOptions(trusted)...)
 	return func(r *http.Request) string {
 		if r.Header.Get(echo.HeaderXForwardedFor) != "" {
 			return xff(r)

@@ -1,4 +1,4 @@
-package web
+package guard
 
 import (
 	"crypto/rand"
@@ -58,7 +58,7 @@ func parseKeys(path, data string) ([][]byte, error) {
 	return keys, nil
 }
 
-func newCookieStore(keys [][]byte) *sessions.CookieStore {
+func NewCookieStore(keys [][]byte) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(keys...)
 	cs.Options = &sessions.Options{
 		Path:     "/",

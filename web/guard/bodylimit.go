@@ -1,4 +1,4 @@
-package web
+package guard
 
 import (
 	"errors"
@@ -46,12 +46,12 @@ func uploadLimits() map[string]bodyLimit {
 	}
 }
 
-// limitBody applies the route's body limit before anything reads the body:
+// LimitBody applies the route's body limit before anything reads the body:
 // a declared length over it is refused unread, and the body is cut off
 // past it. Forms are parsed here, so the CSRF check and the handlers find
 // them parsed, with file parts past multipartMemory on disk. A body over
 // the limit is answered 413.
-func (s *Server) limitBody() echo.MiddlewareFunc {
+func (g *Guard) LimitBody() echo.MiddlewareFunc {
 	uploads := uploadLimits()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -1,4 +1,8 @@
-package web
+// Package metrics holds the admin app's Prometheus metrics — requests by
+// route pattern and status, their latency, playground runs by plugin and
+// outcome — and serves them, with an embedded daemon's, on /metrics to
+// callers presenting the configured bearer token.
+package metrics
 
 import (
 	"crypto/subtle"
@@ -13,10 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// appMetrics are the admin app's Prometheus metrics: its HTTP requests and
+// App is the admin app's Prometheus metrics: its HTTP requests and
 // the playground's tool runs. With an embedded daemon, /metrics serves the
 // daemon's metrics too (and the Go runtime's and the process's once).
-type appMetrics struct {
+type App struct {
 	registry *prometheus.Registry
 	gatherer prometheus.Gatherer
 	requests *prometheus.CounterVec
@@ -25,8 +29,10 @@ type appMetrics struct {
 	runTime  *prometheus.HistogramVec
 }
 
-func newAppMetrics(daemon prometheus.Gatherer) *appMetrics {
-	m := &appMetrics{
+// New returns the metrics, in a registry of their own with daemon's (nil: none)
+// gathered beside them.
+func New(daemon prometheus.Gatherer) *App {
+	m := &App{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plugboard_app_http_requests_total",
@@ -57,10 +63,10 @@ func newAppMetrics(daemon prometheus.Gatherer) *appMetrics {
 	return m
 }
 
-// observe counts and times every request under its route pattern (never the
+// Observe counts and times every request under its route pattern (never the
 // raw path, whose values are unbounded). It hands an error to the error
 // handler itself, so that the status it records is the one sent.
-func (m *appMetrics) observe(next echo.HandlerFunc) echo.HandlerFunc {
+func (m *App) Observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		if err := next(c); err != nil {
@@ -82,21 +88,21 @@ func isRoute(c echo.Context) bool {
 	return c.Path() != "/*" && c.Path() != "*"
 }
 
-// run records a finished playground run.
-func (m *appMetrics) run(plugin, status string, took time.Duration) {
+// Run records a finished playground run.
+func (m *App) Run(plugin, status string, took time.Duration) {
 	m.runs.WithLabelValues(plugin, status).Inc()
 	m.runTime.WithLabelValues(plugin, status).Observe(took.Seconds())
 }
 
-// serveMetrics answers /metrics to a caller presenting the bearer token;
+// Serve answers /metrics to a caller presenting the bearer token;
 // without a configured token the route does not exist.
-func (s *Server) serveMetrics() {
-	token := []byte(s.cfg.MetricsToken)
+func (m *App) Serve(e *echo.Echo, metricsToken string) {
+	token := []byte(metricsToken)
 	if len(token) == 0 {
 		return
 	}
-	h := promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{})
-	s.echo.GET("/metrics", func(c echo.Context) error {
+	h := promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
+	e.GET("/metrics", func(c echo.Context) error {
 		got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), token) != 1 {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="plugboard metrics"`)

@@ -1,4 +1,4 @@
-package web
+package guard
 
 import (
 	"net/http"
@@ -18,8 +18,8 @@ import (
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 
-// securityHeaders sets the CSP and the other protective headers.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// SecurityHeaders sets the CSP and the other protective headers.
+func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -37,14 +37,14 @@ const csrfCookie = page.CSRFCookie
 const csrfMessage = "This request was refused because it did not carry this site's security token (CSRF). " +
 	"Reload the page and try again."
 
-// csrf checks the CSRF token (hidden field _csrf or header X-CSRF-Token) on
+// CSRF checks the CSRF token (hidden field _csrf or header X-CSRF-Token) on
 // every state-changing request. echo's middleware lets a browser request
 // marked Sec-Fetch-Site: same-origin through without a token; we want the
 // token always checked, so the header is refused when cross-site and then
 // hidden from echo, which falls back to the double-submit cookie token.
 // The cookie is Secure when the browser came over https, so there are two
 // checkers, one per kind of cookie.
-func (s *Server) csrf() echo.MiddlewareFunc {
+func (g *Guard) CSRF() echo.MiddlewareFunc {
 	checker := func(secure bool) echo.MiddlewareFunc {
 		return middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:" + views.CSRFField + ",header:" + views.CSRFHeader,
@@ -68,7 +68,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 				return plugboard.Errorf(plugboard.EFORBIDDEN, csrfMessage)
 			}
 			r.Header.Del(echo.HeaderSecFetchSite)
-			if s.kit.Secure(c) {
+			if g.kit.Secure(c) {
 				return guardedSecure(c)
 			}
 			return guardedPlain(c)
@@ -80,17 +80,17 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
 }
 
-// loadUser puts the signed-in user, if any, in the context. A cookie whose
+// LoadUser puts the signed-in user, if any, in the context. A cookie whose
 // session has ended (logout, password change, user removed) is dropped.
-func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
+func (g *Guard) LoadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := s.kit.SessionToken(c)
+		token := g.kit.SessionToken(c)
 		if token == "" {
 			return next(c)
 		}
-		u, err := s.store.FindSessionUser(c.Request().Context(), token)
+		u, err := g.kit.Store.FindSessionUser(c.Request().Context(), token)
 		if err == store.ErrNoSession {
-			s.kit.ForgetSession(c)
+			g.kit.ForgetSession(c)
 			return next(c)
 		}
 		if err != nil {
@@ -101,14 +101,14 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireUser sends visitors who are not signed in to the sign-in page (or
+// RequireUser sends visitors who are not signed in to the sign-in page (or
 // to first-run setup when there are no users yet).
-func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+func (g *Guard) RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if page.CurrentUser(c) != nil {
 			return next(c)
 		}
-		n, err := s.store.CountUsers(c.Request().Context())
+		n, err := g.kit.Store.CountUsers(c.Request().Context())
 		if err != nil {
 			return err
 		}

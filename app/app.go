@@ -1,0 +1,95 @@
+// Package app assembles the application services — what Plugboard does
+// for a user whatever the surface asking (the admin app's handlers today,
+// the agent and the gateway next): invoking tools (app/invoke), installing
+// plugins and their sources (app/install), auto-upgrades (app/upgrade),
+// outbound requests and their allowlist (app/outbound) and API-based
+// extensions (app/extension). A surface builds one App and closes it.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/plugboard/plugboard/app/extension"
+	"github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/invoke"
+	"github.com/plugboard/plugboard/app/outbound"
+	"github.com/plugboard/plugboard/app/upgrade"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/store/secret"
+	"github.com/plugboard/plugboard/web/marketplace"
+	"github.com/plugboard/plugboard/web/netguard"
+)
+
+// Config is what the services are made from.
+type Config struct {
+	Store  *store.DB
+	Daemon *client.Client
+	// Keys seals and opens secrets; nil leaves them unavailable.
+	Keys   *secret.Keyring
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Examples is the directory of example packages.
+	Examples string
+	// OutboundAllow is the allowlist configured at start (nil: none).
+	OutboundAllow *netguard.Allowlist
+	// ExtensionTimeouts bound calls to API-based extensions (zero: Dify's).
+	ExtensionTimeouts netguard.Timeouts
+	// MarketplaceURL is Dify's marketplace API ("" serves the examples).
+	MarketplaceURL string
+	// GitHubAPIURL and GitHubTimeout are GitHub's defaults until saved.
+	GitHubAPIURL  string
+	GitHubTimeout time.Duration
+	// RunFinished is told how each tool run ended (metrics); may be nil.
+	RunFinished func(pluginID, status string, took time.Duration)
+}
+
+// App holds the services.
+type App struct {
+	Invoke    *invoke.Service
+	Installs  *install.Service
+	Upgrades  *upgrade.Scheduler
+	Outbound  *outbound.Guard
+	Extension *extension.Caller
+	GitHub    *install.GitHubClients
+	// Market is the marketplace client; nil when it could not be made.
+	Market *marketplace.Client
+}
+
+// New makes every service. A marketplace that cannot be made is logged
+// and left out; nothing else can fail here.
+func New(cfg Config) *App {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &App{}
+	a.Invoke = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
+		Finished: cfg.RunFinished})
+	a.Outbound = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, cfg.Logger)
+	a.Extension = extension.NewCaller(a.Outbound.Guard, cfg.ExtensionTimeouts, time.Now)
+	if m, err := install.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {
+		cfg.Logger.Error("marketplace: not available", "err", err)
+	} else {
+		a.Market = m
+	}
+	a.GitHub = &install.GitHubClients{Store: cfg.Store, Keys: cfg.Keys, Guard: a.Outbound.Guard,
+		DefaultURL: cfg.GitHubAPIURL, Timeout: cfg.GitHubTimeout}
+	a.Installs = install.New(install.Config{Store: cfg.Store, Daemon: cfg.Daemon, Marketplace: a.Market,
+		GitHub: a.GitHub.Client, Examples: cfg.Examples, Logger: cfg.Logger, Now: cfg.Now})
+	a.Upgrades = upgrade.New(upgrade.Config{Store: cfg.Store, Installs: a.Installs, Logger: cfg.Logger, Now: cfg.Now})
+	return a
+}
+
+// Close stops the services' background work — the auto-upgrade
+// scheduler, following install tasks for the audit log, the live tool runs
+// — and waits for it.
+func (a *App) Close() {
+	a.Upgrades.Close()
+	a.Installs.Close()
+	a.Invoke.Close()
+}
