@@ -14,13 +14,13 @@ import (
 	"github.com/plugboard/plugboard/app/extension"
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
+	"github.com/plugboard/plugboard/app/marketplace"
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/app/outbound"
 	"github.com/plugboard/plugboard/app/upgrade"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
-	"github.com/plugboard/plugboard/web/marketplace"
-	"github.com/plugboard/plugboard/web/netguard"
 )
 
 // Config is what the services are made from.

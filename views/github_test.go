@@ -4,10 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard/app/github"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
-	"github.com/plugboard/plugboard/web/github"
 )
 
 func TestGitHubReleasesList(t *testing.T) {

@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
 	"github.com/plugboard/plugboard/web/guard"
-	"github.com/plugboard/plugboard/web/netguard"
 	"golang.org/x/crypto/bcrypt"
 )
 

@@ -14,14 +14,14 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/plugboard/plugboard/app/github/githubtest"
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
-	"github.com/plugboard/plugboard/web/github/githubtest"
 	"github.com/plugboard/plugboard/web/guard"
-	"github.com/plugboard/plugboard/web/netguard"
 	"golang.org/x/crypto/bcrypt"
 )
 

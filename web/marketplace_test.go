@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard/app/marketplace"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web"
 	"github.com/plugboard/plugboard/web/guard"
-	"github.com/plugboard/plugboard/web/marketplace"
 	"golang.org/x/crypto/bcrypt"
 )
 

@@ -12,12 +12,12 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app"
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/metrics"
-	"github.com/plugboard/plugboard/web/netguard"
 	"github.com/plugboard/plugboard/web/page"
 )
 

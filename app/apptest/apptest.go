@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard/app/marketplace"
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/web/marketplace"
 )
 
 // Root is the module's root directory.

@@ -19,7 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/plugboard/plugboard/web/netguard"
+	"github.com/plugboard/plugboard/app/netguard"
 )
 
 // Extension points an API-based extension answers (Dify's

@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/plugboard/plugboard/app/github"
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
-	"github.com/plugboard/plugboard/web/github"
-	"github.com/plugboard/plugboard/web/netguard"
 )
 
 // GitHubClients makes GitHub clients with the settings admins saved (API

@@ -16,11 +16,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/github"
+	"github.com/plugboard/plugboard/app/marketplace"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/web/github"
-	"github.com/plugboard/plugboard/web/marketplace"
 )
 
 // Sources a package can be installed from, recorded on its installation

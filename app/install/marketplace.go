@@ -5,9 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plugboard/plugboard/app/marketplace"
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/web/marketplace"
-	"github.com/plugboard/plugboard/web/netguard"
 )
 
 // BuiltinMarketplace is the base URL of the marketplace served in-process

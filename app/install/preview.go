@@ -6,11 +6,11 @@ import (
 	"net/url"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/github"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/signature"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/web/github"
 )
 
 // Preview is a package stored in the daemon, not installed yet: what the

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/web/netguard"
 )
 
 // allowlistSetting is the settings key of the admins' outbound allowlist.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/marketplace"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/web/marketplace"
 )
 
 // AuditAction is the audit action of an auto-upgrade's outcome; its actor

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/plugboard/plugboard/web/marketplace"
+	"github.com/plugboard/plugboard/app/marketplace"
 )
 
 type marketplaceCmd struct {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plugboard/plugboard/web/marketplace"
+	"github.com/plugboard/plugboard/app/marketplace"
 )
 
 func TestMarketplaceServe(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/manager"
@@ -24,7 +25,6 @@ import (
 	"github.com/plugboard/plugboard/store/secret"
 	"github.com/plugboard/plugboard/web"
 	"github.com/plugboard/plugboard/web/guard"
-	"github.com/plugboard/plugboard/web/netguard"
 )
 
 type serveCmd struct {

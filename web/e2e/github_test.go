@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/plugboard/plugboard/web/github/githubtest"
+	"github.com/plugboard/plugboard/app/github/githubtest"
 )
 
 // TestGitHub installs pytools from a fake GitHub release in the browser

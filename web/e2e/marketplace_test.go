@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/plugboard/plugboard/web/marketplace"
+	"github.com/plugboard/plugboard/app/marketplace"
 )
 
 // MustMarketplace serves a marketplace (on loopback) of pytools in each

@@ -6,9 +6,9 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
-	"github.com/plugboard/plugboard/web/netguard"
 	"github.com/plugboard/plugboard/web/page"
 )
 

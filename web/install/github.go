@@ -7,10 +7,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/github"
 	appinstall "github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
-	"github.com/plugboard/plugboard/web/github"
 	"github.com/plugboard/plugboard/web/page"
 )
 

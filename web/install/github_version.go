@@ -1,8 +1,8 @@
 package install
 
 import (
+	"github.com/plugboard/plugboard/app/github"
 	"github.com/plugboard/plugboard/daemon/versions"
-	"github.com/plugboard/plugboard/web/github"
 )
 
 // newerReleases keeps the releases with a package that are newer than the

@@ -11,10 +11,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	appinstall "github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/marketplace"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
-	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/page"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/plugboard/plugboard"
 	appinstall "github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/marketplace"
 	"github.com/plugboard/plugboard/views"
-	"github.com/plugboard/plugboard/web/marketplace"
 	"github.com/plugboard/plugboard/web/page"
 )
 

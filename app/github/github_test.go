@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/web/github"
-	"github.com/plugboard/plugboard/web/github/githubtest"
-	"github.com/plugboard/plugboard/web/netguard"
+	"github.com/plugboard/plugboard/app/github"
+	"github.com/plugboard/plugboard/app/github/githubtest"
+	"github.com/plugboard/plugboard/app/netguard"
 )
 
 // loopback allows the stand-in's loopback address through the SSRF guard,

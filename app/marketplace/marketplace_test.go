@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard"
-	"github.com/plugboard/plugboard/web/marketplace"
-	"github.com/plugboard/plugboard/web/netguard"
+	"github.com/plugboard/plugboard/app/marketplace"
+	"github.com/plugboard/plugboard/app/netguard"
 )
 
 // pytoolsDir is the example Python plugin's source.

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plugboard/plugboard/web/netguard"
+	"github.com/plugboard/plugboard/app/netguard"
 )
 
 // DefaultBaseURL is github.com's API. A GitHub Enterprise server's is

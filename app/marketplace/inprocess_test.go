@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/plugboard/plugboard/web/marketplace"
+	"github.com/plugboard/plugboard/app/marketplace"
 )
 
 func TestInProcess(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugboard/plugboard/web/netguard"
+	"github.com/plugboard/plugboard/app/netguard"
 )
 
 // short keeps a test that goes wrong from waiting long; refused requests

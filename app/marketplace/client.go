@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
-	"github.com/plugboard/plugboard/web/netguard"
 )
 
 // maxAnswer bounds a JSON answer of the marketplace.
