@@ -22,6 +22,7 @@ type installed struct {
 	id       plugboard.Identifier
 	manifest *plugboard.Manifest
 	provider string               // the tool provider's name ("" when none)
+	model    string               // the model provider's name ("" when none)
 	tools    map[string]*toolSpec // by tool name
 	names    []string             // tool names, sorted, for messages
 	assets   map[string][]byte    // a remote plugin's assets (nil for a package)
@@ -41,6 +42,9 @@ type requiredParam struct {
 // newInstalled indexes an installation's declaration.
 func newInstalled(inst *state.Installation, id plugboard.Identifier, m *plugboard.Manifest) *installed {
 	in := &installed{inst: inst, uid: id.String(), id: id, manifest: m, tools: map[string]*toolSpec{}}
+	if m.Model != nil {
+		in.model = m.Model.Provider
+	}
 	if m.Tool == nil {
 		return in
 	}
