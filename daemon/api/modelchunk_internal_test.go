@@ -57,3 +57,44 @@ func TestCheckLLMChunk(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckAnswers: the one-answer routes' chunks are checked for their
+// members and types.
+func TestCheckAnswers(t *testing.T) {
+	routes := map[string]chunkCheck{}
+	for _, r := range modelRoutes {
+		routes[r.path] = r.chunk
+	}
+	cases := []struct {
+		route, chunk, want string // want "" for a valid chunk
+	}{
+		{"llm/num_tokens", `{"num_tokens":12}`, ""},
+		{"llm/num_tokens", `{"num_tokens":"12"}`, "num_tokens must be int"},
+		{"llm/num_tokens", `{"tokens":12}`, "num_tokens is required"},
+		{"text_embedding/invoke", `{"model":"e","embeddings":[[0.1,2]],"usage":{"tokens":1}}`, ""},
+		{"text_embedding/invoke", `{"model":"e","embeddings":["x"],"usage":{}}`, "embeddings"},
+		{"text_embedding/num_tokens", `{"num_tokens":[1,2]}`, ""},
+		{"rerank/invoke", `{"model":"r","docs":[{"index":0,"text":"a","score":0.5}]}`, ""},
+		{"rerank/invoke", `{"model":"r","docs":[{"index":0,"text":"a"}]}`, "docs[0].score is required"},
+		{"tts/invoke", `{"result":"6869","mime_type":"audio/mpeg"}`, ""},
+		{"tts/invoke", `{"result":"xyz"}`, "hex"},
+		{"tts/model/voices", `{"voices":[{"name":"A","value":"a"}]}`, ""},
+		{"speech2text/invoke", `{"result":"hello"}`, ""},
+		{"moderation/invoke", `{"result":"yes"}`, "result must be bool"},
+		{"model/validate_provider_credentials", `{"result":true,"credentials":{"k":"v"}}`, ""},
+		{"model/validate_model_credentials", `{"credentials":{}}`, "result is required"},
+		{"model/schema", `{"model_schema":null}`, ""},
+		{"model/schema", `[]`, "not a JSON object"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.route, func(t *testing.T) {
+			out, err := routes[tc.route]([]byte(tc.chunk))
+			switch {
+			case tc.want == "" && (err != nil || string(out) != tc.chunk):
+				t.Fatalf("%s: %s, %v", tc.chunk, out, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("%s: error %v, want one with %q", tc.chunk, err, tc.want)
+			}
+		})
+	}
+}
