@@ -171,7 +171,7 @@ func (r *reader) dispatch(line []byte) bool {
 	return r.runInline(req)
 }
 
-func (r *reader) runInline(req *protocol.Request) bool {
+func (r *reader) runInline(req *inbound) bool {
 	r.state.Store(stateInline)
 	r.hold.Store(true)
 	r.timer.Reset(r.s.p.handoff)
@@ -191,7 +191,7 @@ func (r *reader) handOff() {
 
 // parse decodes a line; lines that are empty, have no event or are not JSON
 // are skipped (the latter logged), as the daemon does.
-func (s *server) parse(line []byte) (*protocol.Request, bool) {
+func (s *server) parse(line []byte) (*inbound, bool) {
 	if len(line) == 0 || (len(line) == 1 && line[0] == '\n') {
 		return nil, false
 	}
@@ -203,7 +203,26 @@ func (s *server) parse(line []byte) (*protocol.Request, bool) {
 	if req.Event != protocol.EventRequest && req.Event != protocol.EventCancel {
 		return nil, false
 	}
-	return &req, true
+	in := &inbound{Request: &req}
+	if req.Data != nil && req.Data.Type == TypeModel {
+		var m struct {
+			Data modelData `json:"data"`
+		}
+		if err := json.Unmarshal(line, &m); err != nil {
+			in.modelErr = err
+		}
+		in.model = &m.Data
+	}
+	return in, true
+}
+
+// inbound is one request line: the protocol's request and, for a model
+// request, the model fields of its data (or why they did not decode, which
+// the session answers).
+type inbound struct {
+	*protocol.Request
+	model    *modelData
+	modelErr error
 }
 
 // cancel cancels a running session's context and says so in the plugin's
@@ -218,7 +237,7 @@ func (s *server) cancel(session string) {
 	}
 }
 
-func (s *server) startConcurrent(req *protocol.Request) {
+func (s *server) startConcurrent(req *inbound) {
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
@@ -228,7 +247,7 @@ func (s *server) startConcurrent(req *protocol.Request) {
 
 // handle runs one request to its end frame; its output is held while hold
 // is set.
-func (s *server) handle(req *protocol.Request, hold *atomic.Bool) {
+func (s *server) handle(req *inbound, hold *atomic.Bool) {
 	s.running.Add(1)
 	defer s.running.Done()
 	ctx, cancel := context.WithCancel(s.base)
@@ -260,7 +279,7 @@ func (s *server) close(session string) {
 }
 
 // safeRoute routes the request and turns a panic into an error.
-func (s *server) safeRoute(ctx context.Context, req *protocol.Request, w *Writer) (err error) {
+func (s *server) safeRoute(ctx context.Context, req *inbound, w *Writer) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &Error{Type: ErrTypePanic, Message: fmt.Sprintf("panic: %v", v),
