@@ -78,7 +78,9 @@ type ModelProvider struct {
 	ProviderCredentialSchema *ProviderCredentialSchema `yaml:"provider_credential_schema" json:"provider_credential_schema"`
 	ModelCredentialSchema    *ModelCredentialSchema    `yaml:"model_credential_schema" json:"model_credential_schema"`
 	// Position orders the models of each type, keyed like ModelFileKeys
-	// (llm, text_embedding …), read from the position files.
+	// (llm, text_embedding …), read from the position files. It is empty
+	// but not nil (written {}) when the provider has a models mapping, nil
+	// (left out) when it has none, as in Dify.
 	Position map[string][]string `yaml:"-" json:"position,omitempty"`
 	// Models are the predefined models, read from the files the models
 	// mapping's globs match (or given inline as a list).
@@ -312,14 +314,19 @@ func (m *ModelDeclaration) fillDefaults() {
 }
 
 // MarshalJSON writes the provider in Dify's shape: background null when
-// empty and models [] when there are none.
+// empty, position {} when empty but not nil, and models [] when there are
+// none.
 func (p ModelProvider) MarshalJSON() ([]byte, error) {
 	type plain ModelProvider
 	c := struct {
 		plain
-		Background *string            `json:"background"`
-		Models     []ModelDeclaration `json:"models"`
+		Background *string              `json:"background"`
+		Position   *map[string][]string `json:"position,omitempty"`
+		Models     []ModelDeclaration   `json:"models"`
 	}{plain: plain(p), Background: nullString(p.Background), Models: p.Models}
+	if p.Position != nil {
+		c.Position = &p.Position
+	}
 	if c.Models == nil {
 		c.Models = []ModelDeclaration{}
 	}
