@@ -342,7 +342,10 @@ func modelSchema(ctx context.Context, c modelCall) error {
 		}
 	}
 	if schema != nil {
-		filled := fillSchema(*schema, c.req)
+		filled, err := fillSchema(*schema, c.req)
+		if err != nil {
+			return fmt.Errorf("the schema of model %s: %w", c.req.Model, err)
+		}
 		schema = &filled
 	}
 	return c.w.raw(map[string]*ModelSchema{"model_schema": schema})

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"fmt"
 	"maps"
 
 	"github.com/plugboard/plugboard"
@@ -14,36 +15,11 @@ type ModelSchema = plugboard.ModelDeclaration
 // UseTemplate takes the rest from Dify's template of that name.
 type ParameterRule = plugboard.ParameterRule
 
-// ruleTemplate is one of Dify's parameter-rule templates.
-type ruleTemplate struct {
-	label, typ string
-	def        any
-	min, max   *float64
-	precision  *int
-	options    []string
-}
-
-// ptr returns a pointer to a copy of v.
-func ptr[T any](v T) *T { return &v }
-
-// ruleTemplates are Dify's parameter-rule templates by use_template, with
-// the labels the Python SDK gives them.
-var ruleTemplates = map[string]ruleTemplate{
-	"temperature":       {"Temperature", plugboard.RuleFloat, 0.0, ptr(0.0), ptr(1.0), ptr(2), nil},
-	"top_p":             {"Top P", plugboard.RuleFloat, 1.0, ptr(0.0), ptr(1.0), ptr(2), nil},
-	"top_k":             {"Top K", plugboard.RuleInt, 50, ptr(1.0), ptr(100.0), ptr(0), nil},
-	"presence_penalty":  {"Presence Penalty", plugboard.RuleFloat, 0.0, ptr(0.0), ptr(1.0), ptr(2), nil},
-	"frequency_penalty": {"Frequency Penalty", plugboard.RuleFloat, 0.0, ptr(0.0), ptr(1.0), ptr(2), nil},
-	"max_tokens":        {"Max Tokens", plugboard.RuleInt, 64, ptr(1.0), ptr(2048.0), ptr(0), nil},
-	"response_format":   {"Response Format", plugboard.RuleString, nil, nil, nil, nil, []string{"JSON", "XML"}},
-	"json_schema":       {"JSON Schema", plugboard.RuleString, nil, nil, nil, nil, nil},
-}
-
 // fillSchema returns the schema as Dify expects it: the request's model
 // type and model name where it has none, customizable-model as where it
 // comes from, [] and {} rather than null, and parameter rules completed
 // from their templates (only what a rule leaves unset).
-func fillSchema(schema ModelSchema, req ModelRequest) ModelSchema {
+func fillSchema(schema ModelSchema, req ModelRequest) (ModelSchema, error) {
 	if schema.Model == "" {
 		schema.Model = req.Model
 	}
@@ -64,38 +40,22 @@ func fillSchema(schema ModelSchema, req ModelRequest) ModelSchema {
 	schema.ModelProperties = orEmptyMap(schema.ModelProperties)
 	rules := make([]ParameterRule, len(schema.ParameterRules))
 	for i, r := range schema.ParameterRules {
-		rules[i] = fillRule(r)
+		var err error
+		if rules[i], err = fillRule(r); err != nil {
+			return schema, fmt.Errorf("parameter rule %s: %w", r.Name, err)
+		}
 	}
 	schema.ParameterRules = rules
-	return schema
+	return schema, nil
 }
 
-// fillRule completes a rule from its template.
-func fillRule(r ParameterRule) ParameterRule {
-	t, ok := ruleTemplates[r.UseTemplate]
-	if !ok {
-		t = ruleTemplate{label: r.Name}
+// fillRule completes a rule from its template, labelled with the
+// template's label as Dify's Python SDK does (the daemon, reading a yaml,
+// labels it with the rule's name instead).
+func fillRule(r ParameterRule) (ParameterRule, error) {
+	if t, ok := plugboard.ParameterTemplates[r.UseTemplate]; ok && r.Label.English() == "" {
+		r.Label = maps.Clone(t.Label)
 	}
-	if r.Label.English() == "" {
-		r.Label = plugboard.I18n{"en_US": t.label}
-	}
-	if r.Type == "" {
-		r.Type = t.typ
-	}
-	if r.Default == nil {
-		r.Default = t.def
-	}
-	if r.Min == nil {
-		r.Min = t.min
-	}
-	if r.Max == nil {
-		r.Max = t.max
-	}
-	if r.Precision == nil {
-		r.Precision = t.precision
-	}
-	if r.Options == nil {
-		r.Options = orEmpty(t.options)
-	}
-	return r
+	err := r.ApplyTemplate()
+	return r, err
 }
