@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+
+	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
 // Error types sent in session error frames. The names follow Dify's, so a
@@ -22,12 +24,12 @@ const (
 // ErrTypeCredentialsValidateFailed.
 const (
 	ErrTypeInvokeModel               = "InvokeError"
-	ErrTypeInvokeConnection          = "InvokeConnectionError"
-	ErrTypeInvokeServerUnavailable   = "InvokeServerUnavailableError"
-	ErrTypeInvokeRateLimit           = "InvokeRateLimitError"
-	ErrTypeInvokeAuthorization       = "InvokeAuthorizationError"
-	ErrTypeInvokeBadRequest          = "InvokeBadRequestError"
-	ErrTypeCredentialsValidateFailed = "CredentialsValidateFailedError"
+	ErrTypeInvokeConnection          = protocol.ErrInvokeConnection
+	ErrTypeInvokeServerUnavailable   = protocol.ErrInvokeServerUnavailable
+	ErrTypeInvokeRateLimit           = protocol.ErrInvokeRateLimit
+	ErrTypeInvokeAuthorization       = protocol.ErrInvokeAuthorization
+	ErrTypeInvokeBadRequest          = protocol.ErrInvokeBadRequest
+	ErrTypeCredentialsValidateFailed = protocol.ErrCredentialsValidateFailed
 )
 
 // Error is a handler error with an explicit error_type and args for the
@@ -79,7 +81,7 @@ func isModelErrType(typ string) bool {
 
 // modelErrType is the error_type a model handler's plain error is sent with.
 func modelErrType(action string) string {
-	if action == ActionValidateProviderCredentials || action == ActionValidateModelCredentials {
+	if action == protocol.ActionValidateProviderCredentials || action == protocol.ActionValidateModelCredentials {
 		return ErrTypeCredentialsValidateFailed
 	}
 	return ErrTypeInvokeModel

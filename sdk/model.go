@@ -156,7 +156,7 @@ type LLMRequest struct {
 	Tools           []PromptTool   // the tools the model may call; nil when none are offered
 	ToolChoice      *ToolChoice
 	Stop            []string
-	JSONSchema      any  // the structured output's schema, when one is asked for
+	JSONSchema      map[string]any // the structured output's schema, when one is asked for
 	Stream          bool // false: the SDK sends the answer as one chunk
 }
 

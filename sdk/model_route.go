@@ -7,60 +7,18 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/plugboard/plugboard/daemon/protocol"
 )
-
-// TypeModel is the request type of model actions.
-const TypeModel = "model"
-
-// Model actions, the action of a model request (Dify's PluginAccessAction).
-const (
-	ActionInvokeLLM                   = "invoke_llm"
-	ActionGetLLMNumTokens             = "get_llm_num_tokens"
-	ActionInvokeTextEmbedding         = "invoke_text_embedding"
-	ActionGetTextEmbeddingNumTokens   = "get_text_embedding_num_tokens"
-	ActionInvokeRerank                = "invoke_rerank"
-	ActionInvokeTTS                   = "invoke_tts"
-	ActionGetTTSModelVoices           = "get_tts_model_voices"
-	ActionInvokeSpeech2Text           = "invoke_speech2text"
-	ActionInvokeModeration            = "invoke_moderation"
-	ActionValidateProviderCredentials = "validate_provider_credentials"
-	ActionValidateModelCredentials    = "validate_model_credentials"
-	ActionGetAIModelSchemas           = "get_ai_model_schemas"
-)
-
-// modelData is the model fields of a request's data, as Dify's daemon
-// flattens its model requests into it.
-type modelData struct {
-	ModelType       string          `json:"model_type"`
-	Model           string          `json:"model"`
-	PromptMessages  []PromptMessage `json:"prompt_messages"`
-	ModelParameters map[string]any  `json:"model_parameters"`
-	Tools           []PromptTool    `json:"tools"`
-	ToolChoice      *ToolChoice     `json:"tool_choice"`
-	Stop            []string        `json:"stop"`
-	JSONSchema      any             `json:"json_schema"`
-	Stream          *bool           `json:"stream"`
-	Texts           []string        `json:"texts"`
-	InputType       string          `json:"input_type"`
-	Query           string          `json:"query"`
-	Docs            []string        `json:"docs"`
-	ScoreThreshold  *float64        `json:"score_threshold"`
-	TopN            *int            `json:"top_n"`
-	ContentText     string          `json:"content_text"`
-	Voice           string          `json:"voice"`
-	TenantID        string          `json:"tenant_id"`
-	Language        string          `json:"language"`
-	File            string          `json:"file"`
-	Text            string          `json:"text"`
-}
 
 // routeModel calls the registered model a model request is for.
 func (s *server) routeModel(ctx context.Context, in *inbound, w *Writer) error {
-	if in.modelErr != nil {
-		return Errorf(ErrTypeInvokeBadRequest, "the %s request does not decode: %v", in.Data.Action, in.modelErr)
+	md := in.Data.ModelRequest
+	if md == nil {
+		md = &protocol.ModelRequest{}
 	}
-	mr := newModelRequest(in)
-	if in.Data.Action == ActionValidateProviderCredentials {
+	mr := newModelRequest(in, md)
+	if in.Data.Action == protocol.ActionValidateProviderCredentials {
 		return s.validateProvider(ctx, mr, w)
 	}
 	m, err := s.findModel(mr)
@@ -71,14 +29,14 @@ func (s *server) routeModel(ctx context.Context, in *inbound, w *Writer) error {
 	if h == nil {
 		return Errorf(ErrTypeBadRequest, "action %q is not supported by this plugin", in.Data.Action)
 	}
-	return h(ctx, modelCall{m: m, req: mr, data: in.model, w: w})
+	return h(ctx, modelCall{m: m, req: mr, data: md, w: w})
 }
 
-func newModelRequest(in *inbound) ModelRequest {
+func newModelRequest(in *inbound, md *protocol.ModelRequest) ModelRequest {
 	d := in.Data
 	return ModelRequest{
 		SessionID: in.SessionID, UserID: d.UserID, Action: d.Action, Provider: d.Provider,
-		ModelType: in.model.ModelType, Model: in.model.Model, Credentials: Credentials(d.Credentials),
+		ModelType: md.ModelType, Model: md.Model, Credentials: Credentials(d.Credentials),
 	}
 }
 
@@ -99,24 +57,24 @@ func (s *server) findModel(req ModelRequest) (any, error) {
 type modelCall struct {
 	m    any
 	req  ModelRequest
-	data *modelData
+	data *protocol.ModelRequest
 	w    *Writer
 }
 
 // modelActions answer the model actions other than
 // validate_provider_credentials.
 var modelActions = map[string]func(context.Context, modelCall) error{
-	ActionInvokeLLM:                 invokeLLM,
-	ActionGetLLMNumTokens:           llmNumTokens,
-	ActionInvokeTextEmbedding:       invokeEmbedding,
-	ActionGetTextEmbeddingNumTokens: embeddingNumTokens,
-	ActionInvokeRerank:              invokeRerank,
-	ActionInvokeTTS:                 invokeTTS,
-	ActionGetTTSModelVoices:         ttsVoices,
-	ActionInvokeSpeech2Text:         invokeSpeech2Text,
-	ActionInvokeModeration:          invokeModeration,
-	ActionValidateModelCredentials:  validateModel,
-	ActionGetAIModelSchemas:         modelSchema,
+	protocol.ActionInvokeLLM:                 invokeLLM,
+	protocol.ActionGetLLMNumTokens:           llmNumTokens,
+	protocol.ActionInvokeTextEmbedding:       invokeEmbedding,
+	protocol.ActionGetTextEmbeddingNumTokens: embeddingNumTokens,
+	protocol.ActionInvokeRerank:              invokeRerank,
+	protocol.ActionInvokeTTS:                 invokeTTS,
+	protocol.ActionGetTTSModelVoices:         ttsVoices,
+	protocol.ActionInvokeSpeech2Text:         invokeSpeech2Text,
+	protocol.ActionInvokeModeration:          invokeModeration,
+	protocol.ActionValidateModelCredentials:  validateModel,
+	protocol.ActionGetAIModelSchemas:         modelSchema,
 }
 
 // wrongType answers an action the registered model type has no method for
@@ -158,12 +116,12 @@ func llmNumTokens(ctx context.Context, c modelCall) error {
 		}
 	case LLM:
 		for _, msg := range req.PromptMessages {
-			n += EstimateTokens(msg.Text())
+			n += EstimateTokens(MessageText(msg))
 		}
 	default:
 		return wrongType(c)
 	}
-	return c.w.raw(map[string]int{"num_tokens": n})
+	return c.w.raw(protocol.NumTokens{NumTokens: n})
 }
 
 func (c modelCall) embeddingRequest() *EmbeddingRequest {
@@ -189,6 +147,7 @@ func invokeEmbedding(ctx context.Context, c modelCall) error {
 	if out.Usage.Latency == 0 {
 		out.Usage.Latency = time.Since(start).Seconds()
 	}
+	fillEmbeddingUsage(&out.Usage)
 	return c.w.raw(out)
 }
 
@@ -215,7 +174,7 @@ func embeddingNumTokens(ctx context.Context, c modelCall) error {
 	default:
 		return wrongType(c)
 	}
-	return c.w.raw(map[string][]int{"num_tokens": orEmpty(counts)})
+	return c.w.raw(protocol.TextEmbeddingNumTokens{NumTokens: orEmpty(counts)})
 }
 
 func invokeRerank(ctx context.Context, c modelCall) error {
@@ -267,11 +226,15 @@ func ttsVoices(ctx context.Context, c modelCall) error {
 	if !ok {
 		return wrongType(c)
 	}
-	voices, err := m.TTSVoices(ctx, &TTSVoicesRequest{ModelRequest: c.req, Language: c.data.Language})
+	var lang string
+	if c.data.Language != nil {
+		lang = *c.data.Language
+	}
+	voices, err := m.TTSVoices(ctx, &TTSVoicesRequest{ModelRequest: c.req, Language: lang})
 	if err != nil {
 		return err
 	}
-	return c.w.raw(map[string][]Voice{"voices": orEmpty(voices)})
+	return c.w.raw(protocol.TTSVoices{Voices: orEmpty(voices)})
 }
 
 func invokeSpeech2Text(ctx context.Context, c modelCall) error {
@@ -287,7 +250,7 @@ func invokeSpeech2Text(ctx context.Context, c modelCall) error {
 	if err != nil {
 		return err
 	}
-	return c.w.raw(map[string]string{"result": text})
+	return c.w.raw(protocol.TextResult{Result: text})
 }
 
 func invokeModeration(ctx context.Context, c modelCall) error {
@@ -299,14 +262,7 @@ func invokeModeration(ctx context.Context, c modelCall) error {
 	if err != nil {
 		return err
 	}
-	return c.w.raw(map[string]bool{"result": flagged})
-}
-
-// credentialsResult answers both credential validations: the credentials
-// go back, as the validator left them.
-type credentialsResult struct {
-	Result      bool        `json:"result"`
-	Credentials Credentials `json:"credentials"`
+	return c.w.raw(protocol.ModerationResult{Result: flagged})
 }
 
 func (s *server) validateProvider(ctx context.Context, req ModelRequest, w *Writer) error {
@@ -319,7 +275,7 @@ func (s *server) validateProvider(ctx context.Context, req ModelRequest, w *Writ
 			return err
 		}
 	}
-	return w.raw(credentialsResult{Result: true, Credentials: creds})
+	return w.raw(protocol.CredentialsResult{Result: true, Credentials: creds})
 }
 
 func validateModel(ctx context.Context, c modelCall) error {
@@ -330,7 +286,7 @@ func validateModel(ctx context.Context, c modelCall) error {
 			return err
 		}
 	}
-	return c.w.raw(credentialsResult{Result: true, Credentials: req.Credentials})
+	return c.w.raw(protocol.CredentialsResult{Result: true, Credentials: req.Credentials})
 }
 
 func modelSchema(ctx context.Context, c modelCall) error {

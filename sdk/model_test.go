@@ -2,7 +2,6 @@ package sdk_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,9 +171,9 @@ func TestModelLLM(t *testing.T) {
 	t.Run("OKStream", func(t *testing.T) {
 		c.MustModelRequest(t, "s1", "invoke_llm", llmFields("m1", nil))
 		wantLines(t, c.MustSessionLines(t, "s1"),
-			streamLine("s1", `{"model":"m1","delta":{"index":0,"message":{"role":"assistant","content":"Hel","tool_calls":[]}}}`),
-			streamLine("s1", `{"model":"m1","delta":{"index":1,"message":{"role":"assistant","content":"lo","tool_calls":[]}}}`),
-			streamLine("s1", `{"model":"m1","delta":{"index":2,"message":{"role":"assistant","content":"","tool_calls":[]},`+
+			streamLine("s1", `{"model":"m1","delta":{"index":0,"message":{"role":"assistant","content":"Hel"}}}`),
+			streamLine("s1", `{"model":"m1","delta":{"index":1,"message":{"role":"assistant","content":"lo"}}}`),
+			streamLine("s1", `{"model":"m1","delta":{"index":2,"message":{"role":"assistant","content":""},`+
 				`"usage":{"prompt_tokens":3,"prompt_unit_price":"0","prompt_price_unit":"0","prompt_price":"0",`+
 				`"completion_tokens":2,"completion_unit_price":"0","completion_price_unit":"0","completion_price":"0",`+
 				`"total_tokens":5,"total_price":"0","currency":"USD","latency":0.25},"finish_reason":"stop"}}`),
@@ -187,7 +186,7 @@ func TestModelLLM(t *testing.T) {
 		wantLines(t, c.MustSessionLines(t, "s2"),
 			streamLine("s2", `{"model":"m1","delta":{"index":0,"message":{"role":"assistant","content":"",`+
 				`"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}}`),
-			streamLine("s2", `{"model":"m1","delta":{"index":1,"message":{"role":"assistant","content":"","tool_calls":[]},`+
+			streamLine("s2", `{"model":"m1","delta":{"index":1,"message":{"role":"assistant","content":""},`+
 				`"usage":{"prompt_tokens":7,"prompt_unit_price":"0","prompt_price_unit":"0","prompt_price":"0",`+
 				`"completion_tokens":5,"completion_unit_price":"0","completion_price_unit":"0","completion_price":"0",`+
 				`"total_tokens":12,"total_price":"0","currency":"USD","latency":0.25},"finish_reason":"tool_calls"}}`),
@@ -200,7 +199,7 @@ func TestModelLLM(t *testing.T) {
 			t.Fatalf("%d chunks, want 1: %+v", len(chunks), chunks)
 		}
 		d := chunks[0].Delta
-		if d.Index != 0 || d.Message.Content != "Hello" || d.FinishReason != "stop" || d.Usage == nil || d.Usage.TotalTokens != 5 {
+		if d.Index != 0 || d.Message.Content.Text != "Hello" || d.FinishReason != "stop" || d.Usage == nil || d.Usage.TotalTokens != 5 {
 			t.Fatalf("chunk = %+v", chunks[0])
 		}
 	})
@@ -234,7 +233,7 @@ func TestModelLLM(t *testing.T) {
 		c.MustModelRequest(t, "e3", "invoke_llm", llmFields("m1", map[string]any{
 			"prompt_messages": []any{map[string]any{"role": "user", "content": 42}}}))
 		e := MustError(t, c.MustSession(t, "e3"))
-		if e.ErrorType != sdk.ErrTypeInvokeBadRequest || !strings.Contains(e.Message, "string or an array") {
+		if e.ErrorType != sdk.ErrTypeInvokeBadRequest || !strings.Contains(e.Message, "the invoke_llm request does not decode: content must be a string or a list") {
 			t.Fatalf("error = %+v", e)
 		}
 	})
@@ -287,7 +286,7 @@ func TestModelOthers(t *testing.T) {
 			[]string{`{"model":"r1","docs":[{"index":3,"text":"abcd","score":0.4},{"index":1,"text":"abc","score":0.3}]}`}},
 		{"OKTTSHexChunks", "invoke_tts",
 			map[string]any{"model_type": "tts", "model": "t1", "content_text": "hi", "voice": "alloy", "tenant_id": "t"},
-			[]string{`{"mime_type":"audio/wav","result":"616c6c6f793a6869"}`}},
+			[]string{`{"result":"616c6c6f793a6869","mime_type":"audio/wav"}`}},
 		{"OKTTSVoices", "get_tts_model_voices",
 			map[string]any{"model_type": "tts", "model": "t1", "language": "en-US"},
 			[]string{`{"voices":[{"name":"Alloy (en-US)","value":"alloy"}]}`}},
@@ -391,26 +390,14 @@ func TestModelErrors(t *testing.T) {
 	}
 }
 
-func TestPromptMessageJSON(t *testing.T) {
-	for name, tc := range map[string]struct{ in, out string }{
-		"OKString": {`{"role":"user","content":"hi"}`, `{"role":"user","content":"hi","tool_calls":[]}`},
-		"OKNull":   {`{"role":"assistant","content":null}`, `{"role":"assistant","content":"","tool_calls":[]}`},
-		"OKParts": {`{"role":"user","content":[{"type":"text","data":"a"},{"type":"image","url":"https://x/a.png","detail":"low"}]}`,
-			`{"role":"user","content":[{"type":"text","data":"a"},{"type":"image","url":"https://x/a.png","detail":"low"}],"tool_calls":[]}`},
-		"OKToolResult": {`{"role":"tool","content":"{}","tool_call_id":"c1"}`, `{"role":"tool","content":"{}","tool_calls":[],"tool_call_id":"c1"}`},
+func TestMessageText(t *testing.T) {
+	for want, m := range map[string]sdk.PromptMessage{
+		"hi": {Role: sdk.RoleUser, Content: sdk.Content{Text: "hi"}},
+		"ab": {Role: sdk.RoleUser, Content: sdk.Content{Parts: []sdk.ContentPart{
+			{Type: "text", Data: "a"}, {Type: "image", URL: "https://x/a.png"}, {Type: "text", Data: "b"}}}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			m := MustUnmarshal[sdk.PromptMessage](t, json.RawMessage(tc.in))
-			out, err := json.Marshal(m)
-			if err != nil || string(out) != tc.out {
-				t.Fatalf("round trip = %s, %v; want %s", out, err, tc.out)
-			}
-		})
-	}
-	t.Run("ErrNoRole", func(t *testing.T) {
-		var m sdk.PromptMessage
-		if err := json.Unmarshal([]byte(`{"content":"x"}`), &m); err == nil {
-			t.Fatal("a message without a role decoded")
+		if got := sdk.MessageText(m); got != want {
+			t.Errorf("MessageText(%+v) = %q, want %q", m, got, want)
 		}
-	})
+	}
 }

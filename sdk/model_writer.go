@@ -76,7 +76,7 @@ func appendTextChunk(b []byte, model string, index int, text string) []byte {
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, `,"message":{"role":"assistant","content":`...)
 	b = appendString(b, text)
-	return append(b, `,"tool_calls":[]}}}`...)
+	return append(b, `}}}`...)
 }
 
 // ToolCalls sends complete tool calls the model asks for (Dify's SDK sends
@@ -113,9 +113,10 @@ func (lw *LLMWriter) Finish(reason string, usage LLMUsage) error {
 	if usage.Latency == 0 {
 		usage.Latency = time.Since(lw.start).Seconds()
 	}
+	fillUsage(&usage)
 	delta := LLMDelta{Message: PromptMessage{Role: RoleAssistant}, Usage: &usage, FinishReason: reason}
 	if !lw.stream {
-		delta.Message.Content, delta.Message.ToolCalls = lw.text.String(), lw.calls
+		delta.Message.Content.Text, delta.Message.ToolCalls = lw.text.String(), lw.calls
 	}
 	return lw.chunk(delta)
 }
@@ -146,7 +147,7 @@ func (lw *LLMWriter) close() error {
 	}
 	prompt := 0
 	for _, m := range lw.req.PromptMessages {
-		prompt += EstimateTokens(m.Text())
+		prompt += EstimateTokens(MessageText(m))
 	}
 	return lw.Finish("", LLMUsage{PromptTokens: prompt, CompletionTokens: EstimateTokens(lw.text.String())})
 }
@@ -172,10 +173,7 @@ func (aw *AudioWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		piece := p[:min(len(p), audioChunk)]
-		chunk := map[string]string{"result": hex.EncodeToString(piece)}
-		if aw.mime != "" {
-			chunk["mime_type"] = aw.mime
-		}
+		chunk := protocol.TTSChunk{Result: hex.EncodeToString(piece), MIMEType: aw.mime}
 		if err := aw.w.raw(chunk); err != nil {
 			return n, err
 		}

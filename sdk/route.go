@@ -13,11 +13,18 @@ func (s *server) route(ctx context.Context, in *inbound, w *Writer) error {
 	if d == nil {
 		return Errorf(ErrTypeBadRequest, "request %q has no data", raw.SessionID)
 	}
-	if d.Type == TypeModel {
+	if in.decodeErr != nil {
+		typ := ErrTypeBadRequest
+		if d.Type == protocol.TypeModel {
+			typ = ErrTypeInvokeBadRequest
+		}
+		return Errorf(typ, "the %s request does not decode: %v", d.Action, in.decodeErr)
+	}
+	if d.Type == protocol.TypeModel {
 		return s.routeModel(ctx, in, w)
 	}
 	if d.Type != protocol.TypeTool {
-		return Errorf(ErrTypeBadRequest, "request type %q is not supported by this plugin (only %q and %q)", d.Type, protocol.TypeTool, TypeModel)
+		return Errorf(ErrTypeBadRequest, "request type %q is not supported by this plugin (only %q and %q)", d.Type, protocol.TypeTool, protocol.TypeModel)
 	}
 	req := newRequest(raw)
 	switch d.Action {
@@ -89,7 +96,7 @@ func errType(in *inbound) string {
 	switch {
 	case in.Data == nil:
 		return ErrTypeInvoke
-	case in.Data.Type == TypeModel:
+	case in.Data.Type == protocol.TypeModel:
 		return modelErrType(in.Data.Action)
 	case in.Data.Action == protocol.ActionValidateToolCredentials:
 		return ErrTypeCredentials

@@ -190,39 +190,51 @@ func (r *reader) handOff() {
 }
 
 // parse decodes a line; lines that are empty, have no event or are not JSON
-// are skipped (the latter logged), as the daemon does.
+// are skipped (the latter logged), as the daemon does. A request whose data
+// does not decode (a prompt message of the wrong shape, say) is still
+// returned, with the reason, so that its session is answered with an error
+// rather than left waiting.
 func (s *server) parse(line []byte) (*inbound, bool) {
 	if len(line) == 0 || (len(line) == 1 && line[0] == '\n') {
 		return nil, false
 	}
 	var req protocol.Request
-	if err := json.Unmarshal(line, &req); err != nil {
-		s.out.log(LevelWarn, fmt.Sprintf("sdk: skipped an input line that is not JSON: %v", err))
-		return nil, false
+	err := json.Unmarshal(line, &req)
+	if err != nil {
+		in, ok := s.parseBroken(line, err)
+		return in, ok
 	}
 	if req.Event != protocol.EventRequest && req.Event != protocol.EventCancel {
 		return nil, false
 	}
-	in := &inbound{Request: &req}
-	if req.Data != nil && req.Data.Type == TypeModel {
-		var m struct {
-			Data modelData `json:"data"`
-		}
-		if err := json.Unmarshal(line, &m); err != nil {
-			in.modelErr = err
-		}
-		in.model = &m.Data
-	}
-	return in, true
+	return &inbound{Request: &req}, true
 }
 
-// inbound is one request line: the protocol's request and, for a model
-// request, the model fields of its data (or why they did not decode, which
-// the session answers).
+// parseBroken reads the session, type and action of a request line that
+// does not decode into a request.
+func (s *server) parseBroken(line []byte, cause error) (*inbound, bool) {
+	var head struct {
+		SessionID string `json:"session_id"`
+		Event     string `json:"event"`
+		Data      struct {
+			Type   string `json:"type"`
+			Action string `json:"action"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(line, &head) != nil || head.Event != protocol.EventRequest || head.SessionID == "" {
+		s.out.log(LevelWarn, fmt.Sprintf("sdk: skipped an input line that is not a request: %v", cause))
+		return nil, false
+	}
+	req := &protocol.Request{SessionID: head.SessionID, Event: head.Event,
+		Data: &protocol.RequestData{Type: head.Data.Type, Action: head.Data.Action}}
+	return &inbound{Request: req, decodeErr: cause}, true
+}
+
+// inbound is one request line: the protocol's request, or, when its data
+// did not decode, its session, type and action and the reason.
 type inbound struct {
 	*protocol.Request
-	model    *modelData
-	modelErr error
+	decodeErr error
 }
 
 // cancel cancels a running session's context and says so in the plugin's

@@ -75,7 +75,7 @@ func (c *Conn) read(r io.Reader) {
 // beside user_id, type and action, as Dify's daemon sends them.
 func (c *Conn) ModelRequest(tb testing.TB, session, action string, fields map[string]any) {
 	tb.Helper()
-	data := map[string]any{"user_id": "test-user", "type": sdk.TypeModel, "action": action, "credentials": map[string]any{}}
+	data := map[string]any{"user_id": "test-user", "type": protocol.TypeModel, "action": action, "credentials": map[string]any{}}
 	for k, v := range fields {
 		data[k] = v
 	}

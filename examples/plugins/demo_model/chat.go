@@ -51,7 +51,7 @@ func (chat) InvokeLLM(ctx context.Context, req *sdk.LLMRequest, w *sdk.LLMWriter
 // reply is the answer when no tool is to be called.
 func reply(msgs []sdk.PromptMessage, user string) string {
 	if n := len(msgs); n > 0 && msgs[n-1].Role == sdk.RoleTool {
-		return fmt.Sprintf("%s The tool answered: %s", demoLabel, msgs[n-1].Text())
+		return fmt.Sprintf("%s The tool answered: %s", demoLabel, sdk.MessageText(msgs[n-1]))
 	}
 	if strings.TrimSpace(user) == "" {
 		return demoLabel + " Say something and I will repeat it."
@@ -129,7 +129,7 @@ func arguments(tool sdk.PromptTool, user string) map[string]any {
 func lastText(msgs []sdk.PromptMessage, role string) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == role {
-			return strings.TrimSpace(msgs[i].Text())
+			return strings.TrimSpace(sdk.MessageText(msgs[i]))
 		}
 	}
 	return ""
@@ -149,7 +149,7 @@ func delay(req *sdk.LLMRequest) time.Duration {
 func usage(req *sdk.LLMRequest, answer string) sdk.LLMUsage {
 	prompt := 0
 	for _, m := range req.PromptMessages {
-		prompt += sdk.EstimateTokens(m.Text())
+		prompt += sdk.EstimateTokens(sdk.MessageText(m))
 	}
 	return sdk.LLMUsage{PromptTokens: prompt, CompletionTokens: sdk.EstimateTokens(answer)}
 }

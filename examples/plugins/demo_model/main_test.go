@@ -31,7 +31,7 @@ func TestChat(t *testing.T) {
 			if ch.Delta.Index != i || ch.Model != "demo-chat" {
 				t.Fatalf("chunk %d = %+v", i, ch)
 			}
-			text.WriteString(ch.Delta.Message.Content)
+			text.WriteString(ch.Delta.Message.Content.Text)
 		}
 		want := "Demo model — not a real LLM. You said: “hello there demo” (3 words, 16 characters)."
 		if len(chunks) < 4 || text.String() != want {
@@ -67,7 +67,7 @@ func TestChat(t *testing.T) {
 			if len(ch.Delta.Message.ToolCalls) > 0 {
 				t.Fatalf("asked for a tool again: %+v", ch)
 			}
-			text.WriteString(ch.Delta.Message.Content)
+			text.WriteString(ch.Delta.Message.Content.Text)
 		}
 		if text.String() != "Demo model — not a real LLM. The tool answered: 21 °C" {
 			t.Fatalf("text = %q", text.String())

@@ -99,10 +99,10 @@ func chatBody(cfg config, req *sdk.LLMRequest) map[string]any {
 // openAIMessage is a prompt message in OpenAI's shape. Images are passed
 // on only when the model has vision; other parts as their text.
 func openAIMessage(m sdk.PromptMessage, vision bool) map[string]any {
-	out := map[string]any{"role": m.Role, "content": m.Text()}
-	if m.Parts != nil && vision {
+	out := map[string]any{"role": m.Role, "content": sdk.MessageText(m)}
+	if m.Content.Parts != nil && vision {
 		parts := []map[string]any{}
-		for _, p := range m.Parts {
+		for _, p := range m.Content.Parts {
 			switch {
 			case p.Type == "text":
 				parts = append(parts, map[string]any{"type": "text", "text": p.Data})
@@ -110,7 +110,7 @@ func openAIMessage(m sdk.PromptMessage, vision bool) map[string]any {
 				parts = append(parts, map[string]any{"type": "image_url", "image_url": map[string]any{"url": p.URL, "detail": cmp.Or(p.Detail, "auto")}})
 			case p.Type == "image" && p.Base64Data != "":
 				parts = append(parts, map[string]any{"type": "image_url", "image_url": map[string]any{
-					"url": "data:" + cmp.Or(p.MimeType, "image/png") + ";base64," + p.Base64Data, "detail": cmp.Or(p.Detail, "auto")}})
+					"url": "data:" + cmp.Or(p.MIMEType, "image/png") + ";base64," + p.Base64Data, "detail": cmp.Or(p.Detail, "auto")}})
 			}
 		}
 		out["content"] = parts

@@ -145,7 +145,7 @@ func TestChat(t *testing.T) {
 		chunks := sdktest.LLMChunks(t, c.Session(t, "s1"))
 		var texts []string
 		for _, ch := range chunks {
-			texts = append(texts, ch.Delta.Message.Content)
+			texts = append(texts, ch.Delta.Message.Content.Text)
 		}
 		last := chunks[len(chunks)-1].Delta
 		if strings.Join(texts, "|") != "Hel|lo| world|" || last.FinishReason != "stop" || last.Usage == nil ||
