@@ -174,7 +174,7 @@ type RerankRequest struct {
 	Query          string
 	Docs           []string
 	ScoreThreshold *float64 // documents scoring below it are left out
-	TopN           *int     // at most this many documents are answered
+	TopN           *int     // at most this many documents are answered (0: all)
 }
 
 // TTSRequest is an invoke_tts request.

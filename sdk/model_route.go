@@ -195,7 +195,8 @@ func invokeRerank(ctx context.Context, c modelCall) error {
 }
 
 // rankDocs orders docs by falling score (ties by index) and applies the
-// request's score threshold and top n.
+// request's score threshold and top n; a top n of zero, which Dify's daemon
+// sends for an absent one, leaves every document.
 func rankDocs(docs []RerankDocument, req *RerankRequest) []RerankDocument {
 	out := make([]RerankDocument, 0, len(docs))
 	for _, d := range docs {
@@ -206,7 +207,7 @@ func rankDocs(docs []RerankDocument, req *RerankRequest) []RerankDocument {
 	slices.SortStableFunc(out, func(a, b RerankDocument) int {
 		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Index, b.Index))
 	})
-	if req.TopN != nil && *req.TopN >= 0 && *req.TopN < len(out) {
+	if req.TopN != nil && *req.TopN > 0 && *req.TopN < len(out) {
 		out = out[:*req.TopN]
 	}
 	return out

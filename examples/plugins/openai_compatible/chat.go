@@ -15,7 +15,7 @@ import (
 )
 
 // chat is the provider's LLM: /chat/completions, always streamed.
-type chat struct{ cl *client }
+type chat struct{ cl *upstream }
 
 // chatParameters are the model parameters passed on to the server (those
 // the model's schema declares).
@@ -165,7 +165,7 @@ type streamChunk struct {
 // streamChat posts body to /chat/completions and reads the server-sent
 // events, passing each piece of text to text and collecting tool calls
 // (sent in pieces by index) and the usage.
-func (cl *client) streamChat(ctx context.Context, cfg config, body map[string]any, text func(string) error) (chatResult, error) {
+func (cl *upstream) streamChat(ctx context.Context, cfg config, body map[string]any, text func(string) error) (chatResult, error) {
 	ex, err := cl.post(ctx, cfg, cfg.baseURL+"/chat/completions", body)
 	if err != nil {
 		return chatResult{}, err

@@ -75,8 +75,8 @@ func atoiOr(s string, def int) int {
 	return def
 }
 
-// client sends the requests of every model.
-type client struct{ http *http.Client }
+// upstream sends the requests of every model to their servers.
+type upstream struct{ http *http.Client }
 
 // errSilent is the cause of a request cancelled because the server said
 // nothing for longer than the timeout.
@@ -97,7 +97,7 @@ type exchange struct {
 // post sends body as JSON to url and returns the exchange once the server
 // answered with a 2xx; any other answer, a connection failure or silence
 // becomes the matching invoke error.
-func (cl *client) post(ctx context.Context, cfg config, url string, body any) (*exchange, error) {
+func (cl *upstream) post(ctx context.Context, cfg config, url string, body any) (*exchange, error) {
 	payload, err := json.Marshal(body)
 	if err != nil {
 		return nil, err

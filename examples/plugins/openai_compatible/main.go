@@ -25,7 +25,7 @@ func main() {
 // newPlugin registers the provider's model types; their requests go out
 // through transport.
 func newPlugin(transport http.RoundTripper) *sdk.Plugin {
-	cl := &client{http: &http.Client{Transport: transport}}
+	cl := &upstream{http: &http.Client{Transport: transport}}
 	p := sdk.New()
 	p.LLM(provider, &chat{cl})
 	p.TextEmbedding(provider, &embedder{cl})

@@ -10,7 +10,7 @@ import (
 )
 
 // embedder is the provider's text-embedding model: /embeddings.
-type embedder struct{ cl *client }
+type embedder struct{ cl *upstream }
 
 // EmbedTexts asks the server for one vector per text.
 func (m *embedder) EmbedTexts(ctx context.Context, req *sdk.EmbeddingRequest) (*sdk.EmbeddingResult, error) {
@@ -31,7 +31,7 @@ func (m *embedder) ValidateModelCredentials(ctx context.Context, req *sdk.ModelR
 	return credentialsError(err)
 }
 
-func (cl *client) embed(ctx context.Context, cfg config, texts []string) (*sdk.EmbeddingResult, error) {
+func (cl *upstream) embed(ctx context.Context, cfg config, texts []string) (*sdk.EmbeddingResult, error) {
 	ex, err := cl.post(ctx, cfg, cfg.baseURL+"/embeddings",
 		map[string]any{"model": cfg.model, "input": texts, "encoding_format": "float"})
 	if err != nil {
@@ -63,7 +63,7 @@ type embeddingData struct {
 
 // reranker is the provider's rerank model: /rerank as vLLM, llama.cpp
 // server, Jina and Cohere answer it.
-type reranker struct{ cl *client }
+type reranker struct{ cl *upstream }
 
 // Rerank asks the server to score the documents.
 func (m *reranker) Rerank(ctx context.Context, req *sdk.RerankRequest) (*sdk.RerankResult, error) {
@@ -84,7 +84,7 @@ func (m *reranker) ValidateModelCredentials(ctx context.Context, req *sdk.ModelR
 	return credentialsError(err)
 }
 
-func (cl *client) rerank(ctx context.Context, cfg config, query string, docs []string) (*sdk.RerankResult, error) {
+func (cl *upstream) rerank(ctx context.Context, cfg config, query string, docs []string) (*sdk.RerankResult, error) {
 	url := cfg.rerankURL
 	if url == "" {
 		url = cfg.baseURL + "/rerank"
