@@ -157,7 +157,7 @@ type LLMRequest struct {
 	ToolChoice      *ToolChoice
 	Stop            []string
 	JSONSchema      map[string]any // the structured output's schema, when one is asked for
-	Stream          bool // false: the SDK sends the answer as one chunk
+	Stream          bool           // false: the SDK sends the answer as one chunk
 }
 
 // EmbeddingRequest is an invoke_text_embedding (or
