@@ -63,7 +63,11 @@ func (lw *LLMWriter) Text(s string) error {
 	index := lw.index
 	lw.index++
 	return lw.w.out.emit(lw.w.hold, func(b []byte) []byte {
-		return appendSession(b, lw.w.session, protocol.SessionStream, appendTextChunk(nil, lw.req.Model, index, s))
+		b = append(b, `{"event":"session","session_id":`...)
+		b = appendString(b, lw.w.session)
+		b = append(b, `,"data":{"type":"stream","data":`...)
+		b = appendTextChunk(b, lw.req.Model, index, s)
+		return append(b, "}}\n"...)
 	})
 }
 
