@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -61,9 +61,9 @@ func readConfig(req *sdk.ModelRequest) (config, error) {
 
 // checkURL accepts an http or https URL with a host.
 func checkURL(raw string) error {
-	u, err := url.Parse(raw)
+	u, err := neturl.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return sdk.Errorf(sdk.ErrTypeInvokeBadRequest, "%q is not an http or https URL (such as http://ollama:11434/v1)", raw)
+		return sdk.Errorf(sdk.ErrTypeInvokeBadRequest, "%q is not an http or https URL (such as http://ollama:11434/v1)", redacted(raw))
 	}
 	return nil
 }
@@ -103,12 +103,12 @@ func (cl *upstream) post(ctx context.Context, cfg config, url string, body any) 
 		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	ex := &exchange{ctx: ctx, cancel: cancel, timeout: cfg.timeout, url: url}
+	ex := &exchange{ctx: ctx, cancel: cancel, timeout: cfg.timeout, url: redacted(url)}
 	ex.timer = time.AfterFunc(cfg.timeout, func() { cancel(errSilent) })
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
 		ex.close()
-		return nil, sdk.Errorf(sdk.ErrTypeInvokeBadRequest, "bad URL %q: %v", url, err)
+		return nil, sdk.Errorf(sdk.ErrTypeInvokeBadRequest, "bad URL %s", ex.url)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
@@ -122,7 +122,7 @@ func (cl *upstream) post(ctx context.Context, cfg config, url string, body any) 
 	}
 	if ex.resp.StatusCode/100 != 2 {
 		defer ex.close()
-		return nil, newStatusError(ex.resp, url)
+		return nil, newStatusError(ex.resp, ex.url)
 	}
 	ex.alive()
 	return ex, nil
@@ -150,7 +150,20 @@ func (ex *exchange) failed(err error) error {
 	case cause != nil:
 		return cause // the call was cancelled
 	}
+	var uerr *neturl.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err // the URL is in the message already
+	}
 	return sdk.Errorf(sdk.ErrTypeInvokeConnection, "cannot reach %s: %v", ex.url, err)
+}
+
+// redacted is the URL as messages show it: without a password.
+func redacted(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "the configured URL"
+	}
+	return u.Redacted()
 }
 
 // decodeJSON reads the whole answer into v.

@@ -206,6 +206,17 @@ func TestChat(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrNoPasswordOfTheURLInMessages", func(t *testing.T) {
+		withPassword := strings.Replace(fs.URL, "http://", "http://user:hunter2@", 1) + "/v1"
+		dead := strings.Replace(withPassword, fs.URL[len("http://"):], "127.0.0.1:1", 1)
+		for i, endpoint := range []string{withPassword, dead} {
+			session := fmt.Sprintf("pw%d", i)
+			c.ModelRequest(t, session, "invoke_llm", llmRequest(fs, "busy", map[string]any{"credentials": map[string]any{"endpoint_url": endpoint}}))
+			if e := sdktest.Error(t, c.Session(t, session)); strings.Contains(e.Message, "hunter2") || !strings.Contains(e.Message, "user:xxxxx@") {
+				t.Fatalf("error = %+v", e)
+			}
+		}
+	})
 	t.Run("ErrUnreachable", func(t *testing.T) {
 		dead := httptest.NewServer(http.NotFoundHandler())
 		dead.Close()
