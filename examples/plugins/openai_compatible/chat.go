@@ -171,59 +171,77 @@ func (cl *upstream) streamChat(ctx context.Context, cfg config, body map[string]
 		return chatResult{}, err
 	}
 	defer ex.close()
-	var res chatResult
-	calls := map[int]*sdk.ToolCall{}
+	acc := &chatAccumulator{text: text, calls: map[int]*sdk.ToolCall{}}
 	r := bufio.NewReaderSize(ex.resp.Body, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(line) == 0 && err != nil {
 			if err == io.EOF && ex.ctx.Err() == nil {
-				break // a server that ends without [DONE]
+				return acc.result(), nil // a server that ends without [DONE]
 			}
-			return res, ex.failed(err)
+			return chatResult{}, ex.failed(err)
 		}
 		ex.alive()
 		data, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("data:"))
 		if !ok {
 			continue // comments, event names, blank lines
 		}
-		data = bytes.TrimSpace(data)
-		if string(data) == "[DONE]" {
-			break
+		if data = bytes.TrimSpace(data); string(data) == "[DONE]" {
+			return acc.result(), nil
 		}
-		var ch streamChunk
-		if err := json.Unmarshal(data, &ch); err != nil {
-			return res, sdk.Errorf(sdk.ErrTypeInvokeModel, "%s sent a chunk that is not JSON: %v", ex.url, err)
-		}
-		if ch.Error != nil {
-			return res, sdk.Errorf(sdk.ErrTypeInvokeServerUnavailable, "%s (in the stream from %s)", ch.Error.Message, ex.url)
-		}
-		if ch.Usage != nil {
-			res.usage = ch.Usage
-		}
-		for _, c := range ch.Choices {
-			if c.Delta.Content != "" {
-				if err := text(c.Delta.Content); err != nil {
-					return res, err
-				}
-			}
-			for _, tc := range c.Delta.ToolCalls {
-				call := calls[tc.Index]
-				if call == nil {
-					call = &sdk.ToolCall{Type: "function"}
-					calls[tc.Index] = call
-				}
-				call.ID += tc.ID
-				call.Function.Name += tc.Function.Name
-				call.Function.Arguments += tc.Function.Arguments
-			}
-			if c.FinishReason != nil {
-				res.finish = *c.FinishReason
-			}
+		if err := acc.add(data, ex.url); err != nil {
+			return chatResult{}, err
 		}
 	}
-	for _, i := range slices.Sorted(maps.Keys(calls)) {
-		res.calls = append(res.calls, *calls[i])
+}
+
+// chatAccumulator gathers a streamed answer chunk by chunk.
+type chatAccumulator struct {
+	text  func(string) error
+	calls map[int]*sdk.ToolCall // by the index the server gives each call
+	res   chatResult
+}
+
+// add takes one chunk's data: its text goes out at once, tool-call pieces
+// are joined, usage and finish reason kept.
+func (a *chatAccumulator) add(data []byte, from string) error {
+	var ch streamChunk
+	if err := json.Unmarshal(data, &ch); err != nil {
+		return sdk.Errorf(sdk.ErrTypeInvokeModel, "%s sent a chunk that is not JSON: %v", from, err)
 	}
-	return res, nil
+	if ch.Error != nil {
+		return sdk.Errorf(sdk.ErrTypeInvokeServerUnavailable, "%s (in the stream from %s)", ch.Error.Message, from)
+	}
+	if ch.Usage != nil {
+		a.res.usage = ch.Usage
+	}
+	for _, c := range ch.Choices {
+		if c.Delta.Content != "" {
+			if err := a.text(c.Delta.Content); err != nil {
+				return err
+			}
+		}
+		for _, tc := range c.Delta.ToolCalls {
+			call := a.calls[tc.Index]
+			if call == nil {
+				call = &sdk.ToolCall{Type: "function"}
+				a.calls[tc.Index] = call
+			}
+			call.ID += tc.ID
+			call.Function.Name += tc.Function.Name
+			call.Function.Arguments += tc.Function.Arguments
+		}
+		if c.FinishReason != nil {
+			a.res.finish = *c.FinishReason
+		}
+	}
+	return nil
+}
+
+// result is the answer with its tool calls in the server's order.
+func (a *chatAccumulator) result() chatResult {
+	for _, i := range slices.Sorted(maps.Keys(a.calls)) {
+		a.res.calls = append(a.res.calls, *a.calls[i])
+	}
+	return a.res
 }
