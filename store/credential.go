@@ -122,15 +122,41 @@ func credentialAAD(id int64, field string) string {
 // openSecrets decrypts the row's secrets. An error names the credential and
 // field that cannot be decrypted.
 func (cs *Credentials) openSecrets(r *credentialRow) (map[string]string, error) {
-	out := make(map[string]string, len(r.sealed))
-	for _, field := range sortedKeys(r.sealed) {
-		pt, err := cs.keys.OpenString(r.sealed[field], credentialAAD(r.ID, field))
+	out, field, err := openFields(cs.keys, r.sealed, func(f string) string { return credentialAAD(r.ID, f) })
+	if err != nil {
+		return nil, plugboard.Errorf(plugboard.EINTERNAL, "credential %q (%d): the stored secret %q cannot be decrypted: %v", r.Name, r.ID, field, err)
+	}
+	return out, nil
+}
+
+// sealFields seals each secret bound to aad(field), as the JSON text of a
+// sealed_values column. Every table of secrets (tool credentials, model
+// credentials) seals its fields with it, one by one, so that a field's
+// ciphertext cannot be moved to another row or field.
+func sealFields(keys *secret.Keyring, secrets map[string]string, aad func(field string) string) (string, error) {
+	sealed := make(map[string]string, len(secrets))
+	for field, v := range secrets {
+		ct, err := keys.SealString(v, aad(field))
 		if err != nil {
-			return nil, plugboard.Errorf(plugboard.EINTERNAL, "credential %q (%d): the stored secret %q cannot be decrypted: %v", r.Name, r.ID, field, err)
+			return "", err
+		}
+		sealed[field] = ct
+	}
+	return jsonText(sealed)
+}
+
+// openFields decrypts fields sealed by sealFields; on failure it returns
+// the field that cannot be decrypted.
+func openFields(keys *secret.Keyring, sealed map[string]string, aad func(field string) string) (map[string]string, string, error) {
+	out := make(map[string]string, len(sealed))
+	for _, field := range sortedKeys(sealed) {
+		pt, err := keys.OpenString(sealed[field], aad(field))
+		if err != nil {
+			return nil, field, err
 		}
 		out[field] = pt
 	}
-	return out, nil
+	return out, "", nil
 }
 
 // shown returns the credential with its secrets masked, or with Problem set

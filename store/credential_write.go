@@ -72,15 +72,7 @@ func testedAt(in CredentialInput, now int64) int64 {
 
 // storeSecrets seals each secret bound to (id, field) and stores them.
 func (cs *Credentials) storeSecrets(ctx context.Context, tx *sql.Tx, id int64, secrets map[string]string) error {
-	sealed := make(map[string]string, len(secrets))
-	for field, v := range secrets {
-		ct, err := cs.keys.SealString(v, credentialAAD(id, field))
-		if err != nil {
-			return err
-		}
-		sealed[field] = ct
-	}
-	text, err := jsonText(sealed)
+	text, err := sealFields(cs.keys, secrets, func(f string) string { return credentialAAD(id, f) })
 	if err != nil {
 		return err
 	}
