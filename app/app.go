@@ -1,6 +1,7 @@
 // Package app assembles the application services — what Plugboard does
 // for a user whatever the surface asking (the admin app's handlers today,
-// the agent and the gateway next): invoking tools (app/invoke), installing
+// the agent and the gateway next): invoking tools (app/invoke), model
+// providers' credentials and default models (app/models), installing
 // plugins and their sources (app/install), auto-upgrades (app/upgrade),
 // outbound requests and their allowlist (app/outbound) and API-based
 // extensions (app/extension). A surface builds one App and closes it.
@@ -15,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/marketplace"
+	"github.com/plugboard/plugboard/app/models"
 	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/app/outbound"
 	"github.com/plugboard/plugboard/app/upgrade"
@@ -49,6 +51,7 @@ type Config struct {
 // App holds the services.
 type App struct {
 	Invoke    *invoke.Service
+	Models    *models.Service
 	Installs  *install.Service
 	Upgrades  *upgrade.Scheduler
 	Outbound  *outbound.Guard
@@ -70,6 +73,7 @@ func New(cfg Config) *App {
 	a := &App{}
 	a.Invoke = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
 		Finished: cfg.RunFinished})
+	a.Models = models.New(models.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger})
 	a.Outbound = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, cfg.Logger)
 	a.Extension = extension.NewCaller(a.Outbound.Guard, cfg.ExtensionTimeouts, time.Now)
 	if m, err := install.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {

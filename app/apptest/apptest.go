@@ -6,11 +6,15 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +23,7 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/sdk/devkit"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -128,4 +133,86 @@ func InstalledVersion(tb testing.TB, cl *client.Client) string {
 		tb.Fatalf("list = %+v, %v", page, err)
 	}
 	return page.List[0].Version
+}
+
+// examplePackages holds each example plugin packed once per test binary.
+var examplePackages sync.Map // name → func() ([]byte, error)
+
+// MustExamplePackage packs the example plugin examples/plugins/<name> as
+// `make` does (building a Go plugin first), once per test binary.
+func MustExamplePackage(tb testing.TB, name string) []byte {
+	tb.Helper()
+	f, _ := examplePackages.LoadOrStore(name, sync.OnceValues(func() ([]byte, error) {
+		data, _, err := devkit.PackDir(context.Background(), filepath.Join(Root(), "examples", "plugins", name), pkgfmt.DefaultLimits(), io.Discard)
+		return data, err
+	}))
+	data, err := f.(func() ([]byte, error))()
+	if err != nil {
+		tb.Fatalf("pack %s: %v", name, err)
+	}
+	return data
+}
+
+// MustInstallExample packs and installs the example plugin
+// examples/plugins/<name> through the daemon client and waits until it runs.
+func MustInstallExample(tb testing.TB, cl *client.Client, name string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	up, err := cl.UploadPackage(ctx, name+".difypkg", bytes.NewReader(MustExamplePackage(tb, name)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := cl.Install(ctx, []string{up.UniqueIdentifier}, "package", nil)
+	if err == nil && !res.AllInstalled {
+		_, err = cl.WaitTask(ctx, res.TaskID)
+	}
+	if err != nil {
+		tb.Fatalf("install %s: %v", name, err)
+	}
+}
+
+// StandInKey is the API key OpenAIStandIn accepts.
+const StandInKey = "sk-standin-Sup3rSecret"
+
+// OpenAIStandIn serves the part of OpenAI's API the openai_compatible
+// example calls, under /v1: chat completions streamed in three pieces
+// ("Hel", "lo", " world") then usage, and embeddings. A request without
+// the bearer StandInKey is refused with OpenAI's 401 and message.
+func OpenAIStandIn(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	mux := http.NewServeMux()
+	authorized := func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("Authorization") != "Bearer "+StandInKey {
+			http.Error(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}`, http.StatusUnauthorized)
+			return false
+		}
+		return true
+	}
+	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		if !authorized(w, r) {
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		send := func(chunk string) {
+			fmt.Fprintf(w, "data: %s\n\n", chunk)
+			w.(http.Flusher).Flush()
+		}
+		for _, piece := range []string{"Hel", "lo", " world"} {
+			send(`{"choices":[{"index":0,"delta":{"content":"` + piece + `"}}]}`)
+		}
+		send(`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`)
+		send(`{"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":3,"total_tokens":14}}`)
+		send("[DONE]")
+	})
+	mux.HandleFunc("POST /v1/embeddings", func(w http.ResponseWriter, r *http.Request) {
+		if !authorized(w, r) {
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data":[{"index":0,"embedding":[0.6,0.8]}],"usage":{"prompt_tokens":1,"total_tokens":1}}`)
+	})
+	srv := httptest.NewServer(mux)
+	tb.Cleanup(srv.Close)
+	return srv
 }
