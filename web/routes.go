@@ -12,6 +12,7 @@ import (
 	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/install"
+	"github.com/plugboard/plugboard/web/models"
 	"github.com/plugboard/plugboard/web/page"
 	"github.com/plugboard/plugboard/web/playground"
 	"github.com/plugboard/plugboard/web/plugins"
@@ -53,6 +54,7 @@ func (s *Server) routes() {
 	account.New(s.kit).Routes(e, s.chains)
 	settings.New(s.kit).Routes(e, s.chains)
 	credentials.New(s.kit, s.daemon, s.credentials()).Routes(e, s.chains)
+	models.New(s.kit, s.app.Models).Routes(e, s.chains)
 	extensions.New(s.kit, s.cfg.Keys, s.app.Outbound, s.app.Extension).Routes(e, s.chains)
 	playground.New(s.kit, playground.Config{Daemon: s.daemon, Runs: s.app.Invoke, Credentials: s.credentials(),
 		PublicURL: s.cfg.PublicURL, DaemonAPIURL: s.cfg.DaemonAPIURL, DaemonKey: s.cfg.DaemonKey}).Routes(e, s.chains)

@@ -1,0 +1,242 @@
+package web_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/app/apptest"
+	"github.com/plugboard/plugboard/store"
+	"github.com/plugboard/plugboard/store/secret"
+	"github.com/plugboard/plugboard/web"
+	"github.com/plugboard/plugboard/web/guard"
+)
+
+const (
+	demoModels   = "/models/plugboard/demo_model/demo_model"
+	openaiModels = "/models/plugboard/openai_compatible/openai_compatible"
+)
+
+// ModelApp is the admin app over a real daemon running both model
+// examples, with a stand-in OpenAI server for the customizable models.
+type ModelApp struct {
+	*App
+	StandIn string // base URL with /v1
+	Logs    *syncBuffer
+}
+
+func MustModelApp(tb testing.TB) *ModelApp {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("builds and runs the model examples under a daemon")
+	}
+	ctx := context.Background()
+	cl := apptest.MustDaemon(tb)
+	apptest.MustInstallExample(tb, cl, "demo_model")
+	apptest.MustInstallExample(tb, cl, "openai_compatible")
+	dir := tb.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "plugboard.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.HashCost = bcrypt.MinCost
+	keys, err := secret.Open(ctx, dir, "", db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	sk, _ := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
+	h := web.New(web.Config{Store: db, Keys: keys, Daemon: cl, SessionKeys: sk,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	srv := httptest.NewServer(h)
+	tb.Cleanup(func() { srv.Close(); h.Close(); db.Close() })
+	return &ModelApp{App: &App{URL: srv.URL, Store: db, Handler: h}, StandIn: apptest.OpenAIStandIn(tb).URL + "/v1", Logs: logs}
+}
+
+// customModelForm is the add form of an openai_compatible LLM.
+func (a *ModelApp) customModelForm(model, key string) url.Values {
+	return url.Values{"model_type": {"llm"}, "model": {model}, "f_endpoint_url": {a.StandIn}, "f_api_key": {key},
+		"f_context_size": {"8192"}, "f_function_calling_type": {"tool_call"}, "f_vision_support": {"true"}}
+}
+
+// noSecret fails when a page shows a secret.
+func noSecret(tb testing.TB, p *Page, secrets ...string) {
+	tb.Helper()
+	for _, s := range secrets {
+		if strings.Contains(p.Body, s) {
+			tb.Fatalf("%s %s shows a secret", p.Request.Method, p.Request.URL.Path)
+		}
+	}
+}
+
+func TestModelsPages(t *testing.T) {
+	a := MustModelApp(t)
+	a.MustUser(t, "alice", store.RoleAdmin)
+	a.MustUser(t, "bob", store.RoleMember)
+	admin := a.NewBrowser(t)
+	admin.MustLogin("alice")
+	wrongKey := "sk-wrong-Sup3rSecret-999"
+
+	t.Run("OKProvidersListed", func(t *testing.T) {
+		p := admin.Get("/models")
+		wantStatus(t, p, http.StatusOK)
+		if p.TestID("nav-models").Length() != 1 {
+			t.Error("no Models nav entry")
+		}
+		demo := p.Doc.Find(`[data-provider="plugboard/demo_model/demo_model"]`)
+		if demo.Length() != 1 || demo.Find(`img.plugin-icon[src^="/plugin-icon?"]`).Length() != 1 {
+			t.Fatalf("demo provider or its icon not listed:\n%.1500s", p.Body)
+		}
+		row := demo.Find(`[data-testid="model-table"][data-type="llm"] [data-model="demo-chat"]`)
+		if row.Length() != 1 || row.Find(`[data-testid="context-size"]`).Text() != "4096" ||
+			!strings.Contains(row.Find(`[data-testid="pricing"]`).Text(), "USD") ||
+			row.Find(`[data-testid="feature"]`).FilterFunction(func(_ int, s *goquery.Selection) bool { return s.Text() == "tool-call" }).Length() != 1 {
+			t.Fatalf("demo-chat row: %q", row.Text())
+		}
+		if demo.Find(`[data-testid="model-table"][data-type="rerank"]`).Length() != 1 ||
+			demo.Find(`[data-testid="model-type"]`).Length() != 3 {
+			t.Errorf("demo types/groups: %q", demo.Text())
+		}
+		if p.Doc.Find(`[data-provider="plugboard/openai_compatible/openai_compatible"] [data-testid="no-custom-models"]`).Length() != 1 {
+			t.Error("openai_compatible without models does not say so")
+		}
+	})
+
+	t.Run("OKFormFromSchema", func(t *testing.T) {
+		p := admin.Get(openaiModels)
+		wantStatus(t, p, http.StatusOK)
+		for sel, want := range map[string]int{
+			`input[type=password][name=f_api_key]`:                                 1,
+			`input[type=text][name=f_endpoint_url]`:                                1,
+			`input[name=f_context_size][value="4096"]`:                             1,
+			`select[name=f_function_calling_type] option[value=no_call][selected]`: 1,
+			`input[type=checkbox][name=f_vision_support]`:                          1,
+			`select[name=model_type] option[value=rerank]`:                         1,
+			`[data-testid="field-rerank_endpoint_url"][hidden]`:                    1, // rerank only; llm is picked
+			`[data-testid="field-max_tokens_to_sample"][hidden]`:                   0,
+			`[data-testid="field-max_tokens_to_sample"][data-show-on]`:             1,
+			`script[src="/static/js/models.js"]`:                                   1,
+		} {
+			if n := p.Doc.Find(sel).Length(); n != want {
+				t.Errorf("%s: %d, want %d", sel, n, want)
+			}
+		}
+		p = admin.Get(demoModels)
+		wantStatus(t, p, http.StatusOK)
+		if p.TestID("no-credential-needed").Length() != 1 || p.TestID("add-custom-model").Length() != 0 {
+			t.Errorf("demo_model page:\n%.1200s", p.Body)
+		}
+	})
+
+	t.Run("ErrRequiredFields", func(t *testing.T) {
+		admin.Get(openaiModels)
+		p := admin.Post(openaiModels+"/custom", url.Values{"model_type": {"llm"}, "model": {""}, "f_api_key": {wrongKey}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if p.TestID("error-model").Length() != 1 || p.TestID("error-f_endpoint_url").Length() != 1 {
+			t.Fatalf("errors not shown:\n%.2000s", p.Body)
+		}
+		if !strings.Contains(p.TestID("error-f_api_key").Text(), "Type it again") {
+			t.Errorf("typed secret not asked again: %q", p.TestID("error-f_api_key").Text())
+		}
+		noSecret(t, p, wrongKey)
+	})
+
+	t.Run("ErrPluginRefuses", func(t *testing.T) {
+		p := admin.Post(openaiModels+"/custom", a.customModelForm("llama3.1:8b", wrongKey))
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if msg := p.TestID("form-error").Text(); !strings.Contains(msg, "Incorrect API key provided") {
+			t.Fatalf("refusal = %q", msg)
+		}
+		if p.Doc.Find(`input[name=f_endpoint_url]`).AttrOr("value", "") != a.StandIn {
+			t.Error("the typed URL was not kept")
+		}
+		noSecret(t, p, wrongKey)
+	})
+
+	t.Run("OKAddCustomModel", func(t *testing.T) {
+		p := admin.Post(openaiModels+"/custom", a.customModelForm("llama3.1:8b", apptest.StandInKey))
+		wantRedirect(t, p, openaiModels)
+		p = admin.Get(openaiModels)
+		row := p.Doc.Find(`[data-testid="custom-model-row"][data-model="llama3.1:8b"][data-type="llm"]`)
+		if row.Length() != 1 || row.Find(`[data-testid="value-api_key"]`).Text() != secret.Mask(apptest.StandInKey) {
+			t.Fatalf("custom model row:\n%.2000s", p.Body)
+		}
+		noSecret(t, p, apptest.StandInKey)
+		// Edit: the form holds the mask; saved back, the stored key stays
+		// (the stand-in refuses any other).
+		p = admin.Get(openaiModels + "?edit_type=llm&edit_model=llama3.1:8b")
+		mask := p.Doc.Find(`input[name=f_api_key]`).AttrOr("value", "")
+		if mask != secret.Mask(apptest.StandInKey) || p.Doc.Find(`input[name=f_context_size]`).AttrOr("value", "") != "8192" {
+			t.Fatalf("edit form: key %q", mask)
+		}
+		noSecret(t, p, apptest.StandInKey)
+		form := a.customModelForm("llama3.1:8b", mask)
+		form.Set("f_context_size", "16384")
+		wantRedirect(t, admin.Post(openaiModels+"/custom", form), openaiModels)
+		entries, _, _ := a.Store.FindAuditEntries(context.Background(), store.AuditFilter{Action: store.AuditModelCredentialSave})
+		if len(entries) != 2 || entries[0].Actor != "alice" || strings.Contains(entries[0].Detail, apptest.StandInKey) {
+			t.Fatalf("audit = %+v", entries)
+		}
+	})
+
+	t.Run("OKDefaults", func(t *testing.T) {
+		admin.Get("/models")
+		p := admin.Post("/models/defaults", url.Values{
+			"default_llm":            {"plugboard/openai_compatible|openai_compatible|llama3.1:8b"},
+			"default_text-embedding": {"plugboard/demo_model|demo_model|demo-embedding"},
+		})
+		wantRedirect(t, p, "/models")
+		p = admin.Get("/models")
+		if v := p.Doc.Find(`select[name=default_llm] option[selected]`).AttrOr("value", ""); v != "plugboard/openai_compatible|openai_compatible|llama3.1:8b" {
+			t.Fatalf("default llm = %q", v)
+		}
+		if p.Doc.Find(`select[name=default_rerank] option[value="plugboard/demo_model|demo_model|demo-rerank"]`).Length() != 1 {
+			t.Error("demo-rerank not offered")
+		}
+		// A model that is not there is refused with a message.
+		p = admin.Post("/models/defaults", url.Values{"default_llm": {"plugboard/demo_model|demo_model|nope"},
+			"default_text-embedding": {"plugboard/demo_model|demo_model|demo-embedding"}})
+		wantRedirect(t, p, "/models")
+		if p = admin.Get("/models"); !strings.Contains(p.TestID("flash-error").Text(), "has no llm model") {
+			t.Errorf("no refusal shown")
+		}
+	})
+
+	t.Run("OKMemberViewsOnly", func(t *testing.T) {
+		member := a.NewBrowser(t)
+		member.MustLogin("bob")
+		p := member.Get("/models")
+		wantStatus(t, p, http.StatusOK)
+		if p.TestID("nav-models").Length() != 1 || p.TestID("save-defaults").Length() != 0 || p.TestID("manage-models").Length() != 0 {
+			t.Fatalf("member's page:\n%.1500s", p.Body)
+		}
+		if v := p.Doc.Find(`[data-type="llm"] [data-testid="default-value"]`).Text(); !strings.Contains(v, "llama3.1:8b") {
+			t.Errorf("member sees default llm %q", v)
+		}
+		wantStatus(t, member.Get(openaiModels), http.StatusForbidden)
+		wantStatus(t, member.Post("/models/defaults", url.Values{"default_llm": {""}}), http.StatusForbidden)
+	})
+
+	t.Run("OKDeleteCustomModelClearsDefault", func(t *testing.T) {
+		admin.Get(openaiModels)
+		p := admin.Post(openaiModels+"/custom/delete", url.Values{"model_type": {"llm"}, "model": {"llama3.1:8b"}})
+		wantRedirect(t, p, openaiModels)
+		defs, _ := a.Store.DefaultModels(context.Background())
+		if _, ok := defs[plugboard.ModelLLM]; ok {
+			t.Fatalf("default llm kept: %+v", defs)
+		}
+	})
+
+	if strings.Contains(a.Logs.String(), apptest.StandInKey) {
+		t.Error("the logs hold the key")
+	}
+}
