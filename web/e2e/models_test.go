@@ -1,0 +1,109 @@
+package e2e_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/plugboard/plugboard/app/apptest"
+)
+
+// mustModelExamples copies the packed model examples (make writes them to
+// dist/) into a folder of one-click examples.
+func mustModelExamples(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for _, name := range []string{"demo_model", "openai_compatible"} {
+		data, err := os.ReadFile("../../dist/" + name + ".difypkg")
+		if err != nil {
+			tb.Fatalf("%v: run make first", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".difypkg"), data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// choose sets a select as a user would, firing its change event, once the
+// page's deferred scripts have run.
+func choose(b *Browser, id, value string) {
+	b.tb.Helper()
+	Eval[bool](b, `new Promise(r => document.readyState === "complete" ? r(true) : addEventListener("load", () => r(true)))`)
+	ok := Eval[bool](b, `(() => { const s = document.querySelector('[data-testid="`+id+`"]'); s.value = `+strconv.Quote(value)+`;
+		s.dispatchEvent(new Event("change", {bubbles: true})); return s.value === `+strconv.Quote(value)+` })()`)
+	if !ok {
+		b.tb.Fatalf("%s has no option %q", id, value)
+	}
+}
+
+// TestModels installs both model examples, looks at their models, adds a
+// customizable model pointing at a stand-in OpenAI server (the form's
+// show_on fields following the model type), sets it and the demo's
+// embedding model as defaults, and sees them listed.
+func TestModels(t *testing.T) {
+	skipWithoutChromium(t)
+	standIn := apptest.OpenAIStandIn(t).URL + "/v1"
+	srv := MustServe(t, WithExamples(mustModelExamples(t)))
+	br := MustBrowser(t, srv)
+	console := watchConsole(br)
+	br.CreateOwner()
+	installExample(t, br, "plugboard/demo_model")
+	installExample(t, br, "plugboard/openai_compatible")
+
+	demo := `[data-testid="model-provider"][data-provider="plugboard/demo_model/demo_model"]`
+	openai := `[data-testid="model-provider"][data-provider="plugboard/openai_compatible/openai_compatible"]`
+	br.Do("open Models from the nav", chromedp.Click(tid("nav-models")), chromedp.WaitVisible(demo))
+	if n := Eval[int](br, `document.querySelectorAll('`+demo+` [data-testid="model-row"]').length`); n != 3 {
+		t.Errorf("demo_model lists %d models, want 3 (chat, embedding, rerank)", n)
+	}
+	if ctx := Eval[string](br, `document.querySelector('`+demo+` [data-model="demo-chat"] [data-testid="context-size"]').textContent`); ctx != "4096" {
+		t.Errorf("demo-chat context size %q", ctx)
+	}
+	if !Eval[bool](br, `document.querySelector('`+demo+` img.plugin-icon').naturalWidth > 0`) {
+		t.Error("the demo provider's icon did not load")
+	}
+
+	br.Do("open openai_compatible's page", chromedp.Click(openai+` [data-testid="manage-models"]`), chromedp.WaitVisible(tid("custom-model-form")))
+	hidden := func(field string) bool {
+		return Eval[bool](br, `document.querySelector('[data-testid="field-`+field+`"]').hidden`)
+	}
+	if !hidden("rerank_endpoint_url") || hidden("function_calling_type") {
+		t.Fatal("for an LLM the rerank URL should be hidden and function calling shown")
+	}
+	choose(br, "input-model_type", "rerank")
+	if hidden("rerank_endpoint_url") || !hidden("function_calling_type") {
+		t.Fatal("after picking rerank the fields did not follow")
+	}
+	choose(br, "input-model_type", "llm")
+	br.Fill(map[string]string{"input-model": "llama3.1:8b", "input-endpoint_url": standIn, "input-api_key": apptest.StandInKey})
+	br.Do("add the model", chromedp.Click(tid("custom-model-submit")),
+		chromedp.WaitVisible(`[data-testid="custom-model-row"][data-model="llama3.1:8b"]`))
+	if v := br.Text("value-api_key"); strings.Contains(v, "Sup3rSecret") || v == "" {
+		t.Errorf("the key is shown as %q", v)
+	}
+	console.check(t, "provider page")
+	br.Shoot("models-provider")
+
+	br.Open("/models", "default-models")
+	choose(br, "input-default_llm", "plugboard/openai_compatible|openai_compatible|llama3.1:8b")
+	choose(br, "input-default_text-embedding", "plugboard/demo_model|demo_model|demo-embedding")
+	br.Do("save defaults", chromedp.Click(tid("save-defaults")), chromedp.WaitVisible(tid("flash-success")))
+	if v := Eval[string](br, `document.querySelector('[data-testid="input-default_llm"]').value`); v != "plugboard/openai_compatible|openai_compatible|llama3.1:8b" {
+		t.Errorf("default LLM after saving: %q", v)
+	}
+	if n := Eval[int](br, `document.querySelectorAll('`+openai+` [data-testid="custom-model"][data-model="llama3.1:8b"]').length`); n != 1 {
+		t.Error("the customizable model is not listed on the Models page")
+	}
+	if Eval[bool](br, `document.body.innerHTML.includes("Sup3rSecret")`) {
+		t.Error("the Models page holds the key")
+	}
+	noOverflow(br, "models page")
+	console.check(t, "models pages")
+	br.Shoot("models")
+	shootElement(br, "models-defaults", `[data-testid="default-models"]`)
+}
