@@ -43,6 +43,7 @@ func MustModelApp(tb testing.TB) *ModelApp {
 	cl := apptest.MustDaemon(tb)
 	apptest.MustInstallExample(tb, cl, "demo_model")
 	apptest.MustInstallExample(tb, cl, "openai_compatible")
+	apptest.MustInstallDir(tb, cl, "daemon/api/testdata/pymodel") // a provider credential: api_key "good"
 	dir := tb.TempDir()
 	db, err := store.Open(ctx, filepath.Join(dir, "plugboard.db"))
 	if err != nil {
@@ -185,6 +186,35 @@ func TestModelsPages(t *testing.T) {
 		entries, _, _ := a.Store.FindAuditEntries(context.Background(), store.AuditFilter{Action: store.AuditModelCredentialSave})
 		if len(entries) != 2 || entries[0].Actor != "alice" || strings.Contains(entries[0].Detail, apptest.StandInKey) {
 			t.Fatalf("audit = %+v", entries)
+		}
+	})
+
+	t.Run("OKProviderCredential", func(t *testing.T) {
+		const path = "/models/plugboard/pymodel/pymodel"
+		p := admin.Get(path)
+		wantStatus(t, p, http.StatusOK)
+		if p.Doc.Find(`[data-testid="provider-credential-form"] input[type=password][name=f_api_key]`).Length() != 1 {
+			t.Fatalf("no credential form:\n%.1500s", p.Body)
+		}
+		p = admin.Post(path+"/credential", url.Values{"f_api_key": {wrongKey}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		if !strings.Contains(p.TestID("form-error").Text(), "is not valid") {
+			t.Fatalf("refusal = %q", p.TestID("form-error").Text())
+		}
+		noSecret(t, p, wrongKey)
+		wantRedirect(t, admin.Post(path+"/credential", url.Values{"f_api_key": {"good"}}), path)
+		p = admin.Get(path)
+		mask := p.Doc.Find(`input[name=f_api_key]`).AttrOr("value", "")
+		if mask != secret.Mask("good") {
+			t.Fatalf("saved key shown as %q", mask)
+		}
+		wantRedirect(t, admin.Post(path+"/credential", url.Values{"f_api_key": {mask}}), path) // the mask keeps "good"
+		p = admin.Get("/models")
+		if st := p.Doc.Find(`[data-provider="plugboard/pymodel/pymodel"] [data-testid="provider-state"]`).Text(); st != "credential saved" {
+			t.Errorf("provider state %q", st)
+		}
+		if p.Doc.Find(`select[name=default_llm] option[value="plugboard/pymodel|pymodel|echo"]`).Length() != 1 {
+			t.Error("pymodel's LLM is not offered as a default once its credential is saved")
 		}
 	})
 

@@ -216,3 +216,27 @@ func OpenAIStandIn(tb testing.TB) *httptest.Server {
 	tb.Cleanup(srv.Close)
 	return srv
 }
+
+// MustInstallDir packs the plugin folder dir (relative to the module's
+// root; a plugin needing no build, such as daemon/api/testdata/pymodel)
+// and installs it through the daemon client.
+func MustInstallDir(tb testing.TB, cl *client.Client, dir string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	data, _, err := pkgfmt.Pack(os.DirFS(filepath.Join(Root(), dir)), pkgfmt.DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	up, err := cl.UploadPackage(ctx, filepath.Base(dir)+".difypkg", bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := cl.Install(ctx, []string{up.UniqueIdentifier}, "package", nil)
+	if err == nil && !res.AllInstalled {
+		_, err = cl.WaitTask(ctx, res.TaskID)
+	}
+	if err != nil {
+		tb.Fatalf("install %s: %v", dir, err)
+	}
+}

@@ -213,3 +213,45 @@ func TestParseFields(t *testing.T) {
 		}
 	})
 }
+
+// TestProviderCredential saves a provider's credential through the
+// daemon's test plugin pymodel, which accepts api_key "good" and refuses
+// others quoting the key.
+func TestProviderCredential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Python plugin under a daemon")
+	}
+	ctx := context.Background()
+	cl := apptest.MustDaemon(t)
+	apptest.MustInstallDir(t, cl, "daemon/api/testdata/pymodel")
+	db := apptest.MustStore(t)
+	keys, err := secret.Open(ctx, t.TempDir(), "", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := models.New(models.Config{Store: db, Daemon: cl, Keys: keys})
+	const id = "plugboard/pymodel"
+	p, err := svc.Provider(ctx, id, "pymodel")
+	if err != nil || p.Ready() || len(p.CredentialSchema()) != 1 {
+		t.Fatalf("pymodel = %+v, %v", p, err)
+	}
+	if _, err := svc.Credentials(ctx, id, "pymodel", plugboard.ModelLLM, "echo"); plugboard.ErrorCode(err) != plugboard.EINVALID ||
+		!strings.Contains(err.Error(), "needs its credential") {
+		t.Fatalf("Credentials before saving = %v", err)
+	}
+	wrong := "bad-Sup3rSecret-key"
+	_, err = svc.SaveProviderCredential(ctx, "alice", p, map[string]string{"api_key": wrong})
+	if msg := plugboard.ErrorMessage(err); !strings.Contains(msg, "is not valid") || strings.Contains(msg, wrong) {
+		t.Fatalf("refusal = %q", msg)
+	}
+	if _, err := svc.SaveProviderCredential(ctx, "alice", p, map[string]string{"api_key": "good"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Credentials(ctx, id, "pymodel", plugboard.ModelLLM, "echo")
+	if err != nil || r.Credentials["api_key"] != "good" || r.Declaration == nil {
+		t.Fatalf("Credentials = %+v, %v", r, err)
+	}
+	if p, _ = svc.Provider(ctx, id, "pymodel"); !p.Ready() {
+		t.Fatal("not ready with its credential saved")
+	}
+}
