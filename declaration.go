@@ -33,6 +33,9 @@ type Manifest struct {
 	// Tool is the package's tool provider with its tools, read from the files
 	// Plugins.Tools names (nil when the package has none).
 	Tool *ToolProvider `yaml:"-" json:"tool"`
+	// Model is the package's model provider with its predefined models,
+	// read from the file Plugins.Models names (nil when it has none).
+	Model *ModelProvider `yaml:"-" json:"model,omitempty"`
 	// Endpoint, AgentStrategy, Datasource and Trigger are the package's other
 	// declarations, read from the files Plugins names (nil when it has none).
 	// They are validated and shown, not dispatched yet.
@@ -234,7 +237,7 @@ func (m *Manifest) Category() string {
 	switch {
 	case len(m.Plugins.Tools) > 0:
 		return CategoryTool
-	case len(m.Plugins.Models) > 0:
+	case len(m.Plugins.Models) > 0 || m.Model != nil:
 		return CategoryModel
 	case len(m.Plugins.Datasources) > 0:
 		return CategoryDatasource

@@ -19,6 +19,12 @@ func (m *Manifest) FillDefaults() {
 	if m.Trigger != nil {
 		m.Trigger.Identity.fillFrom(m)
 	}
+	if m.Model != nil {
+		if m.Model.Description == nil {
+			m.Model.Description = maps.Clone(m.Description)
+		}
+		m.Model.FillDefaults()
+	}
 	if m.AgentStrategy != nil && m.AgentStrategy.Identity.Tags == nil {
 		m.AgentStrategy.Identity.Tags = []string{}
 	}
@@ -56,6 +62,10 @@ func (m Manifest) MarshalJSON() ([]byte, error) {
 	if c.Trigger != nil {
 		t := *c.Trigger
 		c.Trigger = &t
+	}
+	if c.Model != nil {
+		t := *c.Model
+		c.Model = &t
 	}
 	(*Manifest)(&c).FillDefaults()
 	return json.Marshal(c)

@@ -109,6 +109,19 @@ func (s *server) dispatch(c echo.Context, rd *protocol.RequestData) error {
 // dispatchOr is dispatch, sending the chunk ifEmpty when the plugin ends
 // the session without one.
 func (s *server) dispatchOr(c echo.Context, rd *protocol.RequestData, ifEmpty []byte) error {
+	return s.dispatchWith(c, rd, answer{ifEmpty: ifEmpty})
+}
+
+// answer says how a route answers: ifEmpty, when not nil, is the chunk sent
+// for a session the plugin ends without one; check, when set, validates each
+// chunk and returns the bytes to send (an error ends the stream with it).
+type answer struct {
+	ifEmpty []byte
+	check   func(chunk []byte) ([]byte, error)
+}
+
+// dispatchWith opens a session and streams its output as SSE, answered as a says.
+func (s *server) dispatchWith(c echo.Context, rd *protocol.RequestData, a answer) error {
 	start := time.Now()
 	ctx := c.Request().Context()
 	pluginID := c.Request().Header.Get(HeaderPluginID)
@@ -124,7 +137,7 @@ func (s *server) dispatchOr(c echo.Context, rd *protocol.RequestData, ifEmpty []
 			stream.Close()
 		}
 	}()
-	err = s.pump(c, stream, ifEmpty)
+	err = s.pump(c, stream, a)
 	s.cfg.Metrics.Invocation(pluginID, rd.Action, outcome(ctx, err), time.Since(start))
 	return nil
 }
@@ -152,14 +165,17 @@ func outcome(ctx context.Context, err error) string {
 
 // pump copies the stream's messages into SSE frames, flushing only when no
 // further message is already waiting; a stream that ends without a message
-// gets ifEmpty, when given. It returns how the stream ended: nil at the
-// plugin's end, else the error (errClientGone when the client stopped reading).
-func (s *server) pump(c echo.Context, stream *runtime.Stream, ifEmpty []byte) error {
+// gets a.ifEmpty, when given, and each message passes a.check, when set. It
+// returns how the stream ended: nil at the plugin's end, else the error
+// (errClientGone when the client stopped reading).
+func (s *server) pump(c echo.Context, stream *runtime.Stream, a answer) error {
 	w := sse.Start(c.Response())
 	for sent := false; ; sent = true {
 		chunk, err := stream.Recv()
-		if errors.Is(err, io.EOF) && !sent && ifEmpty != nil {
-			chunk, err = ifEmpty, nil
+		if errors.Is(err, io.EOF) && !sent && a.ifEmpty != nil {
+			chunk, err = a.ifEmpty, nil
+		} else if err == nil && a.check != nil {
+			chunk, err = a.check(chunk)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil

@@ -262,6 +262,9 @@ func closeShared() {
 	if pytools.d != nil {
 		pytools.d.close()
 	}
+	if pymodel.d != nil {
+		pymodel.d.close()
+	}
 }
 
 // drain reads a stream to its end.

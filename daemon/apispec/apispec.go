@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
 // Envelope wraps every JSON reply and every SSE frame.
@@ -269,6 +270,20 @@ type RuntimeParametersData struct {
 	Provider    string         `json:"provider"`
 	Tool        string         `json:"tool"`
 	Credentials map[string]any `json:"credentials"`
+}
+
+// ModelData is the data of every model dispatch route (llm/invoke,
+// text_embedding/invoke, model/schema …), as Dify's API sends it: the
+// provider (its bare name, the plugin is X-Plugin-ID), the credentials and
+// the fields of the route's request (protocol.ModelRequest, whose comments
+// say which route reads which).
+type ModelData struct {
+	Provider    string         `json:"provider"`
+	Credentials map[string]any `json:"credentials"`
+	// CredentialType is checked (api-key, oauth2 or unauthorized) but not
+	// sent on: the SDK's model requests have none.
+	CredentialType string `json:"credential_type,omitempty"`
+	protocol.ModelRequest
 }
 
 // Health answers /health/check.

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/plugboard/plugboard"
@@ -37,6 +38,9 @@ func (in *installed) check(req *protocol.RequestData) error {
 	if req == nil {
 		return plugboard.Errorf(plugboard.EINVALID, "plugin %s: empty request", pluginID)
 	}
+	if req.Type == protocol.TypeModel {
+		return in.checkModel(req)
+	}
 	if in.provider == "" {
 		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no tool provider", pluginID)
 	}
@@ -66,4 +70,22 @@ func (t *toolSpec) checkParams(tool string, params map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// checkModel validates a model request against the plugin's model provider:
+// its name, and that it supports the request's model type. Models are not
+// checked: a customizable model is any a user names.
+func (in *installed) checkModel(req *protocol.RequestData) error {
+	pluginID, p := in.inst.PluginID, in.model
+	if p == nil {
+		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no model provider", pluginID)
+	}
+	if req.Provider != p.Provider {
+		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no model provider %q (it has %q)", pluginID, req.Provider, p.Provider)
+	}
+	if req.ModelRequest == nil || req.ModelType == "" || slices.Contains(p.SupportedModelTypes, req.ModelType) {
+		return nil
+	}
+	return plugboard.Errorf(plugboard.ENOTFOUND, "model provider %s of plugin %s does not support %s models (it supports %s)",
+		p.Provider, pluginID, req.ModelType, strings.Join(p.SupportedModelTypes, ", "))
 }

@@ -283,17 +283,6 @@ func TestDecodeExtensions(t *testing.T) {
 			t.Errorf("subscription_schema = %v, tags = %v", tr.SubscriptionSchema, tr.Identity.Tags)
 		}
 	})
-	t.Run("OKModelsLeftUndecoded", func(t *testing.T) {
-		zf := files{
-			{name: "manifest.yaml", body: kindManifest("llm", "  models:\n    - provider/llm.yaml\n")},
-			{name: "_assets/icon.svg", body: "<svg/>"},
-			{name: "provider/llm.yaml", body: "provider: llm\nmodels:\n  llm:\n    predefined:\n      - models/llm/*.yaml\n"},
-		}
-		m := MustDecode(t, MustZip(t, zf, "")).Manifest
-		if m.Category() != plugboard.CategoryModel || m.Tool != nil {
-			t.Errorf("manifest = %+v", m)
-		}
-	})
 	t.Run("WarnStrategyNameAndType", func(t *testing.T) {
 		zf := agentFiles().edit(t, "strategies/react.yaml", "  name: react\n", "  name: re.act\n").
 			edit(t, "strategies/react.yaml", "type: number", "type: integer")

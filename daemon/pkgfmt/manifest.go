@@ -122,7 +122,8 @@ func checkMeta(m *plugboard.Manifest, d *doc, _ fileSet) error {
 // checkPlugins checks that the package provides something, that the kinds
 // Dify keeps apart (models, agent strategies, datasources: each with none of
 // tools, endpoints, models, agent strategies, datasources) stand alone, and
-// that every file named exists. Triggers combine with any kind, as in Dify.
+// that every file named exists. Triggers combine with any kind but models,
+// as in Dify: a model plugin declares nothing else.
 func checkPlugins(m *plugboard.Manifest, d *doc, files fileSet) error {
 	p := m.Plugins
 	kinds := []struct {
@@ -157,6 +158,8 @@ func checkPlugins(m *plugboard.Manifest, d *doc, files fileSet) error {
 		return d.errorf("plugins", "the package must provide at least one of tools, endpoints, models, agent_strategies, datasources or triggers")
 	case exclusive != "" && apart > 1:
 		return d.errorf(exclusive, "%s cannot be combined with tools, endpoints, models, agent_strategies or datasources", exclusive)
+	case len(p.Models) > 0 && len(p.Triggers) > 0:
+		return d.errorf("plugins.models", "a model plugin declares nothing else: plugins.models cannot be combined with triggers")
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func DefaultLimits() Limits {
 // Package is a decoded and validated package.
 type Package struct {
 	ID       plugboard.Identifier
-	Manifest *plugboard.Manifest // with Tool filled in
+	Manifest *plugboard.Manifest // with its declarations (Tool, Model …) filled in
 	Readme   string
 	Raw      []byte // the package file as uploaded
 	Signed   bool   // a signature is present in the zip comment (not yet verified)
@@ -144,7 +144,7 @@ func decode(data []byte, lim Limits, out *os.Root) (*Package, error) {
 }
 
 // parseDeclarations decodes manifest.yaml and the declaration files it
-// names (models are left undecoded), filling in Dify's defaults.
+// names, filling in Dify's defaults.
 func parseDeclarations(raw []byte, files fileSet, w *findings) (*plugboard.Manifest, error) {
 	m, d, err := parseManifest(raw, files, w)
 	if err != nil {
@@ -152,6 +152,9 @@ func parseDeclarations(raw []byte, files fileSet, w *findings) (*plugboard.Manif
 	}
 	p := m.Plugins
 	if m.Tool, err = parseKind(d, "plugins.tools", p.Tools, files, w, parseProvider); err != nil {
+		return nil, err
+	}
+	if m.Model, err = parseKind(d, "plugins.models", p.Models, files, w, parseModelProvider); err != nil {
 		return nil, err
 	}
 	if m.Endpoint, err = parseKind(d, "plugins.endpoints", p.Endpoints, files, w, parseEndpointGroup); err != nil {

@@ -63,6 +63,9 @@ type RequestData struct {
 	ToolParameters map[string]any `json:"tool_parameters,omitzero"`
 	Credentials    map[string]any `json:"credentials"`
 	CredentialType string         `json:"credential_type,omitempty"`
+	// ModelRequest holds a model request's own fields (type model); nil
+	// for the other types, whose lines it leaves as they were.
+	*ModelRequest
 }
 
 // Credential types: how a tool's credentials were obtained (Dify's
@@ -82,9 +85,13 @@ func ValidCredentialType(t string) bool {
 // an object; invoke_tool always carries tool_parameters (an object) and a
 // credential_type (api-key unless another was given, as Dify sends). The
 // other actions' models have no credential_type, so none is sent for them.
+// A model request gets what its action's model requires (ModelRequest.wire).
 func (d RequestData) Wire() RequestData {
 	if d.Credentials == nil {
 		d.Credentials = map[string]any{}
+	}
+	if d.ModelRequest != nil {
+		d.ModelRequest = d.ModelRequest.wire(d.Action)
 	}
 	if d.Action != ActionInvokeTool {
 		d.CredentialType = ""
