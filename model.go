@@ -153,8 +153,10 @@ type CredentialFormSchema struct {
 	// ShowOn shows the field only when other fields have the given values;
 	// the variable __model_type tests the model's type.
 	ShowOn []ShowOn `yaml:"show_on" json:"show_on"`
-	Help   I18n     `yaml:"help" json:"help,omitempty"`
-	URL    string   `yaml:"url" json:"url,omitempty"`
+	// Help is kept as written: official plugins give an i18n text or a
+	// mapping of title and text.
+	Help any    `yaml:"help" json:"help,omitempty"`
+	URL  string `yaml:"url" json:"url,omitempty"`
 }
 
 // FormOption is one choice of a select or radio credential field.

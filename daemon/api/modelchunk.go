@@ -68,22 +68,92 @@ func (u *llmUsage) missing() []string {
 // checkLLMChunk validates an LLMResultChunk (model, delta.index,
 // delta.message with a valid role and content, a complete usage when there
 // is one) and adds "prompt_messages":[] when the chunk has none, as Dify's
-// daemon writes every chunk for older Dify versions.
+// daemon writes every chunk for older Dify versions. A plain text delta, the
+// chunk of nearly every call, is checked without decoding it (quickLLMChunk).
 func checkLLMChunk(chunk []byte) ([]byte, error) {
-	var c llmChunk
-	if err := json.Unmarshal(chunk, &c); err != nil {
-		return nil, fmt.Errorf("not an LLMResultChunk: %v (%s)", describeJSONError(err), brief(chunk))
+	hasPrompt, ok := quickLLMChunk(chunk)
+	if !ok {
+		var c llmChunk
+		if err := json.Unmarshal(chunk, &c); err != nil {
+			return nil, fmt.Errorf("not an LLMResultChunk: %v (%s)", describeJSONError(err), brief(chunk))
+		}
+		if err := c.validate(); err != nil {
+			return nil, fmt.Errorf("not an LLMResultChunk: %v (%s)", err, brief(chunk))
+		}
+		hasPrompt = c.PromptMessages != nil
 	}
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("not an LLMResultChunk: %v (%s)", err, brief(chunk))
-	}
-	if c.PromptMessages != nil {
+	if hasPrompt {
 		return chunk, nil
 	}
 	end := bytes.LastIndexByte(chunk, '}')
 	out := make([]byte, 0, len(chunk)+len(promptMessagesMember))
 	out = append(out, chunk[:end]...)
 	return append(append(out, promptMessagesMember...), chunk[end:]...), nil
+}
+
+// Members read by quickLLMChunk.
+var (
+	chunkKeys   = []string{"model", "prompt_messages", "delta"}
+	deltaKeys   = []string{"index", "message", "usage", "finish_reason"}
+	messageKeys = []string{"role", "content", "tool_calls"}
+)
+
+// quickLLMChunk accepts, without decoding, a chunk whose delta is an
+// assistant's (or system's, user's) plain text: model a non-empty string,
+// an integer index, a message whose content is a string or null with no
+// tool calls, no usage, a string finish_reason or none. ok is false for
+// anything else, which the caller checks by decoding. Chunks come from lines
+// the runtime has checked with json.Valid.
+func quickLLMChunk(chunk []byte) (hasPromptMessages, ok bool) {
+	var top [3][]byte
+	if !protocol.Pick(chunk, chunkKeys, top[:]) || !nonEmptyString(top[0]) || top[2] == nil {
+		return false, false
+	}
+	var d [4][]byte
+	if !protocol.Pick(top[2], deltaKeys, d[:]) || !isInteger(d[0]) || d[1] == nil || !isNull(d[2]) ||
+		!(isNull(d[3]) || d[3][0] == '"') {
+		return false, false
+	}
+	var m [3][]byte
+	if !protocol.Pick(d[1], messageKeys, m[:]) {
+		return false, false
+	}
+	switch role, _ := protocol.PlainString(m[0]); string(role) {
+	case protocol.RoleAssistant, protocol.RoleSystem, protocol.RoleUser: // a tool message needs its id: decoded
+	default:
+		return false, false
+	}
+	if !(isNull(m[1]) || m[1][0] == '"') || !(isNull(m[2]) || isEmptyList(m[2])) {
+		return false, false
+	}
+	return top[1] != nil, true
+}
+
+// nonEmptyString reports whether v is a JSON string with at least one character.
+func nonEmptyString(v []byte) bool { return len(v) > 2 && v[0] == '"' }
+
+// isNull reports whether v is absent or null.
+func isNull(v []byte) bool { return v == nil || string(v) == "null" }
+
+// isEmptyList reports whether v is [] (spaces allowed inside).
+func isEmptyList(v []byte) bool {
+	return len(v) >= 2 && v[0] == '[' && len(bytes.TrimSpace(v[1:len(v)-1])) == 0
+}
+
+// isInteger reports whether v is a JSON integer.
+func isInteger(v []byte) bool {
+	if len(v) > 0 && v[0] == '-' {
+		v = v[1:]
+	}
+	if len(v) == 0 {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // promptMessagesMember is added to chunks without prompt_messages.
@@ -95,8 +165,6 @@ func (c *llmChunk) validate() error {
 	switch {
 	case c.Model == nil || *c.Model == "":
 		return errors.New("model is required")
-	case c.PromptMessages != nil && !bytes.HasPrefix(bytes.TrimSpace(c.PromptMessages), []byte("[")):
-		return errors.New("prompt_messages must be a list")
 	case d == nil:
 		return errors.New("delta is required")
 	case d.Index == nil:

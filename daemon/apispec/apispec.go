@@ -278,9 +278,11 @@ type RuntimeParametersData struct {
 // the fields of the route's request (protocol.ModelRequest, whose comments
 // say which route reads which).
 type ModelData struct {
-	Provider       string         `json:"provider"`
-	Credentials    map[string]any `json:"credentials"`
-	CredentialType string         `json:"credential_type,omitempty"`
+	Provider    string         `json:"provider"`
+	Credentials map[string]any `json:"credentials"`
+	// CredentialType is checked (api-key, oauth2 or unauthorized) but not
+	// sent on: the SDK's model requests have none.
+	CredentialType string `json:"credential_type,omitempty"`
 	protocol.ModelRequest
 }
 

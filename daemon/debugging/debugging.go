@@ -9,6 +9,8 @@
 //	{"type":"handshake","data":{"key":K}}            within HandshakeTimeout of connecting
 //	{"type":"manifest_declaration","data":{…}}
 //	{"type":"tool_declaration","data":[{…}]}         only element 0 is used
+//	                                                 (likewise model_, endpoint_, agent_strategy_,
+//	                                                 datasource_ and trigger_declaration)
 //	{"type":"asset_chunk","data":{"filename","data":base64,"end"}}   repeated
 //	{"type":"end","data":{}}
 //
@@ -262,7 +264,7 @@ func (s *Server) declarations(br *bufio.Reader) (manager.RemotePlugin, error) {
 		switch msg.Type {
 		case "manifest_declaration":
 			manifest = msg.Data
-		case "tool_declaration", "endpoint_declaration", "agent_strategy_declaration", "datasource_declaration", "trigger_declaration":
+		case "tool_declaration", "model_declaration", "endpoint_declaration", "agent_strategy_declaration", "datasource_declaration", "trigger_declaration":
 			if err := setDeclaration(&decls, msg.Type, msg.Data); err != nil {
 				return rp, err
 			}
@@ -280,10 +282,6 @@ func (s *Server) declarations(br *bufio.Reader) (manager.RemotePlugin, error) {
 			}
 			rp.Manifest, rp.Assets = man, assets.files
 			return rp, nil
-		case "model_declaration":
-			if !emptyList(msg.Data) {
-				return rp, fmt.Errorf("%s: model plugins cannot be debugged remotely yet", msg.Type)
-			}
 		default:
 			return rp, fmt.Errorf("unexpected message type %q during registration", msg.Type)
 		}
@@ -299,6 +297,8 @@ func setDeclaration(decls *pkgfmt.RemoteDeclarations, typ string, data json.RawM
 	switch typ {
 	case "tool_declaration":
 		decls.Tool = first
+	case "model_declaration":
+		decls.Model = first
 	case "endpoint_declaration":
 		decls.Endpoint = first
 	case "agent_strategy_declaration":
@@ -321,11 +321,6 @@ func firstElement(typ string, data json.RawMessage) (json.RawMessage, error) {
 		return nil, nil
 	}
 	return list[0], nil
-}
-
-func emptyList(data json.RawMessage) bool {
-	var list []json.RawMessage
-	return len(data) == 0 || string(data) == "null" || json.Unmarshal(data, &list) == nil && len(list) == 0
 }
 
 // assets gathers asset chunks within a total size.

@@ -54,7 +54,7 @@ func NewDaemon() *Daemon {
 		registry: prometheus.NewRegistry(),
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plugboard_daemon_invocations_total",
-			Help: "Dispatched plugin sessions (tool invoke, validate_credentials, get_runtime_parameters) by plugin, action and outcome.",
+			Help: "Dispatched plugin sessions by plugin, action (invoke_tool, validate_tool_credentials, get_tool_runtime_parameters, and the model actions invoke_llm, invoke_text_embedding, get_ai_model_schemas …) and outcome.",
 		}, []string{"plugin", "action", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "plugboard_daemon_invocation_duration_seconds",

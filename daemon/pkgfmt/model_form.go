@@ -44,10 +44,13 @@ func checkForm(d *doc, field string, form []plugboard.CredentialFormSchema) erro
 		if err := checkFormField(d, ff, &form[i], vars); err != nil {
 			return err
 		}
-		if v := form[i].Variable; seen[v] {
-			d.warnf(ff+".variable", "the field %q is declared twice; the second is shadowed", v)
+		// A variable may be declared once per condition (context_size for
+		// llm, again for text-embedding), but not twice for the same one.
+		key := fmt.Sprint(form[i].Variable, form[i].ShowOn)
+		if seen[key] {
+			d.warnf(ff+".variable", "the field %q is declared twice for the same show_on; the second is shadowed", form[i].Variable)
 		}
-		seen[form[i].Variable] = true
+		seen[key] = true
 	}
 	return nil
 }

@@ -309,7 +309,7 @@ func TestDecodeModelsWarnings(t *testing.T) {
 		file, field string
 		want        string
 		line        int
-		count       int // of warnings (0: only this one)
+		count       int // of warnings (0: only this one, -1: none)
 	}{
 		{"WarnUnknownModelsKey", modelFiles().edit(t, prov, "  text_embedding:\n", "  text-embedding:\n"),
 			prov, "models.text-embedding", `"text-embedding" is ignored`, 59, 0},
@@ -336,8 +336,10 @@ func TestDecodeModelsWarnings(t *testing.T) {
 			prov, "model_credential_schema.credential_form_schemas[0].show_on[0].variable", `"model_type" is not a field of this form`, 40, 0},
 		{"WarnSelectDefault", modelFiles().edit(t, prov, "      default: chat\n", "      default: chatty\n"),
 			prov, "model_credential_schema.credential_form_schemas[0].default", `default "chatty" is not one of the options`, 38, 0},
-		{"WarnDuplicateVariable", modelFiles().edit(t, prov, "    - variable: context_size\n", "    - variable: mode\n"),
-			prov, "model_credential_schema.credential_form_schemas[1].variable", `the field "mode" is declared twice`, 49, 0},
+		{"WarnDuplicateVariable", modelFiles().edit(t, prov, "      required: true\nmodel_credential_schema:", "      required: true\n    - variable: api_key\n      label:\n        en_US: Key\n      type: text-input\nmodel_credential_schema:"),
+			prov, "provider_credential_schema.credential_form_schemas[1].variable", `the field "api_key" is declared twice for the same show_on`, 27, 0},
+		{"OKSameVariableOtherShowOn", modelFiles().edit(t, prov, "    - variable: context_size\n", "    - variable: mode\n"),
+			"", "", "", 0, -1},
 		{"WarnFeature", modelFiles().edit(t, chat, "  - vision\n", "  - images\n"),
 			chat, "features[1]", `"images" is not a feature Dify's SDK knows`, 7, 0},
 		{"WarnLLMMode", modelFiles().edit(t, chat, "  mode: chat\n", "  mode: chatty\n"),
@@ -356,6 +358,12 @@ func TestDecodeModelsWarnings(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := MustDecode(t, MustZip(t, c.files, ""))
+			if c.count < 0 {
+				if len(p.Warnings) != 0 {
+					t.Errorf("warnings = %v, want none", p.Warnings)
+				}
+				return
+			}
 			if n := max(c.count, 1); len(p.Warnings) != n {
 				t.Fatalf("warnings = %v, want %d", p.Warnings, n)
 			}

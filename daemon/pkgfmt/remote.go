@@ -14,7 +14,7 @@ import (
 // besides its manifest: element 0 of each *_declaration list, as JSON with
 // its items inline (nil when it sent none).
 type RemoteDeclarations struct {
-	Tool, Endpoint, AgentStrategy, Datasource, Trigger json.RawMessage
+	Tool, Model, Endpoint, AgentStrategy, Datasource, Trigger json.RawMessage
 }
 
 // remoteKind is where a remote declaration goes among the files of a package.
@@ -22,13 +22,16 @@ type remoteKind struct {
 	message  string   // the registration message it comes in
 	plugins  string   // its key under the manifest's plugins
 	file     string   // the provider file when the manifest names none
-	items    []string // the keys of its inline items (the first present is used)
+	items    []string // the keys of its inline items (the first present is used); none: kept inline
 	itemsDir string   // where each item is laid out as <i>.json
 }
 
 // remoteKinds lists the declarations in the order DecodeRemote lays them out.
 var remoteKinds = []remoteKind{
 	{"tool_declaration", "tools", "provider/remote.yaml", []string{"tools"}, "tools/"},
+	// A model provider's models stay inline: the provider file lists them
+	// as Dify's decoder accepts (and as a remote plugin sends them).
+	{"model_declaration", "models", "provider/remote_model.yaml", nil, ""},
 	{"endpoint_declaration", "endpoints", "group/remote.yaml", []string{"endpoints"}, "endpoints/"},
 	{"agent_strategy_declaration", "agent_strategies", "provider/remote_agent.yaml", []string{"strategies"}, "strategies/"},
 	{"datasource_declaration", "datasources", "provider/remote_datasource.yaml", []string{"datasources"}, "datasources/"},
@@ -62,6 +65,8 @@ func (d RemoteDeclarations) declaration(k remoteKind) json.RawMessage {
 	switch k.plugins {
 	case "tools":
 		return d.Tool
+	case "models":
+		return d.Model
 	case "endpoints":
 		return d.Endpoint
 	case "agent_strategies":
@@ -128,7 +133,7 @@ func providerFile(k remoteKind, declared any) string {
 		return k.file
 	}
 	for _, o := range remoteKinds {
-		if strings.HasPrefix(p, o.itemsDir) {
+		if o.itemsDir != "" && strings.HasPrefix(p, o.itemsDir) {
 			return k.file
 		}
 	}
@@ -141,6 +146,9 @@ func remoteProvider(k remoteKind, file string, decl json.RawMessage) (fileSet, e
 	var p map[string]any
 	if err := json.Unmarshal(decl, &p); err != nil || p == nil {
 		return nil, &Error{File: k.message, Msg: "must be a list whose first element is a JSON object"}
+	}
+	if len(k.items) == 0 {
+		return fileSet{{path: file, mode: 0o644, data: decl}}, nil
 	}
 	key := k.items[0]
 	for _, name := range k.items {

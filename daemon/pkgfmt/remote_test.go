@@ -76,3 +76,39 @@ func TestDecodeRemoteEmptyCredentials(t *testing.T) {
 		}
 	}
 }
+
+// A remote model plugin sends its provider with the models inline (laid out
+// at the path its manifest names); it validates as the packaged provider
+// does and keeps its models, their order and the positions.
+func TestDecodeRemoteModel(t *testing.T) {
+	pkg := MustDecode(t, MustZip(t, modelFiles(), ""))
+	man, _ := json.Marshal(pkg.Manifest)
+	prov, _ := json.Marshal(pkg.Manifest.Model)
+	assets := map[string][]byte{}
+	for _, f := range pkg.Files() {
+		if name, ok := strings.CutPrefix(f, "_assets/"); ok {
+			assets[name], _ = pkg.ReadFile(f)
+		}
+	}
+	t.Run("OK", func(t *testing.T) {
+		got, err := pkgfmt.DecodeRemoteWith(man, pkgfmt.RemoteDeclarations{Model: prov}, assets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Category() != "model" || got.Model == nil {
+			t.Fatalf("manifest = %+v", got)
+		}
+		if g, w := mustJSON(t, got.Model), mustJSON(t, pkg.Manifest.Model); g != w {
+			t.Errorf("remote provider\n%s\nwant\n%s", g, w)
+		}
+	})
+	t.Run("ErrBadModel", func(t *testing.T) {
+		bad := json.RawMessage(strings.Replace(string(prov), `"model_type":"text-embedding"`, `"model_type":"embedding"`, 1))
+		_, err := pkgfmt.DecodeRemoteWith(man, pkgfmt.RemoteDeclarations{Model: bad}, assets)
+		MustReject(t, err, "provider/acme.yaml", "models[2].model_type", `unknown model type "embedding"`)
+	})
+	t.Run("ErrMissingIcon", func(t *testing.T) {
+		_, err := pkgfmt.DecodeRemoteWith(man, pkgfmt.RemoteDeclarations{Model: prov}, map[string][]byte{"icon.svg": []byte("<svg/>")})
+		MustReject(t, err, "provider/acme.yaml", "icon_small.en_US", `icon "icon_s.svg" is not in the package`)
+	})
+}

@@ -149,12 +149,12 @@ func (c *conn) handle(line []byte) {
 		return
 	}
 	var v [3][]byte
-	if !pick(line, eventKeys, v[:]) {
+	if !protocol.Pick(line, eventKeys, v[:]) {
 		c.handleSlow(line)
 		return
 	}
-	event, ok1 := plainString(v[0])
-	id, ok2 := plainString(v[1])
+	event, ok1 := protocol.PlainString(v[0])
+	id, ok2 := protocol.PlainString(v[1])
 	if !ok1 || !ok2 {
 		c.handleSlow(line)
 		return
@@ -218,9 +218,9 @@ func (c *conn) sessionEvent(id []byte, data []byte) {
 		return
 	}
 	var v [2][]byte
-	typ, ok := []byte(nil), pick(data, sessionKeys, v[:])
+	typ, ok := []byte(nil), protocol.Pick(data, sessionKeys, v[:])
 	if ok {
-		typ, ok = plainString(v[0])
+		typ, ok = protocol.PlainString(v[0])
 	}
 	if !ok {
 		var sd protocol.SessionData

@@ -1,15 +1,17 @@
-package runtime
+package protocol
 
-// A small reader for the envelope of plugin → daemon lines. encoding/json
+// A small reader for the members of plugin → daemon lines. encoding/json
 // allocates a parser per call; these lines are the hot path (two per
-// invocation), so the envelope's few members are picked out by hand from a
-// line json.Valid has already accepted. Anything unusual (escaped keys, a
-// non-object) makes pick fail and the caller falls back to encoding/json.
+// invocation, one per streamed chunk), so the few members read are picked
+// out by hand from a line json.Valid has already accepted. Anything unusual
+// (escaped keys, a non-object) makes Pick fail and the caller falls back to
+// encoding/json.
 
-// pick finds the values of keys among the top-level members of the JSON
+// Pick finds the values of keys among the top-level members of the JSON
 // object b, which must be valid JSON. out[i] receives the raw value of
-// keys[i] (nil when absent).
-func pick(b []byte, keys []string, out [][]byte) bool {
+// keys[i] (nil when absent). It reports false for what it does not read
+// (escaped keys, a value that is not an object).
+func Pick(b []byte, keys []string, out [][]byte) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -101,10 +103,10 @@ func skipString(b []byte, i int) int {
 	return -1
 }
 
-// plainString returns the contents of a JSON string without escapes; ok is
-// false for other values and for strings that need unescaping. null reads
-// as "".
-func plainString(v []byte) ([]byte, bool) {
+// PlainString returns the contents of a JSON string without escapes; ok is
+// false for other values and for strings that need unescaping. null (and an
+// absent value) reads as "".
+func PlainString(v []byte) ([]byte, bool) {
 	if string(v) == "null" || v == nil {
 		return nil, true
 	}
