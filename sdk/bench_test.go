@@ -65,3 +65,41 @@ func mustReadLine(b *testing.B, r *bufio.Reader) []byte {
 	}
 	return line
 }
+
+// streamLLM streams n one-word chunks, then finishes.
+type streamLLM struct{ n int }
+
+func (m streamLLM) InvokeLLM(ctx context.Context, req *sdk.LLMRequest, w *sdk.LLMWriter) error {
+	for range m.n {
+		if err := w.Text("word "); err != nil {
+			return err
+		}
+	}
+	return w.Finish(sdk.FinishStop, sdk.LLMUsage{PromptTokens: 1, CompletionTokens: m.n})
+}
+
+// BenchmarkLLMStream measures an invoke_llm answered with 100 text chunks
+// and the finishing chunk through io.Pipe; ns/op divided by 101 is the
+// SDK's cost of one chunk.
+func BenchmarkLLMStream(b *testing.B) {
+	p := sdk.New()
+	p.LLM("bench", streamLLM{n: 100})
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	go p.Serve(context.Background(), inR, outW)
+	defer inW.Close()
+	out := bufio.NewReader(outR)
+	mustReadLine(b, out) // heartbeat
+	req := []byte(`{"session_id":"s","event":"request","data":{"user_id":"u","type":"model","action":"invoke_llm",` +
+		`"provider":"bench","model_type":"llm","model":"m","credentials":{},"stream":true,` +
+		`"prompt_messages":[{"role":"user","content":"hi"}],"model_parameters":{},"tools":[],"stop":[]}}` + "\n")
+	end := []byte(`"type":"end"`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := inW.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		for !bytes.Contains(mustReadLine(b, out), end) {
+		}
+	}
+}

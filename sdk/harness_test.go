@@ -14,9 +14,15 @@ import (
 // conn is the daemon's end of a plugin served through io.Pipe.
 type conn struct {
 	in     *io.PipeWriter
-	events chan protocol.Event
+	events chan received
 	done   chan error
-	parked map[string][]protocol.Event // other sessions' events seen while collecting one
+	parked map[string][]received // other sessions' events seen while collecting one
+}
+
+// received is one line the plugin wrote, decoded and as written.
+type received struct {
+	protocol.Event
+	line string
 }
 
 // MustServe serves p on pipes and returns the daemon's end; the pipes are
@@ -25,8 +31,8 @@ func MustServe(tb testing.TB, p *sdk.Plugin) *conn {
 	tb.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	c := &conn{in: inW, events: make(chan protocol.Event, 4096), done: make(chan error, 1),
-		parked: map[string][]protocol.Event{}}
+	c := &conn{in: inW, events: make(chan received, 4096), done: make(chan error, 1),
+		parked: map[string][]received{}}
 	go func() {
 		err := p.Serve(context.Background(), inR, outW)
 		outW.Close()
@@ -47,7 +53,7 @@ func (c *conn) readEvents(tb testing.TB, r io.Reader) {
 			tb.Errorf("plugin wrote a line that is not JSON: %q: %v", sc.Text(), err)
 			return
 		}
-		c.events <- ev
+		c.events <- received{Event: ev, line: sc.Text()}
 	}
 }
 
@@ -81,6 +87,11 @@ func (c *conn) MustRequest(tb testing.TB, session string, d protocol.RequestData
 // Next returns the next event, failing the test when the output ended.
 func (c *conn) Next(tb testing.TB) protocol.Event {
 	tb.Helper()
+	return c.next(tb).Event
+}
+
+func (c *conn) next(tb testing.TB) received {
+	tb.Helper()
 	ev, ok := <-c.events
 	if !ok {
 		tb.Fatal("plugin output ended")
@@ -93,9 +104,37 @@ func (c *conn) Next(tb testing.TB) protocol.Event {
 func (c *conn) MustSession(tb testing.TB, session string) []protocol.SessionData {
 	tb.Helper()
 	var got []protocol.SessionData
+	for _, ev := range c.collect(tb, session) {
+		got = append(got, ev.data)
+	}
+	return got
+}
+
+// MustSessionLines returns the lines the plugin wrote for the session, up
+// to and including its end, exactly as written.
+func (c *conn) MustSessionLines(tb testing.TB, session string) []string {
+	tb.Helper()
+	var got []string
+	for _, ev := range c.collect(tb, session) {
+		got = append(got, ev.line)
+	}
+	return got
+}
+
+// sessionEvent is one of a session's events with its decoded data.
+type sessionEvent struct {
+	received
+	data protocol.SessionData
+}
+
+// collect reads the session's events up to and including its end,
+// skipping heartbeats, logs and other sessions' events.
+func (c *conn) collect(tb testing.TB, session string) []sessionEvent {
+	tb.Helper()
+	var got []sessionEvent
 	for {
 		ev := c.nextOf(tb, session)
-		if ev.Event != protocol.EventSession {
+		if ev.Event.Event != protocol.EventSession {
 			continue
 		}
 		if ev.SessionID != session {
@@ -106,7 +145,7 @@ func (c *conn) MustSession(tb testing.TB, session string) []protocol.SessionData
 		if err := json.Unmarshal(ev.Data, &sd); err != nil {
 			tb.Fatalf("session data %s: %v", ev.Data, err)
 		}
-		got = append(got, sd)
+		got = append(got, sessionEvent{received: ev, data: sd})
 		if sd.Type == protocol.SessionEnd {
 			return got
 		}
@@ -114,13 +153,13 @@ func (c *conn) MustSession(tb testing.TB, session string) []protocol.SessionData
 }
 
 // nextOf returns the session's first parked event, or the next event.
-func (c *conn) nextOf(tb testing.TB, session string) protocol.Event {
+func (c *conn) nextOf(tb testing.TB, session string) received {
 	tb.Helper()
 	if evs := c.parked[session]; len(evs) > 0 {
 		c.parked[session] = evs[1:]
 		return evs[0]
 	}
-	return c.Next(tb)
+	return c.next(tb)
 }
 
 // MustToolMessages decodes the stream chunks of a session's messages.

@@ -1,5 +1,6 @@
-// Package sdk is the plugin side of Plugboard's runtime protocol: a Go tool
-// plugin registers handlers on a Plugin and calls Run. The SDK reads requests
+// Package sdk is the plugin side of Plugboard's runtime protocol: a Go
+// plugin registers tool handlers or model providers (LLM, TextEmbedding,
+// Rerank, TTS, Speech2Text, Moderation) on a Plugin and calls Run. The SDK reads requests
 // and cancels from stdin, writes heartbeats, logs and session events to
 // stdout, and turns handler errors and panics into session error frames.
 //
@@ -45,12 +46,17 @@ const (
 	DefaultShutdownGrace     = 5 * time.Second
 )
 
-// Plugin holds a plugin's registered tools and serves the runtime protocol.
+// Plugin holds a plugin's registered tools and models and serves the
+// runtime protocol.
 type Plugin struct {
 	tools      map[toolKey]Handler
 	validators map[string]CredentialsValidator
 	runtime    map[toolKey]RuntimeParametersFunc
 	providers  map[string]bool
+
+	models          map[modelKey]any // an LLM, TextEmbedding, … by provider and model type
+	modelValidators map[string]CredentialsValidator
+	modelProviders  map[string]bool
 
 	heartbeat time.Duration
 	handoff   time.Duration
@@ -87,13 +93,16 @@ func WithShutdownGrace(d time.Duration) Option {
 // New returns a Plugin with no tools.
 func New(opts ...Option) *Plugin {
 	p := &Plugin{
-		tools:      map[toolKey]Handler{},
-		validators: map[string]CredentialsValidator{},
-		runtime:    map[toolKey]RuntimeParametersFunc{},
-		providers:  map[string]bool{},
-		heartbeat:  DefaultHeartbeatInterval,
-		handoff:    DefaultHandoffDelay,
-		grace:      DefaultShutdownGrace,
+		tools:           map[toolKey]Handler{},
+		validators:      map[string]CredentialsValidator{},
+		runtime:         map[toolKey]RuntimeParametersFunc{},
+		providers:       map[string]bool{},
+		models:          map[modelKey]any{},
+		modelValidators: map[string]CredentialsValidator{},
+		modelProviders:  map[string]bool{},
+		heartbeat:       DefaultHeartbeatInterval,
+		handoff:         DefaultHandoffDelay,
+		grace:           DefaultShutdownGrace,
 	}
 	for _, o := range opts {
 		o(p)

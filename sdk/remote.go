@@ -155,6 +155,9 @@ func registration(cfg RemoteConfig) ([][]byte, error) {
 	if pkg.Manifest.Tool != nil {
 		lines = append(lines, msg("tool_declaration", []any{pkg.Manifest.Tool}))
 	}
+	if pkg.Manifest.Model != nil {
+		lines = append(lines, msg("model_declaration", []any{pkg.Manifest.Model}))
+	}
 	for _, f := range pkg.Files() {
 		name, ok := strings.CutPrefix(f, "_assets/")
 		if !ok {

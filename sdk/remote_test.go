@@ -73,6 +73,25 @@ func TestServeRemote(t *testing.T) {
 			t.Fatalf("sent %v (first %s), want %s with the key", types, got[0], want)
 		}
 	})
+	t.Run("OKModelDeclaration", func(t *testing.T) {
+		addr, lines := fakePort(t, "")
+		if err := sdk.New().ServeRemote(context.Background(), sdk.RemoteConfig{Addr: addr, Key: "k1", Dir: "../examples/plugins/demo_model"}); err != nil {
+			t.Fatal(err)
+		}
+		var model []map[string]any
+		for _, l := range <-lines {
+			var m struct {
+				Type string           `json:"type"`
+				Data []map[string]any `json:"data"`
+			}
+			if json.Unmarshal([]byte(l), &m) == nil && m.Type == "model_declaration" {
+				model = m.Data
+			}
+		}
+		if len(model) != 1 || model[0]["provider"] != "demo_model" || len(model[0]["models"].([]any)) != 3 {
+			t.Fatalf("model_declaration = %v", model)
+		}
+	})
 	t.Run("ErrRefused", func(t *testing.T) {
 		addr, _ := fakePort(t, "handshake failed, invalid key")
 		err := sdk.New().ServeRemote(context.Background(), sdk.RemoteConfig{Addr: addr, Key: "bad", Dir: pytoolsDir})

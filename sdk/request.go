@@ -80,6 +80,10 @@ func (c Credentials) String(name string) string { return toString(c[name]) }
 // Has reports whether the credential is present and not empty.
 func (c Credentials) Has(name string) bool { return c.String(name) != "" }
 
+// Bool returns the credential as a bool, as Request.Bool reads a parameter
+// (a switch field's "true", say).
+func (c Credentials) Bool(name string) bool { return toBool(c[name]) }
+
 func toString(v any) string {
 	switch v := v.(type) {
 	case nil:

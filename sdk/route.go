@@ -8,13 +8,23 @@ import (
 )
 
 // route calls what the request's action asks for.
-func (s *server) route(ctx context.Context, raw *protocol.Request, w *Writer) error {
-	d := raw.Data
+func (s *server) route(ctx context.Context, in *inbound, w *Writer) error {
+	raw, d := in.Request, in.Data
 	if d == nil {
 		return Errorf(ErrTypeBadRequest, "request %q has no data", raw.SessionID)
 	}
+	if in.decodeErr != nil {
+		typ := ErrTypeBadRequest
+		if d.Type == protocol.TypeModel {
+			typ = ErrTypeInvokeBadRequest
+		}
+		return Errorf(typ, "the %s request does not decode: %v", d.Action, in.decodeErr)
+	}
+	if d.Type == protocol.TypeModel {
+		return s.routeModel(ctx, in, w)
+	}
 	if d.Type != protocol.TypeTool {
-		return Errorf(ErrTypeBadRequest, "request type %q is not supported by this plugin (only %q)", d.Type, protocol.TypeTool)
+		return Errorf(ErrTypeBadRequest, "request type %q is not supported by this plugin (only %q and %q)", d.Type, protocol.TypeTool, protocol.TypeModel)
 	}
 	req := newRequest(raw)
 	switch d.Action {
@@ -82,8 +92,13 @@ func (s *server) runtimeParameters(ctx context.Context, req *Request, w *Writer)
 }
 
 // errType is the error_type a handler's plain error is sent with.
-func errType(raw *protocol.Request) string {
-	if raw.Data != nil && raw.Data.Action == protocol.ActionValidateToolCredentials {
+func errType(in *inbound) string {
+	switch {
+	case in.Data == nil:
+		return ErrTypeInvoke
+	case in.Data.Type == protocol.TypeModel:
+		return modelErrType(in.Data.Action)
+	case in.Data.Action == protocol.ActionValidateToolCredentials:
 		return ErrTypeCredentials
 	}
 	return ErrTypeInvoke

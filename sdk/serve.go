@@ -171,7 +171,7 @@ func (r *reader) dispatch(line []byte) bool {
 	return r.runInline(req)
 }
 
-func (r *reader) runInline(req *protocol.Request) bool {
+func (r *reader) runInline(req *inbound) bool {
 	r.state.Store(stateInline)
 	r.hold.Store(true)
 	r.timer.Reset(r.s.p.handoff)
@@ -190,20 +190,51 @@ func (r *reader) handOff() {
 }
 
 // parse decodes a line; lines that are empty, have no event or are not JSON
-// are skipped (the latter logged), as the daemon does.
-func (s *server) parse(line []byte) (*protocol.Request, bool) {
+// are skipped (the latter logged), as the daemon does. A request whose data
+// does not decode (a prompt message of the wrong shape, say) is still
+// returned, with the reason, so that its session is answered with an error
+// rather than left waiting.
+func (s *server) parse(line []byte) (*inbound, bool) {
 	if len(line) == 0 || (len(line) == 1 && line[0] == '\n') {
 		return nil, false
 	}
 	var req protocol.Request
-	if err := json.Unmarshal(line, &req); err != nil {
-		s.out.log(LevelWarn, fmt.Sprintf("sdk: skipped an input line that is not JSON: %v", err))
-		return nil, false
+	err := json.Unmarshal(line, &req)
+	if err != nil {
+		in, ok := s.parseBroken(line, err)
+		return in, ok
 	}
 	if req.Event != protocol.EventRequest && req.Event != protocol.EventCancel {
 		return nil, false
 	}
-	return &req, true
+	return &inbound{Request: &req}, true
+}
+
+// parseBroken reads the session, type and action of a request line that
+// does not decode into a request.
+func (s *server) parseBroken(line []byte, cause error) (*inbound, bool) {
+	var head struct {
+		SessionID string `json:"session_id"`
+		Event     string `json:"event"`
+		Data      struct {
+			Type   string `json:"type"`
+			Action string `json:"action"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(line, &head) != nil || head.Event != protocol.EventRequest || head.SessionID == "" {
+		s.out.log(LevelWarn, fmt.Sprintf("sdk: skipped an input line that is not a request: %v", cause))
+		return nil, false
+	}
+	req := &protocol.Request{SessionID: head.SessionID, Event: head.Event,
+		Data: &protocol.RequestData{Type: head.Data.Type, Action: head.Data.Action}}
+	return &inbound{Request: req, decodeErr: cause}, true
+}
+
+// inbound is one request line: the protocol's request, or, when its data
+// did not decode, its session, type and action and the reason.
+type inbound struct {
+	*protocol.Request
+	decodeErr error
 }
 
 // cancel cancels a running session's context and says so in the plugin's
@@ -218,7 +249,7 @@ func (s *server) cancel(session string) {
 	}
 }
 
-func (s *server) startConcurrent(req *protocol.Request) {
+func (s *server) startConcurrent(req *inbound) {
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
@@ -228,7 +259,7 @@ func (s *server) startConcurrent(req *protocol.Request) {
 
 // handle runs one request to its end frame; its output is held while hold
 // is set.
-func (s *server) handle(req *protocol.Request, hold *atomic.Bool) {
+func (s *server) handle(req *inbound, hold *atomic.Bool) {
 	s.running.Add(1)
 	defer s.running.Done()
 	ctx, cancel := context.WithCancel(s.base)
@@ -260,7 +291,7 @@ func (s *server) close(session string) {
 }
 
 // safeRoute routes the request and turns a panic into an error.
-func (s *server) safeRoute(ctx context.Context, req *protocol.Request, w *Writer) (err error) {
+func (s *server) safeRoute(ctx context.Context, req *inbound, w *Writer) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &Error{Type: ErrTypePanic, Message: fmt.Sprintf("panic: %v", v),
