@@ -21,11 +21,11 @@ type installed struct {
 	uid      string
 	id       plugboard.Identifier
 	manifest *plugboard.Manifest
-	provider string               // the tool provider's name ("" when none)
-	model    string               // the model provider's name ("" when none)
-	tools    map[string]*toolSpec // by tool name
-	names    []string             // tool names, sorted, for messages
-	assets   map[string][]byte    // a remote plugin's assets (nil for a package)
+	provider string                   // the tool provider's name ("" when none)
+	tools    map[string]*toolSpec     // by tool name
+	names    []string                 // tool names, sorted, for messages
+	assets   map[string][]byte        // a remote plugin's assets (nil for a package)
+	model    *plugboard.ModelProvider // the model provider (nil when none)
 }
 
 // toolSpec is what invoke checks of one tool.
@@ -41,10 +41,7 @@ type requiredParam struct {
 
 // newInstalled indexes an installation's declaration.
 func newInstalled(inst *state.Installation, id plugboard.Identifier, m *plugboard.Manifest) *installed {
-	in := &installed{inst: inst, uid: id.String(), id: id, manifest: m, tools: map[string]*toolSpec{}}
-	if m.Model != nil {
-		in.model = m.Model.Provider
-	}
+	in := &installed{inst: inst, uid: id.String(), id: id, manifest: m, tools: map[string]*toolSpec{}, model: m.Model}
 	if m.Tool == nil {
 		return in
 	}

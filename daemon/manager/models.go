@@ -12,7 +12,7 @@ import (
 func (m *Manager) Models(ctx context.Context, tenant string, pageNo, size int) ([]apispec.ModelProviderEntry, error) {
 	var all []*installed
 	for _, in := range m.tenantInstallations(tenant) {
-		if in.model != "" {
+		if in.model != nil {
 			all = append(all, in)
 		}
 	}
@@ -31,7 +31,7 @@ func (m *Manager) Model(ctx context.Context, tenant, pluginID, provider string) 
 	if in == nil {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", pluginID)
 	}
-	if in.model == "" || (provider != in.model && provider != pluginID+"/"+in.model) {
+	if in.model == nil || (provider != in.model.Provider && provider != pluginID+"/"+in.model.Provider) {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no model provider %q", pluginID, provider)
 	}
 	e := modelEntry(in)
@@ -45,10 +45,10 @@ func modelEntry(in *installed) apispec.ModelProviderEntry {
 		ID:                     in.inst.ID,
 		CreatedAt:              in.inst.CreatedAt,
 		UpdatedAt:              in.inst.UpdatedAt,
-		Provider:               in.model,
+		Provider:               in.model.Provider,
 		TenantID:               in.inst.TenantID,
 		PluginUniqueIdentifier: in.uid,
 		PluginID:               in.inst.PluginID,
-		Declaration:            in.manifest.Model,
+		Declaration:            in.model,
 	}
 }
