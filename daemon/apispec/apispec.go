@@ -239,6 +239,20 @@ type ToolProviderEntry struct {
 	UpdatedAt              time.Time               `json:"updated_at"`
 }
 
+// ModelProviderEntry is one model provider as models and model return it
+// (Dify's AIModelInstallation with its declaration attached, parsed by
+// Dify's API as PluginModelProviderEntity).
+type ModelProviderEntry struct {
+	ID                     string                   `json:"id"`
+	CreatedAt              time.Time                `json:"created_at"`
+	UpdatedAt              time.Time                `json:"updated_at"`
+	Provider               string                   `json:"provider"`
+	TenantID               string                   `json:"tenant_id"`
+	PluginUniqueIdentifier string                   `json:"plugin_unique_identifier"`
+	PluginID               string                   `json:"plugin_id"`
+	Declaration            *plugboard.ModelProvider `json:"declaration"`
+}
+
 // InvokeRequest is the body of every dispatch route (Dify's InvokePluginRequest).
 type InvokeRequest[T any] struct {
 	UserID         string          `json:"user_id"`

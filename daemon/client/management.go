@@ -200,6 +200,21 @@ func (c *Client) Tool(ctx context.Context, pluginID, provider string) (*apispec.
 	return &t, c.get(ctx, "management/tool", q, &t)
 }
 
+// Models lists the tenant's model providers, each with its predefined
+// models (Dify's management/models; Dify's API asks for page 1 of 256).
+func (c *Client) Models(ctx context.Context, page, size int) ([]apispec.ModelProviderEntry, error) {
+	var list []apispec.ModelProviderEntry
+	return list, c.get(ctx, "management/models", pageQuery(page, size), &list)
+}
+
+// Model returns the model provider of an installed plugin; provider is its
+// bare name or "author/name/provider".
+func (c *Client) Model(ctx context.Context, pluginID, provider string) (*apispec.ModelProviderEntry, error) {
+	var p apispec.ModelProviderEntry
+	q := url.Values{"plugin_id": {pluginID}, "provider": {provider}}
+	return &p, c.get(ctx, "management/model", q, &p)
+}
+
 // PluginStatus returns an installed plugin's runtime state.
 func (c *Client) PluginStatus(ctx context.Context, pluginID string) (*apispec.RuntimeStatus, error) {
 	var st apispec.RuntimeStatus
