@@ -315,17 +315,18 @@ func (m *ModelDeclaration) fillDefaults() {
 	}
 }
 
-// MarshalJSON writes the provider in Dify's shape: background null when
-// empty, position {} when empty but not nil, and models [] when there are
-// none.
+// MarshalJSON writes the provider in Dify's shape and member order:
+// background null when empty, position {} when empty but not nil, and
+// models [] when there are none.
 func (p ModelProvider) MarshalJSON() ([]byte, error) {
-	type plain ModelProvider
-	c := struct {
-		plain
-		Background *string              `json:"background"`
-		Position   *map[string][]string `json:"position,omitempty"`
-		Models     []ModelDeclaration   `json:"models"`
-	}{plain: plain(p), Background: nullString(p.Background), Models: p.Models}
+	c := providerJSON{
+		Provider: p.Provider, Label: p.Label, Description: p.Description,
+		IconSmall: p.IconSmall, IconLarge: p.IconLarge, IconSmallDark: p.IconSmallDark, IconLargeDark: p.IconLargeDark,
+		Background: nullString(p.Background), Help: p.Help,
+		SupportedModelTypes: p.SupportedModelTypes, ConfigurateMethods: p.ConfigurateMethods,
+		ProviderCredentialSchema: p.ProviderCredentialSchema, ModelCredentialSchema: p.ModelCredentialSchema,
+		Models: p.Models,
+	}
 	if p.Position != nil {
 		c.Position = &p.Position
 	}
@@ -333,6 +334,26 @@ func (p ModelProvider) MarshalJSON() ([]byte, error) {
 		c.Models = []ModelDeclaration{}
 	}
 	return json.Marshal(c)
+}
+
+// providerJSON is a provider's JSON, in the member order of Dify's
+// ModelProviderDeclaration.
+type providerJSON struct {
+	Provider                 string                    `json:"provider"`
+	Label                    I18n                      `json:"label"`
+	Description              I18n                      `json:"description"`
+	IconSmall                I18n                      `json:"icon_small"`
+	IconLarge                I18n                      `json:"icon_large"`
+	IconSmallDark            I18n                      `json:"icon_small_dark"`
+	IconLargeDark            I18n                      `json:"icon_large_dark"`
+	Background               *string                   `json:"background"`
+	Help                     *ModelHelp                `json:"help"`
+	SupportedModelTypes      []string                  `json:"supported_model_types"`
+	ConfigurateMethods       []string                  `json:"configurate_methods"`
+	ProviderCredentialSchema *ProviderCredentialSchema `json:"provider_credential_schema"`
+	ModelCredentialSchema    *ModelCredentialSchema    `json:"model_credential_schema"`
+	Position                 *map[string][]string      `json:"position,omitempty"`
+	Models                   []ModelDeclaration        `json:"models"`
 }
 
 // UnmarshalJSON reads a provider (a stored declaration, or a remote
@@ -386,20 +407,34 @@ func (m *ModelDeclaration) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the rule in Dify's shape: use_template and type null
-// when empty, options [] when there are none.
+// MarshalJSON writes the rule in Dify's shape and member order:
+// use_template and type null when empty, options [] when there are none.
 func (r ParameterRule) MarshalJSON() ([]byte, error) {
-	type plain ParameterRule
-	c := struct {
-		plain
-		UseTemplate *string  `json:"use_template"`
-		Type        *string  `json:"type"`
-		Options     []string `json:"options"`
-	}{plain: plain(r), UseTemplate: nullString(r.UseTemplate), Type: nullString(r.Type), Options: r.Options}
+	c := ruleJSON{
+		Name: r.Name, UseTemplate: nullString(r.UseTemplate), Label: r.Label, Type: nullString(r.Type),
+		Help: r.Help, Required: r.Required, Default: r.Default,
+		Min: r.Min, Max: r.Max, Precision: r.Precision, Options: r.Options,
+	}
 	if c.Options == nil {
 		c.Options = []string{}
 	}
 	return json.Marshal(c)
+}
+
+// ruleJSON is a rule's JSON, in the member order of Dify's
+// ModelParameterRule.
+type ruleJSON struct {
+	Name        string   `json:"name"`
+	UseTemplate *string  `json:"use_template"`
+	Label       I18n     `json:"label"`
+	Type        *string  `json:"type"`
+	Help        I18n     `json:"help"`
+	Required    bool     `json:"required"`
+	Default     any      `json:"default"`
+	Min         *float64 `json:"min"`
+	Max         *float64 `json:"max"`
+	Precision   *int     `json:"precision"`
+	Options     []string `json:"options"`
 }
 
 // UnmarshalJSON reads a rule, null use_template and type as "".

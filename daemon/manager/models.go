@@ -49,6 +49,6 @@ func modelEntry(in *installed) apispec.ModelProviderEntry {
 		TenantID:               in.inst.TenantID,
 		PluginUniqueIdentifier: in.uid,
 		PluginID:               in.inst.PluginID,
-		Declaration:            in.manifest.Model,
+		Declaration:            in.model,
 	}
 }

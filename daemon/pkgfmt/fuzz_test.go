@@ -27,3 +27,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeModels checks that a model plugin's provider yaml, model yaml
+// and position file, whatever they hold, never make Decode panic, and that
+// every rejection is an invalid-package error.
+func FuzzDecodeModels(f *testing.F) {
+	f.Add(modelProvider, chatModel, "- acme-chat\n")
+	f.Add("provider: x\nmodels:\n  - model: m\n    model_type: llm\n    pricing: {input: 1e400}\n", "model: [", "{}")
+	f.Add("models: {llm: {predefined: ['[']}}", "parameter_rules: [{name: t, use_template: top_k, min: x}]", "- [a]")
+	f.Fuzz(func(t *testing.T, provider, model, position string) {
+		zf := modelFiles().with("provider/acme.yaml", provider).
+			with("models/llm/acme-chat.yaml", model).with("models/llm/_position.yaml", position)
+		_, err := pkgfmt.Decode(MustZip(t, zf, ""), pkgfmt.DefaultLimits())
+		if err != nil && plugboard.ErrorCode(err) != plugboard.EINVALID {
+			t.Fatalf("error %v has code %s", err, plugboard.ErrorCode(err))
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package pkgfmt
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"slices"
@@ -252,7 +253,7 @@ func parsePosition(d *doc, field, file string, files fileSet) ([]string, error) 
 	if !ok {
 		return nil, d.errorf(field, "position file %q is not in the package", file)
 	}
-	f, err := parser.ParseBytes(data, 0)
+	f, err := parser.ParseBytes(bytes.TrimPrefix(data, utf8BOM), 0)
 	if err != nil {
 		return nil, yamlError(file, err)
 	}

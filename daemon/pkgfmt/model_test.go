@@ -146,7 +146,7 @@ func TestDecodeModels(t *testing.T) {
 		}
 		data := mustJSON(t, m)
 		for _, want := range []string{
-			`"model":{"provider":"acme","label":{"en_US":"Acme AI"},"description":{"en_US":"A plugin of acme."},"icon_small":{"en_US":"icon_s.svg"},"icon_large":{"en_US":"icon_l.svg"},"icon_small_dark":null,"icon_large_dark":null,"help":{"title":{"en_US":"Get an API key"},"url":{"en_US":"https://acme.example/keys"}}`,
+			`"model":{"provider":"acme","label":{"en_US":"Acme AI"},"description":{"en_US":"A plugin of acme."},"icon_small":{"en_US":"icon_s.svg"},"icon_large":{"en_US":"icon_l.svg"},"icon_small_dark":null,"icon_large_dark":null,"background":"#FFF0E0","help":{"title":{"en_US":"Get an API key"},"url":{"en_US":"https://acme.example/keys"}}`,
 			`"supported_model_types":["llm","text-embedding"],"configurate_methods":["predefined-model","customizable-model"]`,
 			`"provider_credential_schema":{"credential_form_schemas":[{"variable":"api_key","label":{"en_US":"API Key"},"type":"secret-input","required":true,"default":null,"options":[],"placeholder":null,"max_length":0,"show_on":[]}]}`,
 			`"model":{"label":{"en_US":"Model Name"},"placeholder":{"en_US":"Enter the model's name"}}`,
@@ -155,12 +155,11 @@ func TestDecodeModels(t *testing.T) {
 			`"variable":"context_size","label":{"en_US":"Context size"},"type":"text-input","required":false,"default":"4096"`,
 			`"position":{"llm":["acme-mini","acme-chat"]}`,
 			`{"model":"acme-chat","label":{"en_US":"Acme Chat"},"model_type":"llm","features":["tool-call","vision"],"fetch_from":"predefined-model","model_properties":{"context_size":128000,"mode":"chat"},"deprecated":false`,
-			`"background":"#FFF0E0"`,
-			`{"name":"temperature","label":{"en_US":"temperature"},"help":{"en_US":"Controls randomness.`,
-			`"required":false,"default":0,"min":0,"max":1,"precision":2,"use_template":"temperature","type":"float","options":[]}`,
-			`{"name":"max_tokens","label":{"en_US":"max_tokens"},"help":{"en_US":"Specifies the upper limit`,
-			`"default":512,"min":1,"max":8192,"precision":0,"use_template":"max_tokens","type":"int","options":[]}`,
-			`{"name":"response_format","label":{"en_US":"Response Format"},"help":null,"required":false,"default":null,"min":null,"max":null,"precision":null,"use_template":null,"type":"string","options":["text","json_object"]}`,
+			`{"name":"temperature","use_template":"temperature","label":{"en_US":"temperature"},"type":"float","help":{"en_US":"Controls randomness.`,
+			`"required":false,"default":0,"min":0,"max":1,"precision":2,"options":[]}`,
+			`{"name":"max_tokens","use_template":"max_tokens","label":{"en_US":"max_tokens"},"type":"int","help":{"en_US":"Specifies the upper limit`,
+			`"default":512,"min":1,"max":8192,"precision":0,"options":[]}`,
+			`{"name":"response_format","use_template":null,"label":{"en_US":"Response Format"},"type":"string","help":null,"required":false,"default":null,"min":null,"max":null,"precision":null,"options":["text","json_object"]}`,
 			`"pricing":{"input":"2","output":"8","unit":"0.000001","currency":"USD"}`,
 			`{"model":"acme-mini","label":{"en_US":"acme-mini"},"model_type":"llm","features":null,"fetch_from":"predefined-model","model_properties":{"mode":"completion"},"deprecated":true,"parameter_rules":[],"pricing":null}`,
 		} {

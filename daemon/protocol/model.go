@@ -84,8 +84,10 @@ type ModelRequest struct {
 
 // wire returns a copy of m with what the SDK's request model of action
 // requires: lists and objects it requires present (empty), and the keys it
-// requires without a default (stop, tools, score_threshold, top_n, language)
-// present with Dify's daemon's values for an absent one.
+// requires without a default present: score_threshold, top_n and language
+// with Dify's daemon's values for an absent one (0, 0, ""), stop and tools
+// as empty lists (Dify's daemon sends null for invoke_llm's and [] for
+// get_llm_num_tokens'; the SDK takes both, and plugins test them by truth).
 func (m ModelRequest) wire(action string) *ModelRequest {
 	switch action {
 	case ActionInvokeLLM:

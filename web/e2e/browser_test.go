@@ -76,16 +76,31 @@ func (b *Browser) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// Text returns the text of the element with the data-testid.
+// Text returns the text of the element with the data-testid, waiting for
+// it to be in the page. The element and its text are read in one
+// evaluation: a query and a read in two round trips fail ("No node with
+// given id found") when the page replaces the node between them, as a
+// navigation or an htmx swap may.
 func (b *Browser) Text(id string) string {
 	b.tb.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, step)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.TextContent(tid(id)))
-	if err != nil {
-		b.tb.Fatalf("text of %s: %v", id, err)
+	js := `(() => { const e = document.querySelector('[data-testid="` + id + `"]'); return e === null ? null : e.textContent })()`
+	var lastErr error
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[*string](js))
+		if err == nil && v != nil {
+			return strings.TrimSpace(*v)
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			b.tb.Fatalf("text of %s: not in the page within %s (last error: %v)", id, step, lastErr)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return strings.TrimSpace(s)
 }
 
 // Eval evaluates JavaScript (awaiting a promise) and returns its value.
