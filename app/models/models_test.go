@@ -118,6 +118,31 @@ func TestModels(t *testing.T) {
 		}
 	})
 
+	t.Run("OKChatStreams", func(t *testing.T) {
+		var pieces []string
+		res, err := env.Svc.Chat(ctx, "alice", models.ChatRequest{
+			Model:  models.ModelRef{PluginID: openaiID, Provider: "openai_compatible", Model: "llama3.1:8b"},
+			System: "Be brief.", Turns: []models.ChatTurn{{Role: "user", Text: "Say hello"}},
+		}, func(s string) error { pieces = append(pieces, s); return nil })
+		if err != nil || res.Text != "Hello world" || len(pieces) != 3 || res.FinishReason != "stop" || res.Usage == nil || res.Usage.TotalTokens != 14 {
+			t.Fatalf("chat = %+v (pieces %q), %v", res, pieces, err)
+		}
+		pieces = nil
+		res, err = env.Svc.Chat(ctx, "alice", models.ChatRequest{
+			Model:      models.ModelRef{PluginID: demoID, Provider: "demo_model", Model: "demo-chat"},
+			Turns:      []models.ChatTurn{{Role: "user", Text: "hi"}, {Role: "assistant", Text: "hello"}, {Role: "user", Text: "again"}},
+			Parameters: map[string]any{"delay_ms": 0},
+		}, func(s string) error { pieces = append(pieces, s); return nil })
+		if err != nil || res.Text == "" || len(pieces) < 2 {
+			t.Fatalf("demo chat = %+v (pieces %q), %v", res, pieces, err)
+		}
+		_, err = env.Svc.Chat(ctx, "alice", models.ChatRequest{Model: models.ModelRef{PluginID: demoID, Provider: "demo_model", Model: "demo-chat"}},
+			func(string) error { return nil })
+		if plugboard.ErrorCode(err) != plugboard.EINVALID {
+			t.Fatalf("a chat without a message = %v", err)
+		}
+	})
+
 	t.Run("ErrPluginRefusesKeyMasked", func(t *testing.T) {
 		p := mustProvider(t, env, openaiID, "openai_compatible")
 		wrong := "sk-wrong-Sup3rSecret-key"
