@@ -241,6 +241,34 @@ func TestModelsPages(t *testing.T) {
 		}
 	})
 
+	t.Run("OKChatStream", func(t *testing.T) {
+		const llama = "plugboard/openai_compatible|openai_compatible|llama3.1:8b"
+		p := admin.Get("/models/chat")
+		wantStatus(t, p, http.StatusOK)
+		if v := p.Doc.Find(`select[name=model] option[selected]`).AttrOr("value", ""); v != llama {
+			t.Fatalf("the default LLM is not preselected: %q", v)
+		}
+		if p.Doc.Find(`script[src="/static/js/models_chat.js"]`).Length() != 1 {
+			t.Error("no chat script")
+		}
+		p = admin.Post("/models/chat/stream", url.Values{"model": {llama}, "system": {"Be brief."},
+			"turns": {`[{"role":"user","text":"Say hello"}]`}})
+		wantStatus(t, p, http.StatusOK)
+		if ct := p.Header.Get("Content-Type"); ct != "text/event-stream" {
+			t.Fatalf("content type %q", ct)
+		}
+		for _, want := range []string{"event: text\ndata: \"Hel\"\n\n", "event: text\ndata: \" world\"\n\n", `event: done` + "\n" + `data: {"finish_reason":"stop","total_tokens":14`} {
+			if !strings.Contains(p.Body, want) {
+				t.Fatalf("stream lacks %q:\n%s", want, p.Body)
+			}
+		}
+		noSecret(t, p, apptest.StandInKey)
+		p = admin.Post("/models/chat/stream", url.Values{"model": {llama}, "turns": {`[]`}})
+		if !strings.Contains(p.Body, "event: error\ndata: \"Write a message first.\"") {
+			t.Fatalf("empty chat:\n%s", p.Body)
+		}
+	})
+
 	t.Run("OKMemberViewsOnly", func(t *testing.T) {
 		member := a.NewBrowser(t)
 		member.MustLogin("bob")

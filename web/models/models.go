@@ -2,7 +2,8 @@
 // model providers with their models and the workspace's default models
 // (every signed-in user sees them, admins change them), and an admin's page
 // of one provider — its credential and its customizable models, with forms
-// generated from the provider's schemas.
+// generated from the provider's schemas — and the model playground's chat,
+// streamed over server-sent events.
 package models
 
 import (
@@ -30,10 +31,12 @@ func New(kit *page.Kit, svc *appmodels.Service) *Handlers {
 	return &Handlers{Kit: kit, models: svc}
 }
 
-// Routes registers the Models pages: the list for everyone signed in, the
-// rest for admins.
+// Routes registers the Models pages: the list and the chat for everyone
+// signed in, the rest for admins.
 func (h *Handlers) Routes(e *echo.Echo, ch page.Chains) {
 	e.GET("/models", h.modelsPage, ch.SignedIn...)
+	e.GET("/models/chat", h.chatPage, ch.SignedIn...)
+	e.POST("/models/chat/stream", h.chatStream, ch.SignedIn...)
 	e.POST("/models/defaults", h.saveDefaults, ch.Admins...)
 	e.GET("/models/:author/:name/:provider", h.providerPage, ch.Admins...)
 	e.POST("/models/:author/:name/:provider/credential", h.saveCredential, ch.Admins...)
