@@ -106,4 +106,39 @@ func TestModels(t *testing.T) {
 	console.check(t, "models pages")
 	br.Shoot("models")
 	shootElement(br, "models-defaults", `[data-testid="default-models"]`)
+
+	// The chat preselects the default LLM and streams its answer in.
+	br.Do("open the chat", chromedp.Click(tid("open-chat")), chromedp.WaitVisible(tid("chat-form")))
+	if v := Eval[string](br, `document.querySelector('[data-testid="input-chat-model"]').value`); v != "plugboard/openai_compatible|openai_compatible|llama3.1:8b" {
+		t.Errorf("the chat preselects %q, not the default LLM", v)
+	}
+	br.Fill(map[string]string{"input-chat-system": "Be brief.", "input-chat-message": "Say hello"})
+	br.Do("send", chromedp.Click(tid("chat-send")),
+		chromedp.WaitVisible(`[data-testid="chat-turn"][data-role="assistant"][data-state="done"]`))
+	if got := Eval[string](br, `document.querySelector('[data-role="assistant"] [data-testid="chat-text"]').textContent`); got != "Hello world" {
+		t.Errorf("the answer reads %q", got)
+	}
+	if st := br.Text("chat-status"); !strings.Contains(st, "finish: stop") || !strings.Contains(st, "14 tokens") {
+		t.Errorf("chat status %q", st)
+	}
+	// A second turn with the demo model: several pieces reach the page
+	// before the end.
+	choose(br, "input-chat-model", "plugboard/demo_model|demo_model|demo-chat")
+	Eval[bool](br, `(() => { window.__steps = []; const log = document.querySelector('[data-testid="chat-log"]');
+		new MutationObserver(() => { const a = [...log.querySelectorAll('[data-role="assistant"]')].pop();
+			if (a) window.__steps.push(a.textContent.length) }).observe(log, {subtree: true, childList: true, characterData: true}); return true })()`)
+	br.Fill(map[string]string{"input-chat-message": "And again?"})
+	br.Do("send again", chromedp.Click(tid("chat-send")),
+		chromedp.WaitVisible(`[data-testid="chat-turn"][data-role="assistant"]:nth-of-type(4)[data-state="done"]`))
+	if steps := Eval[[]int](br, `[...new Set(window.__steps)]`); len(steps) < 3 {
+		t.Errorf("the demo's answer arrived in %d DOM steps, want several: %v", len(steps), steps)
+	}
+	if Eval[bool](br, `document.querySelector('[data-testid="chat-stop"]').offsetParent !== null`) {
+		t.Error("Stop is shown with no answer streaming")
+	}
+	if n := br.Count("chat-turn"); n != 4 {
+		t.Errorf("%d turns after two exchanges", n)
+	}
+	console.check(t, "chat")
+	br.Shoot("models-chat")
 }

@@ -38,13 +38,14 @@ func BenchmarkServeRSS(b *testing.B) {
 }
 
 // installExample installs one example from the plugins page's examples and
-// waits until its card shows it running.
+// waits until its card shows it running (a task still pending, behind
+// another, is waited for too).
 func installExample(tb testing.TB, br *Browser, id string) {
 	tb.Helper()
 	br.Open("/", "examples")
 	card := `[data-testid="example-card"][data-example="` + filepath.Base(id) + `.difypkg"]`
 	br.Do("install "+id, chromedp.Click(card+` [data-testid="example-install"]`), chromedp.WaitVisible(tid("task-progress")))
-	br.Do(id+" installed", chromedp.WaitVisible(`[data-testid="task-progress"][data-status]:not([data-status="running"])`))
+	br.Do(id+" installed", chromedp.WaitVisible(`[data-testid="task-progress"][data-status]:not([data-status="running"]):not([data-status="pending"])`))
 	if st := Eval[string](br, `document.querySelector('[data-testid="task-progress"]').dataset.status`); st != "success" {
 		tb.Fatalf("installing %s ended %q: %s", id, st, br.Text("task-progress"))
 	}
