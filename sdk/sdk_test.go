@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -248,6 +250,34 @@ func TestCancel(t *testing.T) {
 		e := MustError(t, c.MustSession(t, "s1"))
 		if e.Message != context.Canceled.Error() {
 			t.Fatalf("error = %+v, want the handler's context.Canceled", e)
+		}
+	})
+	// A cancel written right behind its request finds the session, whether
+	// the handler runs inline (a handoff that fires at once) or on its own
+	// goroutine: the session is registered before the input is read again.
+	t.Run("OKRightBehindTheRequest", func(t *testing.T) {
+		// One P makes the goroutine that would register the session run
+		// after the reader reads on, which is when a lost cancel shows.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		for _, handoff := range []time.Duration{0, time.Nanosecond} {
+			p := sdk.New(sdk.WithHandoffDelay(handoff))
+			p.Tool("t", "wait", func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Minute):
+					return errors.New("the cancel was lost")
+				}
+			})
+			c := MustServe(t, p)
+			for i := range 200 {
+				id := fmt.Sprintf("s%d", i)
+				c.MustInvoke(t, id, "t", "wait", nil)
+				c.MustSend(t, protocol.Request{SessionID: id, Event: protocol.EventCancel})
+				if e := MustError(t, c.MustSession(t, id)); e.Message != context.Canceled.Error() {
+					t.Fatalf("handoff %v, session %s: error = %+v", handoff, id, e)
+				}
+			}
 		}
 	})
 	t.Run("OKLogged", func(t *testing.T) {

@@ -160,22 +160,28 @@ func (r *reader) dispatch(line []byte) bool {
 	if !ok {
 		return true
 	}
-	switch {
-	case req.Event == protocol.EventCancel:
+	if req.Event == protocol.EventCancel {
 		r.s.cancel(req.SessionID)
 		return true
+	}
+	// The session is registered before anything else can read the input,
+	// so a cancel right behind the request always finds it.
+	run, ok := r.s.begin(req)
+	switch {
+	case !ok:
+		return true
 	case r.timer == nil:
-		r.s.startConcurrent(req)
+		r.s.startConcurrent(run)
 		return true
 	}
-	return r.runInline(req)
+	return r.runInline(run)
 }
 
-func (r *reader) runInline(req *inbound) bool {
+func (r *reader) runInline(run func(hold *atomic.Bool)) bool {
 	r.state.Store(stateInline)
 	r.hold.Store(true)
 	r.timer.Reset(r.s.p.handoff)
-	r.s.handle(req, &r.hold)
+	run(&r.hold)
 	r.timer.Stop()
 	return r.state.CompareAndSwap(stateInline, stateReading)
 }
@@ -249,29 +255,33 @@ func (s *server) cancel(session string) {
 	}
 }
 
-func (s *server) startConcurrent(req *inbound) {
+func (s *server) startConcurrent(run func(hold *atomic.Bool)) {
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
-		s.handle(req, nil)
+		run(nil)
 	}()
 }
 
-// handle runs one request to its end frame; its output is held while hold
-// is set.
-func (s *server) handle(req *inbound, hold *atomic.Bool) {
-	s.running.Add(1)
-	defer s.running.Done()
+// begin registers the request's session, so that a cancel read after it
+// finds it, and returns what runs the request to its end frame (its output
+// held while hold is set); false when the session is already running.
+func (s *server) begin(req *inbound) (func(hold *atomic.Bool), bool) {
 	ctx, cancel := context.WithCancel(s.base)
-	defer cancel()
 	if !s.open(req.SessionID, cancel) {
+		cancel()
 		s.out.log(LevelWarn, fmt.Sprintf("sdk: ignored a second request for running session %q", req.SessionID))
-		return
+		return nil, false
 	}
-	w := newWriter(ctx, s.out, req.SessionID, hold)
-	err := s.safeRoute(ctx, req, w)
-	s.close(req.SessionID) // before the end frame, so the id may be reused at once
-	w.finish(err, errType(req))
+	s.running.Add(1)
+	return func(hold *atomic.Bool) {
+		defer s.running.Done()
+		defer cancel()
+		w := newWriter(ctx, s.out, req.SessionID, hold)
+		err := s.safeRoute(ctx, req, w)
+		s.close(req.SessionID) // before the end frame, so the id may be reused at once
+		w.finish(err, errType(req))
+	}, true
 }
 
 func (s *server) open(session string, cancel context.CancelFunc) bool {
