@@ -263,6 +263,20 @@ func TestModelsPages(t *testing.T) {
 			}
 		}
 		noSecret(t, p, apptest.StandInKey)
+		// The demo's parameters come from its parameter rules, typed by them.
+		const demo = "plugboard/demo_model|demo_model|demo-chat"
+		p = admin.Get("/models/chat")
+		fs := p.Doc.Find(`fieldset[data-chat-params="` + demo + `"][hidden][disabled]`)
+		if fs.Length() != 1 || fs.Find(`input[type=number][name=p_delay_ms][value="40"][min="0"][max="1000"]`).Length() != 1 {
+			t.Fatalf("demo-chat's parameter form:\n%.3000s", p.Body)
+		}
+		wantStatus(t, admin.Post("/models/chat/stream", url.Values{"model": {demo}, "p_max_tokens": {"many"},
+			"turns": {`[{"role":"user","text":"hi"}]`}}), http.StatusUnprocessableEntity)
+		p = admin.Post("/models/chat/stream", url.Values{"model": {demo}, "p_delay_ms": {"0"}, "p_temperature": {"0.5"},
+			"turns": {`[{"role":"user","text":"hi"}]`}})
+		if !strings.Contains(p.Body, "event: done") {
+			t.Fatalf("demo chat:\n%s", p.Body)
+		}
 		p = admin.Post("/models/chat/stream", url.Values{"model": {llama}, "turns": {`[]`}})
 		if !strings.Contains(p.Body, "event: error\ndata: \"Write a message first.\"") {
 			t.Fatalf("empty chat:\n%s", p.Body)

@@ -39,6 +39,18 @@
       stop.hidden = !on;
     }
 
+    // Only the picked model's parameters show and are sent.
+    var model = form.querySelector('select[name="model"]');
+    function showParams() {
+      form.querySelectorAll("[data-chat-params]").forEach(function (fs) {
+        var on = fs.getAttribute("data-chat-params") === model.value;
+        fs.hidden = !on;
+        fs.disabled = !on;
+      });
+    }
+    model.addEventListener("change", showParams);
+    showParams();
+
     form.querySelector("[data-chat-clear]").addEventListener("click", function () {
       if (ctrl) ctrl.abort();
       turns = [];

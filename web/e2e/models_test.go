@@ -124,6 +124,9 @@ func TestModels(t *testing.T) {
 	// A second turn with the demo model: several pieces reach the page
 	// before the end.
 	choose(br, "input-chat-model", "plugboard/demo_model|demo_model|demo-chat")
+	if !Eval[bool](br, `document.querySelector('[data-testid="param-delay_ms"]').offsetParent !== null`) {
+		t.Error("the demo's parameters are not shown once it is picked")
+	}
 	Eval[bool](br, `(() => { window.__steps = []; const log = document.querySelector('[data-testid="chat-log"]');
 		new MutationObserver(() => { const a = [...log.querySelectorAll('[data-role="assistant"]')].pop();
 			if (a) window.__steps.push(a.textContent.length) }).observe(log, {subtree: true, childList: true, characterData: true}); return true })()`)

@@ -2,8 +2,10 @@ package models
 
 import (
 	"encoding/json"
+	"cmp"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,7 +32,11 @@ func (h *Handlers) chatPage(c echo.Context) error {
 	}
 	var llms []views.ModelOption
 	for _, r := range appmodels.Models(providers, plugboard.ModelLLM) {
-		llms = append(llms, views.ModelOption{Key: r.Key(), Label: r.Label})
+		o := views.ModelOption{Key: r.Key(), Label: r.Label}
+		if d := declaration(providers, r); d != nil {
+			o.Rules = d.ParameterRules
+		}
+		llms = append(llms, o)
 	}
 	current := ""
 	if d, ok := defs[plugboard.ModelLLM]; ok {
@@ -64,11 +70,9 @@ func (h *Handlers) chatStream(c echo.Context) error {
 	if err := json.Unmarshal([]byte(c.FormValue("turns")), &turns); err != nil {
 		return plugboard.Errorf(plugboard.EINVALID, "The conversation is not readable: %v", err)
 	}
-	var params map[string]any
-	if t := c.FormValue("max_tokens"); t != "" {
-		if n, err := strconv.Atoi(t); err == nil && n > 0 {
-			params = map[string]any{"max_tokens": n}
-		}
+	params, err := h.chatParams(c, ref)
+	if err != nil {
+		return err
 	}
 	w := sse.Start(c.Response())
 	send := func(name string, v any) error {
@@ -91,4 +95,56 @@ func (h *Handlers) chatStream(c echo.Context) error {
 		done.TotalTokens, done.TotalPrice, done.Currency = u.TotalTokens, string(u.TotalPrice), u.Currency
 	}
 	return send("done", done)
+}
+
+// declaration is a predefined model's declaration among providers (nil for
+// a customizable model).
+func declaration(providers []*appmodels.Provider, r appmodels.ModelRef) *plugboard.ModelDeclaration {
+	for _, p := range providers {
+		if p.PluginID == r.PluginID && p.Name() == r.Provider {
+			return p.Decl.Find(r.ModelType, r.Model)
+		}
+	}
+	return nil
+}
+
+// chatParams reads the model's parameters from the form (p_<name>), typed
+// by its parameter rules; one left empty is not sent, so the model's
+// default applies.
+func (h *Handlers) chatParams(c echo.Context, ref appmodels.ModelRef) (map[string]any, error) {
+	params := map[string]any{}
+	p, err := h.models.Provider(page.Ctx(c), ref.PluginID, ref.Provider)
+	if err != nil {
+		return nil, err
+	}
+	d := p.Decl.Find(plugboard.ModelLLM, ref.Model)
+	if d == nil {
+		return params, nil
+	}
+	for _, r := range d.ParameterRules {
+		v := strings.TrimSpace(c.FormValue(views.ChatParamName(r.Name)))
+		if v == "" {
+			continue
+		}
+		label := cmp.Or(r.Label.English(), r.Name)
+		switch r.Type {
+		case plugboard.RuleInt:
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, plugboard.Errorf(plugboard.EINVALID, "%s must be a whole number.", label)
+			}
+			params[r.Name] = n
+		case plugboard.RuleFloat:
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, plugboard.Errorf(plugboard.EINVALID, "%s must be a number.", label)
+			}
+			params[r.Name] = f
+		case plugboard.RuleBoolean:
+			params[r.Name] = v == "true"
+		default:
+			params[r.Name] = v
+		}
+	}
+	return params, nil
 }
