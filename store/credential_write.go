@@ -208,20 +208,39 @@ func (cs *Credentials) RecordCredentialTest(ctx context.Context, actor string, i
 }
 
 // DeleteCredentialsForPlugin removes every credential of a plugin (all its
-// providers), for an uninstall that asked for it, and returns how many.
+// tool providers', and its model providers' credentials and customizable
+// models, with the default models that named them), for an uninstall that
+// asked for it, and returns how many.
 func (db *DB) DeleteCredentialsForPlugin(ctx context.Context, actor, pluginID string) (int, error) {
-	var n int64
+	var n, m int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM credentials WHERE plugin_id = ?`, pluginID)
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
+		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, actor, AuditCredentialDelete, pluginID, fmt.Sprintf("all %d credentials of the plugin", n))
+		if n > 0 {
+			if err := db.audit(ctx, tx, actor, AuditCredentialDelete, pluginID, fmt.Sprintf("all %d credentials of the plugin", n)); err != nil {
+				return err
+			}
+		}
+		if res, err = tx.ExecContext(ctx, `DELETE FROM model_credentials WHERE plugin_id = ?`, pluginID); err != nil {
+			return err
+		}
+		if m, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM default_models WHERE plugin_id = ?`, pluginID); err != nil {
+			return err
+		}
+		if m == 0 {
+			return nil
+		}
+		return db.audit(ctx, tx, actor, AuditModelCredentialDelete, pluginID, fmt.Sprintf("all %d model credentials of the plugin", m))
 	})
-	return int(n), err
+	return int(n + m), err
 }
 
 func countCredentials(ctx context.Context, tx *sql.Tx, pluginID, provider string) (int, error) {

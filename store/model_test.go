@@ -197,3 +197,24 @@ func TestDefaultModels(t *testing.T) {
 		t.Fatalf("audit: defaults %+v, deleted %+v", entries, deleted)
 	}
 }
+
+func TestDeleteCredentialsForPluginTakesModels(t *testing.T) {
+	ctx := context.Background()
+	ms, db, _ := MustModelCredentials(t)
+	c, _ := ms.SaveModelCredential(ctx, "alice", ollamaModel(testSecret))
+	if _, err := ms.SaveModelCredential(ctx, "alice", store.ModelCredentialInput{PluginID: "plugboard/demo_model", Provider: "demo_model"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetDefaultModel(ctx, "alice", store.DefaultModel{ModelType: plugboard.ModelLLM, PluginID: c.PluginID, Provider: c.Provider, Model: c.Model}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.DeleteCredentialsForPlugin(ctx, "bob", c.PluginID)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteCredentialsForPlugin = %d, %v", n, err)
+	}
+	list, _ := ms.FindModelCredentials(ctx, "")
+	defs, _ := db.DefaultModels(ctx)
+	if len(list) != 1 || list[0].PluginID != "plugboard/demo_model" || len(defs) != 0 {
+		t.Fatalf("left %+v, defaults %+v", list, defs)
+	}
+}
