@@ -1,8 +1,8 @@
 package models
 
 import (
-	"encoding/json"
 	"cmp"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
