@@ -1,59 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/plugboard/plugboard/daemon/api"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
-	"github.com/plugboard/plugboard/daemon/manager"
-	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/protocol"
-	"github.com/plugboard/plugboard/sdk/devkit"
+	"github.com/plugboard/plugboard/sdk/sdktest"
 )
-
-// MustInstalled starts a daemon, packs this plugin as `make` does and
-// installs it, and returns a client of the daemon.
-func MustInstalled(tb testing.TB) *client.Client {
-	tb.Helper()
-	if testing.Short() {
-		tb.Skip("builds and runs the plugin under a daemon")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := manager.Open(ctx, manager.Config{DataDir: tb.TempDir(), Limits: pkgfmt.DefaultLimits(), Logger: log})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Config{APIKey: "test-key", Logger: log}, m))
-	tb.Cleanup(func() { srv.Close(); m.Close() })
-	c := client.New(srv.URL, "test-key")
-	data, _, err := devkit.PackDir(ctx, ".", pkgfmt.DefaultLimits(), io.Discard)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	up, err := c.UploadPackage(ctx, "demo_model.difypkg", bytes.NewReader(data))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res, err := c.Install(ctx, []string{up.UniqueIdentifier}, "package", nil)
-	if err == nil && !res.AllInstalled {
-		_, err = c.WaitTask(ctx, res.TaskID)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return c
-}
 
 // readAll reads an LLM stream to its end.
 func readAll(tb testing.TB, s *client.LLMStream) []*protocol.LLMResultChunk {
@@ -75,7 +33,7 @@ func readAll(tb testing.TB, s *client.LLMStream) []*protocol.LLMResultChunk {
 // TestUnderDaemon drives the packed plugin through a real daemon: an agent
 // flow offline — the model asks for the offered tool, then answers its result.
 func TestUnderDaemon(t *testing.T) {
-	c := MustInstalled(t)
+	c := sdktest.MustInstalled(t, ".")
 	ctx := context.Background()
 	data := apispec.ModelData{Provider: provider, Credentials: map[string]any{}, ModelRequest: protocol.ModelRequest{
 		Model: "demo-chat", ModelParameters: map[string]any{"delay_ms": 1},
