@@ -24,7 +24,7 @@ func TestModelsTry(t *testing.T) {
 	t.Run("OKLinked", func(t *testing.T) {
 		p := member.Get("/models")
 		for typ, model := range map[string]string{"text-embedding": "demo-embedding", "rerank": "demo-rerank"} {
-			href := p.Doc.Find(`[data-type="` + typ + `"] [data-model="` + model + `"] [data-testid="try-model"]`).AttrOr("href", "")
+			href := p.Doc.Find(`[data-type="`+typ+`"] [data-model="`+model+`"] [data-testid="try-model"]`).AttrOr("href", "")
 			if href != "/models/try/"+typ+"?model="+url.QueryEscape("plugboard/demo_model|demo_model|"+model) {
 				t.Errorf("%s's Try link %q", model, href)
 			}
