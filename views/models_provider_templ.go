@@ -285,7 +285,7 @@ func ModelProviderPage(ch Chrome, p *ModelProvider, cred, custom *Form, editing 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = modelTable(g).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = modelTable(p, g).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -144,4 +144,35 @@ func TestModels(t *testing.T) {
 	}
 	console.check(t, "chat")
 	br.Shoot("models-chat")
+
+	// Try the demo's embedding model from its Try link: the texts'
+	// dimensions and similarity table come back in the page.
+	br.Open("/models", "default-models")
+	br.Do("try the embedding model", chromedp.Click(`[data-type="text-embedding"] [data-model="demo-embedding"] [data-testid="try-model"]`),
+		chromedp.WaitVisible(tid("try-form")))
+	br.Fill(map[string]string{"input-try-texts": "red apple\nred apple pie\nblue sky"})
+	br.Do("embed", chromedp.Click(tid("try-submit")), chromedp.WaitVisible(tid("try-embedding")))
+	if d := br.Text("try-dimensions"); !strings.Contains(d, "64 dimensions") {
+		t.Errorf("embedding answer %q", d)
+	}
+	if n := br.Count("try-similarity-cell"); n != 9 {
+		t.Errorf("%d similarity cells for 3 texts", n)
+	}
+	noOverflow(br, "embedding tryout")
+	br.Shoot("models-try-embedding")
+	// An empty submission is refused in the form.
+	br.Fill(map[string]string{"input-try-texts": " "})
+	br.Do("embed nothing", chromedp.Click(tid("try-submit")), chromedp.WaitVisible(`[data-testid="try-form"] [role="alert"]`))
+
+	// Rerank: the documents come back ranked, the best match first.
+	br.Open("/models", "default-models")
+	br.Do("try the rerank model", chromedp.Click(`[data-type="rerank"] [data-model="demo-rerank"] [data-testid="try-model"]`),
+		chromedp.WaitVisible(tid("try-form")))
+	br.Fill(map[string]string{"input-try-query": "red apple", "input-try-docs": "blue sky\na red apple\nred car"})
+	br.Do("rerank", chromedp.Click(tid("try-submit")), chromedp.WaitVisible(tid("try-ranked")))
+	if got := Eval[string](br, `document.querySelector('[data-testid="try-ranked-text"]').textContent`); got != "a red apple" {
+		t.Errorf("the best match is %q", got)
+	}
+	console.check(t, "tryouts")
+	br.Shoot("models-try-rerank")
 }

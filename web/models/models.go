@@ -31,12 +31,14 @@ func New(kit *page.Kit, svc *appmodels.Service) *Handlers {
 	return &Handlers{Kit: kit, models: svc}
 }
 
-// Routes registers the Models pages: the list and the chat for everyone
-// signed in, the rest for admins.
+// Routes registers the Models pages: the list, the chat and the
+// embedding and rerank tryouts for everyone signed in, the rest for admins.
 func (h *Handlers) Routes(e *echo.Echo, ch page.Chains) {
 	e.GET("/models", h.modelsPage, ch.SignedIn...)
 	e.GET("/models/chat", h.chatPage, ch.SignedIn...)
 	e.POST("/models/chat/stream", h.chatStream, ch.SignedIn...)
+	e.GET("/models/try/:type", h.tryPage, ch.SignedIn...)
+	e.POST("/models/try/:type", h.tryRun, ch.SignedIn...)
 	e.POST("/models/defaults", h.saveDefaults, ch.Admins...)
 	e.GET("/models/:author/:name/:provider", h.providerPage, ch.Admins...)
 	e.POST("/models/:author/:name/:provider/credential", h.saveCredential, ch.Admins...)
