@@ -163,19 +163,26 @@ func openFields(keys *secret.Keyring, sealed map[string]string, aad func(field s
 // when they cannot be decrypted.
 func (cs *Credentials) shown(r *credentialRow) *Credential {
 	c := r.Credential
-	c.Masked = map[string]string{}
 	plain, err := cs.openSecrets(r)
+	c.Masked, c.Problem = maskFields(r.sealed, plain, err)
+	return &c
+}
+
+// maskFields is how a record's secret fields are shown: each masked, or,
+// when they could not be opened (err), each as stars, with err's message
+// as the record's problem.
+func maskFields(sealed, plain map[string]string, err error) (masked map[string]string, problem string) {
+	masked = map[string]string{}
 	if err != nil {
-		c.Problem = plugboard.ErrorMessage(err)
-		for f := range r.sealed {
-			c.Masked[f] = "********"
+		for f := range sealed {
+			masked[f] = "********"
 		}
-		return &c
+		return masked, plugboard.ErrorMessage(err)
 	}
 	for f, v := range plain {
-		c.Masked[f] = secret.Mask(v)
+		masked[f] = secret.Mask(v)
 	}
-	return &c
+	return masked, ""
 }
 
 // FindCredentials lists credentials, default first then oldest first, with

@@ -117,18 +117,8 @@ func (ms *ModelCredentials) openSecrets(r *modelCredentialRow) (map[string]strin
 
 func (ms *ModelCredentials) shown(r *modelCredentialRow) *ModelCredential {
 	c := r.ModelCredential
-	c.Masked = map[string]string{}
 	plain, err := ms.openSecrets(r)
-	if err != nil {
-		c.Problem = plugboard.ErrorMessage(err)
-		for f := range r.sealed {
-			c.Masked[f] = "********"
-		}
-		return &c
-	}
-	for f, v := range plain {
-		c.Masked[f] = secret.Mask(v)
-	}
+	c.Masked, c.Problem = maskFields(r.sealed, plain, err)
 	return &c
 }
 
