@@ -35,9 +35,28 @@ type Browser struct {
 }
 
 // MustBrowser starts Chromium with a fresh profile; it ends with the test.
+// Chromium now and then exits before it opens its DevTools port when the
+// machine is busy (CI saw "chrome failed to start" with nothing but dbus
+// noise); such a start is tried again, a few times, each with a new profile.
 func MustBrowser(tb testing.TB, srv *Server) *Browser {
 	tb.Helper()
 	skipWithoutChromium(tb)
+	const attempts = 3
+	for i := 1; ; i++ {
+		ctx, err := startChromium(tb)
+		if err == nil {
+			return &Browser{tb: tb, ctx: ctx, srv: srv}
+		}
+		if i == attempts || !strings.Contains(err.Error(), "chrome failed to start") {
+			tb.Fatalf("start chromium (attempt %d of %d): %v", i, attempts, err)
+		}
+		tb.Logf("start chromium (attempt %d of %d): %v", i, attempts, err)
+	}
+}
+
+// startChromium starts one Chromium with its own profile and returns its
+// context; the browser ends with the test, or at once when it fails to start.
+func startChromium(tb testing.TB) (context.Context, error) {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -47,16 +66,19 @@ func MustBrowser(tb testing.TB, srv *Server) *Browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-crash-reporter", true),
 		chromedp.UserDataDir(tb.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	tb.Cleanup(func() { cancel(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
-		tb.Fatalf("start chromium: %v", err)
+		cancel()
+		cancelAlloc()
+		return nil, err
 	}
-	return &Browser{tb: tb, ctx: ctx, srv: srv}
+	tb.Cleanup(func() { cancel(); cancelAlloc() })
+	return ctx, nil
 }
 
 // tid is the CSS selector of a data-testid.
