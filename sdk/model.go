@@ -71,6 +71,21 @@ type Moderation interface {
 	Moderate(ctx context.Context, req *ModerationRequest) (bool, error)
 }
 
+// ModerationCategorizer is a Moderation model that also names why a text
+// is flagged. When a model implements it the SDK calls it instead of
+// Moderate and sends the verdict's categories with the result (Plugboard's
+// addition to Dify's answer, which Dify ignores).
+type ModerationCategorizer interface {
+	ModerateCategories(ctx context.Context, req *ModerationRequest) (*ModerationVerdict, error)
+}
+
+// ModerationVerdict is a moderation model's answer: whether the text is
+// flagged, and the categories it was flagged for.
+type ModerationVerdict struct {
+	Flagged    bool
+	Categories []string
+}
+
 // ModelCredentialsValidator checks one model's credentials
 // (validate_model_credentials); a non-nil error rejects them and is sent as
 // a CredentialsValidateFailedError. A model type without it accepts any.

@@ -259,7 +259,18 @@ func invokeModeration(ctx context.Context, c modelCall) error {
 	if !ok {
 		return wrongType(c)
 	}
-	flagged, err := m.Moderate(ctx, &ModerationRequest{ModelRequest: c.req, Text: c.data.Text})
+	req := &ModerationRequest{ModelRequest: c.req, Text: c.data.Text}
+	if mc, ok := m.(ModerationCategorizer); ok {
+		v, err := mc.ModerateCategories(ctx, req)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			v = &ModerationVerdict{}
+		}
+		return c.w.raw(protocol.ModerationResult{Result: v.Flagged, Categories: v.Categories})
+	}
+	flagged, err := m.Moderate(ctx, req)
 	if err != nil {
 		return err
 	}

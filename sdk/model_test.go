@@ -111,6 +111,21 @@ func (testModeration) Moderate(ctx context.Context, req *sdk.ModerationRequest) 
 	return strings.Contains(req.Text, "bad"), nil
 }
 
+// testCategorizer flags "bad" as insult, and answers Moderate never: the
+// SDK prefers ModerateCategories.
+type testCategorizer struct{ testModeration }
+
+func (testCategorizer) Moderate(ctx context.Context, req *sdk.ModerationRequest) (bool, error) {
+	return false, errors.New("Moderate called")
+}
+
+func (testCategorizer) ModerateCategories(ctx context.Context, req *sdk.ModerationRequest) (*sdk.ModerationVerdict, error) {
+	if strings.Contains(req.Text, "bad") {
+		return &sdk.ModerationVerdict{Flagged: true, Categories: []string{"insult"}}, nil
+	}
+	return nil, nil
+}
+
 func newModelPlugin() *sdk.Plugin {
 	p := sdk.New()
 	p.LLM("p", testLLM{})
@@ -119,6 +134,7 @@ func newModelPlugin() *sdk.Plugin {
 	p.TTS("p", testTTS{})
 	p.Speech2Text("p", testSpeech{})
 	p.Moderation("p", testModeration{})
+	p.Moderation("q", testCategorizer{})
 	p.ValidateProviderCredentials("p", func(ctx context.Context, c sdk.Credentials) error {
 		if c.String("api_key") != "good" {
 			return errors.New("api_key is not good")
@@ -299,6 +315,12 @@ func TestModelOthers(t *testing.T) {
 		{"OKModeration", "invoke_moderation",
 			map[string]any{"model_type": "moderation", "model": "mod", "text": "a bad word"},
 			[]string{`{"result":true}`}},
+		{"OKModerationCategories", "invoke_moderation",
+			map[string]any{"provider": "q", "model_type": "moderation", "model": "mod", "text": "a bad word"},
+			[]string{`{"result":true,"categories":["insult"]}`}},
+		{"OKModerationNilVerdictIsNotFlagged", "invoke_moderation",
+			map[string]any{"provider": "q", "model_type": "moderation", "model": "mod", "text": "fine"},
+			[]string{`{"result":false}`}},
 		{"OKProviderCredentialsEchoed", "validate_provider_credentials",
 			map[string]any{"credentials": map[string]any{"api_key": "good"}},
 			[]string{`{"result":true,"credentials":{"api_key":"normalised"}}`}},

@@ -140,9 +140,21 @@ func (c *Client) InvokeSpeech2Text(ctx context.Context, pluginID string, data ap
 
 // InvokeModeration reports whether data's text is flagged (moderation/invoke).
 func (c *Client) InvokeModeration(ctx context.Context, pluginID string, data apispec.ModelData, userID string) (bool, error) {
+	res, err := c.Moderate(ctx, pluginID, data, userID)
+	if err != nil {
+		return false, err
+	}
+	return res.Result, nil
+}
+
+// Moderate is InvokeModeration's whole answer: flagged or not, and the
+// categories when the plugin names them.
+func (c *Client) Moderate(ctx context.Context, pluginID string, data apispec.ModelData, userID string) (*protocol.ModerationResult, error) {
 	var res protocol.ModerationResult
-	err := c.single(ctx, "dispatch/moderation/invoke", pluginID, modelBody(data, userID), &res)
-	return res.Result, err
+	if err := c.single(ctx, "dispatch/moderation/invoke", pluginID, modelBody(data, userID), &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // ValidateProviderCredentials asks the plugin whether creds are valid for its

@@ -390,9 +390,12 @@ type TextResult struct {
 	Result string `json:"result"`
 }
 
-// ModerationResult answers invoke_moderation: true when the text is flagged.
+// ModerationResult answers invoke_moderation: Result is true when the text
+// is flagged. Categories, Plugboard's addition (Dify reads only result),
+// name why, when the model says (OpenAI's moderation answers them too).
 type ModerationResult struct {
-	Result bool `json:"result"`
+	Result     bool     `json:"result"`
+	Categories []string `json:"categories,omitempty"`
 }
 
 // CredentialsResult answers validate_provider_credentials and

@@ -58,8 +58,8 @@ func TestModels(t *testing.T) {
 	demo := `[data-testid="model-provider"][data-provider="plugboard/demo_model/demo_model"]`
 	openai := `[data-testid="model-provider"][data-provider="plugboard/openai_compatible/openai_compatible"]`
 	br.Do("open Models from the nav", chromedp.Click(tid("nav-models")), chromedp.WaitVisible(demo))
-	if n := Eval[int](br, `document.querySelectorAll('`+demo+` [data-testid="model-row"]').length`); n != 3 {
-		t.Errorf("demo_model lists %d models, want 3 (chat, embedding, rerank)", n)
+	if n := Eval[int](br, `document.querySelectorAll('`+demo+` [data-testid="model-row"]').length`); n != 6 {
+		t.Errorf("demo_model lists %d models, want 6 (chat, embedding, rerank, tts, speech2text, moderation)", n)
 	}
 	if ctx := Eval[string](br, `document.querySelector('`+demo+` [data-model="demo-chat"] [data-testid="context-size"]').textContent`); ctx != "4096" {
 		t.Errorf("demo-chat context size %q", ctx)

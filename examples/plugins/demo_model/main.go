@@ -2,7 +2,9 @@
 // deterministic stand-in, clearly labelled "not a real LLM", whose chat
 // model streams a canned answer in several chunks and asks for a tool when
 // tools are offered, with word-hash embeddings and a word-overlap rerank —
-// enough to show streaming, tool calls, embeddings and rerank offline.
+// enough to show streaming, tool calls, embeddings and rerank offline. Its
+// speech models are a tone code: TTS writes the text as tones in a WAV, and
+// speech-to-text hears them back; moderation flags words from a short list.
 package main
 
 import (
@@ -23,5 +25,8 @@ func newPlugin() *sdk.Plugin {
 	p.LLM(provider, chat{})
 	p.TextEmbedding(provider, embedding{})
 	p.Rerank(provider, rerank{})
+	p.TTS(provider, tts{})
+	p.Speech2Text(provider, speech2text{})
+	p.Moderation(provider, moderation{})
 	return p
 }
