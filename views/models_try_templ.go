@@ -56,7 +56,7 @@ func ModelTryPath(modelType, key string) string {
 
 // Triable is true for the model types that have a tryout page.
 func Triable(modelType string) bool {
-	return modelType == plugboard.ModelTextEmbedding || modelType == plugboard.ModelRerank
+	return modelType == plugboard.ModelTextEmbedding || modelType == plugboard.ModelRerank || IsSpeechTry(modelType)
 }
 
 // shortText is a text cut to 40 characters for a table's row head.

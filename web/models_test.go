@@ -104,7 +104,7 @@ func TestModelsPages(t *testing.T) {
 			t.Fatalf("demo-chat row: %q", row.Text())
 		}
 		if demo.Find(`[data-testid="model-table"][data-type="rerank"]`).Length() != 1 ||
-			demo.Find(`[data-testid="model-type"]`).Length() != 3 {
+			demo.Find(`[data-testid="model-type"]`).Length() != 6 {
 			t.Errorf("demo types/groups: %q", demo.Text())
 		}
 		if p.Doc.Find(`[data-provider="plugboard/openai_compatible/openai_compatible"] [data-testid="no-custom-models"]`).Length() != 1 {

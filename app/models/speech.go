@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store/secret"
 )
@@ -35,7 +37,7 @@ func (s *Service) Voices(ctx context.Context, actor string, ref ModelRef) ([]pro
 	}
 	voices, err := s.daemon.TTSVoices(ctx, r.PluginID, modelData(r, plugboard.ModelTTS), actor)
 	if err != nil {
-		return nil, s.redacted(err, r.Secrets)
+		return nil, s.refused(err, r.Secrets)
 	}
 	return voices, nil
 }
@@ -70,7 +72,7 @@ func (s *Service) Speak(ctx context.Context, actor string, ref ModelRef, text, v
 	data.ContentText, data.Voice = text, voice
 	audio, mime, err := s.daemon.InvokeTTS(ctx, r.PluginID, data, actor)
 	if err != nil {
-		return nil, s.redacted(err, r.Secrets)
+		return nil, s.refused(err, r.Secrets)
 	}
 	if len(audio) == 0 {
 		return nil, plugboard.Errorf(plugboard.EINVALID, "The model answered no audio.")
@@ -90,7 +92,7 @@ func (s *Service) defaultVoice(ctx context.Context, actor string, r *Resolved) (
 	}
 	voices, err := s.daemon.TTSVoices(ctx, r.PluginID, modelData(r, plugboard.ModelTTS), actor)
 	if err != nil {
-		return "", s.redacted(err, r.Secrets)
+		return "", s.refused(err, r.Secrets)
 	}
 	if len(voices) == 0 {
 		return "", plugboard.Errorf(plugboard.EINVALID, "The model lists no voice; pick one.")
@@ -122,7 +124,7 @@ func (s *Service) Transcribe(ctx context.Context, actor string, ref ModelRef, au
 	start := time.Now()
 	text, err := s.daemon.InvokeSpeech2Text(ctx, r.PluginID, modelData(r, plugboard.ModelSpeech2Text), audio, actor)
 	if err != nil {
-		return nil, s.redacted(err, r.Secrets)
+		return nil, s.refused(err, r.Secrets)
 	}
 	return &Transcript{Text: secret.NewRedactor(r.Secrets...).String(text), Took: time.Since(start)}, nil
 }
@@ -152,9 +154,23 @@ func (s *Service) Moderate(ctx context.Context, actor string, ref ModelRef, text
 	data.Text = text
 	res, err := s.daemon.Moderate(ctx, r.PluginID, data, actor)
 	if err != nil {
-		return nil, s.redacted(err, r.Secrets)
+		return nil, s.refused(err, r.Secrets)
 	}
 	return &Moderation{Flagged: res.Result, Categories: res.Categories, Took: time.Since(start)}, nil
+}
+
+// refused is a plugin's error as the caller sees it (redacted, as
+// redacted makes it), the model refusing its input (Dify's
+// InvokeBadRequestError) an invalid error, so the form shows it as bad
+// input.
+func (s *Service) refused(err error, secrets []string) error {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		if typ, _ := ce.PluginError(); typ == protocol.ErrInvokeBadRequest {
+			return plugboard.Errorf(plugboard.EINVALID, "%s", secret.NewRedactor(secrets...).String(plugboard.ErrorMessage(err)))
+		}
+	}
+	return s.redacted(err, secrets)
 }
 
 // modelData is the request data of a resolved model of a type.
@@ -174,5 +190,7 @@ func checkText(what, text string, max int) error {
 	return nil
 }
 
-// mib is a size in MiB with one decimal.
-func mib(n int) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// mib is a size in MiB with one decimal, none when it is whole.
+func mib(n int) string {
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
+}

@@ -61,7 +61,7 @@ func TestSpeech(t *testing.T) {
 			"no text":        {second(env.Svc.Speak(ctx, "alice", tts, " ", "low")), "Write a text to speak"},
 			"long text":      {second(env.Svc.Speak(ctx, "alice", tts, strings.Repeat("é", models.MaxSpeakText+1), "low")), "At most 1000 characters"},
 			"no audio":       {second(env.Svc.Transcribe(ctx, "alice", stt, nil)), "Choose an audio file"},
-			"large audio":    {second(env.Svc.Transcribe(ctx, "alice", stt, make([]byte, models.MaxAudio+1))), "at most 6.0 MiB"},
+			"large audio":    {second(env.Svc.Transcribe(ctx, "alice", stt, make([]byte, models.MaxAudio+1))), "at most 6 MiB"},
 			"no moderation":  {second(env.Svc.Moderate(ctx, "alice", mod, "")), "Write a text to check"},
 			"long moderated": {second(env.Svc.Moderate(ctx, "alice", mod, strings.Repeat("a", models.MaxModerateText+1))), "At most 10000"},
 		} {
@@ -72,11 +72,11 @@ func TestSpeech(t *testing.T) {
 	})
 	t.Run("ErrPluginsMessage", func(t *testing.T) {
 		_, err := env.Svc.Speak(ctx, "alice", tts, "hi", "alto")
-		if err == nil || !strings.Contains(plugboard.ErrorMessage(err), `no voice "alto"`) {
+		if plugboard.ErrorCode(err) != plugboard.EINVALID || !strings.Contains(plugboard.ErrorMessage(err), `no voice "alto"`) {
 			t.Fatalf("unknown voice: %v", err)
 		}
 		_, err = env.Svc.Transcribe(ctx, "alice", stt, []byte("ID3 not a wav"))
-		if err == nil || !strings.Contains(plugboard.ErrorMessage(err), "reads only WAV files") {
+		if plugboard.ErrorCode(err) != plugboard.EINVALID || !strings.Contains(plugboard.ErrorMessage(err), "reads only WAV files") {
 			t.Fatalf("an mp3: %v", err)
 		}
 	})

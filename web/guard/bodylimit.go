@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	appmodels "github.com/plugboard/plugboard/app/models"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -43,6 +45,9 @@ func uploadLimits() map[string]bodyLimit {
 	return map[string]bodyLimit{
 		"/plugins/upload":  {page.MaxUpload() + multipartSlack, "a plugin package", page.MaxUpload()},
 		"/playground/runs": {playgroundFiles*views.PlaygroundFileLimit + multipartSlack, "the files of one run together", playgroundFiles * views.PlaygroundFileLimit},
+		// A file a little over the model service's bound reaches the
+		// tryout, which answers 413 in its form.
+		"/models/try/speech2text": {appmodels.MaxAudio + multipartSlack, "an audio file", appmodels.MaxAudio},
 	}
 }
 

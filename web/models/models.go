@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,21 +25,24 @@ import (
 type Handlers struct {
 	*page.Kit
 	models *appmodels.Service
+	clips  *clips // the TTS tryout's recent audio
 }
 
 // New returns the Models handlers over the model service.
 func New(kit *page.Kit, svc *appmodels.Service) *Handlers {
-	return &Handlers{Kit: kit, models: svc}
+	return &Handlers{Kit: kit, models: svc, clips: &clips{now: time.Now}}
 }
 
 // Routes registers the Models pages: the list, the chat and the
-// embedding and rerank tryouts for everyone signed in, the rest for admins.
+// tryouts for everyone signed in, the rest for admins.
 func (h *Handlers) Routes(e *echo.Echo, ch page.Chains) {
 	e.GET("/models", h.modelsPage, ch.SignedIn...)
 	e.GET("/models/chat", h.chatPage, ch.SignedIn...)
 	e.POST("/models/chat/stream", h.chatStream, ch.SignedIn...)
 	e.GET("/models/try/:type", h.tryPage, ch.SignedIn...)
 	e.POST("/models/try/:type", h.tryRun, ch.SignedIn...)
+	e.POST(SpeechToTextPath, h.transcribeRun, ch.SignedIn...) // its own route: it takes an upload
+	e.GET("/models/try/tts/audio/:id", h.serveClip, ch.SignedIn...)
 	e.POST("/models/defaults", h.saveDefaults, ch.Admins...)
 	e.GET("/models/:author/:name/:provider", h.providerPage, ch.Admins...)
 	e.POST("/models/:author/:name/:provider/credential", h.saveCredential, ch.Admins...)

@@ -15,6 +15,9 @@ import (
 // tryPage is the tryout of an embedding or rerank model (the :type), the
 // model from ?model= preselected, else the workspace's default.
 func (h *Handlers) tryPage(c echo.Context) error {
+	if views.IsSpeechTry(c.Param("type")) {
+		return h.speechPage(c, c.Param("type"))
+	}
 	t, problem, err := h.tryForm(c, c.QueryParam("model"))
 	if err != nil {
 		return err
@@ -26,6 +29,9 @@ func (h *Handlers) tryPage(c echo.Context) error {
 // and documents (rerank) and re-renders the page with the answer, or with
 // the refusal in the form (422 for bad input).
 func (h *Handlers) tryRun(c echo.Context) error {
+	if views.IsSpeechTry(c.Param("type")) {
+		return h.speechRun(c, c.Param("type"))
+	}
 	t, problem, err := h.tryForm(c, c.FormValue("model"))
 	if err != nil {
 		return err
@@ -73,28 +79,37 @@ func (h *Handlers) tryChrome(c echo.Context, modelType string) views.Chrome {
 // found; the daemon not answering is the problem shown.
 func (h *Handlers) tryForm(c echo.Context, picked string) (views.ModelTry, string, error) {
 	t := views.ModelTry{Type: c.Param("type"), Form: views.NewForm()}
-	if !views.Triable(t.Type) {
-		return t, "", plugboard.Errorf(plugboard.ENOTFOUND, "There is no tryout for %q models.", t.Type)
-	}
 	var problem string
+	var err error
+	t.Options, t.Current, problem, err = h.tryChoices(c, t.Type, picked)
+	return t, problem, err
+}
+
+// tryChoices are the models of a type with a tryout, and the one picked
+// ("" for the default, if any). An unknown type is not found; the daemon
+// not answering is the problem shown.
+func (h *Handlers) tryChoices(c echo.Context, modelType, picked string) (opts []views.ModelOption, current, problem string, err error) {
+	if !views.Triable(modelType) {
+		return nil, "", "", plugboard.Errorf(plugboard.ENOTFOUND, "There is no tryout for %q models.", modelType)
+	}
 	providers, err := h.models.Providers(page.Ctx(c))
 	if err != nil {
 		problem = page.DaemonProblem(err)
 	}
-	for _, r := range appmodels.Models(providers, t.Type) {
-		t.Options = append(t.Options, views.ModelOption{Key: r.Key(), Label: r.Label})
+	for _, r := range appmodels.Models(providers, modelType) {
+		opts = append(opts, views.ModelOption{Key: r.Key(), Label: r.Label})
 	}
-	t.Current = picked
-	if t.Current == "" {
+	current = picked
+	if current == "" {
 		defs, err := h.models.Defaults(page.Ctx(c))
 		if err != nil {
-			return t, "", err
+			return nil, "", "", err
 		}
-		if d, ok := defs[t.Type]; ok {
-			t.Current = appmodels.ModelRef{PluginID: d.PluginID, Provider: d.Provider, Model: d.Model}.Key()
+		if d, ok := defs[modelType]; ok {
+			current = appmodels.ModelRef{PluginID: d.PluginID, Provider: d.Provider, Model: d.Model}.Key()
 		}
 	}
-	return t, problem, nil
+	return opts, current, problem, nil
 }
 
 // lines are a textarea's non-blank lines, trimmed.
