@@ -61,7 +61,7 @@ func TestModelsSpeech(t *testing.T) {
 		if !strings.HasPrefix(src, "/models/try/tts/audio/") {
 			t.Fatalf("player src %q", src)
 		}
-		if v := p.Doc.Find(`[data-try-for="` + tts + `"] option[selected]`).AttrOr("value", ""); v != "high" {
+		if v := p.Doc.Find(`[data-try-for="`+tts+`"] option[selected]`).AttrOr("value", ""); v != "high" {
 			t.Errorf("the voice picked is %q after speaking", v)
 		}
 		res := mustGet(t, bob, src, nil)
