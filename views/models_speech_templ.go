@@ -349,7 +349,7 @@ func SpeechTryPage(ch Chrome, t SpeechTry, problem string) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if a := t.Audio; a != nil {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<section class=\"card\" data-testid=\"try-audio\"><h2>Audio</h2><audio controls preload=\"auto\" src=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<section class=\"card try-answer\" data-testid=\"try-audio\"><h2>Audio</h2><audio controls preload=\"auto\" src=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -424,7 +424,7 @@ func SpeechTryPage(ch Chrome, t SpeechTry, problem string) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if tr := t.Transcript; tr != nil {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<section class=\"card\" data-testid=\"try-transcript\"><h2>Transcript</h2><p class=\"out-text\" data-testid=\"try-transcript-text\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<section class=\"card try-answer\" data-testid=\"try-transcript\"><h2>Transcript</h2><p class=\"out-text\" data-testid=\"try-transcript-text\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -486,14 +486,14 @@ func SpeechTryPage(ch Chrome, t SpeechTry, problem string) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if m := t.Moderation; m != nil {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<section class=\"card\" data-testid=\"try-moderation\" data-flagged=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<section class=\"card try-answer\" data-testid=\"try-moderation\" data-flagged=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var22 string
 					templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.FormatBool(m.Flagged)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `models_speech.templ`, Line: 156, Col: 99}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `models_speech.templ`, Line: 156, Col: 110}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 					if templ_7745c5c3_Err != nil {
