@@ -88,7 +88,7 @@ func TestServeRemote(t *testing.T) {
 				model = m.Data
 			}
 		}
-		if len(model) != 1 || model[0]["provider"] != "demo_model" || len(model[0]["models"].([]any)) != 3 {
+		if len(model) != 1 || model[0]["provider"] != "demo_model" || len(model[0]["models"].([]any)) != 6 {
 			t.Fatalf("model_declaration = %v", model)
 		}
 	})
