@@ -20,10 +20,11 @@ var (
 )
 
 // mustCustomModel saves llama3.1:8b at the stand-in server, its answers
-// capped at 1000 tokens.
+// capped at 1000 tokens, priced 2 and 8 USD per million tokens in and out.
 func mustCustomModel(tb testing.TB, env *Env) {
 	tb.Helper()
-	raw := map[string]string{"endpoint_url": env.StandIn, "api_key": apptest.StandInKey, "context_size": "8192", "max_tokens_to_sample": "1000"}
+	raw := map[string]string{"endpoint_url": env.StandIn, "api_key": apptest.StandInKey, "context_size": "8192", "max_tokens_to_sample": "1000",
+		"input_price": "2", "output_price": "8"}
 	if _, err := env.Svc.SaveCustomModel(context.Background(), "alice", mustProvider(tb, env, openaiID, "openai_compatible"), plugboard.ModelLLM, customChat.Model, raw); err != nil {
 		tb.Fatal(err)
 	}
@@ -116,13 +117,14 @@ func TestChatHistory(t *testing.T) {
 		if err != nil || res.Text != "Hello world" || res.Parameters["max_tokens"] != int64(64) {
 			t.Fatalf("chat %+v, %v", res, err)
 		}
-		// The plugin prices nothing and the schema declares no pricing.
-		if res.Price != nil {
-			t.Fatalf("price %+v of an unpriced model", res.Price)
+		// The plugin prices nothing; the schema's pricing prices the
+		// stand-in's usage (11 tokens in, 3 out).
+		if p := res.Price; p == nil || p.Total != "0.000046" || p.Currency != "USD" || !p.Computed {
+			t.Fatalf("price %+v", res.Price)
 		}
 		c, turns, err := env.Svc.FindChat(ctx, alice, res.ChatID)
 		if err != nil || strings.Contains(c.System, apptest.StandInKey) || strings.Contains(turns[0].Message, apptest.StandInKey) ||
-			!strings.Contains(turns[0].Message, "[redacted]") || c.TotalPrice != "" || turns[0].TotalTokens != 14 {
+			!strings.Contains(turns[0].Message, "[redacted]") || c.TotalPrice != "0.000046" || turns[0].Price != "0.000046" || turns[0].TotalTokens != 14 {
 			t.Fatalf("recorded %+v %+v, %v", c, turns, err)
 		}
 	})
