@@ -109,3 +109,38 @@ func (s *Service) DeleteChat(ctx context.Context, u *store.User, id string) erro
 	}
 	return s.store.DeleteChat(ctx, id)
 }
+
+// Resume is what continuing a recorded chat starts from: the model,
+// system prompt and parameters of its latest turn and its answered turns.
+type Resume struct {
+	// ChatID is the chat to add the next turns to: "" when it is not the
+	// user's own (an admin's look at another's chat starts a new one).
+	ChatID     string
+	Model      ModelRef
+	System     string
+	Parameters map[string]any
+	Turns      []ChatTurn
+}
+
+// Resume returns what continuing the chat id starts from, when u may see
+// it.
+func (s *Service) Resume(ctx context.Context, u *store.User, id string) (*Resume, error) {
+	c, turns, err := s.FindChat(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resume{Model: ModelRef{PluginID: c.PluginID, Provider: c.Provider, ModelType: plugboard.ModelLLM, Model: c.Model, Label: c.ModelLabel},
+		System: c.System}
+	if c.UserID == u.ID {
+		r.ChatID = c.ID
+	}
+	if n := len(turns); n > 0 {
+		r.Parameters = turns[n-1].Params
+	}
+	for _, t := range turns {
+		if t.Status == store.ChatDone {
+			r.Turns = append(r.Turns, ChatTurn{Role: "user", Text: t.Message}, ChatTurn{Role: "assistant", Text: t.Answer})
+		}
+	}
+	return r, nil
+}

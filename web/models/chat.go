@@ -10,7 +10,6 @@ import (
 	"github.com/plugboard/plugboard"
 	appmodels "github.com/plugboard/plugboard/app/models"
 	"github.com/plugboard/plugboard/daemon/sse"
-	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -41,19 +40,11 @@ func (h *Handlers) chatPage(c echo.Context) error {
 	}
 	var values map[string]any
 	if id := c.QueryParam("chat"); id != "" {
-		chat, turns, err := h.models.FindChat(ctx, page.CurrentUser(c), id)
+		r, err := h.models.Resume(ctx, page.CurrentUser(c), id)
 		if err != nil {
 			return err
 		}
-		d.Current, d.System, values = chat.ModelKey(), chat.System, lastParams(turns)
-		if chat.UserID == page.CurrentUser(c).ID {
-			d.ChatID = chat.ID
-		}
-		for _, t := range turns {
-			if t.Status == store.ChatDone {
-				d.Turns = append(d.Turns, appmodels.ChatTurn{Role: "user", Text: t.Message}, appmodels.ChatTurn{Role: "assistant", Text: t.Answer})
-			}
-		}
+		d.ChatID, d.Current, d.System, d.Turns, values = r.ChatID, r.Model.Key(), r.System, r.Turns, r.Parameters
 	}
 	for _, r := range appmodels.Models(providers, plugboard.ModelLLM) {
 		o := views.ModelOption{Key: r.Key(), Label: r.Label}
@@ -68,14 +59,6 @@ func (h *Handlers) chatPage(c echo.Context) error {
 		d.LLMs = append(d.LLMs, o)
 	}
 	return page.Render(c, http.StatusOK, views.ModelChatPage(ch, d))
-}
-
-// lastParams are the parameters of a chat's latest turn.
-func lastParams(turns []store.ChatTurn) map[string]any {
-	if len(turns) == 0 {
-		return nil
-	}
-	return turns[len(turns)-1].Params
 }
 
 // chatDone is the stream's last event: how the answer ended.
