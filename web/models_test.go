@@ -315,6 +315,12 @@ func TestModelsPages(t *testing.T) {
 		if p.TestID("chat-id").AttrOr("value", "") != id || p.TestID("chat-turn").Length() != 2 || p.TestID("input-chat-system").Text() != "Be brief." {
 			t.Fatalf("continuing the chat:\n%.3000s", p.Body)
 		}
+		p = admin.Get("/models/chat?chat=" + id + "&from=1")
+		if p.TestID("chat-id").AttrOr("value", "x") != "" || p.TestID("chat-turn").Length() != 0 || p.TestID("input-chat-message").Text() != "Say hello" {
+			t.Fatalf("re-running the first turn:\n%.3000s", p.Body)
+		}
+		wantStatus(t, admin.Get("/models/chat?chat="+id+"&from=none"), http.StatusUnprocessableEntity)
+		wantStatus(t, admin.Get("/models/chat?chat="+id+"&from=9"), http.StatusNotFound)
 		// A member sees none of it.
 		member := a.NewBrowser(t)
 		member.MustLogin("bob")

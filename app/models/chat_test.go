@@ -71,10 +71,17 @@ func TestChatHistory(t *testing.T) {
 			t0.TotalTokens == 0 || t0.Params["temperature"] != 0.3 || t0.First <= 0 {
 			t.Fatalf("first turn %+v", t0)
 		}
-		r, err := env.Svc.Resume(ctx, alice, chatID)
+		r, err := env.Svc.Resume(ctx, alice, chatID, 0)
 		if err != nil || r.ChatID != chatID || r.Model.Key() != demoChat.Key() || r.System != "Be brief." || len(r.Turns) != 4 ||
 			r.Turns[2].Text != "and again" || r.Parameters["delay_ms"] != 0.0 {
 			t.Fatalf("resume %+v, %v", r, err)
+		}
+		// Re-running the second turn: the first as context, a new chat.
+		if r, err := env.Svc.Resume(ctx, alice, chatID, 2); err != nil || r.ChatID != "" || len(r.Turns) != 2 || r.Message != "and again" {
+			t.Fatalf("re-run %+v, %v", r, err)
+		}
+		if _, err := env.Svc.Resume(ctx, alice, chatID, 3); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
+			t.Fatalf("re-run of no turn: %v", err)
 		}
 	})
 
@@ -89,10 +96,10 @@ func TestChatHistory(t *testing.T) {
 		if err := env.Svc.DeleteChat(ctx, bob, chatID); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("bob deletes alice's chat: %v", err)
 		}
-		if _, err := env.Svc.Resume(ctx, bob, chatID); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
+		if _, err := env.Svc.Resume(ctx, bob, chatID, 0); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("bob resumes alice's chat: %v", err)
 		}
-		if r, err := env.Svc.Resume(ctx, admin, chatID); err != nil || r.ChatID != "" || len(r.Turns) != 4 {
+		if r, err := env.Svc.Resume(ctx, admin, chatID, 0); err != nil || r.ChatID != "" || len(r.Turns) != 4 {
 			t.Fatalf("an admin resuming alice's chat starts a new one: %+v, %v", r, err)
 		}
 		if l, err := env.Svc.Chats(ctx, bob, store.ChatFilter{}); err != nil || l.Total != 0 || l.All {

@@ -111,30 +111,42 @@ func (s *Service) DeleteChat(ctx context.Context, u *store.User, id string) erro
 }
 
 // Resume is what continuing a recorded chat starts from: the model,
-// system prompt and parameters of its latest turn and its answered turns.
+// system prompt and parameters of its latest turn and its answered turns;
+// or, re-running one of its turns, that turn's model, parameters and
+// message with the answered turns before it, in a new chat.
 type Resume struct {
 	// ChatID is the chat to add the next turns to: "" when it is not the
-	// user's own (an admin's look at another's chat starts a new one).
+	// user's own (an admin's look at another's chat starts a new one) or a
+	// turn is re-run.
 	ChatID     string
 	Model      ModelRef
 	System     string
 	Parameters map[string]any
 	Turns      []ChatTurn
+	// Message is the re-run turn's message, to send again.
+	Message string
 }
 
-// Resume returns what continuing the chat id starts from, when u may see
-// it.
-func (s *Service) Resume(ctx context.Context, u *store.User, id string) (*Resume, error) {
+// Resume returns what continuing the chat id starts from (from 0), or
+// re-running its turn from (1, 2, …), when u may see it.
+func (s *Service) Resume(ctx context.Context, u *store.User, id string, from int) (*Resume, error) {
 	c, turns, err := s.FindChat(ctx, u, id)
 	if err != nil {
 		return nil, err
 	}
+	if from < 0 || from > len(turns) {
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "Chat %q has no turn %d.", id, from)
+	}
 	r := &Resume{Model: ModelRef{PluginID: c.PluginID, Provider: c.Provider, ModelType: plugboard.ModelLLM, Model: c.Model, Label: c.ModelLabel},
 		System: c.System}
-	if c.UserID == u.ID {
+	if c.UserID == u.ID && from == 0 {
 		r.ChatID = c.ID
 	}
-	if n := len(turns); n > 0 {
+	if from > 0 {
+		t := turns[from-1]
+		r.Model = ModelRef{PluginID: t.PluginID, Provider: t.Provider, ModelType: plugboard.ModelLLM, Model: t.Model}
+		r.Parameters, r.Message, turns = t.Params, t.Message, turns[:from-1]
+	} else if n := len(turns); n > 0 {
 		r.Parameters = turns[n-1].Params
 	}
 	for _, t := range turns {

@@ -14,7 +14,8 @@ import (
 // TestModelsHistory chats with the demo model and with a customizable
 // model priced by the admin (its parameter form coming from the plugin's
 // schema), stops a third answer, finds all three in the chat history with
-// their latency and price, reopens one and continues it, and deletes one.
+// their latency and price, reopens one, continues it, re-runs a turn of it,
+// and deletes one.
 func TestModelsHistory(t *testing.T) {
 	skipWithoutChromium(t)
 	const (
@@ -140,6 +141,17 @@ func TestModelsHistory(t *testing.T) {
 		t.Errorf("the chat's total price %q", p)
 	}
 
+	// Re-run its second turn: a new chat with the first turn as context and
+	// the message filled in.
+	br.Do("re-run the second turn", chromedp.Click(`[data-testid="chat-view-answer"]:nth-of-type(4) [data-testid="chat-rerun"]`),
+		chromedp.WaitVisible(tid("chat-form")))
+	if n := br.Count("chat-turn"); n != 2 || Eval[string](br, `document.querySelector('[data-testid="chat-id"]').value`) != "" ||
+		Eval[string](br, `document.querySelector('[data-testid="input-chat-message"]').value`) != "Once more" {
+		t.Fatalf("the re-run shows %d turns, or continues the old chat, or lacks the message", n)
+	}
+	br.Do("send the re-run", chromedp.Click(tid("chat-send")))
+	answered(2)
+
 	// Delete the stopped chat.
 	br.Open("/models/chats/"+rows[0]["id"], "chat-view")
 	if s := Eval[string](br, `document.querySelector('[data-testid="chat-view-answer"]').dataset.status`); s != "stopped" {
@@ -147,7 +159,7 @@ func TestModelsHistory(t *testing.T) {
 	}
 	Eval[bool](br, `(() => { window.confirm = () => true; return true })()`)
 	br.Do("delete it", chromedp.Click(tid("chat-delete")), chromedp.WaitVisible(tid("chat-list")))
-	if n := br.Count("chat-row"); n != 2 {
+	if n := br.Count("chat-row"); n != 3 {
 		t.Errorf("after deleting, %d chats", n)
 	}
 	console.check(t, "chat history")

@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -19,7 +20,8 @@ import (
 // schema), a system prompt and the conversation, streamed by
 // static/js/models_chat.js from chatStream. ?chat=ID continues one of the
 // user's chats (another's, for an admin, starts a new chat from it):
-// its model, system prompt, parameters and answered turns filled in.
+// its model, system prompt, parameters and answered turns filled in;
+// with &from=N, a new chat re-runs its turn N (its message filled in).
 func (h *Handlers) chatPage(c echo.Context) error {
 	ctx := page.Ctx(c)
 	ch := h.Chrome(c, "Chat · Models", views.NavModels)
@@ -40,11 +42,19 @@ func (h *Handlers) chatPage(c echo.Context) error {
 	}
 	var values map[string]any
 	if id := c.QueryParam("chat"); id != "" {
-		r, err := h.models.Resume(ctx, page.CurrentUser(c), id)
+		from := 0
+		if f := c.QueryParam("from"); f != "" {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 {
+				return plugboard.Errorf(plugboard.EINVALID, "from=%q is not a turn number (1, 2, …).", f)
+			}
+			from = n
+		}
+		r, err := h.models.Resume(ctx, page.CurrentUser(c), id, from)
 		if err != nil {
 			return err
 		}
-		d.ChatID, d.Current, d.System, d.Turns, values = r.ChatID, r.Model.Key(), r.System, r.Turns, r.Parameters
+		d.ChatID, d.Current, d.System, d.Turns, d.Message, values = r.ChatID, r.Model.Key(), r.System, r.Turns, r.Message, r.Parameters
 	}
 	for _, r := range appmodels.Models(providers, plugboard.ModelLLM) {
 		o := views.ModelOption{Key: r.Key(), Label: r.Label}
