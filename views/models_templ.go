@@ -187,7 +187,7 @@ func ModelsPage(ch Chrome, providers []*ModelProvider, defaults []DefaultChoice,
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Models</h1><p class=\"muted\">Model providers of installed plugins, their models, and the models the workspace uses by default. Credentials are checked by the plugin and encrypted at rest.</p><p><a class=\"button\" href=\"/models/chat\" data-testid=\"open-chat\">Chat with a model</a></p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Models</h1><p class=\"muted\">Model providers of installed plugins, their models, and the models the workspace uses by default. Credentials are checked by the plugin and encrypted at rest.</p><p><a class=\"button\" href=\"/models/chat\" data-testid=\"open-chat\">Chat with a model</a> <a class=\"button\" href=\"/models/chats\" data-testid=\"open-chats\">Chat history</a></p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
