@@ -84,7 +84,15 @@ func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onTex
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.streamChat(ctx, actor, call, onText)
+	var res *ChatResult
+	if call.chat != nil && req.OnChat != nil {
+		if err = req.OnChat(call.chat.ID); err != nil {
+			res, err = &ChatResult{ChatID: call.chat.ID, Parameters: call.params}, errStopped{err}
+		}
+	}
+	if err == nil {
+		res, err = s.streamChat(ctx, actor, call, onText)
+	}
 	s.recordTurn(ctx, call, res, err)
 	if err != nil {
 		return nil, err
@@ -126,11 +134,6 @@ func (s *Service) prepareChat(ctx context.Context, actor string, req ChatRequest
 	if req.User != nil {
 		if call.chat, err = s.openChat(ctx, req, r, call.system); err != nil {
 			return nil, err
-		}
-		if req.OnChat != nil {
-			if err := req.OnChat(call.chat.ID); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return call, nil

@@ -183,6 +183,19 @@ func TestChatHistory(t *testing.T) {
 		}
 	})
 
+	t.Run("OKCallerGoneBeforeTheAnswer", func(t *testing.T) {
+		var id string
+		_, err := env.Svc.Chat(ctx, "alice", models.ChatRequest{Model: demoChat, User: alice, Turns: []models.ChatTurn{{Role: "user", Text: "anyone?"}},
+			OnChat: func(s string) error { id = s; return errors.New("the client left") }}, func(string) error { t.Error("an answer was sent"); return nil })
+		if err == nil {
+			t.Fatal("no error")
+		}
+		_, turns, err := env.Svc.FindChat(ctx, alice, id)
+		if err != nil || len(turns) != 1 || turns[0].Status != store.ChatStopped || turns[0].Message != "anyone?" {
+			t.Fatalf("the chat of a caller gone: %+v, %v", turns, err)
+		}
+	})
+
 	t.Run("OKDelete", func(t *testing.T) {
 		if err := env.Svc.DeleteChat(ctx, admin, chatID); err != nil {
 			t.Fatal(err)
