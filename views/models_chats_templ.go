@@ -10,11 +10,11 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
 
-	"fmt"
 	"github.com/plugboard/plugboard/store"
 )
 
