@@ -2,9 +2,11 @@ package models
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -81,9 +83,14 @@ type chatDone struct {
 	Price    string `json:"price"`
 	Currency string `json:"currency"`
 	Computed bool   `json:"price_computed"`
-	FirstMS  int64  `json:"first_ms"`
-	TookMS   int64  `json:"took_ms"`
+	// FirstMS and TookMS are milliseconds to the answer's first piece and
+	// to its end, to a tenth.
+	FirstMS float64 `json:"first_ms"`
+	TookMS  float64 `json:"took_ms"`
 }
+
+// millis is d in milliseconds, to a tenth.
+func millis(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/100) / 10 }
 
 // chatStream answers one chat turn as an event stream: "chat" (the
 // recorded chat's id, a JSON string), "text" events (a JSON string each)
@@ -128,7 +135,7 @@ func (h *Handlers) chatStream(c echo.Context) error {
 	if err != nil {
 		return send("error", plugboard.ErrorMessage(err))
 	}
-	done := chatDone{Chat: res.ChatID, FinishReason: res.FinishReason, FirstMS: res.First.Milliseconds(), TookMS: res.Took.Milliseconds()}
+	done := chatDone{Chat: res.ChatID, FinishReason: res.FinishReason, FirstMS: millis(res.First), TookMS: millis(res.Took)}
 	if u := res.Usage; u != nil {
 		done.TotalTokens = u.TotalTokens
 	}
