@@ -78,7 +78,8 @@ func TestModelsHistory(t *testing.T) {
 	br.Do("a new chat", chromedp.Click(tid("chat-clear")))
 	choose(br, "input-chat-model", demo)
 	setParam(demo, "delay_ms", "1000")
-	br.Fill(map[string]string{"input-chat-message": "one two three four five six seven eight nine ten"})
+	// Thirty words are ten chunks a second apart: time enough to stop.
+	br.Fill(map[string]string{"input-chat-message": strings.Repeat("one two three four five six seven eight nine ten ", 3)})
 	br.Do("send a slow one", chromedp.Click(tid("chat-send")),
 		chromedp.WaitVisible(`[data-role="assistant"][data-state="streaming"] [data-testid="chat-text"]:not(:empty)`))
 	br.Do("stop it", chromedp.Click(tid("chat-stop")), chromedp.WaitVisible(`[data-role="assistant"][data-state="stopped"]`))
