@@ -257,7 +257,7 @@ func TestModelsPages(t *testing.T) {
 		if ct := p.Header.Get("Content-Type"); ct != "text/event-stream" {
 			t.Fatalf("content type %q", ct)
 		}
-		for _, want := range []string{"event: text\ndata: \"Hel\"\n\n", "event: text\ndata: \" world\"\n\n", `event: done` + "\n" + `data: {"finish_reason":"stop","total_tokens":14`} {
+		for _, want := range []string{"event: text\ndata: \"Hel\"\n\n", "event: text\ndata: \" world\"\n\n", `event: done` + "\n" + `data: {"chat":"`, `"finish_reason":"stop","total_tokens":14`} {
 			if !strings.Contains(p.Body, want) {
 				t.Fatalf("stream lacks %q:\n%s", want, p.Body)
 			}
@@ -270,8 +270,12 @@ func TestModelsPages(t *testing.T) {
 		if fs.Length() != 1 || fs.Find(`input[type=number][name=p_delay_ms][value="40"][min="0"][max="1000"]`).Length() != 1 {
 			t.Fatalf("demo-chat's parameter form:\n%.3000s", p.Body)
 		}
-		wantStatus(t, admin.Post("/models/chat/stream", url.Values{"model": {demo}, "p_max_tokens": {"many"},
-			"turns": {`[{"role":"user","text":"hi"}]`}}), http.StatusUnprocessableEntity)
+		// A parameter its rule refuses ends the stream with the rule's words.
+		p = admin.Post("/models/chat/stream", url.Values{"model": {demo}, "p_max_tokens": {"many"},
+			"turns": {`[{"role":"user","text":"hi"}]`}})
+		if !strings.Contains(p.Body, "event: error\ndata: \"Max tokens must be a whole number.\"") || strings.Contains(p.Body, "event: chat") {
+			t.Fatalf("a refused parameter:\n%s", p.Body)
+		}
 		p = admin.Post("/models/chat/stream", url.Values{"model": {demo}, "p_delay_ms": {"0"}, "p_temperature": {"0.5"},
 			"turns": {`[{"role":"user","text":"hi"}]`}})
 		if !strings.Contains(p.Body, "event: done") {
@@ -281,6 +285,52 @@ func TestModelsPages(t *testing.T) {
 		if !strings.Contains(p.Body, "event: error\ndata: \"Write a message first.\"") {
 			t.Fatalf("empty chat:\n%s", p.Body)
 		}
+	})
+
+	t.Run("OKChatHistory", func(t *testing.T) {
+		const llama = "plugboard/openai_compatible|openai_compatible|llama3.1:8b"
+		// The customizable model's parameter form comes from its schema.
+		p := admin.Get("/models/chat")
+		fs := p.Doc.Find(`fieldset[data-chat-params="` + llama + `"]`)
+		if fs.Find(`input[name=p_temperature][max="1"]`).Length() != 1 || fs.Find(`input[name=p_max_tokens]`).Length() != 1 {
+			t.Fatalf("llama's parameter form:\n%.3000s", p.Body)
+		}
+		p = admin.Get("/models/chats")
+		wantStatus(t, p, http.StatusOK)
+		rows := p.TestID("chat-row")
+		if rows.Length() < 2 || p.TestID("chats-user").Length() != 1 {
+			t.Fatalf("the history lists %d chats:\n%.3000s", rows.Length(), p.Body)
+		}
+		id := rows.Last().AttrOr("data-chat", "")
+		if got := rows.Last().Find(`[data-testid=chat-latency]`).Text(); !strings.Contains(got, "first token") {
+			t.Errorf("latency %q", got)
+		}
+		p = admin.Get("/models/chats/" + id)
+		wantStatus(t, p, http.StatusOK)
+		if p.TestID("chat-view-text").First().Text() != "Hello world" || p.TestID("chat-view-system").Text() != "Be brief." {
+			t.Fatalf("the chat:\n%.3000s", p.Body)
+		}
+		noSecret(t, p, apptest.StandInKey)
+		p = admin.Get("/models/chat?chat=" + id)
+		if p.TestID("chat-id").AttrOr("value", "") != id || p.TestID("chat-turn").Length() != 2 || p.TestID("input-chat-system").Text() != "Be brief." {
+			t.Fatalf("continuing the chat:\n%.3000s", p.Body)
+		}
+		p = admin.Get("/models/chat?chat=" + id + "&from=1")
+		if p.TestID("chat-id").AttrOr("value", "x") != "" || p.TestID("chat-turn").Length() != 0 || p.TestID("input-chat-message").Text() != "Say hello" {
+			t.Fatalf("re-running the first turn:\n%.3000s", p.Body)
+		}
+		wantStatus(t, admin.Get("/models/chat?chat="+id+"&from=none"), http.StatusUnprocessableEntity)
+		wantStatus(t, admin.Get("/models/chat?chat="+id+"&from=9"), http.StatusNotFound)
+		// A member sees none of it.
+		member := a.NewBrowser(t)
+		member.MustLogin("bob")
+		if p := member.Get("/models/chats"); p.TestID("chat-row").Length() != 0 || p.TestID("chats-user").Length() != 0 {
+			t.Fatalf("bob's history:\n%.3000s", p.Body)
+		}
+		wantStatus(t, member.Get("/models/chats/"+id), http.StatusNotFound)
+		wantStatus(t, member.Post("/models/chats/"+id+"/delete", url.Values{}), http.StatusNotFound)
+		wantRedirect(t, admin.Post("/models/chats/"+id+"/delete", url.Values{}), "/models/chats")
+		wantStatus(t, admin.Get("/models/chats/"+id), http.StatusNotFound)
 	})
 
 	t.Run("OKMemberViewsOnly", func(t *testing.T) {

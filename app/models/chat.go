@@ -9,6 +9,7 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/protocol"
+	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 )
 
@@ -26,22 +27,82 @@ type ChatRequest struct {
 	System     string
 	Turns      []ChatTurn
 	Parameters map[string]any
+	// RawParameters are parameters as typed into a form, by rule name:
+	// read with ParseParameters against the model's rules (a customizable
+	// model's from its schema) and added to Parameters.
+	RawParameters map[string]string
+	// User, when set, records the turn in the user's chat history: in
+	// ChatID (one of the user's own chats), else in a new chat.
+	User   *store.User
+	ChatID string
+	// OnChat, when set, is told the recorded chat's id before the answer
+	// starts (so a caller that stops the answer can still continue it).
+	OnChat func(id string) error
 }
 
 // ChatResult is how a chat's answer ended.
 type ChatResult struct {
+	// ChatID is the recorded chat's ("" when not recorded).
+	ChatID       string
 	Text         string
 	FinishReason string
 	Usage        *protocol.LLMUsage
-	// Took is from the call to the answer's end.
-	Took time.Duration
+	// Price is the turn's (PriceOf), nil when the model is not priced.
+	Price *Price
+	// First is from the call to the first piece of the answer (0 when none
+	// came), Took to the answer's end.
+	First time.Duration
+	Took  time.Duration
+	// Parameters are the model parameters sent.
+	Parameters map[string]any
 }
+
+// chatCall is a chat turn ready to send: the model resolved, its
+// declaration (nil when the plugin describes none), the prompt, the
+// parameters and the chat it is recorded in (nil: none).
+type chatCall struct {
+	r       *Resolved
+	decl    *plugboard.ModelDeclaration
+	msgs    []protocol.PromptMessage
+	params  map[string]any
+	chat    *store.Chat
+	message string // the user's message, secrets redacted
+	system  string // the system prompt, secrets redacted
+}
+
+// errStopped marks an answer its caller stopped taking (onText failed).
+type errStopped struct{ error }
 
 // Chat asks an LLM for the next turn with the model's credentials
 // (Credentials), streaming: onText is called with each piece of the answer
 // as it arrives, the model's secrets redacted even across pieces. It
-// returns when the answer ends, ctx is cancelled or onText fails.
+// returns when the answer ends, ctx is cancelled or onText fails. With a
+// User, the turn — message, answer so far, how it ended, usage, price and
+// latency — is recorded in the user's chat history whatever the ending.
 func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onText func(string) error) (*ChatResult, error) {
+	call, err := s.prepareChat(ctx, actor, req)
+	if err != nil {
+		return nil, err
+	}
+	var res *ChatResult
+	if call.chat != nil && req.OnChat != nil {
+		if err = req.OnChat(call.chat.ID); err != nil {
+			res, err = &ChatResult{ChatID: call.chat.ID, Parameters: call.params}, errStopped{err}
+		}
+	}
+	if err == nil {
+		res, err = s.streamChat(ctx, actor, call, onText)
+	}
+	s.recordTurn(ctx, call, res, err)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// prepareChat checks the request, resolves the model and its parameters,
+// builds the prompt and opens (or creates) the chat it is recorded in.
+func (s *Service) prepareChat(ctx context.Context, actor string, req ChatRequest) (*chatCall, error) {
 	if len(req.Turns) == 0 || req.Turns[len(req.Turns)-1].Role != protocol.RoleUser || req.Turns[len(req.Turns)-1].Text == "" {
 		return nil, plugboard.Errorf(plugboard.EINVALID, "Write a message first.")
 	}
@@ -49,6 +110,37 @@ func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onTex
 	if err != nil {
 		return nil, err
 	}
+	call := &chatCall{r: r, params: map[string]any{}}
+	if call.msgs, err = prompt(req); err != nil {
+		return nil, err
+	}
+	if call.decl, err = s.schema(ctx, actor, r); err != nil {
+		s.log.Warn("model schema", "plugin", r.PluginID, "model", r.Model, "err", err)
+	}
+	for k, v := range req.Parameters {
+		call.params[k] = v
+	}
+	if call.decl != nil {
+		parsed, err := ParseParameters(call.decl.ParameterRules, req.RawParameters)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range parsed {
+			call.params[k] = v
+		}
+	}
+	red := secret.NewRedactor(r.Secrets...)
+	call.message, call.system = red.String(req.Turns[len(req.Turns)-1].Text), red.String(req.System)
+	if req.User != nil {
+		if call.chat, err = s.openChat(ctx, req, r, call.system); err != nil {
+			return nil, err
+		}
+	}
+	return call, nil
+}
+
+// prompt is the request's system prompt and turns as prompt messages.
+func prompt(req ChatRequest) ([]protocol.PromptMessage, error) {
 	var msgs []protocol.PromptMessage
 	if req.System != "" {
 		msgs = append(msgs, protocol.PromptMessage{Role: protocol.RoleSystem, Content: protocol.Content{Text: req.System}})
@@ -59,27 +151,37 @@ func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onTex
 		}
 		msgs = append(msgs, protocol.PromptMessage{Role: t.Role, Content: protocol.Content{Text: t.Text}})
 	}
-	params := req.Parameters
-	if params == nil {
-		params = map[string]any{}
+	return msgs, nil
+}
+
+// streamChat sends the turn and reads the answer; the result holds what
+// arrived even when it fails.
+func (s *Service) streamChat(ctx context.Context, actor string, call *chatCall, onText func(string) error) (*ChatResult, error) {
+	r := call.r
+	res := &ChatResult{Parameters: call.params}
+	if call.chat != nil {
+		res.ChatID = call.chat.ID
 	}
 	stream := true
 	start := time.Now()
+	defer func() { res.Took = time.Since(start) }()
 	st, err := s.daemon.InvokeLLM(ctx, r.PluginID, apispec.ModelData{Provider: r.Provider, Credentials: r.Credentials,
-		ModelRequest: protocol.ModelRequest{ModelType: plugboard.ModelLLM, Model: r.Model, PromptMessages: msgs,
-			ModelParameters: params, Stream: &stream}}, actor)
+		ModelRequest: protocol.ModelRequest{ModelType: plugboard.ModelLLM, Model: r.Model, PromptMessages: call.msgs,
+			ModelParameters: call.params, Stream: &stream}}, actor)
 	if err != nil {
-		return nil, s.redacted(err, r.Secrets)
+		return res, s.redacted(err, r.Secrets)
 	}
 	defer st.Close()
 	red := secret.NewRedactor(r.Secrets...)
-	res := &ChatResult{}
 	emit := func(text string) error {
 		if text == "" {
 			return nil
 		}
 		res.Text += text
-		return onText(text)
+		if err := onText(text); err != nil {
+			return errStopped{err}
+		}
+		return nil
 	}
 	for {
 		ch, err := st.Next()
@@ -87,10 +189,14 @@ func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onTex
 			break
 		}
 		if err != nil {
-			return nil, s.redacted(err, r.Secrets)
+			return res, s.redacted(err, r.Secrets)
 		}
-		if err := emit(red.Stream(contentText(ch.Delta.Message.Content))); err != nil {
-			return nil, err
+		text := contentText(ch.Delta.Message.Content)
+		if text != "" && res.First == 0 {
+			res.First = time.Since(start)
+		}
+		if err := emit(red.Stream(text)); err != nil {
+			return res, err
 		}
 		if ch.Delta.Usage != nil {
 			res.Usage = ch.Delta.Usage
@@ -100,9 +206,13 @@ func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onTex
 		}
 	}
 	if err := emit(red.Flush()); err != nil {
-		return nil, err
+		return res, err
 	}
-	res.Took = time.Since(start)
+	var pricing *plugboard.Pricing
+	if call.decl != nil {
+		pricing = call.decl.Pricing
+	}
+	res.Price = PriceOf(pricing, res.Usage)
 	return res, nil
 }
 

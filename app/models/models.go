@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
@@ -41,12 +42,16 @@ type Config struct {
 }
 
 // Service manages model providers' credentials, customizable models and
-// default models. It runs no goroutines.
+// default models, and the model playground's chats and their history. It
+// runs no goroutines.
 type Service struct {
 	store  *store.DB
 	daemon *client.Client
 	creds  *store.ModelCredentials
 	log    *slog.Logger
+
+	mu      sync.Mutex
+	schemas map[string]*plugboard.ModelDeclaration // customizable models', by schemaKey
 }
 
 // New returns the service.
@@ -54,7 +59,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{store: cfg.Store, daemon: cfg.Daemon, log: cfg.Logger}
+	s := &Service{store: cfg.Store, daemon: cfg.Daemon, log: cfg.Logger, schemas: map[string]*plugboard.ModelDeclaration{}}
 	if cfg.Store != nil && cfg.Keys != nil {
 		s.creds = cfg.Store.ModelCredentials(cfg.Keys)
 	}

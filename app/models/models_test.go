@@ -11,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/apptest"
 	"github.com/plugboard/plugboard/app/models"
+	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 )
@@ -25,6 +26,7 @@ const (
 type Env struct {
 	Svc     *models.Service
 	Store   *store.DB
+	Daemon  *client.Client
 	StandIn string // its base URL, with /v1
 }
 
@@ -43,7 +45,7 @@ func MustEnv(tb testing.TB) *Env {
 		tb.Fatal(err)
 	}
 	svc := models.New(models.Config{Store: db, Daemon: cl, Keys: keys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return &Env{Svc: svc, Store: db, StandIn: apptest.OpenAIStandIn(tb).URL + "/v1"}
+	return &Env{Svc: svc, Store: db, Daemon: cl, StandIn: apptest.OpenAIStandIn(tb).URL + "/v1"}
 }
 
 func mustProvider(tb testing.TB, env *Env, pluginID, name string) *models.Provider {

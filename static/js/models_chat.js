@@ -1,8 +1,9 @@
 // The model playground's chat: each turn is POSTed with the conversation
-// so far to /models/chat/stream, whose server-sent events ("text" pieces as
-// JSON strings, then "done" or "error") are read from the fetch body and
-// written into the page as they arrive. Stop aborts the request, which
-// cancels the model's call on the server.
+// so far to /models/chat/stream, whose server-sent events ("chat", the
+// recorded chat's id; "text" pieces as JSON strings, then "done" or
+// "error") are read from the fetch body and written into the page as they
+// arrive. Stop aborts the request, which cancels the model's call on the
+// server. A continued chat's turns come rendered in the page.
 (function () {
   "use strict";
 
@@ -19,7 +20,11 @@
     var send = form.querySelector("[data-chat-send]");
     var stop = form.querySelector("[data-chat-stop]");
     var status = form.querySelector("[data-chat-status]");
+    var chatID = form.querySelector("[data-chat-id]");
     var turns = [];
+    log.querySelectorAll('[data-testid="chat-turn"]').forEach(function (li) {
+      turns.push({ role: li.getAttribute("data-role"), text: li.querySelector("[data-testid=chat-text]").textContent });
+    });
     var ctrl = null;
 
     function bubble(role, text) {
@@ -54,6 +59,7 @@
     form.querySelector("[data-chat-clear]").addEventListener("click", function () {
       if (ctrl) ctrl.abort();
       turns = [];
+      chatID.value = "";
       log.textContent = "";
       status.textContent = "";
     });
@@ -89,15 +95,18 @@
       function handle(name, data) {
         var v;
         try { v = JSON.parse(data); } catch (err) { return; }
-        if (name === "text") {
+        if (name === "chat") {
+          chatID.value = v;
+        } else if (name === "text") {
           answer.textContent += v;
           status.textContent = "Streaming…";
         } else if (name === "done") {
           var parts = [];
           if (v.finish_reason) parts.push("finish: " + v.finish_reason);
           if (v.total_tokens) parts.push(v.total_tokens + " tokens");
-          if (v.total_price && v.currency) parts.push(v.total_price + " " + v.currency);
-          parts.push(v.took_ms + " ms");
+          if (v.price) parts.push(v.price + " " + v.currency);
+          if (answer.textContent) parts.push("first token " + v.first_ms + " ms");
+          parts.push("total " + v.took_ms + " ms");
           finish("done", parts.join(" · "));
         } else if (name === "error") {
           answer.parentNode.classList.add("chat-failed");

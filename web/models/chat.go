@@ -1,11 +1,12 @@
 package models
 
 import (
-	"cmp"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,50 +18,86 @@ import (
 )
 
 // chatPage is the model playground's chat: an LLM picker (the default
-// preselected), a system prompt and the conversation, streamed by
-// static/js/models_chat.js from chatStream.
+// preselected), each LLM's parameter form (a customizable model's from its
+// schema), a system prompt and the conversation, streamed by
+// static/js/models_chat.js from chatStream. ?chat=ID continues one of the
+// user's chats (another's, for an admin, starts a new chat from it):
+// its model, system prompt, parameters and answered turns filled in;
+// with &from=N, a new chat re-runs its turn N (its message filled in).
 func (h *Handlers) chatPage(c echo.Context) error {
+	ctx := page.Ctx(c)
 	ch := h.Chrome(c, "Chat · Models", views.NavModels)
-	var problem string
-	providers, err := h.models.Providers(page.Ctx(c))
+	d := views.ChatPageData{}
+	providers, err := h.models.Providers(ctx)
 	if err != nil {
-		problem = page.DaemonProblem(err)
+		d.Problem = page.DaemonProblem(err)
 	}
-	defs, err := h.models.Defaults(page.Ctx(c))
+	defs, err := h.models.Defaults(ctx)
 	if err != nil {
 		return err
 	}
-	var llms []views.ModelOption
-	for _, r := range appmodels.Models(providers, plugboard.ModelLLM) {
-		o := views.ModelOption{Key: r.Key(), Label: r.Label}
-		if d := declaration(providers, r); d != nil {
-			o.Rules = d.ParameterRules
-		}
-		llms = append(llms, o)
-	}
-	current := ""
-	if d, ok := defs[plugboard.ModelLLM]; ok {
-		current = appmodels.ModelRef{PluginID: d.PluginID, Provider: d.Provider, Model: d.Model}.Key()
+	if def, ok := defs[plugboard.ModelLLM]; ok {
+		d.Current = appmodels.ModelRef{PluginID: def.PluginID, Provider: def.Provider, Model: def.Model}.Key()
 	}
 	if k := c.QueryParam("model"); k != "" {
-		current = k
+		d.Current = k
 	}
-	return page.Render(c, http.StatusOK, views.ModelChatPage(ch, llms, current, problem))
+	var values map[string]any
+	if id := c.QueryParam("chat"); id != "" {
+		from := 0
+		if f := c.QueryParam("from"); f != "" {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 {
+				return plugboard.Errorf(plugboard.EINVALID, "from=%q is not a turn number (1, 2, …).", f)
+			}
+			from = n
+		}
+		r, err := h.models.Resume(ctx, page.CurrentUser(c), id, from)
+		if err != nil {
+			return err
+		}
+		d.ChatID, d.Current, d.System, d.Turns, d.Message, values = r.ChatID, r.Model.Key(), r.System, r.Turns, r.Message, r.Parameters
+	}
+	for _, r := range appmodels.Models(providers, plugboard.ModelLLM) {
+		o := views.ModelOption{Key: r.Key(), Label: r.Label}
+		if decl := declaration(providers, r); decl != nil {
+			o.Rules = decl.ParameterRules
+		} else if decl, err := h.models.Schema(ctx, page.Actor(c), r); err == nil && decl != nil {
+			o.Rules = decl.ParameterRules // a customizable model's, from the plugin
+		}
+		if o.Key == d.Current {
+			o.Values = values
+		}
+		d.LLMs = append(d.LLMs, o)
+	}
+	return page.Render(c, http.StatusOK, views.ModelChatPage(ch, d))
 }
 
 // chatDone is the stream's last event: how the answer ended.
 type chatDone struct {
+	Chat         string `json:"chat,omitempty"`
 	FinishReason string `json:"finish_reason"`
 	TotalTokens  int    `json:"total_tokens"`
-	TotalPrice   string `json:"total_price"`
-	Currency     string `json:"currency"`
-	TookMS       int64  `json:"took_ms"`
+	// Price is "" when the model is not priced; Computed when Plugboard
+	// priced the usage from the model's declared pricing.
+	Price    string `json:"price"`
+	Currency string `json:"currency"`
+	Computed bool   `json:"price_computed"`
+	// FirstMS and TookMS are milliseconds to the answer's first piece and
+	// to its end, to a tenth.
+	FirstMS float64 `json:"first_ms"`
+	TookMS  float64 `json:"took_ms"`
 }
 
-// chatStream answers one chat turn as an event stream: "text" events (a
-// JSON string each) as the model writes, then "done" (chatDone) or
-// "error" (a JSON string). The form holds model (a ModelRef key), system
-// and turns (JSON, the conversation ending with the user's message).
+// millis is d in milliseconds, to a tenth.
+func millis(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/100) / 10 }
+
+// chatStream answers one chat turn as an event stream: "chat" (the
+// recorded chat's id, a JSON string), "text" events (a JSON string each)
+// as the model writes, then "done" (chatDone) or "error" (a JSON string).
+// The form holds model (a ModelRef key), system, turns (JSON, the
+// conversation ending with the user's message), chat (the id of the chat
+// to continue, optional) and the parameters (p_<name>).
 func (h *Handlers) chatStream(c echo.Context) error {
 	ref, ok := appmodels.ParseKey(plugboard.ModelLLM, c.FormValue("model"))
 	if !ok {
@@ -70,9 +107,15 @@ func (h *Handlers) chatStream(c echo.Context) error {
 	if err := json.Unmarshal([]byte(c.FormValue("turns")), &turns); err != nil {
 		return plugboard.Errorf(plugboard.EINVALID, "The conversation is not readable: %v", err)
 	}
-	params, err := h.chatParams(c, ref)
+	form, err := c.FormParams()
 	if err != nil {
-		return err
+		return plugboard.Errorf(plugboard.EINVALID, "The form is not readable: %v", err)
+	}
+	raw := map[string]string{}
+	for k, v := range form {
+		if name, ok := strings.CutPrefix(k, views.ChatParamName("")); ok && len(v) > 0 {
+			raw[name] = v[0]
+		}
 	}
 	w := sse.Start(c.Response())
 	send := func(name string, v any) error {
@@ -86,13 +129,18 @@ func (h *Handlers) chatStream(c echo.Context) error {
 		return w.Flush()
 	}
 	res, err := h.models.Chat(page.Ctx(c), page.Actor(c), appmodels.ChatRequest{Model: ref, System: c.FormValue("system"),
-		Turns: turns, Parameters: params}, func(text string) error { return send("text", text) })
+		Turns: turns, RawParameters: raw, User: page.CurrentUser(c), ChatID: c.FormValue("chat"),
+		OnChat: func(id string) error { return send("chat", id) }},
+		func(text string) error { return send("text", text) })
 	if err != nil {
 		return send("error", plugboard.ErrorMessage(err))
 	}
-	done := chatDone{FinishReason: res.FinishReason, TookMS: res.Took.Milliseconds()}
+	done := chatDone{Chat: res.ChatID, FinishReason: res.FinishReason, FirstMS: millis(res.First), TookMS: millis(res.Took)}
 	if u := res.Usage; u != nil {
-		done.TotalTokens, done.TotalPrice, done.Currency = u.TotalTokens, string(u.TotalPrice), u.Currency
+		done.TotalTokens = u.TotalTokens
+	}
+	if p := res.Price; p != nil {
+		done.Price, done.Currency, done.Computed = p.Total, p.Currency, p.Computed
 	}
 	return send("done", done)
 }
@@ -106,45 +154,4 @@ func declaration(providers []*appmodels.Provider, r appmodels.ModelRef) *plugboa
 		}
 	}
 	return nil
-}
-
-// chatParams reads the model's parameters from the form (p_<name>), typed
-// by its parameter rules; one left empty is not sent, so the model's
-// default applies.
-func (h *Handlers) chatParams(c echo.Context, ref appmodels.ModelRef) (map[string]any, error) {
-	params := map[string]any{}
-	p, err := h.models.Provider(page.Ctx(c), ref.PluginID, ref.Provider)
-	if err != nil {
-		return nil, err
-	}
-	d := p.Decl.Find(plugboard.ModelLLM, ref.Model)
-	if d == nil {
-		return params, nil
-	}
-	for _, r := range d.ParameterRules {
-		v := strings.TrimSpace(c.FormValue(views.ChatParamName(r.Name)))
-		if v == "" {
-			continue
-		}
-		label := cmp.Or(r.Label.English(), r.Name)
-		switch r.Type {
-		case plugboard.RuleInt:
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, plugboard.Errorf(plugboard.EINVALID, "%s must be a whole number.", label)
-			}
-			params[r.Name] = n
-		case plugboard.RuleFloat:
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return nil, plugboard.Errorf(plugboard.EINVALID, "%s must be a number.", label)
-			}
-			params[r.Name] = f
-		case plugboard.RuleBoolean:
-			params[r.Name] = v == "true"
-		default:
-			params[r.Name] = v
-		}
-	}
-	return params, nil
 }

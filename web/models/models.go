@@ -33,12 +33,15 @@ func New(kit *page.Kit, svc *appmodels.Service) *Handlers {
 	return &Handlers{Kit: kit, models: svc, clips: &clips{now: time.Now}}
 }
 
-// Routes registers the Models pages: the list, the chat and the
-// tryouts for everyone signed in, the rest for admins.
+// Routes registers the Models pages: the list, the chat and its history
+// and the tryouts for everyone signed in, the rest for admins.
 func (h *Handlers) Routes(e *echo.Echo, ch page.Chains) {
 	e.GET("/models", h.modelsPage, ch.SignedIn...)
 	e.GET("/models/chat", h.chatPage, ch.SignedIn...)
 	e.POST("/models/chat/stream", h.chatStream, ch.SignedIn...)
+	e.GET("/models/chats", h.chatsPage, ch.SignedIn...)
+	e.GET("/models/chats/:id", h.chatView, ch.SignedIn...)
+	e.POST("/models/chats/:id/delete", h.chatDelete, ch.SignedIn...)
 	e.GET("/models/try/:type", h.tryPage, ch.SignedIn...)
 	e.POST("/models/try/:type", h.tryRun, ch.SignedIn...)
 	e.POST(SpeechToTextPath, h.transcribeRun, ch.SignedIn...) // its own route: it takes an upload

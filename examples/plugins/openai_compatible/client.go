@@ -31,6 +31,9 @@ type config struct {
 	vision      bool
 	rerankURL   string
 	timeout     time.Duration
+	// inputPrice and outputPrice are what the model costs per million
+	// tokens in USD, decimals ("" when not given).
+	inputPrice, outputPrice string
 }
 
 // readConfig reads and checks a model's credentials.
@@ -42,6 +45,12 @@ func readConfig(req *sdk.ModelRequest) (config, error) {
 		contextSize: atoiOr(c.String("context_size"), 4096), maxTokens: atoiOr(c.String("max_tokens_to_sample"), 4096),
 		toolCalls: c.String("function_calling_type") == "tool_call", vision: c.Bool("vision_support"),
 		rerankURL: strings.TrimSpace(c.String("rerank_endpoint_url")), timeout: defaultTimeout,
+		inputPrice: strings.TrimSpace(c.String("input_price")), outputPrice: strings.TrimSpace(c.String("output_price")),
+	}
+	for _, price := range []string{cfg.inputPrice, cfg.outputPrice} {
+		if f, err := strconv.ParseFloat(price, 64); price != "" && (err != nil || f < 0) {
+			return cfg, sdk.Errorf(sdk.ErrTypeInvokeBadRequest, "price %q is not a number of dollars of zero or more", price)
+		}
 	}
 	if s := c.String("timeout"); s != "" {
 		secs, err := strconv.ParseFloat(s, 64)

@@ -265,8 +265,23 @@ func TestCredentialsAndSchema(t *testing.T) {
 		}
 		if got.Model != "llava" || got.FetchFrom != "customizable-model" || strings.Join(got.Features, ",") != "tool-call,multi-tool-call,stream-tool-call,vision" ||
 			got.ModelProperties["context_size"] != 8192.0 || rules["max_tokens"].Max == nil || *rules["max_tokens"].Max != 1024 ||
-			rules["temperature"].Type != "float" {
+			rules["temperature"].Type != "float" || got.Pricing != nil {
 			t.Fatalf("schema = %+v", got)
+		}
+	})
+	t.Run("OKSchemaPricing", func(t *testing.T) {
+		c.ModelRequest(t, "sp", "get_ai_model_schemas", map[string]any{"provider": provider, "model_type": "llm",
+			"model": "llava", "credentials": creds(fs, map[string]any{"input_price": "0.15", "output_price": "0.6"})})
+		got := sdktest.Decode[struct {
+			Schema sdk.ModelSchema `json:"model_schema"`
+		}](t, sdktest.Chunks(t, c.Session(t, "sp"))[0]).Schema
+		if p := got.Pricing; p == nil || p.Input != "0.15" || p.Output == nil || *p.Output != "0.6" || p.Unit != "0.000001" || p.Currency != "USD" {
+			t.Fatalf("pricing = %+v", got.Pricing)
+		}
+		c.ModelRequest(t, "sb", "get_ai_model_schemas", map[string]any{"provider": provider, "model_type": "llm",
+			"model": "llava", "credentials": creds(fs, map[string]any{"input_price": "cheap"})})
+		if e := sdktest.Error(t, c.Session(t, "sb")); !strings.Contains(e.Message, `price "cheap"`) {
+			t.Fatalf("a price that is no number: %+v", e)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/plugboard/plugboard"
@@ -9,7 +10,9 @@ import (
 
 // CustomizableModelSchema describes the chat model the user added: a chat
 // model of the context size given, with tool calls and vision as the
-// credentials say, and OpenAI's sampling parameters.
+// credentials say, OpenAI's sampling parameters, and the prices per
+// million tokens when the credentials give them (the app prices each
+// answer's usage by them).
 func (m *chat) CustomizableModelSchema(ctx context.Context, req *sdk.ModelRequest) (*sdk.ModelSchema, error) {
 	cfg, err := readConfig(req)
 	if err != nil {
@@ -23,7 +26,13 @@ func (m *chat) CustomizableModelSchema(ctx context.Context, req *sdk.ModelReques
 		features = append(features, plugboard.FeatureVision)
 	}
 	maxTokens := float64(cfg.maxTokens)
+	var pricing *plugboard.Pricing
+	if cfg.inputPrice != "" || cfg.outputPrice != "" {
+		out := cmp.Or(cfg.outputPrice, "0")
+		pricing = &plugboard.Pricing{Input: cmp.Or(cfg.inputPrice, "0"), Output: &out, Unit: "0.000001", Currency: "USD"}
+	}
 	return &sdk.ModelSchema{
+		Pricing:         pricing,
 		Features:        features,
 		ModelProperties: map[string]any{"mode": "chat", "context_size": cfg.contextSize},
 		ParameterRules: []sdk.ParameterRule{
