@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -76,7 +78,7 @@ func TestAuditSecurityActions(t *testing.T) {
 		wantStatus(t, b.Post("/debugging/key/regenerate", url.Values{}), http.StatusSeeOther)
 		want(t, "debugging.key.regenerate", "debug key", "ann", store.OutcomeSuccess)
 	})
-	t.Run("OKInstallAndUninstall", func(t *testing.T) {
+	t.Run("OKInstallUpgradeUninstall", func(t *testing.T) {
 		b.Get("/")
 		p := b.PostFile("/plugins/upload", "pytools.difypkg", MustPytools(t))
 		uid := p.TestID("install-preview").AttrOr("data-uid", "")
@@ -93,6 +95,29 @@ func TestAuditSecurityActions(t *testing.T) {
 		if list[1].Outcome != store.OutcomeStarted || list[0].Outcome != store.OutcomeSuccess || list[0].Actor != "ann" ||
 			list[0].Address != "127.0.0.1" || !strings.Contains(list[0].Detail, task) {
 			t.Fatalf("install entries %+v %+v", list[0], list[1])
+		}
+		// An upgrade, from the package's preview, is its own action.
+		b.Get("/")
+		p = b.PostFile("/plugins/upload", "pytools-0.0.2.difypkg", MustPytoolsVersion(t, "0.0.2"))
+		vals := url.Values{}
+		p.Doc.Find(`form[action="/plugins/install"] input[type=hidden]`).Each(func(_ int, s *goquery.Selection) {
+			vals.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+		})
+		if vals.Get("original") == "" || p.TestID("preview-upgrade").Length() != 1 {
+			t.Fatalf("the preview of 0.0.2 offers no upgrade: %.600s", p.Body)
+		}
+		p = b.PostHX("/plugins/install", vals)
+		task = p.TestID("task-progress").AttrOr("data-task-id", "")
+		if task == "" {
+			t.Fatalf("no upgrade task: %.600s", p.Body)
+		}
+		if _, err := cl.WaitTask(context.Background(), task); err != nil {
+			t.Fatal(err)
+		}
+		list = waitAudit(t, db, store.AuditPluginUpgrade, 2)
+		if list[1].Outcome != store.OutcomeStarted || list[0].Outcome != store.OutcomeSuccess || list[0].Actor != "ann" ||
+			list[0].Address != "127.0.0.1" || list[0].Target != "plugboard/pytools" || !strings.Contains(list[0].Detail, task) {
+			t.Fatalf("upgrade entries %+v %+v", list[0], list[1])
 		}
 		b.Get("/plugins/plugboard/pytools")
 		wantStatus(t, b.Post("/plugins/plugboard/pytools/uninstall", url.Values{}), http.StatusSeeOther)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
 // startLogged starts plugboard with args, its stderr piped, and returns the
@@ -88,6 +90,15 @@ func TestLogFormatJSON(t *testing.T) {
 		v := MustJSONLine(t, lines, "request")
 		if v["path"] != "/health/check" || v["level"] != "DEBUG" {
 			t.Fatalf("request line = %v", v)
+		}
+	})
+	t.Run("DaemonNamesContainment", func(t *testing.T) {
+		// Issue #10: the start log says which containment plugins get here.
+		_, lines := startLogged(t, "daemon", "--addr", "127.0.0.1:0", "--debug-addr", "", "--data", t.TempDir(),
+			"--api-key", "json-log-key", "--log-format", "json")
+		v := MustJSONLine(t, lines, "plugin containment")
+		if want := runtime.HostContainment(); v["active"] != want || v["level"] != "INFO" {
+			t.Fatalf("containment line = %v, want active %q", v, want)
 		}
 	})
 	t.Run("Serve", func(t *testing.T) {
