@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -175,8 +176,9 @@ func outcome(ctx context.Context, err error) string {
 // (errClientGone when the client stopped reading).
 func (s *server) pump(c echo.Context, stream *runtime.Stream, a answer) error {
 	w := sse.Start(c.Response())
+	notes := wantsCallBackEvents(c)
 	for sent := false; ; sent = true {
-		chunk, err := stream.Recv()
+		chunk, err := s.next(w, stream, notes)
 		if errors.Is(err, io.EOF) && !sent && a.ifEmpty != nil {
 			chunk, err = a.ifEmpty, nil
 		} else if err == nil && a.check != nil {
@@ -245,4 +247,37 @@ func withCallDepth(c echo.Context) (context.Context, error) {
 			innerapi.HeaderCallDepth, innerapi.MaxCallDepth, h)
 	}
 	return runtime.WithOrigin(ctx, runtime.Origin{Depth: n}), nil
+}
+
+// wantsCallBackEvents reports whether the client asked for a
+// plugboard_call_back event after each of the plugin's calls back
+// (apispec.HeaderEvents); Dify's API never does.
+func wantsCallBackEvents(c echo.Context) bool {
+	for _, v := range strings.Split(c.Request().Header.Get(apispec.HeaderEvents), ",") {
+		if strings.TrimSpace(v) == apispec.EventsCallBack {
+			return true
+		}
+	}
+	return false
+}
+
+// next returns the stream's next message; when notes is set, the reports
+// of calls back before it are written as plugboard_call_back events first.
+func (s *server) next(w *sse.Writer, stream *runtime.Stream, notes bool) (json.RawMessage, error) {
+	if !notes {
+		return stream.Recv()
+	}
+	for {
+		msg, ev, err := stream.RecvEvent()
+		if ev == nil {
+			return msg, err
+		}
+		data, _ := json.Marshal(ev)
+		if w.Event("", apispec.EventCallBack, framePrefix, data, frameSuffix) != nil {
+			return nil, errClientGone
+		}
+		if stream.Buffered() == 0 && w.Flush() != nil {
+			return nil, errClientGone
+		}
+	}
 }

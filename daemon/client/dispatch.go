@@ -81,6 +81,9 @@ func (c *Client) open(ctx context.Context, route, pluginID string, body any) (*T
 	if n, ok := ctx.Value(callDepthKey{}).(int); ok {
 		req.Header.Set(innerapi.HeaderCallDepth, strconv.Itoa(n))
 	}
+	if ctx.Value(callBackEventsKey{}) != nil {
+		req.Header.Set(apispec.HeaderEvents, apispec.EventsCallBack)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err
@@ -105,4 +108,13 @@ type callDepthKey struct{}
 // can bound how deep they nest.
 func WithCallDepth(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, callDepthKey{}, n)
+}
+
+type callBackEventsKey struct{}
+
+// WithCallBackEvents returns ctx making InvokeTool's stream report each
+// call back the plugin makes, as a Message of Type MessageCallBack among
+// its messages (type, time, outcome; never the payload).
+func WithCallBackEvents(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callBackEventsKey{}, true)
 }

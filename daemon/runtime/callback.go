@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/protocol"
 )
 
@@ -148,8 +149,21 @@ func (c *conn) runCallBack(s *session, cb *CallBack) {
 	} else {
 		c.calls.CallBack(ctx, cb, r)
 	}
+	// Logged and reported before the end frame: the plugin may end its
+	// session as soon as it has it, and the report must come before.
+	d := time.Since(start)
+	c.logCallBack(cb, r, d)
+	s.note(callBackEvent(cb, r, d))
 	r.write(protocol.BackwardsEnd, "", nil)
-	c.logCallBack(cb, r, time.Since(start))
+}
+
+// callBackEvent describes a finished call back for the session's stream.
+func callBackEvent(cb *CallBack, r *reply, d time.Duration) apispec.CallBackEvent {
+	ev := apispec.CallBackEvent{Type: cb.Type, DurationMs: d.Milliseconds(), Outcome: "ok", Frames: int(r.frames.Load())}
+	if msg := r.failed.Load(); msg != nil {
+		ev.Outcome, ev.Error = "error", truncate(*msg, 500)
+	}
+	return ev
 }
 
 func (c *conn) logCallBack(cb *CallBack, r *reply, d time.Duration) {

@@ -266,7 +266,21 @@ type Stream struct {
 
 // Recv returns the next tool message (raw JSON), io.EOF at the end, or an
 // error: *PluginError when the plugin reported one, *plugboard.Error otherwise.
-func (s *Stream) Recv() (json.RawMessage, error) { return s.s.recv() }
+func (s *Stream) Recv() (json.RawMessage, error) { return s.s.recv(false) }
+
+// RecvEvent is Recv that also returns, in order among the messages, a
+// report of each call back the plugin made (ev set, msg nil).
+func (s *Stream) RecvEvent() (msg json.RawMessage, ev *apispec.CallBackEvent, err error) {
+	m, err := s.s.recv(true)
+	if err != nil || !isNote(m) {
+		return m, nil, err
+	}
+	ev = new(apispec.CallBackEvent)
+	if err := json.Unmarshal(m[1:], ev); err != nil {
+		return nil, nil, err
+	}
+	return nil, ev, nil
+}
 
 // Buffered reports how many messages are ready to Recv without waiting.
 func (s *Stream) Buffered() int { return s.s.buffered() }
