@@ -3,6 +3,8 @@
 // Rerank, TTS, Speech2Text, Moderation) on a Plugin and calls Run. The SDK reads requests
 // and cancels from stdin, writes heartbeats, logs and session events to
 // stdout, and turns handler errors and panics into session error frames.
+// A tool handler calls back into its host (models, other tools, storage,
+// uploads) through w.Session(), as Dify's SDK does through self.session.
 //
 //	p := sdk.New()
 //	p.Tool("gotools", "stream_text", func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {

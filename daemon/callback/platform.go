@@ -56,6 +56,10 @@ func (s *Service) post(ctx context.Context, path string, cb *runtime.CallBack) (
 func (s *Service) stream(resp *http.Response, k kind, r runtime.Reply) error {
 	if resp.StatusCode != http.StatusOK {
 		text, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		var env innerapi.Response
+		if json.Unmarshal(text, &env) == nil && env.Failed() {
+			text = []byte(env.Error) // the platform's words, without the envelope
+		}
 		return fmt.Errorf("%s: request failed with status code: %d and respond with: %s", k.failed, resp.StatusCode, text)
 	}
 	frames := innerapi.NewFrameReader(resp.Body)
