@@ -69,8 +69,32 @@ type CallBacks interface {
 	CallBack(ctx context.Context, cb *CallBack, r Reply)
 }
 
-// callTracker counts the calls back in flight, for Manager.Close to wait on.
-type callTracker struct{ wg sync.WaitGroup }
+// callTracker counts the calls back in flight, for Manager.Close to wait
+// on; once closed it refuses new ones.
+type callTracker struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// add counts a call back in; false once the tracker is closed.
+func (t *callTracker) add() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.wg.Add(1)
+	return true
+}
+
+// closeAndWait refuses new calls back and waits for those in flight.
+func (t *callTracker) closeAndWait() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.wg.Wait()
+}
 
 // parseInvoke checks a session's invoke data as Dify's daemon does: an
 // object holding a string type, a string backwards_request_id and an
@@ -118,8 +142,8 @@ func (c *conn) callBack(s *session, data []byte) {
 		Tenant: s.origin.Tenant, UserID: s.userID, InvokeFrom: s.from, Depth: s.origin.Depth,
 		Type: inv.Type, RequestID: inv.RequestID, Request: inv.Request,
 	}
-	if c.tracker != nil {
-		c.tracker.wg.Add(1)
+	if c.tracker != nil && !c.tracker.add() {
+		return // the runtime is closing: the session is ending anyway
 	}
 	go func() {
 		if c.tracker != nil {

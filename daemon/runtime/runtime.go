@@ -178,7 +178,7 @@ func (m *Manager) Close() error {
 		wg.Go(p.stop)
 	}
 	wg.Wait()
-	m.cfg.tracker.wg.Wait() // every session has ended, so every call back is ending
+	m.cfg.tracker.closeAndWait() // every session has ended, so every call back is ending
 	m.mem.close()
 	return nil
 }
