@@ -24,6 +24,7 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/innerapi"
+	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/runtime"
 	"github.com/plugboard/plugboard/daemon/state"
 )
@@ -60,6 +61,8 @@ type Config struct {
 	// and TLS handshake timeouts; each call back is bounded by Timeout).
 	Client *http.Client
 	Logger *slog.Logger
+	// Metrics records each call back (nil records nothing).
+	Metrics *metrics.Daemon
 }
 
 // ErrNotConfigured answers a forwarded call back on a daemon that has no
@@ -115,27 +118,54 @@ func New(cfg Config) *Service {
 // request's session fields and required fields, then storage or the
 // platform, within the time bound.
 func (s *Service) CallBack(ctx context.Context, cb *runtime.CallBack, r runtime.Reply) {
+	start := time.Now()
+	t := &tracked{Reply: r}
+	outcome := s.answer(ctx, cb, t)
+	if outcome == metrics.CallBackOK && t.failed {
+		outcome = metrics.CallBackError
+	}
+	typ := cb.Type
+	if _, ok := kinds[typ]; !ok {
+		typ = "unsupported" // a label per made-up type would grow without bound
+	}
+	s.cfg.Metrics.CallBack(cb.PluginID, typ, outcome, time.Since(start))
+}
+
+// tracked notes whether a call back's answer was an error.
+type tracked struct {
+	runtime.Reply
+	failed bool
+}
+
+func (t *tracked) Fail(message string) error {
+	t.failed = true
+	return t.Reply.Fail(message)
+}
+
+// answer answers the call back and says how: ok (or error, as the reply
+// tells), or refused.
+func (s *Service) answer(ctx context.Context, cb *runtime.CallBack, r runtime.Reply) string {
 	if cb.InvokeFrom == "model" {
 		r.Fail("you can not invoke dify from model")
-		return
+		return metrics.CallBackRefused
 	}
 	k, ok := kinds[cb.Type]
 	if !ok {
 		r.Fail("unsupported invoke type: " + cb.Type)
-		return
+		return metrics.CallBackRefused
 	}
 	if !k.allowed(s.permission(cb)) {
 		r.Fail(k.denied)
-		return
+		return metrics.CallBackRefused
 	}
 	if msg := s.bound(cb); msg != "" {
 		r.Fail(msg)
-		return
+		return metrics.CallBackRefused
 	}
 	cb.Request["tenant_id"], cb.Request["user_id"], cb.Request["type"] = cb.Tenant, cb.UserID, cb.Type
 	if err := k.check(cb.Request); err != nil {
 		r.Fail("unmarshal backwards invoke request failed: " + err.Error())
-		return
+		return metrics.CallBackError
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, s.cfg.Timeout, errTooLong)
 	defer cancel()
@@ -146,12 +176,13 @@ func (s *Service) CallBack(ctx context.Context, cb *runtime.CallBack, r runtime.
 		err = s.forward(ctx, k, cb, r)
 	}
 	if err == nil {
-		return
+		return metrics.CallBackOK
 	}
 	if errors.Is(context.Cause(ctx), errTooLong) {
 		err = fmt.Errorf("call back %s took longer than %s, the daemon's limit for one call back", cb.Type, s.cfg.Timeout)
 	}
 	r.Fail(err.Error())
+	return metrics.CallBackError
 }
 
 var errTooLong = errors.New("call back took too long")

@@ -107,6 +107,13 @@ func TestThroughTheDaemon(t *testing.T) {
 		t.Fatalf("plugin log %v (%v) lacks the call back", logs, err)
 	}
 
+	if n := callBackCount(t, d, "storage", "ok"); n != 2 {
+		t.Errorf("metrics count %d storage calls back, want 2", n)
+	}
+	if n := callBackCount(t, d, "llm", "ok"); n != 1 {
+		t.Errorf("metrics count %d llm calls back, want 1", n)
+	}
+
 	list, err := c.List(ctx, 1, 10)
 	if err != nil || len(list.List) != 1 {
 		t.Fatalf("installations %+v, %v", list, err)
@@ -132,4 +139,29 @@ func logsHave(logs []apispec.LogEntry, text string) bool {
 		}
 	}
 	return false
+}
+
+// callBackCount reads how many calls back of typ and outcome acme/recall
+// made from the daemon's metrics.
+func callBackCount(t *testing.T, d *daemon.Daemon, typ, outcome string) uint64 {
+	t.Helper()
+	families, err := d.Metrics().Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "plugboard_daemon_call_back_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["plugin"] == "acme/recall" && labels["type"] == typ && labels["outcome"] == outcome {
+				return m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return 0
 }
