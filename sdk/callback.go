@@ -127,6 +127,7 @@ func (s *Session) Invoke(ctx context.Context, typ string, request any) (*CallStr
 	if err == nil {
 		err = s.srv.out.write(line)
 	}
+	s.srv.yield()
 	if err != nil {
 		s.srv.calls.remove(id)
 		return nil, err

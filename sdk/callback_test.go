@@ -160,3 +160,19 @@ func TestCallBackErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestCallBackInline: a handler running inline on the input reader (a long
+// handoff delay) still gets its answer: calling back hands the input off.
+func TestCallBackInline(t *testing.T) {
+	c := sdktest.Serve(t, callBackPlugin(sdk.WithHandoffDelay(time.Hour)))
+	c.AnswerCallBacks(func(typ string, req map[string]any) ([]any, string) {
+		return []any{map[string]any{"data": hex.EncodeToString([]byte("v"))}}, ""
+	})
+	c.ToolRequest(t, "s1", "cb", "denied", nil) // one storage get, answered
+	msgs := c.Session(t, "s1")
+	for _, m := range msgs {
+		if m.Type == protocol.SessionError {
+			t.Fatalf("session failed: %s", m.Data)
+		}
+	}
+}

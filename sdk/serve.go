@@ -52,7 +52,8 @@ type server struct {
 	sessions map[string]context.CancelFunc
 	running  sync.WaitGroup
 
-	calls pendingCalls // calls back waiting for the daemon's frames
+	calls  pendingCalls            // calls back waiting for the daemon's frames
+	inline atomic.Pointer[reader] // the reader running a handler inline, if any
 }
 
 func newServer(ctx context.Context, p *Plugin, in io.Reader, out io.Writer) *server {
@@ -186,9 +187,20 @@ func (r *reader) runInline(run func(hold *atomic.Bool)) bool {
 	r.state.Store(stateInline)
 	r.hold.Store(true)
 	r.timer.Reset(r.s.p.handoff)
+	r.s.inline.Store(r)
 	run(&r.hold)
+	r.s.inline.CompareAndSwap(r, nil)
 	r.timer.Stop()
 	return r.state.CompareAndSwap(stateInline, stateReading)
+}
+
+// yield hands the input off at once from a reader running a handler
+// inline: a handler that waits for the daemon's answer to a call back
+// needs the input read meanwhile.
+func (s *server) yield() {
+	if r := s.inline.Load(); r != nil {
+		go r.handOff()
+	}
 }
 
 // handOff runs on the timer's goroutine, which becomes the next reader.
