@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -60,7 +59,6 @@ type Config struct {
 	// Client makes the requests to the platform (default: one with dial
 	// and TLS handshake timeouts; each call back is bounded by Timeout).
 	Client *http.Client
-	Logger *slog.Logger
 	// Metrics records each call back (nil records nothing).
 	Metrics *metrics.Daemon
 }
@@ -94,9 +92,6 @@ func New(cfg Config) *Service {
 	if cfg.MaxStorage <= 0 {
 		cfg.MaxStorage = DefaultMaxStorage
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	s := &Service{cfg: cfg, client: cfg.Client, limiters: map[string]*rate.Limiter{}}
 	if cfg.PlatformURL != "" {
 		s.base = strings.TrimRight(cfg.PlatformURL, "/") + innerapi.Prefix
@@ -113,10 +108,7 @@ func New(cfg Config) *Service {
 	return s
 }
 
-// CallBack answers one call back, in Dify's order: the model-session
-// refusal, the permission, then Plugboard's bounds (depth, rate), the
-// request's session fields and required fields, then storage or the
-// platform, within the time bound.
+// CallBack answers one call back and records it in the metrics.
 func (s *Service) CallBack(ctx context.Context, cb *runtime.CallBack, r runtime.Reply) {
 	start := time.Now()
 	t := &tracked{Reply: r}
@@ -142,8 +134,11 @@ func (t *tracked) Fail(message string) error {
 	return t.Reply.Fail(message)
 }
 
-// answer answers the call back and says how: ok (or error, as the reply
-// tells), or refused.
+// answer answers the call back, in Dify's order: the model-session
+// refusal, the permission, then Plugboard's bounds (depth, rate), the
+// request's session fields and required fields, then storage or the
+// platform, within the time bound. It says how: ok (or error, as the reply
+// tells), refused or error.
 func (s *Service) answer(ctx context.Context, cb *runtime.CallBack, r runtime.Reply) string {
 	if cb.InvokeFrom == "model" {
 		r.Fail("you can not invoke dify from model")

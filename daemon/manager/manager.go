@@ -182,7 +182,7 @@ func newManager(cfg Config, db *state.DB) *Manager {
 	var m *Manager
 	if cfg.Runtime.CallBacks == nil {
 		cb := cfg.CallBacks
-		cb.DB, cb.Logger, cb.Metrics = db, cfg.Logger, cfg.Metrics
+		cb.DB, cb.Metrics = db, cfg.Metrics
 		cb.Manifest = func(c *runtime.CallBack) *plugboard.Manifest { return m.callBackManifest(c) }
 		cfg.Runtime.CallBacks = callback.New(cb)
 	}
