@@ -3,6 +3,8 @@
 // Rerank, TTS, Speech2Text, Moderation) on a Plugin and calls Run. The SDK reads requests
 // and cancels from stdin, writes heartbeats, logs and session events to
 // stdout, and turns handler errors and panics into session error frames.
+// A tool handler calls back into its host (models, other tools, storage,
+// uploads) through w.Session(), as Dify's SDK does through self.session.
 //
 //	p := sdk.New()
 //	p.Tool("gotools", "stream_text", func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
@@ -58,9 +60,10 @@ type Plugin struct {
 	modelValidators map[string]CredentialsValidator
 	modelProviders  map[string]bool
 
-	heartbeat time.Duration
-	handoff   time.Duration
-	grace     time.Duration
+	heartbeat       time.Duration
+	handoff         time.Duration
+	grace           time.Duration
+	callBackTimeout time.Duration
 
 	out atomic.Pointer[output] // the output of the running Serve, for Logf
 }

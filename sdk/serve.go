@@ -51,6 +51,9 @@ type server struct {
 	mu       sync.Mutex
 	sessions map[string]context.CancelFunc
 	running  sync.WaitGroup
+
+	calls  pendingCalls            // calls back waiting for the daemon's frames
+	inline atomic.Pointer[reader] // the reader running a handler inline, if any
 }
 
 func newServer(ctx context.Context, p *Plugin, in io.Reader, out io.Writer) *server {
@@ -156,6 +159,9 @@ func (r *reader) loop() {
 
 // dispatch handles one input line; false means this reader lost the input.
 func (r *reader) dispatch(line []byte) bool {
+	if r.s.calls.deliver(line) {
+		return true
+	}
 	req, ok := r.s.parse(line)
 	if !ok {
 		return true
@@ -181,9 +187,20 @@ func (r *reader) runInline(run func(hold *atomic.Bool)) bool {
 	r.state.Store(stateInline)
 	r.hold.Store(true)
 	r.timer.Reset(r.s.p.handoff)
+	r.s.inline.Store(r)
 	run(&r.hold)
+	r.s.inline.CompareAndSwap(r, nil)
 	r.timer.Stop()
 	return r.state.CompareAndSwap(stateInline, stateReading)
+}
+
+// yield hands the input off at once from a reader running a handler
+// inline: a handler that waits for the daemon's answer to a call back
+// needs the input read meanwhile.
+func (s *server) yield() {
+	if r := s.inline.Load(); r != nil {
+		go r.handOff()
+	}
 }
 
 // handOff runs on the timer's goroutine, which becomes the next reader.
@@ -278,6 +295,7 @@ func (s *server) begin(req *inbound) (func(hold *atomic.Bool), bool) {
 		defer s.running.Done()
 		defer cancel()
 		w := newWriter(ctx, s.out, req.SessionID, hold)
+		w.srvRef = s
 		err := s.safeRoute(ctx, req, w)
 		s.close(req.SessionID) // before the end frame, so the id may be reused at once
 		w.finish(err, errType(req))

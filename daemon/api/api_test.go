@@ -362,6 +362,23 @@ func TestInvokeErrors(t *testing.T) {
 			t.Fatalf("reply = %d %s", status, body)
 		}
 	})
+	t.Run("ErrCallDepth", func(t *testing.T) {
+		for _, depth := range []string{"6", "-1", "deep"} {
+			h := map[string]string{"X-Api-Key": testKey, "X-Plugin-ID": gotoolID, "Content-Type": "application/json",
+				"X-Plugboard-Call-Depth": depth}
+			status, body := rawPost(t, d, "dispatch/tool/invoke",
+				`{"data":{"provider":"gotools","tool":"stream_text","tool_parameters":{"text":"a"}}}`, h)
+			if status != http.StatusBadRequest || !strings.Contains(body, "X-Plugboard-Call-Depth must be a number from 0 to 5") {
+				t.Fatalf("depth %s: reply = %d %s", depth, status, body)
+			}
+		}
+		s, err := d.c.InvokeTool(client.WithCallDepth(ctx, 5), gotoolID,
+			apispec.InvokeToolData{Provider: "gotools", Tool: "stream_text", ToolParameters: map[string]any{"text": "a"}}, "u1")
+		if err != nil {
+			t.Fatalf("a call at the deepest depth: %v", err)
+		}
+		s.Close()
+	})
 	t.Run("ErrNotJSON", func(t *testing.T) {
 		h := map[string]string{"X-Api-Key": testKey, "X-Plugin-ID": gotoolID, "Content-Type": "text/plain"}
 		status, body := rawPost(t, d, "dispatch/tool/invoke", `{}`, h)

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/innerapi"
 	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
@@ -123,7 +126,10 @@ type answer struct {
 // dispatchWith opens a session and streams its output as SSE, answered as a says.
 func (s *server) dispatchWith(c echo.Context, rd *protocol.RequestData, a answer) error {
 	start := time.Now()
-	ctx := c.Request().Context()
+	ctx, err := withCallDepth(c)
+	if err != nil {
+		return err
+	}
 	pluginID := c.Request().Header.Get(HeaderPluginID)
 	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), pluginID, rd)
 	if err != nil {
@@ -170,8 +176,9 @@ func outcome(ctx context.Context, err error) string {
 // (errClientGone when the client stopped reading).
 func (s *server) pump(c echo.Context, stream *runtime.Stream, a answer) error {
 	w := sse.Start(c.Response())
+	notes := wantsCallBackEvents(c)
 	for sent := false; ; sent = true {
-		chunk, err := stream.Recv()
+		chunk, err := s.next(w, stream, notes)
 		if errors.Is(err, io.EOF) && !sent && a.ifEmpty != nil {
 			chunk, err = a.ifEmpty, nil
 		} else if err == nil && a.check != nil {
@@ -222,4 +229,55 @@ func requireFields(pairs ...string) error {
 		}
 	}
 	return nil
+}
+
+// withCallDepth returns the request's context carrying the call depth of
+// the X-Plugboard-Call-Depth header (Plugboard's; absent: 0, a plugin
+// invoked directly), which the app sends when it invokes a tool for a
+// plugin's call back, so that the tool's own calls back are bounded.
+func withCallDepth(c echo.Context) (context.Context, error) {
+	ctx := c.Request().Context()
+	h := c.Request().Header.Get(innerapi.HeaderCallDepth)
+	if h == "" {
+		return ctx, nil
+	}
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 0 || n > innerapi.MaxCallDepth {
+		return nil, plugboard.Errorf(plugboard.EINVALID, "header %s must be a number from 0 to %d, not %q",
+			innerapi.HeaderCallDepth, innerapi.MaxCallDepth, h)
+	}
+	return runtime.WithOrigin(ctx, runtime.Origin{Depth: n}), nil
+}
+
+// wantsCallBackEvents reports whether the client asked for a
+// plugboard_call_back event after each of the plugin's calls back
+// (apispec.HeaderEvents); Dify's API never does.
+func wantsCallBackEvents(c echo.Context) bool {
+	for _, v := range strings.Split(c.Request().Header.Get(apispec.HeaderEvents), ",") {
+		if strings.TrimSpace(v) == apispec.EventsCallBack {
+			return true
+		}
+	}
+	return false
+}
+
+// next returns the stream's next message; when notes is set, the reports
+// of calls back before it are written as plugboard_call_back events first.
+func (s *server) next(w *sse.Writer, stream *runtime.Stream, notes bool) (json.RawMessage, error) {
+	if !notes {
+		return stream.Recv()
+	}
+	for {
+		msg, ev, err := stream.RecvEvent()
+		if ev == nil {
+			return msg, err
+		}
+		data, _ := json.Marshal(ev)
+		if w.Event("", apispec.EventCallBack, framePrefix, data, frameSuffix) != nil {
+			return nil, errClientGone
+		}
+		if stream.Buffered() == 0 && w.Flush() != nil {
+			return nil, errClientGone
+		}
+	}
 }

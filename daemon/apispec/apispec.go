@@ -308,3 +308,28 @@ type Health struct {
 	Plugins        int    `json:"plugins"`
 	ActiveRequests int64  `json:"active_requests"`
 }
+
+// Plugboard's own stream events, sent only to a client that asks for them
+// with HeaderEvents (Dify's API reads every SSE line as a data frame, so an
+// event line it did not ask for would break it).
+const (
+	// HeaderEvents lists the extra events a dispatch client wants,
+	// comma-separated: EventsCallBack.
+	HeaderEvents = "X-Plugboard-Events"
+	// EventsCallBack asks for a CallBackEvent after each call back the
+	// plugin makes during the invocation.
+	EventsCallBack = "call-back"
+	// EventCallBack is the SSE event name of a CallBackEvent frame.
+	EventCallBack = "plugboard_call_back"
+)
+
+// CallBackEvent reports one call back a plugin made during an invocation:
+// its type, how long it took, and how it ended (the error's text when it
+// failed; never the request or the answer).
+type CallBackEvent struct {
+	Type       string `json:"type"`
+	DurationMs int64  `json:"duration_ms"`
+	Outcome    string `json:"outcome"` // ok or error
+	Error      string `json:"error,omitempty"`
+	Frames     int    `json:"frames"` // response frames sent to the plugin
+}

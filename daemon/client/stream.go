@@ -31,7 +31,14 @@ type Message struct {
 	Link     string                    // link, image_link, binary_link: the URL
 	Raw      json.RawMessage           // the message as received (the last chunk for blobs)
 	Meta     map[string]any            // the message's meta
+	// CallBack reports a call back the plugin made (Type MessageCallBack),
+	// sent only to a context made with WithCallBackEvents.
+	CallBack *apispec.CallBackEvent
 }
+
+// MessageCallBack is the Type of a Message reporting one of the plugin's
+// calls back (Plugboard's; never a tool message a plugin sends).
+const MessageCallBack = apispec.EventCallBack
 
 // ToolStream reads a dispatch reply's SSE frames.
 type ToolStream struct {
@@ -63,9 +70,17 @@ func (s *ToolStream) Close() error { return s.body.Close() }
 // error (an *Error for the daemon's error frames).
 func (s *ToolStream) Next() (*Message, error) {
 	for {
-		raw, err := s.nextData()
+		name, raw, err := s.nextFrame()
 		if err != nil {
 			return nil, err
+		}
+		if name == apispec.EventCallBack {
+			ev := new(apispec.CallBackEvent)
+			if err := json.Unmarshal(raw, ev); err != nil {
+				s.err = plugboard.Errorf(plugboard.EINTERNAL, "call back event %.200q: %v", raw, err)
+				return nil, s.err
+			}
+			return &Message{Type: MessageCallBack, CallBack: ev, Raw: raw}, nil
 		}
 		m, err := s.decode(raw)
 		if err != nil {
@@ -78,12 +93,23 @@ func (s *ToolStream) Next() (*Message, error) {
 	}
 }
 
-// nextData returns the data of the next success frame.
+// nextData returns the data of the next success frame, skipping
+// Plugboard's named events.
 func (s *ToolStream) nextData() (json.RawMessage, error) {
-	if s.err != nil {
-		return nil, s.err
+	for {
+		name, data, err := s.nextFrame()
+		if err != nil || name == "" {
+			return data, err
+		}
 	}
-	frame, err := s.readEvent()
+}
+
+// nextFrame returns the event name and data of the next success frame.
+func (s *ToolStream) nextFrame() (string, json.RawMessage, error) {
+	if s.err != nil {
+		return "", nil, s.err
+	}
+	name, frame, err := s.readEvent()
 	if err == nil {
 		var env apispec.Envelope
 		if jerr := json.Unmarshal(frame, &env); jerr != nil {
@@ -91,30 +117,34 @@ func (s *ToolStream) nextData() (json.RawMessage, error) {
 		} else if env.Code != apispec.CodeOK {
 			err = errorFrom(http.StatusOK, &env)
 		} else {
-			return env.Data, nil
+			return name, env.Data, nil
 		}
 	}
 	if err == io.EOF && len(s.blobs) > 0 {
 		err = plugboard.Errorf(plugboard.EINVALID, "stream ended inside a blob (no end chunk)")
 	}
 	s.err = err
-	return nil, err
+	return "", nil, err
 }
 
-// readEvent reads SSE lines up to a blank line and returns the event's data.
-func (s *ToolStream) readEvent() ([]byte, error) {
+// readEvent reads SSE lines up to a blank line and returns the event's
+// name ("" for a plain data frame) and data.
+func (s *ToolStream) readEvent() (string, []byte, error) {
 	var data []byte
+	var name string
 	for {
 		line, err := s.readLine()
 		if err == io.EOF && len(data) > 0 {
-			return data, nil
+			return name, data, nil
 		}
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		switch {
 		case len(line) == 0 && data != nil:
-			return data, nil
+			return name, data, nil
+		case bytes.HasPrefix(line, []byte("event:")):
+			name = string(bytes.TrimSpace(line[6:]))
 		case bytes.HasPrefix(line, []byte("data:")):
 			v := bytes.TrimPrefix(line[5:], []byte(" "))
 			if data == nil {

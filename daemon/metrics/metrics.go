@@ -45,6 +45,7 @@ type Daemon struct {
 	refused     *prometheus.CounterVec
 	stages      *prometheus.HistogramVec
 	installs    *prometheus.CounterVec
+	callBacks   *prometheus.HistogramVec
 }
 
 // NewDaemon returns a Daemon with its metrics registered, plus the Go
@@ -74,8 +75,13 @@ func NewDaemon() *Daemon {
 			Name: "plugboard_daemon_installs_total",
 			Help: "Plugins taken through an install or upgrade task, by outcome.",
 		}, []string{"outcome"}),
+		callBacks: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "plugboard_daemon_call_back_duration_seconds",
+			Help:    "Plugins' calls back into the platform (storage, llm, tool …), by plugin, type and outcome (ok, refused: permission or a bound, error).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}, []string{"plugin", "type", "outcome"}),
 	}
-	d.registry.MustRegister(d.invocations, d.latency, d.refused, d.stages, d.installs,
+	d.registry.MustRegister(d.invocations, d.latency, d.refused, d.stages, d.installs, d.callBacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return d
 }
@@ -197,4 +203,19 @@ func (c *pluginCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(memoryDesc, prometheus.GaugeValue, float64(p.Status.MemoryBytes), labels...)
 		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(p.Status.InFlight), labels...)
 	}
+}
+
+// Outcomes of a call back.
+const (
+	CallBackOK      = "ok"
+	CallBackRefused = "refused" // not permitted, or over a bound
+	CallBackError   = "error"
+)
+
+// CallBack records one of a plugin's calls back.
+func (d *Daemon) CallBack(plugin, typ, outcome string, took time.Duration) {
+	if d == nil {
+		return
+	}
+	d.callBacks.WithLabelValues(plugin, typ, outcome).Observe(took.Seconds())
 }

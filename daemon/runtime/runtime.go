@@ -49,7 +49,12 @@ type Config struct {
 	// RemoteHeartbeatTimeout is the silence after which a remote (debugging)
 	// plugin is disconnected (DefaultRemoteHeartbeatTimeout).
 	RemoteHeartbeatTimeout time.Duration
-	Logger                 *slog.Logger
+	// CallBacks answers the plugins' calls back into their host (nil:
+	// each is answered with an error).
+	CallBacks CallBacks
+	Logger    *slog.Logger
+
+	tracker *callTracker // set by NewManager, shared by its plugins
 }
 
 // DefaultStartTimeout applies when Spec.StartTimeout is zero.
@@ -118,6 +123,7 @@ type Manager struct {
 func NewManager(cfg Config) *Manager {
 	sweepLeftovers()
 	m := &Manager{cfg: cfg.withDefaults(), plugins: map[string]*plugin{}}
+	m.cfg.tracker = new(callTracker)
 	m.mem = newMemoryWatch(m.cfg.MemoryPoll, m.snapshot)
 	return m
 }
@@ -172,6 +178,7 @@ func (m *Manager) Close() error {
 		wg.Go(p.stop)
 	}
 	wg.Wait()
+	m.cfg.tracker.closeAndWait() // every session has ended, so every call back is ending
 	m.mem.close()
 	return nil
 }
@@ -259,7 +266,21 @@ type Stream struct {
 
 // Recv returns the next tool message (raw JSON), io.EOF at the end, or an
 // error: *PluginError when the plugin reported one, *plugboard.Error otherwise.
-func (s *Stream) Recv() (json.RawMessage, error) { return s.s.recv() }
+func (s *Stream) Recv() (json.RawMessage, error) { return s.s.recv(false) }
+
+// RecvEvent is Recv that also returns, in order among the messages, a
+// report of each call back the plugin made (ev set, msg nil).
+func (s *Stream) RecvEvent() (msg json.RawMessage, ev *apispec.CallBackEvent, err error) {
+	m, err := s.s.recv(true)
+	if err != nil || !isNote(m) {
+		return m, nil, err
+	}
+	ev = new(apispec.CallBackEvent)
+	if err := json.Unmarshal(m[1:], ev); err != nil {
+		return nil, nil, err
+	}
+	return nil, ev, nil
+}
 
 // Buffered reports how many messages are ready to Recv without waiting.
 func (s *Stream) Buffered() int { return s.s.buffered() }

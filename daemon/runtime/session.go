@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/daemon/apispec"
 )
 
 // sessionBuffer is how many chunks a session holds before the reader waits
@@ -37,10 +38,16 @@ type session struct {
 	qmu   sync.Mutex
 	queue []json.RawMessage // chunks not yet received, from head on
 	head  int
+	notes int // how many of them are notes (calls back's reports)
 	wake  chan struct{} // a chunk arrived (capacity 1)
 	room  chan struct{} // a full queue has room again (capacity 1)
 
 	release func() // frees the concurrency slot
+
+	// Who the session is for, which its calls back carry.
+	origin Origin
+	userID string
+	from   string // the request's type (tool, model …)
 
 	armMu     sync.Mutex
 	stopTimer func() bool // the invocation timeout
@@ -138,6 +145,9 @@ func (s *session) push(msg json.RawMessage) bool {
 		s.queue, s.head = s.queue[:n], 0
 	}
 	s.queue = append(s.queue, msg)
+	if isNote(msg) {
+		s.notes++
+	}
 	signal(s.wake)
 	return true
 }
@@ -151,6 +161,9 @@ func (s *session) pop() (json.RawMessage, bool) {
 	}
 	m := s.queue[s.head]
 	s.queue[s.head] = nil
+	if isNote(m) {
+		s.notes--
+	}
 	if s.head++; s.head == len(s.queue) {
 		s.queue, s.head = s.queue[:0], 0
 	}
@@ -160,11 +173,11 @@ func (s *session) pop() (json.RawMessage, bool) {
 	return m, true
 }
 
-// buffered counts the queued chunks.
+// buffered counts the queued chunks, notes left out.
 func (s *session) buffered() int {
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
-	return len(s.queue) - s.head
+	return len(s.queue) - s.head - s.notes
 }
 
 func signal(ch chan struct{}) {
@@ -174,22 +187,45 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// recv returns the next chunk; once the session has ended and its queue is
-// drained, the error it ended with.
-func (s *session) recv() (json.RawMessage, error) {
+// recv returns the next chunk (skipping notes unless notes is set); once
+// the session has ended and its queue is drained, the error it ended with.
+func (s *session) recv(notes bool) (json.RawMessage, error) {
 	for {
 		if m, ok := s.pop(); ok {
+			if isNote(m) && !notes {
+				continue
+			}
 			return m, nil
 		}
 		select {
 		case <-s.wake:
 		case <-s.done:
-			if m, ok := s.pop(); ok {
-				return m, nil
+			for {
+				m, ok := s.pop()
+				if !ok {
+					return nil, s.err
+				}
+				if !isNote(m) || notes {
+					return m, nil
+				}
 			}
-			return nil, s.err
 		}
 	}
+}
+
+// noteMark starts a queued note (a byte no JSON chunk starts with).
+const noteMark = 0x00
+
+func isNote(m json.RawMessage) bool { return len(m) > 0 && m[0] == noteMark }
+
+// note queues a call back's report among the session's chunks, where it
+// happened; a full queue drops it rather than wait.
+func (s *session) note(ev apispec.CallBackEvent) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	s.push(append([]byte{noteMark}, b...))
 }
 
 // contextError says why a caller's context ended a session.
