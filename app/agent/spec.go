@@ -217,3 +217,17 @@ func (t *agentTool) describe() string {
 	b, _ := json.Marshal(s.Parameters) // maps of strings: always encodes
 	return fmt.Sprintf("%s: %s, args: %s", t.name, s.Description, b)
 }
+
+// Decode reads a spec as a run records it.
+func (sp *Spec) Decode(raw []byte) error { return json.Unmarshal(raw, sp) }
+
+// DecodeSteps reads a run's recorded steps.
+func DecodeSteps(raws []json.RawMessage) ([]Step, error) {
+	out := make([]Step, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, fmt.Errorf("step %d: %w", i+1, err)
+		}
+	}
+	return out, nil
+}
