@@ -104,4 +104,19 @@ func TestAgentPlayground(t *testing.T) {
 		t.Errorf("re-run shows run %s (was %s), history %d", again, id, br.Count("agent-history-item"))
 	}
 	console.check(t, "agent re-run")
+
+	// Cancel reaches the running tool: stream_text takes 50 ms a word.
+	br.Open("/agent", "agent-form")
+	br.Do("tick stream_text", chromedp.Click(tid("tick-stream_text")))
+	br.Fill(map[string]string{"input-agent-query": strings.Repeat("word ", 300)})
+	br.Do("run a long agent", chromedp.Click(tid("agent-run-button")),
+		chromedp.WaitVisible(`[data-testid="agent-call"][data-name="stream_text"] [data-testid="agent-call-output"]:not(:empty)`))
+	br.Do("cancel", chromedp.Click(tid("agent-cancel")), chromedp.WaitVisible(`[data-testid="agent-run"][data-status="cancelled"]`))
+	if st := Eval[string](br, `document.querySelector('[data-testid="agent-call"]').dataset.status`); st != "error" {
+		t.Errorf("the cancelled call ended %q", st)
+	}
+	if o := br.Text("agent-call-output"); !strings.Contains(o, "cancelled") {
+		t.Errorf("the cancelled call's observation reads %q", o)
+	}
+	console.check(t, "agent cancel")
 }
