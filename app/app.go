@@ -77,7 +77,7 @@ func New(cfg Config) *App {
 	a.Invoke = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
 		Finished: cfg.RunFinished})
 	a.Models = models.New(models.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger})
-	a.Agent = agent.New(agent.Config{Store: cfg.Store, Models: a.Models, Invoke: a.Invoke, Logger: cfg.Logger})
+	a.Agent = agent.New(agent.Config{Store: cfg.Store, Models: a.Models, Invoke: a.Invoke, Daemon: cfg.Daemon, Logger: cfg.Logger})
 	a.Outbound = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, cfg.Logger)
 	a.Extension = extension.NewCaller(a.Outbound.Guard, cfg.ExtensionTimeouts, time.Now)
 	if m, err := install.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/models"
+	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -26,6 +27,8 @@ type Config struct {
 	Store  *store.DB
 	Models *models.Service
 	Invoke *invoke.Service
+	// Daemon runs agent-strategy plugins (nil: only the built-in loops).
+	Daemon *client.Client
 	Logger *slog.Logger
 	// ToolTimeout bounds each tool call (0: DefaultToolTimeout); a tool
 	// that takes longer becomes an error observation.

@@ -14,6 +14,8 @@ import (
 	"github.com/plugboard/plugboard/app/apptest"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/models"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
 )
@@ -25,6 +27,7 @@ type Env struct {
 	Invoke *invoke.Service
 	Store  *store.DB
 	User   *store.User
+	Daemon *client.Client
 }
 
 // MustEnv starts it all; the services close at the test's end, the agent
@@ -45,9 +48,9 @@ func MustEnv(tb testing.TB) *Env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	inv := invoke.New(invoke.Config{Store: db, Daemon: cl, Keys: keys, Logger: logger})
 	ms := models.New(models.Config{Store: db, Daemon: cl, Keys: keys, Logger: logger})
-	svc := agent.New(agent.Config{Store: db, Models: ms, Invoke: inv, Logger: logger})
+	svc := agent.New(agent.Config{Store: db, Models: ms, Invoke: inv, Daemon: cl, Logger: logger})
 	tb.Cleanup(func() { svc.Close(); inv.Close() })
-	return &Env{Svc: svc, Invoke: inv, Store: db, User: apptest.MustUser(tb, db, "ann", store.RoleMember)}
+	return &Env{Svc: svc, Invoke: inv, Store: db, User: apptest.MustUser(tb, db, "ann", store.RoleMember), Daemon: cl}
 }
 
 var demoChat = models.ModelRef{PluginID: "plugboard/demo_model", Provider: "demo_model", Model: "demo-chat"}
@@ -268,4 +271,37 @@ func TestAgentClose(t *testing.T) {
 	if _, err := env.Svc.Start(context.Background(), env.request("hi", "stream_text")); plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE {
 		t.Fatalf("start after Close: %v", err)
 	}
+}
+
+// TestAgentStrategyPlugin runs a strategy of an agent-strategy plugin
+// (testdata/pystrategy, which reports what it was given in Dify's
+// strategy messages): Dify's parameters reach it and its rounds become
+// the run's steps.
+func TestAgentStrategyPlugin(t *testing.T) {
+	env := MustEnv(t)
+	apptest.MustInstallDir(t, env.Daemon, "app/agent/testdata/pystrategy")
+	all, err := env.Svc.Strategies(context.Background())
+	if err != nil || len(all) != 1 || all[0].Key() != "plugin:plugboard/pystrategy:echo:report" || all[0].Label != "Report — Echo strategies" {
+		t.Fatalf("strategies %+v %v", all, err)
+	}
+	req := env.request("what now", "json_echo", "stream_text")
+	req.Strategy, req.Plugin, req.MaxIterations = agent.StrategyPlugin, &all[0], 4
+	r, st, _ := env.MustRun(t, req)
+	want := "model plugboard/demo_model/demo_model/demo-chat (llm); tools json_echo@plugboard/gotools/gotools,stream_text@plugboard/gotools/gotools; " +
+		"query what now; instruction Use the tools.; at most 4 iterations"
+	if r.Status != store.RunDone || len(st) != 2 || r.Answer != want || r.TotalTokens != 30 || st[1].N != 2 {
+		t.Fatalf("run %s %q, %d steps, answer %q, tokens %d", r.Status, r.Error, len(st), r.Answer, r.TotalTokens)
+	}
+	t.Run("ErrUnknownStrategy", func(t *testing.T) {
+		req.Plugin = &agent.StrategyRef{PluginID: "plugboard/pystrategy", Provider: "echo", Strategy: "nope"}
+		if _, err := env.Svc.Run(context.Background(), req, nil); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
+			t.Fatalf("got %v", err)
+		}
+		// The daemon refuses it too, naming the strategies there are.
+		_, err := env.Daemon.InvokeAgentStrategy(context.Background(), "plugboard/pystrategy",
+			apispec.InvokeAgentStrategyData{AgentStrategyProvider: "echo", AgentStrategy: "nope"}, "ann")
+		if plugboard.ErrorCode(err) != plugboard.ENOTFOUND || !strings.Contains(err.Error(), "its strategies: report") {
+			t.Fatalf("daemon: %v", err)
+		}
+	})
 }

@@ -26,8 +26,11 @@ type outcome struct {
 
 // loop runs the run's strategy.
 func (s *Service) loop(lr *liveRun, p *prepared) outcome {
-	if p.spec.Strategy == StrategyReAct {
+	switch p.spec.Strategy {
+	case StrategyReAct:
 		return s.react(lr, p)
+	case StrategyPlugin:
+		return s.viaPlugin(lr, p)
 	}
 	return s.functionCalling(lr, p)
 }

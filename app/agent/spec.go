@@ -52,7 +52,10 @@ type Spec struct {
 	// MaxIterations bounds the model turns (0: DefaultIterations).
 	MaxIterations int `json:"max_iterations"`
 	// Strategy is the loop (StrategyAuto picks); recorded as picked.
-	Strategy   string         `json:"strategy"`
+	Strategy string `json:"strategy"`
+	// Plugin is the agent-strategy plugin's strategy run with
+	// StrategyPlugin.
+	Plugin     *StrategyRef   `json:"plugin,omitempty"`
 	Parameters map[string]any `json:"parameters,omitempty"`
 }
 
@@ -111,8 +114,16 @@ func (s *Service) prepare(ctx context.Context, req Request) (*prepared, error) {
 			return nil, plugboard.Errorf(plugboard.EINVALID, "%s does not declare tool calls; use the ReAct strategy with it.", m.Label)
 		}
 	case StrategyReAct:
+	case StrategyPlugin:
+		if err := s.checkPlugin(ctx, &sp); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, plugboard.Errorf(plugboard.EINVALID, "There is no agent strategy %q: use %s or %s.", sp.Strategy, StrategyFunctionCalling, StrategyReAct)
+		return nil, plugboard.Errorf(plugboard.EINVALID, "There is no agent strategy %q: use %s, %s or an agent strategy plugin.",
+			sp.Strategy, StrategyFunctionCalling, StrategyReAct)
+	}
+	if sp.Strategy != StrategyPlugin {
+		sp.Plugin = nil
 	}
 	p := &prepared{spec: sp, caller: req.Caller, model: m, tools: map[string]*agentTool{}}
 	if err := s.addTools(ctx, p); err != nil {
