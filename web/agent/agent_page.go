@@ -62,6 +62,9 @@ func (h *Handlers) pageData(c echo.Context, form views.AgentForm) (views.AgentPa
 			pg.Form.Model = d.Key()
 		}
 	}
+	if pg.Strategies, err = h.cfg.Agent.Strategies(ctx); err != nil && pg.Problem == "" {
+		pg.Problem = page.DaemonProblem(err)
+	}
 	if pg.Providers, err = h.toolProviders(ctx); err != nil && pg.Problem == "" {
 		pg.Problem = page.DaemonProblem(err)
 	}
@@ -117,6 +120,9 @@ func readForm(c echo.Context) (views.AgentForm, appagent.Spec, error) {
 		return f, sp, plugboard.Errorf(plugboard.EINVALID, "Pick a model.")
 	}
 	sp.Model = ref
+	if st, ok := appagent.ParseStrategyKey(f.Strategy); ok {
+		sp.Strategy, sp.Plugin = appagent.StrategyPlugin, &st
+	}
 	form, _ := c.FormParams()
 	for key, vals := range form {
 		if name, ok := strings.CutPrefix(key, "cred:"); ok && len(vals) > 0 {
@@ -145,6 +151,9 @@ func formOf(raw []byte) views.AgentForm {
 	_ = sp.Decode(raw) // a spec that does not decode leaves the form empty
 	f := views.AgentForm{Model: sp.Model.Key(), Instructions: sp.Instructions, Query: sp.Query, Strategy: sp.Strategy,
 		MaxIterations: cmp.Or(sp.MaxIterations, appagent.DefaultIterations), Tools: map[string]bool{}, Credentials: map[string]int64{}}
+	if sp.Plugin != nil {
+		f.Strategy = sp.Plugin.Key()
+	}
 	for _, t := range sp.Tools {
 		f.Tools[t.Key()] = true
 		if t.CredentialID != 0 {
