@@ -28,6 +28,7 @@ type Env struct {
 	Store  *store.DB
 	User   *store.User
 	Daemon *client.Client
+	Creds  *store.Credentials
 }
 
 // MustEnv starts it all; the services close at the test's end, the agent
@@ -50,7 +51,8 @@ func MustEnv(tb testing.TB) *Env {
 	ms := models.New(models.Config{Store: db, Daemon: cl, Keys: keys, Logger: logger})
 	svc := agent.New(agent.Config{Store: db, Models: ms, Invoke: inv, Daemon: cl, Logger: logger})
 	tb.Cleanup(func() { svc.Close(); inv.Close() })
-	return &Env{Svc: svc, Invoke: inv, Store: db, User: apptest.MustUser(tb, db, "ann", store.RoleMember), Daemon: cl}
+	return &Env{Svc: svc, Invoke: inv, Store: db, User: apptest.MustUser(tb, db, "ann", store.RoleMember), Daemon: cl,
+		Creds: db.Credentials(keys)}
 }
 
 var demoChat = models.ModelRef{PluginID: "plugboard/demo_model", Provider: "demo_model", Model: "demo-chat"}
@@ -173,6 +175,38 @@ func TestAgent(t *testing.T) {
 		if r.Status != store.RunDone || callNames(st[0]) != "json_echo:error" ||
 			!strings.Contains(st[0].Calls[0].Observation, "tool parameters validation error: ") {
 			t.Fatalf("run %s, call %+v", r.Status, st[0].Calls[0])
+		}
+	})
+	t.Run("OKToolSecretsRedactedEverywhere", func(t *testing.T) {
+		const key = "demo-Sup3rSecretKey"
+		c, err := env.Creds.CreateCredential(context.Background(), "ann", store.CredentialInput{PluginID: "plugboard/gotools",
+			Provider: "gotools", Name: "mine", Secrets: map[string]string{"api_key": key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := env.request(`call whoami {"reveal":true}`, "whoami")
+		req.Tools[0].CredentialID = c.ID
+		var seen strings.Builder
+		r, err := env.Svc.Run(context.Background(), req, func(ev agent.Event) {
+			b, _ := json.Marshal(ev)
+			seen.Write(b)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := steps(t, r)
+		stored, _ := json.Marshal(r)
+		if r.Status != store.RunDone || callNames(st[0]) != "whoami:done" || !strings.Contains(st[0].Calls[0].Observation, "[redacted]") {
+			t.Fatalf("run %s, call %+v", r.Status, st[0].Calls)
+		}
+		for what, text := range map[string]string{"events": seen.String(), "stored run": string(stored), "answer": r.Answer} {
+			if strings.Contains(text, key) || strings.Contains(text, key[len(key)/2:]) {
+				t.Errorf("the %s hold the key: %s", what, text)
+			}
+		}
+		var sp agent.Spec
+		if err := sp.Decode(r.Spec); err != nil || sp.Tools[0].CredentialID != c.ID {
+			t.Errorf("the spec names credential %+v (%v)", sp.Tools, err)
 		}
 	})
 	t.Run("ErrIterationLimit", func(t *testing.T) {
