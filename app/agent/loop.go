@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -247,11 +248,18 @@ func (s *Service) observe(ctx context.Context, c *ToolCall, run *store.Run) {
 		return
 	}
 	for _, ev := range evs {
-		if ev.Type == protocol.MessageBlob {
-			var pl invoke.Payload
-			_ = json.Unmarshal(ev.Payload, &pl) // as invoke.Observation reads it: what does not decode is left out
+		var pl invoke.Payload
+		_ = json.Unmarshal(ev.Payload, &pl) // as invoke.Observation reads it: what does not decode is left out
+		switch ev.Type {
+		case protocol.MessageBlob:
 			c.Files = append(c.Files, File{Name: cmp.Or(pl.Filename, fmt.Sprintf("file-%d", ev.Seq)), MIME: pl.MIME,
 				URL: fmt.Sprintf("/playground/runs/%s/files/%d", run.ID, ev.Seq)})
+		case protocol.MessageLink, protocol.MessageImageLink, "binary_link":
+			// A link the tool made is kept as a link to show (never
+			// fetched or shown inline): only web addresses.
+			if u, err := url.Parse(pl.Link); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+				c.Files = append(c.Files, File{Name: pl.Link, URL: u.String()})
+			}
 		}
 	}
 	c.Observation = invoke.Observation(evs)
