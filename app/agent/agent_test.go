@@ -209,6 +209,22 @@ func TestAgent(t *testing.T) {
 			t.Errorf("the spec names credential %+v (%v)", sp.Tools, err)
 		}
 	})
+	t.Run("OKContinuesTheConversation", func(t *testing.T) {
+		first, st1, _ := env.MustRun(t, env.request("hello there"))
+		var sp agent.Spec
+		if err := sp.Decode(first.Spec); err != nil {
+			t.Fatal(err)
+		}
+		req := env.request("")
+		req.Spec = sp.Continued(first.Answer, "hello there")
+		second, st2, _ := env.MustRun(t, req)
+		var sp2 agent.Spec
+		_ = sp2.Decode(second.Spec)
+		if second.Status != store.RunDone || len(sp2.History) != 2 || sp2.History[1].Text != first.Answer ||
+			st2[0].Usage.PromptTokens <= st1[0].Usage.PromptTokens {
+			t.Fatalf("history %+v, prompt tokens %d then %d", sp2.History, st1[0].Usage.PromptTokens, st2[0].Usage.PromptTokens)
+		}
+	})
 	t.Run("ErrIterationLimit", func(t *testing.T) {
 		req := env.request("go on", "json_echo", "stream_text")
 		req.MaxIterations = 2

@@ -80,11 +80,14 @@ func (s *Service) functionCalling(lr *liveRun, p *prepared) outcome {
 }
 
 // opening is the conversation's start: the instructions as the system
-// prompt, then the user's message.
+// prompt, the earlier turns, then the user's message.
 func (p *prepared) opening(system string) []protocol.PromptMessage {
 	var msgs []protocol.PromptMessage
 	if system != "" {
 		msgs = append(msgs, protocol.PromptMessage{Role: protocol.RoleSystem, Content: protocol.Content{Text: system}})
+	}
+	for _, t := range p.spec.History {
+		msgs = append(msgs, protocol.PromptMessage{Role: t.Role, Content: protocol.Content{Text: t.Text}})
 	}
 	return append(msgs, protocol.PromptMessage{Role: protocol.RoleUser, Content: protocol.Content{Text: p.spec.Query}})
 }

@@ -120,7 +120,7 @@ func (p *prepared) strategyParams() map[string]any {
 	return map[string]any{
 		"model": map[string]any{"provider": p.spec.Model.PluginID + "/" + p.spec.Model.Provider, "model": p.spec.Model.Model,
 			"model_type": plugboard.ModelLLM, "mode": "chat", "completion_params": params, "type": "model-selector",
-			"history_prompt_messages": []any{}, "entity": nil},
+			"history_prompt_messages": p.historyMessages(), "entity": nil},
 		"tools": tools, "instruction": p.spec.Instructions, "query": p.spec.Query,
 		"maximum_iterations": p.spec.MaxIterations, "context": []any{},
 	}
@@ -206,4 +206,13 @@ func (s *Service) pluginMessage(lr *liveRun, p *prepared, m *client.Message, st 
 	default:
 		note(fmt.Sprintf("\n[%s %s]\n", m.Type, orName(m.Filename, m.Text)))
 	}
+}
+
+// historyMessages are the earlier turns as Dify's prompt messages.
+func (p *prepared) historyMessages() []protocol.PromptMessage {
+	out := []protocol.PromptMessage{}
+	for _, t := range p.spec.History {
+		out = append(out, protocol.PromptMessage{Role: t.Role, Content: protocol.Content{Text: t.Text}})
+	}
+	return out
 }

@@ -23,10 +23,11 @@ const (
 	StrategyReAct           = "react"
 )
 
-// Iteration limits.
+// Iteration limits, and how many earlier turns a run carries.
 const (
 	DefaultIterations = 5
 	MaxIterations     = 50
+	MaxHistory        = 20
 )
 
 // ToolRef is one tool the agent may call, with the provider's credential
@@ -48,7 +49,10 @@ type Spec struct {
 	Model        models.ModelRef `json:"model"`
 	Tools        []ToolRef       `json:"tools"`
 	Instructions string          `json:"instructions,omitempty"`
-	Query        string          `json:"query"`
+	// History is the conversation so far (user and assistant turns, the
+	// earlier runs' messages and answers), before Query.
+	History []models.ChatTurn `json:"history,omitempty"`
+	Query   string            `json:"query"`
 	// MaxIterations bounds the model turns (0: DefaultIterations).
 	MaxIterations int `json:"max_iterations"`
 	// Strategy is the loop (StrategyAuto picks); recorded as picked.
@@ -91,6 +95,14 @@ func (s *Service) prepare(ctx context.Context, req Request) (*prepared, error) {
 	sp.Query = strings.TrimSpace(sp.Query)
 	if sp.Query == "" {
 		return nil, plugboard.Errorf(plugboard.EINVALID, "Write a message for the agent first.")
+	}
+	if len(sp.History) > MaxHistory {
+		sp.History = sp.History[len(sp.History)-MaxHistory:]
+	}
+	for _, t := range sp.History {
+		if t.Role != protocol.RoleUser && t.Role != protocol.RoleAssistant {
+			return nil, plugboard.Errorf(plugboard.EINVALID, "A conversation turn is the user's or the assistant's, not %q.", t.Role)
+		}
 	}
 	if sp.MaxIterations == 0 {
 		sp.MaxIterations = DefaultIterations
@@ -241,4 +253,16 @@ func DecodeSteps(raws []json.RawMessage) ([]Step, error) {
 		}
 	}
 	return out, nil
+}
+
+// Continued is the spec of a run continuing this one's conversation: its
+// history with its message and answer added, the given message next.
+func (sp Spec) Continued(answer, query string) Spec {
+	next := sp
+	next.History = append(append([]models.ChatTurn(nil), sp.History...), models.ChatTurn{Role: protocol.RoleUser, Text: sp.Query})
+	if answer != "" {
+		next.History = append(next.History, models.ChatTurn{Role: protocol.RoleAssistant, Text: answer})
+	}
+	next.Query = query
+	return next
 }

@@ -3,8 +3,9 @@
 // by its type, the event as JSON) are written into the pane as they come —
 // each step, the model's text, each tool call with its arguments as it
 // starts, its output as it streams, its observation and timings — and at
-// the end the pane and the history are swapped for the server's rendering
-// of the stored run (the run's page, fetched again).
+// the end the pane, the history and the builder's "continue" choice are
+// swapped for the server's rendering of the stored run (its page, fetched
+// again).
 (function () {
   "use strict";
 
@@ -96,9 +97,11 @@
         .then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
           var fresh = doc.querySelector("#agent-run");
-          var history = doc.querySelector("[data-testid=agent-history]");
-          var old = document.querySelector("[data-testid=agent-history]");
-          if (history && old) old.replaceWith(history);
+          ["agent-history", "agent-continue-slot"].forEach(function (id) {
+            var now = doc.querySelector("[data-testid=" + id + "]");
+            var was = document.querySelector("[data-testid=" + id + "]");
+            if (now && was) was.replaceWith(now);
+          });
           if (!fresh) return;
           fresh.setAttribute("data-seen-calls", seenCalls); // what the live stream showed
           pane.replaceWith(fresh);

@@ -21,6 +21,9 @@ import (
 func (h *Handlers) createRun(c echo.Context) error {
 	form, sp, err := readForm(c)
 	if err == nil {
+		err = h.continued(c, &sp)
+	}
+	if err == nil {
 		var r *store.AgentRun
 		if r, err = h.cfg.Agent.Start(page.Ctx(c), appagent.Request{Caller: h.caller(c), Spec: sp}); err == nil {
 			return page.Redirect(c, "/agent/runs/"+r.ID)
@@ -31,6 +34,25 @@ func (h *Handlers) createRun(c echo.Context) error {
 		return err
 	}
 	return h.render(c, http.StatusUnprocessableEntity, form, nil, plugboard.ErrorMessage(err))
+}
+
+// continued gives sp the conversation of the run the form continues
+// (continue=<run id>), if any: its history, message and answer.
+func (h *Handlers) continued(c echo.Context, sp *appagent.Spec) error {
+	id := c.FormValue("continue")
+	if id == "" {
+		return nil
+	}
+	r, err := h.visibleRun(c, id)
+	if err != nil {
+		return err
+	}
+	var prev appagent.Spec
+	if err := prev.Decode(r.Spec); err != nil {
+		return err
+	}
+	sp.History = prev.Continued(r.Answer, sp.Query).History
+	return nil
 }
 
 func (h *Handlers) caller(c echo.Context) invoke.Caller {

@@ -105,6 +105,16 @@ func TestAgentPlayground(t *testing.T) {
 	}
 	console.check(t, "agent re-run")
 
+	// The next message continues the conversation.
+	again := Eval[string](br, `document.querySelector('[data-testid="agent-run"]').dataset.runId`)
+	br.Fill(map[string]string{"input-agent-query": "and once more"})
+	br.Do("continue the conversation", chromedp.Click(tid("agent-run-button")),
+		chromedp.WaitVisible(`[data-testid="agent-run"][data-status="done"]:not([data-run-id="`+again+`"])`))
+	turns := Eval[[]string](br, `[...document.querySelectorAll('[data-testid="agent-earlier-turn"]')].map(p => p.dataset.role)`)
+	if strings.Join(turns, " ") != "user assistant" || br.Text("agent-query") != "You: and once more" {
+		t.Errorf("earlier turns %v, message %q", turns, br.Text("agent-query"))
+	}
+
 	// Cancel reaches the running tool: stream_text takes 50 ms a word.
 	br.Open("/agent", "agent-form")
 	br.Do("tick stream_text", chromedp.Click(tid("tick-stream_text")))
