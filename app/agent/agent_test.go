@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/agent"
@@ -33,7 +34,10 @@ type Env struct {
 
 // MustEnv starts it all; the services close at the test's end, the agent
 // first.
-func MustEnv(tb testing.TB) *Env {
+func MustEnv(tb testing.TB) *Env { tb.Helper(); return MustEnvWith(tb, nil) }
+
+// MustEnvWith is MustEnv with changes to the agent's configuration.
+func MustEnvWith(tb testing.TB, configure func(*agent.Config)) *Env {
 	tb.Helper()
 	if testing.Short() {
 		tb.Skip("builds and runs the demo model and gotools under a daemon")
@@ -49,7 +53,11 @@ func MustEnv(tb testing.TB) *Env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	inv := invoke.New(invoke.Config{Store: db, Daemon: cl, Keys: keys, Logger: logger})
 	ms := models.New(models.Config{Store: db, Daemon: cl, Keys: keys, Logger: logger})
-	svc := agent.New(agent.Config{Store: db, Models: ms, Invoke: inv, Daemon: cl, Logger: logger})
+	cfg := agent.Config{Store: db, Models: ms, Invoke: inv, Daemon: cl, Logger: logger}
+	if configure != nil {
+		configure(&cfg)
+	}
+	svc := agent.New(cfg)
 	tb.Cleanup(func() { svc.Close(); inv.Close() })
 	return &Env{Svc: svc, Invoke: inv, Store: db, User: apptest.MustUser(tb, db, "ann", store.RoleMember), Daemon: cl,
 		Creds: db.Credentials(keys)}
@@ -294,6 +302,16 @@ func TestAgentCrashingTool(t *testing.T) {
 	if r.Status != store.RunDone || len(st) != 2 || callNames(st[0]) != "crash:error" ||
 		!strings.Contains(st[0].Calls[0].Observation, "tool invoke error: ") || !strings.Contains(r.Answer, "The tool answered: ") {
 		t.Fatalf("run %s %q, steps %d, call %+v, answer %q", r.Status, r.Error, len(st), st[0].Calls, r.Answer)
+	}
+}
+
+func TestAgentToolTimeout(t *testing.T) {
+	env := MustEnvWith(t, func(c *agent.Config) { c.ToolTimeout = 300 * time.Millisecond })
+	r, st, _ := env.MustRun(t, env.request(strings.Repeat("word ", 400), "stream_text"))
+	if r.Status != store.RunDone || len(st) != 2 || callNames(st[0]) != "stream_text:error" ||
+		!strings.HasSuffix(st[0].Calls[0].Observation, "tool invoke error: stream_text did not answer within 300ms") ||
+		!strings.HasPrefix(st[0].Calls[0].Observation, "word word") {
+		t.Fatalf("run %s %q, steps %d, call %+v", r.Status, r.Error, len(st), st[0].Calls)
 	}
 }
 
