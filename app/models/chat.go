@@ -2,9 +2,12 @@ package models
 
 import (
 	"context"
+	"errors"
+	"io"
 	"time"
 
 	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store/secret"
 )
@@ -42,6 +45,10 @@ func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onTex
 	if len(req.Turns) == 0 || req.Turns[len(req.Turns)-1].Role != protocol.RoleUser || req.Turns[len(req.Turns)-1].Text == "" {
 		return nil, plugboard.Errorf(plugboard.EINVALID, "Write a message first.")
 	}
+	r, err := s.Credentials(ctx, req.Model.PluginID, req.Model.Provider, plugboard.ModelLLM, req.Model.Model)
+	if err != nil {
+		return nil, err
+	}
 	var msgs []protocol.PromptMessage
 	if req.System != "" {
 		msgs = append(msgs, protocol.PromptMessage{Role: protocol.RoleSystem, Content: protocol.Content{Text: req.System}})
@@ -52,11 +59,51 @@ func (s *Service) Chat(ctx context.Context, actor string, req ChatRequest, onTex
 		}
 		msgs = append(msgs, protocol.PromptMessage{Role: t.Role, Content: protocol.Content{Text: t.Text}})
 	}
-	res, err := s.Turn(ctx, actor, TurnRequest{Model: req.Model, Messages: msgs, Parameters: req.Parameters}, onText)
+	params := req.Parameters
+	if params == nil {
+		params = map[string]any{}
+	}
+	stream := true
+	start := time.Now()
+	st, err := s.daemon.InvokeLLM(ctx, r.PluginID, apispec.ModelData{Provider: r.Provider, Credentials: r.Credentials,
+		ModelRequest: protocol.ModelRequest{ModelType: plugboard.ModelLLM, Model: r.Model, PromptMessages: msgs,
+			ModelParameters: params, Stream: &stream}}, actor)
 	if err != nil {
+		return nil, s.redacted(err, r.Secrets)
+	}
+	defer st.Close()
+	red := secret.NewRedactor(r.Secrets...)
+	res := &ChatResult{}
+	emit := func(text string) error {
+		if text == "" {
+			return nil
+		}
+		res.Text += text
+		return onText(text)
+	}
+	for {
+		ch, err := st.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, s.redacted(err, r.Secrets)
+		}
+		if err := emit(red.Stream(contentText(ch.Delta.Message.Content))); err != nil {
+			return nil, err
+		}
+		if ch.Delta.Usage != nil {
+			res.Usage = ch.Delta.Usage
+		}
+		if ch.Delta.FinishReason != "" {
+			res.FinishReason = ch.Delta.FinishReason
+		}
+	}
+	if err := emit(red.Flush()); err != nil {
 		return nil, err
 	}
-	return &ChatResult{Text: res.Text, FinishReason: res.FinishReason, Usage: res.Usage, Took: res.Took}, nil
+	res.Took = time.Since(start)
+	return res, nil
 }
 
 // redacted is err as a caller may see it: its message with the model's

@@ -34,8 +34,10 @@ type TurnResult struct {
 	ToolCalls    []protocol.ToolCall
 	FinishReason string
 	Usage        *protocol.LLMUsage
-	// Took is from the call to the answer's end.
-	Took time.Duration
+	// First is from the call to the first piece of text (0 when none
+	// came), Took to the answer's end.
+	First time.Duration
+	Took  time.Duration
 }
 
 // Turn asks an LLM for its next message with the model's credentials
@@ -81,7 +83,11 @@ func (s *Service) Turn(ctx context.Context, actor string, req TurnRequest, onTex
 		if err != nil {
 			return nil, s.redacted(err, r.Secrets)
 		}
-		if err := emit(red.Stream(contentText(ch.Delta.Message.Content))); err != nil {
+		text := contentText(ch.Delta.Message.Content)
+		if text != "" && res.First == 0 {
+			res.First = time.Since(start)
+		}
+		if err := emit(red.Stream(text)); err != nil {
 			return nil, err
 		}
 		for _, tc := range ch.Delta.Message.ToolCalls {
