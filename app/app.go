@@ -1,6 +1,7 @@
 // Package app assembles the application services — what Plugboard does
 // for a user whatever the surface asking (the admin app's handlers today,
-// the agent and the gateway next): invoking tools (app/invoke), model
+// the gateway next): invoking tools (app/invoke), running agents
+// (app/agent), model
 // providers' credentials and default models (app/models), installing
 // plugins and their sources (app/install), auto-upgrades (app/upgrade),
 // outbound requests and their allowlist (app/outbound) and API-based
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/plugboard/plugboard/app/agent"
 	"github.com/plugboard/plugboard/app/extension"
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
@@ -51,6 +53,7 @@ type Config struct {
 // App holds the services.
 type App struct {
 	Invoke    *invoke.Service
+	Agent     *agent.Service
 	Models    *models.Service
 	Installs  *install.Service
 	Upgrades  *upgrade.Scheduler
@@ -74,6 +77,7 @@ func New(cfg Config) *App {
 	a.Invoke = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
 		Finished: cfg.RunFinished})
 	a.Models = models.New(models.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger})
+	a.Agent = agent.New(agent.Config{Store: cfg.Store, Models: a.Models, Invoke: a.Invoke, Daemon: cfg.Daemon, Logger: cfg.Logger})
 	a.Outbound = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, cfg.Logger)
 	a.Extension = extension.NewCaller(a.Outbound.Guard, cfg.ExtensionTimeouts, time.Now)
 	if m, err := install.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {
@@ -90,10 +94,11 @@ func New(cfg Config) *App {
 }
 
 // Close stops the services' background work — the auto-upgrade
-// scheduler, following install tasks for the audit log, the live tool runs
+// scheduler, following install tasks for the audit log, the live agent and tool runs
 // — and waits for it.
 func (a *App) Close() {
 	a.Upgrades.Close()
 	a.Installs.Close()
+	a.Agent.Close() // before the tool runs its steps make
 	a.Invoke.Close()
 }

@@ -7,6 +7,7 @@
 //	web/plugins      the installed plugins, their pages, uninstall, remote debugging
 //	web/install      upload and preview, examples, marketplace, GitHub, upgrades, tasks
 //	web/playground   the tool playground (runs by app/invoke)
+//	web/agent        the agent playground (runs by app/agent)
 //	web/credentials  tool providers' credentials
 //	web/extensions   API-based extensions and the outbound allowlist
 //	web/settings     signing keys, signature policy, permissions, audit log
@@ -29,7 +30,8 @@
 //   - Nothing about an install or a tool run is decided in a handler: every
 //     package source ends in app/install's Preview (signature, policy,
 //     verdict recorded), Install applies the policy again; a tool run is
-//     app/invoke's (credential, secrets, checks, events, redaction).
+//     app/invoke's (credential, secrets, checks, events, redaction), an
+//     agent run app/agent's (model, tools, loop, steps).
 //   - A page handler builds the layout's data with h.Chrome(c, title, nav)
 //     and renders with page.Render(c, status, component).
 //   - Success sets a flash and redirects (h.FlashRedirect, page.Redirect),

@@ -8,6 +8,7 @@ import (
 	"github.com/plugboard/plugboard/static"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web/account"
+	"github.com/plugboard/plugboard/web/agent"
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/guard"
@@ -58,6 +59,8 @@ func (s *Server) routes() {
 	extensions.New(s.kit, s.cfg.Keys, s.app.Outbound, s.app.Extension).Routes(e, s.chains)
 	playground.New(s.kit, playground.Config{Daemon: s.daemon, Runs: s.app.Invoke, Credentials: s.credentials(),
 		PublicURL: s.cfg.PublicURL, DaemonAPIURL: s.cfg.DaemonAPIURL, DaemonKey: s.cfg.DaemonKey}).Routes(e, s.chains)
+	agent.New(s.kit, agent.Config{Daemon: s.daemon, Agent: s.app.Agent, Models: s.app.Models, Credentials: s.credentials(),
+		PublicURL: s.cfg.PublicURL}).Routes(e, s.chains)
 	installPages := install.New(s.kit, install.Config{Daemon: s.daemon, Installs: s.app.Installs, Market: s.app.Market,
 		GitHub: s.app.GitHub, Keys: s.cfg.Keys, Now: s.cfg.Now})
 	installPages.Routes(e, s.chains)

@@ -142,6 +142,7 @@ func (s *server) routes(g *echo.Group) {
 	g.POST(d+"/validate_credentials", s.validateCredentials, auth, s.requirePluginID)
 	g.POST(d+"/get_runtime_parameters", s.runtimeParameters, auth, s.requirePluginID)
 	s.registerModelRoutes(g, auth, s.requirePluginID)
+	g.POST("/dispatch/agent_strategy/invoke", s.invokeAgentStrategy, auth, s.requirePluginID)
 	g.POST("/debugging/key", s.debugKey, auth)
 	g.POST("/debugging/key/regenerate", s.regenerateDebugKey, auth)
 }

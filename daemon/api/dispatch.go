@@ -63,6 +63,28 @@ func (s *server) invokeTool(c echo.Context) error {
 	})
 }
 
+// invokeAgentStrategy runs an agent-strategy plugin's strategy and streams
+// its messages as tool invocations are streamed.
+func (s *server) invokeAgentStrategy(c echo.Context) error {
+	var req apispec.InvokeRequest[apispec.InvokeAgentStrategyData]
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	d := req.Data
+	if err := requireFields(d.AgentStrategyProvider, "data.agent_strategy_provider", d.AgentStrategy, "data.agent_strategy"); err != nil {
+		return err
+	}
+	params := d.AgentStrategyParams
+	if params == nil {
+		params = map[string]any{}
+	}
+	return s.dispatch(c, &protocol.RequestData{
+		UserID: req.UserID, Type: protocol.TypeAgentStrategy, Action: protocol.ActionInvokeAgentStrategy,
+		AgentStrategyRequest: &protocol.AgentStrategyRequest{AgentStrategyProvider: d.AgentStrategyProvider,
+			AgentStrategy: d.AgentStrategy, AgentStrategyParams: params},
+	})
+}
+
 func (s *server) validateCredentials(c echo.Context) error {
 	var req apispec.InvokeRequest[apispec.ValidateCredentialsData]
 	if err := bindJSON(c, &req); err != nil {

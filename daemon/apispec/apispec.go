@@ -273,6 +273,15 @@ type InvokeToolData struct {
 	CredentialType string         `json:"credential_type"`
 }
 
+// InvokeAgentStrategyData is the data of agent_strategy/invoke: the
+// strategy provider's name (without the plugin id), the strategy and its
+// parameters.
+type InvokeAgentStrategyData struct {
+	AgentStrategyProvider string         `json:"agent_strategy_provider"`
+	AgentStrategy         string         `json:"agent_strategy"`
+	AgentStrategyParams   map[string]any `json:"agent_strategy_params"`
+}
+
 // ValidateCredentialsData is the data of tool/validate_credentials.
 type ValidateCredentialsData struct {
 	Provider    string         `json:"provider"`

@@ -22,6 +22,13 @@ func (c *Client) InvokeTool(ctx context.Context, pluginID string, data apispec.I
 		apispec.InvokeRequest[apispec.InvokeToolData]{UserID: userID, Data: data})
 }
 
+// InvokeAgentStrategy runs an agent-strategy plugin's strategy and returns
+// its messages as a stream (text, json, log …, as a tool's).
+func (c *Client) InvokeAgentStrategy(ctx context.Context, pluginID string, data apispec.InvokeAgentStrategyData, userID string) (*ToolStream, error) {
+	return c.open(ctx, "dispatch/agent_strategy/invoke", pluginID,
+		apispec.InvokeRequest[apispec.InvokeAgentStrategyData]{UserID: userID, Data: data})
+}
+
 // ValidateCredentials asks the plugin whether creds are valid for provider.
 // It returns false with the plugin's error (an *Error whose PluginError gives
 // the plugin's message) when the plugin rejects them by raising an error,

@@ -43,6 +43,9 @@ func (in *installed) check(req *protocol.RequestData) error {
 	if req.Type == protocol.TypeModel {
 		return in.checkModel(req)
 	}
+	if req.Type == protocol.TypeAgentStrategy {
+		return in.checkAgentStrategy(req)
+	}
 	if in.provider == "" {
 		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no tool provider", pluginID)
 	}
@@ -72,6 +75,28 @@ func (t *toolSpec) checkParams(tool string, params map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// checkAgentStrategy validates an agent-strategy request against the
+// plugin's strategy provider: its name and the strategy.
+func (in *installed) checkAgentStrategy(req *protocol.RequestData) error {
+	pluginID, p := in.inst.PluginID, in.manifest.AgentStrategy
+	if p == nil {
+		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no agent strategy provider", pluginID)
+	}
+	a := req.AgentStrategyRequest
+	if a == nil || a.AgentStrategyProvider != p.Identity.Name {
+		return plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s has no agent strategy provider of that name (it has %q)", pluginID, p.Identity.Name)
+	}
+	var names []string
+	for _, st := range p.Strategies {
+		if st.Identity.Name == a.AgentStrategy {
+			return nil
+		}
+		names = append(names, st.Identity.Name)
+	}
+	return plugboard.Errorf(plugboard.ENOTFOUND, "agent strategy provider %s of plugin %s has no strategy %q (its strategies: %s)",
+		p.Identity.Name, pluginID, a.AgentStrategy, strings.Join(names, ", "))
 }
 
 // checkModel validates a model request against the plugin's model provider:

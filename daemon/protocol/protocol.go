@@ -66,6 +66,9 @@ type RequestData struct {
 	// ModelRequest holds a model request's own fields (type model); nil
 	// for the other types, whose lines it leaves as they were.
 	*ModelRequest
+	// AgentStrategyRequest holds an agent strategy's (type
+	// agent_strategy); nil for the other types.
+	*AgentStrategyRequest
 }
 
 // Credential types: how a tool's credentials were obtained (Dify's

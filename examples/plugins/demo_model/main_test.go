@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugboard/plugboard/sdk"
 	"github.com/plugboard/plugboard/sdk/sdktest"
 )
 
@@ -128,4 +129,69 @@ func dot(a, b []float64) float64 {
 		s += a[i] * b[i]
 	}
 	return s
+}
+
+var (
+	timeTool  = map[string]any{"name": "get_time", "description": "Time by city", "parameters": map[string]any{"type": "object"}}
+	placeTool = map[string]any{"name": "get_place", "description": "A place", "parameters": map[string]any{"type": "object"}}
+)
+
+// calls are the tool calls of a session's chunks, as "id name args".
+func calls(chunks []sdk.LLMChunk) []string {
+	var out []string
+	for _, ch := range chunks {
+		for _, tc := range ch.Delta.Message.ToolCalls {
+			out = append(out, tc.ID+" "+tc.Function.Name+" "+tc.Function.Arguments)
+		}
+	}
+	return out
+}
+
+func assistantCalls(names ...string) map[string]any {
+	var tcs []any
+	for _, n := range names {
+		tcs = append(tcs, map[string]any{"id": "id_" + n, "type": "function", "function": map[string]any{"name": n, "arguments": "{}"}})
+	}
+	return map[string]any{"role": "assistant", "content": "", "tool_calls": tcs}
+}
+
+func toolMsg(name, text string) map[string]any {
+	return map[string]any{"role": "tool", "content": text, "tool_call_id": "id_" + name}
+}
+
+// TestAgentRounds drives the demo as an agent would: two tools, then one,
+// then the answer with every result; "call NAME ARGS" asks verbatim.
+func TestAgentRounds(t *testing.T) {
+	c := sdktest.Serve(t, newPlugin())
+	tools := map[string]any{"tools": []any{weatherTool, timeTool, placeTool}}
+	t.Run("OKTwoFirst", func(t *testing.T) {
+		c.ModelRequest(t, "r1", "invoke_llm", chatFields(tools, user("Paris")))
+		if got := strings.Join(calls(sdktest.LLMChunks(t, c.Session(t, "r1"))), ";"); got != `call_demo_1 get_weather {"city":"Paris"};call_demo_1_1 get_time {}` {
+			t.Fatalf("calls %s", got)
+		}
+	})
+	t.Run("OKThenOne", func(t *testing.T) {
+		c.ModelRequest(t, "r2", "invoke_llm", chatFields(tools, user("Paris"), assistantCalls("get_weather", "get_time"),
+			toolMsg("get_weather", "sunny"), toolMsg("get_time", "noon")))
+		if got := strings.Join(calls(sdktest.LLMChunks(t, c.Session(t, "r2"))), ";"); got != `call_demo_4 get_place {}` {
+			t.Fatalf("calls %s", got)
+		}
+	})
+	t.Run("OKThenTheAnswer", func(t *testing.T) {
+		c.ModelRequest(t, "r3", "invoke_llm", chatFields(tools, user("Paris"), assistantCalls("get_weather", "get_time"),
+			toolMsg("get_weather", "sunny"), toolMsg("get_time", "noon"), assistantCalls("get_place"), toolMsg("get_place", "Louvre")))
+		var text strings.Builder
+		for _, ch := range sdktest.LLMChunks(t, c.Session(t, "r3")) {
+			text.WriteString(ch.Delta.Message.Content.Text)
+		}
+		if text.String() != "Demo model — not a real LLM. The tools answered: get_weather: sunny; get_time: noon; get_place: Louvre" {
+			t.Fatalf("text %q", text.String())
+		}
+	})
+	t.Run("OKCallVerbatim", func(t *testing.T) {
+		c.ModelRequest(t, "r4", "invoke_llm", chatFields(tools, user("call nosuch {not json")))
+		if got := strings.Join(calls(sdktest.LLMChunks(t, c.Session(t, "r4"))), ";"); got != `call_demo_1 nosuch {not json` {
+			t.Fatalf("calls %s", got)
+		}
+	})
 }
