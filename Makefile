@@ -31,7 +31,7 @@ test: all
 
 bench: all
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 20m ./daemon/api/
-	PLUGBOARD_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench 'Playground|ServeRSS' -benchtime 1x -timeout 20m ./web/e2e/
+	PLUGBOARD_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench 'Playground|ServeRSS|ModelChat' -benchtime 1x -timeout 20m ./web/e2e/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '_templ.go$$')
