@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,8 @@ import (
 // pays, so the same answers also go, in the same loop, through a bare
 // relay in another child process (modelReference: the plugin's lines from
 // a pipe into SSE frames, one goroutine hop, nothing else), 8 answers each,
-// interleaved; it reports both and the difference, what the daemon adds.
+// interleaved; it reports the medians over those rounds of both and of
+// their difference, what the daemon adds.
 func BenchmarkLLMChunkCPU(b *testing.B) {
 	child, url := mustChildDaemon(b)
 	d := &daemon{c: client.New(url, testKey)}
@@ -72,30 +74,39 @@ func BenchmarkLLMChunkCPU(b *testing.B) {
 		req := body(chunks, "0.5")
 		invoke(b, daemonURL, req, chunks) // warm up
 		invoke(b, refURL, req, chunks)
-		paths := []struct {
-			pid  int
-			url  string
-			used time.Duration
-		}{{pid: child.Process.Pid, url: daemonURL}, {pid: ref.Process.Pid, url: refURL}}
-		n := 0
+		pids := [2]int{child.Process.Pid, ref.Process.Pid}
+		urls := [2]string{daemonURL, refURL}
+		var own, relay, adds []float64 // per round, µs per chunk
 		for b.Loop() {
 			// Interleaved, each first in turn, so that both see the
-			// machine's other work alike.
+			// machine's other work alike; medians of the rounds, so that
+			// a burst of other work in one round does not count.
 			for i := range rounds {
-				for j := range paths {
-					p := &paths[(i+j)%2]
-					t := cpuTime(b, p.pid)
-					invoke(b, p.url, req, chunks)
-					p.used += cpuTime(b, p.pid) - t
+				var used [2]time.Duration
+				for j := range 2 {
+					k := (i + j) % 2
+					t := cpuTime(b, pids[k])
+					invoke(b, urls[k], req, chunks)
+					used[k] = cpuTime(b, pids[k]) - t
 				}
-				n += chunks + 1
+				d, r := float64(used[0].Nanoseconds())/1e3/(chunks+1), float64(used[1].Nanoseconds())/1e3/(chunks+1)
+				own, relay, adds = append(own, d), append(relay, r), append(adds, d-r)
 			}
 		}
-		perChunk := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(n) }
-		b.ReportMetric(perChunk(paths[0].used), "daemon-cpu-µs/chunk")
-		b.ReportMetric(perChunk(paths[1].used), "relay-cpu-µs/chunk")
-		b.ReportMetric(perChunk(paths[0].used-paths[1].used), "daemon-adds-µs/chunk")
+		b.ReportMetric(median(own), "daemon-cpu-µs/chunk")
+		b.ReportMetric(median(relay), "relay-cpu-µs/chunk")
+		b.ReportMetric(median(adds), "daemon-adds-µs/chunk")
 	})
+}
+
+// median returns the middle of v (the mean of the two middle values when
+// there are an even number), sorting v.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }
 
 // childModelRefEnv makes the test binary serve modelReference, print its
