@@ -32,7 +32,7 @@ test: all
 bench: all
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 20m ./daemon/api/
 	$(GO) test -run '^$$' -bench AgentLoop -benchtime 30x -timeout 20m ./app/agent/
-	PLUGBOARD_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench 'Playground|ServeRSS' -benchtime 1x -timeout 20m ./web/e2e/
+	PLUGBOARD_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench 'Playground|ServeRSS|ModelChat' -benchtime 1x -timeout 20m ./web/e2e/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '_templ.go$$')

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/protocol"
@@ -423,6 +424,51 @@ func TestMessageText(t *testing.T) {
 	} {
 		if got := sdk.MessageText(m); got != want {
 			t.Errorf("MessageText(%+v) = %q, want %q", m, got, want)
+		}
+	}
+}
+
+// firstThenWait streams one piece, then waits for release before finishing.
+type firstThenWait struct{ release chan struct{} }
+
+func (l firstThenWait) InvokeLLM(ctx context.Context, req *sdk.LLMRequest, w *sdk.LLMWriter) error {
+	if err := w.Text("first"); err != nil {
+		return err
+	}
+	<-l.release
+	return w.Text(" last")
+}
+
+// TestModelLLMPieceNotHeld: a streamed piece goes out at once, even from a
+// handler running inline on the reader that is never handed off (its
+// other output waits for the end frame, or a heartbeat): the daemon reads the first token
+// while the handler still runs.
+func TestModelLLMPieceNotHeld(t *testing.T) {
+	l := firstThenWait{release: make(chan struct{})}
+	p := sdk.New(sdk.WithHandoffDelay(time.Hour), sdk.WithHeartbeatInterval(time.Hour))
+	p.LLM("p", l)
+	c := MustServe(t, p)
+	c.MustModelRequest(t, "s1", "invoke_llm", llmFields("m1", nil))
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				t.Fatal("plugin output ended")
+			}
+			if ev.Event.Event != protocol.EventSession {
+				continue
+			}
+			if want := streamLine("s1", `{"model":"m1","delta":{"index":0,"message":{"role":"assistant","content":"first"}}}`); ev.line != want {
+				t.Fatalf("first line %s, want %s", ev.line, want)
+			}
+			close(l.release)
+			chunks := llmChunks(t, c.MustSession(t, "s1"))
+			if len(chunks) != 2 || chunks[0].Delta.Message.Content.Text != " last" || chunks[1].Delta.FinishReason != "stop" {
+				t.Fatalf("the rest: %+v", chunks)
+			}
+			return
+		case <-time.After(30 * time.Second):
+			t.Fatal("the first piece was held while the handler ran")
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/protocol"
@@ -62,7 +63,10 @@ func (lw *LLMWriter) Text(s string) error {
 	}
 	index := lw.index
 	lw.index++
-	return lw.w.out.emit(lw.w.hold, func(b []byte) []byte {
+	// A streamed piece goes out at once, never held for the end frame as a
+	// quick handler's output is: an answer's first token is what its reader
+	// waits for (held, it waited for the handoff timer, often over 1 ms).
+	return lw.w.out.emit(nil, func(b []byte) []byte {
 		b = append(b, `{"event":"session","session_id":`...)
 		b = appendString(b, lw.w.session)
 		b = append(b, `,"data":{"type":"stream","data":`...)
@@ -95,7 +99,7 @@ func (lw *LLMWriter) ToolCalls(calls ...ToolCall) error {
 	if !lw.stream {
 		return lw.w.check()
 	}
-	return lw.chunk(LLMDelta{Message: PromptMessage{Role: RoleAssistant, ToolCalls: calls}})
+	return lw.chunk(LLMDelta{Message: PromptMessage{Role: RoleAssistant, ToolCalls: calls}}, nil)
 }
 
 // Finish sends the last chunk: the finish reason ("" for FinishStop, or
@@ -122,11 +126,12 @@ func (lw *LLMWriter) Finish(reason string, usage LLMUsage) error {
 	if !lw.stream {
 		delta.Message.Content.Text, delta.Message.ToolCalls = lw.text.String(), lw.calls
 	}
-	return lw.chunk(delta)
+	return lw.chunk(delta, lw.w.hold) // the last chunk may go out with the end frame
 }
 
-// chunk sends one chunk with the next index; lw.mu is held.
-func (lw *LLMWriter) chunk(delta LLMDelta) error {
+// chunk sends one chunk with the next index, held while hold is set (nil:
+// at once); lw.mu is held.
+func (lw *LLMWriter) chunk(delta LLMDelta, hold *atomic.Bool) error {
 	if err := lw.w.check(); err != nil {
 		return err
 	}
@@ -136,7 +141,7 @@ func (lw *LLMWriter) chunk(delta LLMDelta) error {
 	if err != nil {
 		return err
 	}
-	return lw.w.out.emit(lw.w.hold, func(b []byte) []byte {
+	return lw.w.out.emit(hold, func(b []byte) []byte {
 		return appendSession(b, lw.w.session, protocol.SessionStream, payload)
 	})
 }

@@ -211,6 +211,11 @@ func BenchmarkRSSAfterInstalls(b *testing.B) {
 func mustChildDaemon(b *testing.B) (*exec.Cmd, string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childDaemonEnv+"="+b.TempDir())
+	return startChild(b, cmd)
+}
+
+// startChild starts a child that prints its URL and ends when its stdin closes.
+func startChild(b *testing.B, cmd *exec.Cmd) (*exec.Cmd, string) {
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -226,7 +231,7 @@ func mustChildDaemon(b *testing.B) (*exec.Cmd, string) {
 	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
 	url, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		b.Fatalf("child daemon printed no URL: %v", err)
+		b.Fatalf("child %s printed no URL: %v", cmd.Env[len(cmd.Env)-1], err)
 	}
 	return cmd, strings.TrimSpace(url)
 }

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(childDaemonEnv); dir != "" {
 		os.Exit(serveChild(dir))
 	}
+	if os.Getenv(childModelRefEnv) != "" {
+		os.Exit(serveModelReference())
+	}
 	var err error
 	if work, err = os.MkdirTemp("", "plugboard-api-test-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)

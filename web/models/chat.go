@@ -118,6 +118,11 @@ func (h *Handlers) chatStream(c echo.Context) error {
 		}
 	}
 	w := sse.Start(c.Response())
+	// The headers go out now, so the page is already reading the body, not
+	// waiting for the response, when the first piece comes.
+	if err := w.Flush(); err != nil {
+		return nil // the client went away: nobody is left to answer
+	}
 	send := func(name string, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -13,7 +13,9 @@ What it answers is deterministic, so tests can check it:
   stop. The model name picks other behaviours: "tool-call" asks for the first
   tool offered; "slow" streams a chunk every 20 ms until cancelled; "bad-chunk"
   sends one good chunk, then one without delta.index, then keeps streaming
-  until cancelled. model_parameters.words sets how many words "slow" repeats.
+  until cancelled. model_parameters.words sets how many words "slow" repeats;
+  model_parameters.repeat repeats the echoed words, pause_ms pauses between
+  their chunks.
 * credentials {"error_type": T, "message": M} makes any action raise T(M), as
   the SDK reports a provider's InvokeRateLimitError and friends.
 * validate_*_credentials accept api_key "good" (echoing the credentials with
@@ -241,9 +243,12 @@ def invoke_llm(sid, data, cancel):
     words = last_user_text(messages).split() or ["(nothing)"]
     repeat = int(data["model_parameters"].get("repeat", 1))
     words = words * repeat
+    pause = float(data["model_parameters"].get("pause_ms", 0)) / 1000
     for i, w in enumerate(words):
         if cancel.is_set():
             raise Cancelled("cancelled")
+        if pause and i:
+            time.sleep(pause)
         stream(sid, chunk(model, i, w if i == 0 else " " + w))
     stream(sid, chunk(model, len(words), "", usage=usage(prompt_tokens, len(words), time.time() - start),
                       finish_reason="stop"))
