@@ -37,7 +37,8 @@ type Config struct {
 	Invoke *invoke.Service
 	Logger *slog.Logger
 	// BaseURL is the app's address as plugins reach it (scheme and host):
-	// upload and download links of plugin files are made under it.
+	// upload and download links of plugin files are made under it. ""
+	// uses the address each call came to (Call.BaseURL).
 	BaseURL string
 	// MaxFile bounds a file a plugin uploads (0: MaxFileSize).
 	MaxFile int64
@@ -80,6 +81,17 @@ type Call struct {
 	// Body is the plugin's request, with the daemon's tenant_id, user_id
 	// and type.
 	Body []byte
+	// BaseURL is the app's address as the call reached it (scheme and
+	// host), used when the service has no BaseURL of its own.
+	BaseURL string
+}
+
+// base is the app's address for links made for this call.
+func (s *Service) base(fallback string) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
+	}
+	return strings.TrimRight(fallback, "/")
 }
 
 // base is what every request carries.

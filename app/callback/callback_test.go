@@ -202,12 +202,12 @@ func TestUpload(t *testing.T) {
 		t.Fatalf("answer %v, err %v", got, err)
 	}
 	t.Run("ErrTooLarge", func(t *testing.T) {
-		if _, err := svc.Upload(ctx, url, []byte("12345678901")); plugboard.ErrorCode(err) != plugboard.EINVALID {
+		if _, err := svc.Upload(ctx, url, []byte("12345678901"), ""); plugboard.ErrorCode(err) != plugboard.EINVALID {
 			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
-		f, err := svc.Upload(ctx, url, []byte("hello"))
+		f, err := svc.Upload(ctx, url, []byte("hello"), "")
 		if err != nil || f.Name != "notes.txt" || f.Size != 5 || f.Extension != "txt" || f.MIMEType != "text/plain" || f.Type != "document" ||
 			!strings.HasPrefix(f.PreviewURL, "http://127.0.0.1:8080"+callback.DownloadPath) || !strings.HasSuffix(f.PreviewURL, "/notes.txt") {
 			t.Fatalf("file %+v, err %v", f, err)
@@ -219,7 +219,7 @@ func TestUpload(t *testing.T) {
 		}
 	})
 	t.Run("ErrSpent", func(t *testing.T) {
-		if _, err := svc.Upload(ctx, url, []byte("again")); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
+		if _, err := svc.Upload(ctx, url, []byte("again"), ""); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 			t.Fatalf("err %v", err)
 		}
 	})

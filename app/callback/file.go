@@ -46,7 +46,7 @@ func (s *Service) uploadRequest(ctx context.Context, c *Call, emit func(any) err
 	if err := s.cfg.Store.CreatePluginFile(ctx, f); err != nil {
 		return name, err
 	}
-	return name, emit(map[string]string{"url": s.cfg.BaseURL + UploadPath + f.UploadToken})
+	return name, emit(map[string]string{"url": s.base(c.BaseURL) + UploadPath + f.UploadToken})
 }
 
 // UploadedFile is the answer to an upload, as Dify's SDK reads it.
@@ -63,8 +63,9 @@ type UploadedFile struct {
 // Upload stores the bytes of the pending file with the upload token, once,
 // and returns it with its download URL. An unknown, spent or expired token
 // is not_found; data over MaxFile is invalid (the caller bounds what it
-// reads to MaxFile+1).
-func (s *Service) Upload(ctx context.Context, token string, data []byte) (*UploadedFile, error) {
+// reads to MaxFile+1). baseURL is the address the upload came to, for the
+// download URL when the service has no BaseURL.
+func (s *Service) Upload(ctx context.Context, token string, data []byte, baseURL string) (*UploadedFile, error) {
 	if int64(len(data)) > s.cfg.MaxFile {
 		return nil, plugboard.Errorf(plugboard.EINVALID, "The file is larger than the %d-byte limit.", s.cfg.MaxFile)
 	}
@@ -81,7 +82,7 @@ func (s *Service) Upload(ctx context.Context, token string, data []byte) (*Uploa
 	}
 	ext := strings.TrimPrefix(filepath.Ext(f.Filename), ".")
 	return &UploadedFile{ID: f.ID, Name: f.Filename, Size: f.Size, Extension: ext, MIMEType: f.MIME,
-		Type: fileType(f.MIME), PreviewURL: s.DownloadURL(f)}, nil
+		Type: fileType(f.MIME), PreviewURL: s.DownloadURL(f, baseURL)}, nil
 }
 
 func (s *Service) auditUpload(ctx context.Context, f *store.PluginFile, outcome, detail string) {
@@ -91,9 +92,10 @@ func (s *Service) auditUpload(ctx context.Context, f *store.PluginFile, outcome,
 	}
 }
 
-// DownloadURL is where an uploaded file is served until it expires.
-func (s *Service) DownloadURL(f *store.PluginFile) string {
-	return s.cfg.BaseURL + DownloadPath + f.DownloadToken + "/" + url.PathEscape(f.Filename)
+// DownloadURL is where an uploaded file is served until it expires, under
+// the service's BaseURL, else baseURL.
+func (s *Service) DownloadURL(f *store.PluginFile, baseURL string) string {
+	return s.base(baseURL) + DownloadPath + f.DownloadToken + "/" + url.PathEscape(f.Filename)
 }
 
 // File returns the uploaded file with the download token; not_found when

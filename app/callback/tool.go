@@ -50,7 +50,7 @@ func (s *Service) tool(ctx context.Context, c *Call, emit func(any) error) (stri
 	if err != nil {
 		return target, err
 	}
-	ir := invoke.Request{Caller: s.caller(ctx, req.UserID), PluginID: pluginID, Provider: provider, Tool: req.Tool,
+	ir := invoke.Request{Caller: s.caller(ctx, req.UserID, s.base(c.BaseURL)), PluginID: pluginID, Provider: provider, Tool: req.Tool,
 		Params: req.ToolParameters, CallDepth: c.Depth}
 	if req.CredentialID != "" {
 		if ir.CredentialID, err = strconv.ParseInt(req.CredentialID, 10, 64); err != nil {
@@ -99,8 +99,8 @@ func (s *Service) toolProvider(ctx context.Context, id string) (pluginID, provid
 
 // caller is the user a nested tool runs for: the calling plugin's user,
 // when it is one of the app's, else the user id as the plugin gave it.
-func (s *Service) caller(ctx context.Context, userID string) invoke.Caller {
-	c := invoke.Caller{Username: userID, BaseURL: s.cfg.BaseURL}
+func (s *Service) caller(ctx context.Context, userID, baseURL string) invoke.Caller {
+	c := invoke.Caller{Username: userID, BaseURL: baseURL}
 	if userID == "" {
 		c.Username = "plugin"
 	} else if u, err := s.cfg.Store.FindUserByUsername(ctx, userID); err == nil {
