@@ -34,7 +34,7 @@ func parseManifest(data []byte, files fileSet, w *findings) (*plugboard.Manifest
 		}
 	}
 	for _, check := range []func(*plugboard.Manifest, *doc, fileSet) error{
-		checkIdentity, checkTexts, checkIcons, checkMeta, checkPlugins,
+		checkIdentity, checkTexts, checkIcons, checkMeta, checkPlugins, checkResource,
 	} {
 		if err := check(m, d, files); err != nil {
 			return nil, nil, err
@@ -189,6 +189,16 @@ func requireI18n(d *doc, field string, t plugboard.I18n) error {
 func requireAsset(d *doc, field, name string, files fileSet) error {
 	if _, ok := files.get(assetsDir + name); !ok {
 		return d.errorf(field, "icon %q is not in the package's %s folder", name, assetsDir)
+	}
+	return nil
+}
+
+// checkResource checks resource.permission.storage.size against Dify's
+// bounds (1 KiB to 1 GiB), which Dify's decoder enforces whenever storage
+// is declared.
+func checkResource(m *plugboard.Manifest, d *doc, _ fileSet) error {
+	if err := m.Resource.CheckStorageSize(); err != nil {
+		return d.errorf("resource.permission.storage.size", "%v", err)
 	}
 	return nil
 }

@@ -64,6 +64,10 @@ func TestDecodeBadYAML(t *testing.T) {
 			tool, "parameters[0].form", "required", 14},
 		{"ErrToolLabel", pythonFiles().edit(t, tool, "  label:\n    en_US: Forecast\n", ""),
 			tool, "identity.label", "required", 8},
+		{"ErrStorageSizeSmall", pythonFiles().edit(t, manifest, "      llm: true\n", "      llm: true\n    storage:\n      enabled: true\n      size: 1000\n"),
+			manifest, "resource.permission.storage.size", "must be a number of bytes from 1024 to 1073741824", 23},
+		{"ErrStorageSizeLarge", pythonFiles().edit(t, manifest, "      llm: true\n", "      llm: true\n    storage:\n      enabled: false\n      size: 2147483648\n"),
+			manifest, "resource.permission.storage.size", "not 2147483648", 23},
 		{"ErrToolSyntax", pythonFiles().edit(t, tool, "  name: days\n", "  name: days: x\n"),
 			tool, "", "bad yaml", 29},
 	}
