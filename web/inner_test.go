@@ -6,10 +6,13 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/plugboard/plugboard/daemon/innerapi"
+	"github.com/plugboard/plugboard/daemon/pkgfmt"
+	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/web"
 )
 
@@ -127,6 +130,38 @@ func TestInnerAPI(t *testing.T) {
 		}
 		if again := post(); again.StatusCode != http.StatusNotFound {
 			t.Fatalf("a second upload: status %d, want 404", again.StatusCode)
+		}
+	})
+}
+
+// TestInstallPreviewPermissions uploads the callbacks example and pytools
+// and reads, in each preview, what the plugin may call back for.
+func TestInstallPreviewPermissions(t *testing.T) {
+	daemonURL, _ := MustDaemon(t)
+	app := MustApp(t, daemonURL)
+	app.MustUser(t, "ann", store.RoleAdmin)
+	b := app.NewBrowser(t)
+	b.MustLogin("ann")
+	pack := func(dir string) []byte {
+		data, _, err := pkgfmt.Pack(os.DirFS(dir), pkgfmt.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	t.Run("OKCallbacks", func(t *testing.T) {
+		b.Get("/")
+		p := b.PostFile("/plugins/upload", "callbacks.difypkg", pack("../examples/plugins/callbacks"))
+		got := strings.TrimSpace(p.TestID("permission-summary").Text())
+		if got != "May call LLMs, other tools, storage up to 1 MiB." || p.TestID("permission").Length() != 3 {
+			t.Fatalf("permissions %q (%d items): %.400s", got, p.TestID("permission").Length(), p.TestID("preview-permissions").Text())
+		}
+	})
+	t.Run("OKNone", func(t *testing.T) {
+		b.Get("/")
+		p := b.PostFile("/plugins/upload", "pytools.difypkg", MustPytools(t))
+		if p.TestID("permission-none").Length() != 1 || p.TestID("permission").Length() != 0 {
+			t.Fatalf("permissions: %.400s", p.TestID("preview-permissions").Text())
 		}
 	})
 }
