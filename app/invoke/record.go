@@ -38,7 +38,10 @@ func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessa
 	defer lr.cancel()
 	start := time.Now()
 	rec := &recorder{s: s, lr: lr, runID: r.ID, red: p.red, onMessage: onMessage}
-	status, reason := s.stream(client.WithCallDepth(ctx, p.depth), rec, r, p.data)
+	if p.depth > 0 {
+		ctx = client.WithCallDepth(ctx, p.depth)
+	}
+	status, reason := s.stream(ctx, rec, r, p.data)
 	rec.flush()
 	reason = p.red.String(reason)
 	switch {
