@@ -36,6 +36,13 @@ type Config struct {
 	// Metrics collects the daemon's metrics, served on /metrics; nil gets
 	// a new set (see Daemon.Metrics).
 	Metrics *metrics.Daemon
+	// PlatformURL is the base URL of the platform whose inner API
+	// (/inner/api/…) answers plugins' calls back (Dify's
+	// DIFY_INNER_API_URL), PlatformKey the key sent with them
+	// (X-Inner-Api-Key). Empty: plugins' calls back other than storage are
+	// answered with an error. They override Manager.CallBacks' fields.
+	PlatformURL string
+	PlatformKey string
 }
 
 // Daemon is a running daemon.
@@ -61,6 +68,9 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		cfg.Metrics = metrics.NewDaemon()
 	}
 	cfg.Manager.Logger, cfg.Manager.Metrics = cfg.Logger, cfg.Metrics
+	if cfg.PlatformURL != "" {
+		cfg.Manager.CallBacks.PlatformURL, cfg.Manager.CallBacks.PlatformKey = cfg.PlatformURL, cfg.PlatformKey
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)

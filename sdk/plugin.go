@@ -58,9 +58,10 @@ type Plugin struct {
 	modelValidators map[string]CredentialsValidator
 	modelProviders  map[string]bool
 
-	heartbeat time.Duration
-	handoff   time.Duration
-	grace     time.Duration
+	heartbeat       time.Duration
+	handoff         time.Duration
+	grace           time.Duration
+	callBackTimeout time.Duration
 
 	out atomic.Pointer[output] // the output of the running Serve, for Logf
 }

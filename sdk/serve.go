@@ -51,6 +51,8 @@ type server struct {
 	mu       sync.Mutex
 	sessions map[string]context.CancelFunc
 	running  sync.WaitGroup
+
+	calls pendingCalls // calls back waiting for the daemon's frames
 }
 
 func newServer(ctx context.Context, p *Plugin, in io.Reader, out io.Writer) *server {
@@ -156,6 +158,9 @@ func (r *reader) loop() {
 
 // dispatch handles one input line; false means this reader lost the input.
 func (r *reader) dispatch(line []byte) bool {
+	if r.s.calls.deliver(line) {
+		return true
+	}
 	req, ok := r.s.parse(line)
 	if !ok {
 		return true
@@ -278,6 +283,7 @@ func (s *server) begin(req *inbound) (func(hold *atomic.Bool), bool) {
 		defer s.running.Done()
 		defer cancel()
 		w := newWriter(ctx, s.out, req.SessionID, hold)
+		w.srvRef = s
 		err := s.safeRoute(ctx, req, w)
 		s.close(req.SessionID) // before the end frame, so the id may be reused at once
 		w.finish(err, errType(req))

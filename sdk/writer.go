@@ -34,6 +34,7 @@ type Writer struct {
 	ctx     context.Context
 	ended   atomic.Bool
 	hold    *atomic.Bool // set while output may wait for the end frame
+	srvRef  *server      // for calls back (Session)
 
 	mu   sync.Mutex
 	logs map[string]logEntry // id → label and parent, for LogUpdate

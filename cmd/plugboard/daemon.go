@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/callback"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/runtime"
@@ -30,6 +32,46 @@ type daemonCmd struct {
 	InvokeTimeout time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"Default limit of one tool invocation (admins can set one per plugin)."`
 	LogFormat     string        `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 	pythonFlags   `embed:""`
+	callBackFlags `embed:""`
+}
+
+// callBackFlags configure how plugins' calls back into the platform are
+// answered: where the platform's inner API is, and the bounds.
+type callBackFlags struct {
+	PlatformURL     string        `name:"platform-url" env:"PLUGBOARD_PLATFORM_URL,DIFY_INNER_API_URL" help:"Base URL of the platform (Plugboard's app, or Dify's API) whose inner API answers plugins' calls back (models, tools, uploads); storage is answered by the daemon. Empty: those calls back get an error."`
+	PlatformKey     string        `name:"platform-key" env:"PLUGBOARD_PLATFORM_KEY,DIFY_INNER_API_KEY" help:"Key sent to the platform's inner API as X-Inner-Api-Key (the app's --inner-api-key). Prefer the environment variable or --platform-key-file."`
+	PlatformKeyFile string        `name:"platform-key-file" env:"PLUGBOARD_PLATFORM_KEY_FILE" help:"File holding the platform's key, instead of --platform-key."`
+	CallBackTimeout time.Duration `name:"call-back-timeout" default:"5m" env:"PLUGBOARD_CALL_BACK_TIMEOUT" help:"Limit of one call back of a plugin into the platform."`
+	CallBackRate    float64       `name:"call-back-rate" default:"20" env:"PLUGBOARD_CALL_BACK_RATE" help:"Calls back a plugin may make per second (on average)."`
+	CallBackBurst   int           `name:"call-back-burst" default:"40" env:"PLUGBOARD_CALL_BACK_BURST" help:"Calls back a plugin may make at once above the rate."`
+	StorageMax      int64         `name:"storage-max" default:"104857600" env:"PLUGBOARD_STORAGE_MAX" help:"Most bytes a plugin may keep in its storage per workspace, whatever its manifest asks (Dify's PERSISTENCE_STORAGE_MAX_SIZE)."`
+}
+
+// config checks the flags and returns the call back configuration.
+func (f callBackFlags) config() (callback.Config, error) {
+	key, err := keyFromFlags("--platform-key", f.PlatformKey, f.PlatformKeyFile)
+	if err != nil {
+		return callback.Config{}, err
+	}
+	if f.PlatformURL != "" {
+		u, err := url.Parse(f.PlatformURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return callback.Config{}, fmt.Errorf("--platform-url %q: want an http or https URL like http://127.0.0.1:8080", f.PlatformURL)
+		}
+		if key == "" {
+			return callback.Config{}, errors.New("--platform-url needs --platform-key (or PLUGBOARD_PLATFORM_KEY)")
+		}
+	}
+	switch {
+	case f.CallBackTimeout <= 0:
+		return callback.Config{}, fmt.Errorf("--call-back-timeout %s: want a duration above 0", f.CallBackTimeout)
+	case f.CallBackRate <= 0 || f.CallBackBurst <= 0:
+		return callback.Config{}, errors.New("--call-back-rate and --call-back-burst must be above 0")
+	case f.StorageMax < 1024:
+		return callback.Config{}, fmt.Errorf("--storage-max %d: want at least 1024 bytes", f.StorageMax)
+	}
+	return callback.Config{PlatformURL: f.PlatformURL, PlatformKey: key, Timeout: f.CallBackTimeout,
+		Rate: f.CallBackRate, Burst: f.CallBackBurst, MaxStorage: f.StorageMax}, nil
 }
 
 func (c *daemonCmd) Run(ctx context.Context) error {
@@ -39,6 +81,10 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 		return err
 	}
 	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
+		return err
+	}
+	calls, err := c.callBackFlags.config()
+	if err != nil {
 		return err
 	}
 	configured, err := keyFromFlags("--api-key", c.APIKey, c.APIKeyFile)
@@ -55,7 +101,7 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 		APIKey:    key,
 		Logger:    logger,
 		Manager: manager.Config{DataDir: c.Data, Limits: pkgfmt.DefaultLimits(), Runner: py,
-			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}},
+			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}, CallBacks: calls},
 	})
 	if err != nil {
 		return err
@@ -66,6 +112,11 @@ func (c *daemonCmd) Run(ctx context.Context) error {
 	}
 	if configured == "" {
 		fmt.Printf("API key: in %s\n", filepath.Join(c.Data, "api-key"))
+	}
+	if calls.PlatformURL == "" {
+		fmt.Println("Calls back into the platform: not configured (--platform-url); plugins get storage only")
+	} else {
+		fmt.Printf("Calls back into the platform: %s\n", calls.PlatformURL)
 	}
 	select {
 	case <-ctx.Done():

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/innerapi"
 	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/daemon/runtime"
@@ -123,7 +125,10 @@ type answer struct {
 // dispatchWith opens a session and streams its output as SSE, answered as a says.
 func (s *server) dispatchWith(c echo.Context, rd *protocol.RequestData, a answer) error {
 	start := time.Now()
-	ctx := c.Request().Context()
+	ctx, err := withCallDepth(c)
+	if err != nil {
+		return err
+	}
 	pluginID := c.Request().Header.Get(HeaderPluginID)
 	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), pluginID, rd)
 	if err != nil {
@@ -222,4 +227,22 @@ func requireFields(pairs ...string) error {
 		}
 	}
 	return nil
+}
+
+// withCallDepth returns the request's context carrying the call depth of
+// the X-Plugboard-Call-Depth header (Plugboard's; absent: 0, a plugin
+// invoked directly), which the app sends when it invokes a tool for a
+// plugin's call back, so that the tool's own calls back are bounded.
+func withCallDepth(c echo.Context) (context.Context, error) {
+	ctx := c.Request().Context()
+	h := c.Request().Header.Get(innerapi.HeaderCallDepth)
+	if h == "" {
+		return ctx, nil
+	}
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 0 || n > innerapi.MaxCallDepth {
+		return nil, plugboard.Errorf(plugboard.EINVALID, "header %s must be a number from 0 to %d, not %q",
+			innerapi.HeaderCallDepth, innerapi.MaxCallDepth, h)
+	}
+	return runtime.WithOrigin(ctx, runtime.Origin{Depth: n}), nil
 }

@@ -11,12 +11,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/innerapi"
 )
 
 // Defaults.
@@ -142,16 +140,6 @@ func (c *Client) url(path string, q url.Values) string {
 	return u
 }
 
-type callDepthKey struct{}
-
-// WithCallDepth returns ctx whose daemon requests say they are made for a
-// plugin's call back at depth n (X-Plugboard-Call-Depth): the app invokes a
-// tool for a plugin's invoke/tool this way, so the daemon can bound how
-// deep tools call tools. n <= 0 marks nothing.
-func WithCallDepth(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, callDepthKey{}, n)
-}
-
 // request builds an authenticated request.
 func (c *Client) request(ctx context.Context, method, u string, body io.Reader, ctype string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
@@ -159,9 +147,6 @@ func (c *Client) request(ctx context.Context, method, u string, body io.Reader, 
 		return nil, err
 	}
 	req.Header.Set("X-Api-Key", c.key)
-	if n, ok := ctx.Value(callDepthKey{}).(int); ok && n > 0 {
-		req.Header.Set(innerapi.HeaderCallDepth, strconv.Itoa(n))
-	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

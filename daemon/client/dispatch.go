@@ -8,9 +8,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/innerapi"
 )
 
 // InvokeTool invokes a tool of an installed plugin (author/name) and returns
@@ -76,6 +78,9 @@ func (c *Client) open(ctx context.Context, route, pluginID string, body any) (*T
 		return nil, err
 	}
 	req.Header.Set("X-Plugin-ID", pluginID)
+	if n, ok := ctx.Value(callDepthKey{}).(int); ok {
+		req.Header.Set(innerapi.HeaderCallDepth, strconv.Itoa(n))
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err
@@ -89,4 +94,15 @@ func (c *Client) open(ctx context.Context, route, pluginID string, body any) (*T
 		return nil, readError(resp)
 	}
 	return newToolStream(resp.Body, c.maxBlob), nil
+}
+
+type callDepthKey struct{}
+
+// WithCallDepth returns ctx making every dispatch call (InvokeTool, the
+// model calls …) send the call depth n (header X-Plugboard-Call-Depth):
+// the app uses it when it invokes a tool for a plugin's call back that came
+// at depth n, so that the tool's own calls back come at n+1 and the daemon
+// can bound how deep they nest.
+func WithCallDepth(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, callDepthKey{}, n)
 }

@@ -11,8 +11,9 @@ import (
 )
 
 // Invoke checks the request against the installed declaration (plugin,
-// provider, tool, required parameters) and opens a session on its runtime.
-// It does no database or disk I/O.
+// provider, tool, required parameters) and opens a session on its runtime,
+// for tenant at the call depth ctx carries (runtime.WithOrigin), which the
+// plugin's calls back carry on. It does no database or disk I/O.
 func (m *Manager) Invoke(ctx context.Context, tenant, pluginID string, req *protocol.RequestData) (*runtime.Stream, error) {
 	in := m.lookup(tenant, pluginID)
 	if in == nil {
@@ -21,6 +22,7 @@ func (m *Manager) Invoke(ctx context.Context, tenant, pluginID string, req *prot
 	if err := in.check(req); err != nil {
 		return nil, err
 	}
+	ctx = runtime.WithOrigin(ctx, runtime.Origin{Tenant: tenant, Depth: runtime.OriginOf(ctx).Depth})
 	s, err := m.rt.Invoke(ctx, in.uid, req)
 	if err != nil {
 		// An upgrade may have switched versions between the lookup and the
@@ -88,4 +90,19 @@ func (in *installed) checkModel(req *protocol.RequestData) error {
 	}
 	return plugboard.Errorf(plugboard.ENOTFOUND, "model provider %s of plugin %s does not support %s models (it supports %s)",
 		p.Provider, pluginID, req.ModelType, strings.Join(p.SupportedModelTypes, ", "))
+}
+
+// callBackManifest is the declaration of the plugin a call back comes from:
+// its installation in the session's tenant, else any installation of the
+// same package (nil when there is none).
+func (m *Manager) callBackManifest(cb *runtime.CallBack) *plugboard.Manifest {
+	if in := m.lookup(cb.Tenant, cb.PluginID); in != nil {
+		return in.manifest
+	}
+	for _, in := range *m.index.Load() {
+		if in.uid == cb.Key {
+			return in.manifest
+		}
+	}
+	return nil
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/daemon/callback"
 	"github.com/plugboard/plugboard/daemon/metrics"
 	"github.com/plugboard/plugboard/daemon/pkgfmt"
 	"github.com/plugboard/plugboard/daemon/runner"
@@ -57,6 +58,10 @@ type Config struct {
 	SweepInterval time.Duration
 	// Metrics records install stages and outcomes; nil records nothing.
 	Metrics *metrics.Daemon
+	// CallBacks configures how plugins' calls back are answered (the
+	// platform's inner API, bounds); its DB and Manifest are the manager's.
+	// Runtime.CallBacks, when set, is used instead.
+	CallBacks callback.Config
 }
 
 // Data directory layout.
@@ -174,7 +179,14 @@ func withDefaults(cfg Config) Config {
 }
 
 func newManager(cfg Config, db *state.DB) *Manager {
-	m := &Manager{cfg: cfg, db: db, rt: runtime.NewManager(cfg.Runtime), log: cfg.Logger}
+	var m *Manager
+	if cfg.Runtime.CallBacks == nil {
+		cb := cfg.CallBacks
+		cb.DB, cb.Logger = db, cfg.Logger
+		cb.Manifest = func(c *runtime.CallBack) *plugboard.Manifest { return m.callBackManifest(c) }
+		cfg.Runtime.CallBacks = callback.New(cb)
+	}
+	m = &Manager{cfg: cfg, db: db, rt: runtime.NewManager(cfg.Runtime), log: cfg.Logger}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.index.Store(&index{})
 	m.runs.m = map[string]*run{}

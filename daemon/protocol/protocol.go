@@ -204,3 +204,52 @@ type LogMessage struct {
 type ValidateResult struct {
 	Result bool `json:"result"`
 }
+
+// EventBackwardsResponse is the daemon → plugin event answering a plugin's
+// call back (a session message of type invoke).
+const EventBackwardsResponse = "backwards_response"
+
+// The events of a backwards response: each call back gets any number of
+// response frames or one error, then always one end.
+const (
+	BackwardsResponse = "response"
+	BackwardsError    = "error"
+	BackwardsEnd      = "end"
+)
+
+// The message of a response frame: a streamed chunk or a single object.
+const (
+	BackwardsStream = "stream"
+	BackwardsStruct = "struct"
+)
+
+// BackwardsLine is the daemon → plugin line of a backwards response, shaped
+// as Dify's daemon writes it (the optional envelope fields as null).
+type BackwardsLine struct {
+	SessionID      string         `json:"session_id"`
+	ConversationID *string        `json:"conversation_id"`
+	MessageID      *string        `json:"message_id"`
+	AppID          *string        `json:"app_id"`
+	EndpointID     *string        `json:"endpoint_id"`
+	Context        any            `json:"context"`
+	Event          string         `json:"event"`
+	Data           BackwardsFrame `json:"data"`
+}
+
+// BackwardsFrame is a backwards response's data: which call back it
+// answers, the event, a message (the frame's kind, or an error's text) and
+// the data (null for error and end).
+type BackwardsFrame struct {
+	RequestID string `json:"backwards_request_id"`
+	Event     string `json:"event"`
+	Message   string `json:"message"`
+	Data      any    `json:"data"`
+}
+
+// InvokeData is the data of a plugin's invoke session message: the call
+// back's type, the id its response frames carry, and its request.
+type InvokeData struct {
+	Type      string         `json:"type"`
+	RequestID string         `json:"backwards_request_id"`
+	Request   map[string]any `json:"request"`
+}

@@ -22,6 +22,7 @@ import (
 // nothing about processes, so a remote (TCP) plugin can use it as well.
 type conn struct {
 	pluginID string
+	key      string // the runtime's key, for calls back
 	maxLine  int
 	ring     *logRing
 	log      *slog.Logger
@@ -35,6 +36,9 @@ type conn struct {
 	blocked   atomic.Bool  // the reader waits on a slow consumer
 	dropped   droppedLine  // the ends of the last over-long line
 	odd       oddities     // dropped output, logged sparingly
+
+	calls   CallBacks    // answers calls back (nil: each is refused)
+	tracker *callTracker // counts the calls back in flight
 
 	mu       sync.RWMutex
 	sessions map[string]*session
@@ -240,8 +244,7 @@ func (c *conn) sessionEvent(id []byte, data []byte) {
 	case protocol.SessionError:
 		s.finish(describeError(v[1]), false)
 	case protocol.SessionInvoke:
-		s.finish(plugboard.Errorf(plugboard.EUNAVAILABLE,
-			"plugin %s asked the daemon to call back into the platform, which is not supported", c.pluginID), true)
+		c.callBack(s, v[1])
 	default:
 		c.note(oddUnknownSessionType, "type "+truncate(string(typ), 64))
 	}

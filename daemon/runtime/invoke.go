@@ -39,6 +39,7 @@ func (p *plugin) tryInvoke(ctx context.Context, req *protocol.RequestData, start
 		return nil, err
 	}
 	s := newSession(c, p.releaseSlot)
+	s.origin, s.userID, s.from = OriginOf(ctx), req.UserID, req.Type
 	id := p.spec.PluginID
 	limit := p.invokeTimeout()
 	timer := time.AfterFunc(limit-time.Since(start), func() {

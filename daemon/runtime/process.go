@@ -115,6 +115,7 @@ func startProcess(spec Spec, cfg Config, ring *logRing) (*instance, error) {
 	}
 	inst.cmd, inst.pid, inst.started = cmd, cmd.Process.Pid, time.Now()
 	inst.conn = newConn(spec.PluginID, outR, inW, cfg.MaxLineBytes, ring, cfg.Logger)
+	inst.conn.withCallBacks(spec.Key, cfg)
 	ring.add(sourceDaemon, "info", fmt.Sprintf("started %s (pid %d; %s)", strings.Join(spec.Command, " "), inst.pid, inst.containment))
 	go inst.supervise(outR, errR, ring)
 	return inst, nil

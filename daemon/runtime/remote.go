@@ -51,6 +51,7 @@ func (m *Manager) Attach(key, pluginID string, r io.Reader, w io.Writer, closer 
 	}
 	p := newPlugin(m.cfg, Spec{Key: key, PluginID: pluginID}, ring, m.mem)
 	c := newConn(p.spec.PluginID, r, w, m.cfg.MaxLineBytes, p.ring, m.cfg.Logger)
+	c.withCallBacks(key, m.cfg)
 	p.mu.Lock()
 	p.attachedAt = time.Now()
 	p.setStateLocked(apispec.StateRunning, "", nil)

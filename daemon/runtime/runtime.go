@@ -49,7 +49,12 @@ type Config struct {
 	// RemoteHeartbeatTimeout is the silence after which a remote (debugging)
 	// plugin is disconnected (DefaultRemoteHeartbeatTimeout).
 	RemoteHeartbeatTimeout time.Duration
-	Logger                 *slog.Logger
+	// CallBacks answers the plugins' calls back into their host (nil:
+	// each is answered with an error).
+	CallBacks CallBacks
+	Logger    *slog.Logger
+
+	tracker *callTracker // set by NewManager, shared by its plugins
 }
 
 // DefaultStartTimeout applies when Spec.StartTimeout is zero.
@@ -118,6 +123,7 @@ type Manager struct {
 func NewManager(cfg Config) *Manager {
 	sweepLeftovers()
 	m := &Manager{cfg: cfg.withDefaults(), plugins: map[string]*plugin{}}
+	m.cfg.tracker = new(callTracker)
 	m.mem = newMemoryWatch(m.cfg.MemoryPoll, m.snapshot)
 	return m
 }
@@ -172,6 +178,7 @@ func (m *Manager) Close() error {
 		wg.Go(p.stop)
 	}
 	wg.Wait()
+	m.cfg.tracker.wg.Wait() // every session has ended, so every call back is ending
 	m.mem.close()
 	return nil
 }

@@ -42,6 +42,11 @@ type session struct {
 
 	release func() // frees the concurrency slot
 
+	// Who the session is for, which its calls back carry.
+	origin Origin
+	userID string
+	from   string // the request's type (tool, model …)
+
 	armMu     sync.Mutex
 	stopTimer func() bool // the invocation timeout
 	stopCtx   func() bool // the caller's context watch

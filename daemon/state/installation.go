@@ -102,15 +102,22 @@ func (d *DB) UpdateInstallation(ctx context.Context, id string, upd Installation
 	})
 }
 
-// DeleteInstallation deletes an installation and, when no installation refers
-// to its package any more, the package's row; it reports whether it did.
+// DeleteInstallation deletes an installation, the storage its plugin kept
+// in its tenant (calls back of type storage) and, when no installation
+// refers to its package any more, the package's row; it reports whether it
+// deleted the package's row.
 func (d *DB) DeleteInstallation(ctx context.Context, id string) (packageDeleted bool, err error) {
 	err = d.tx(ctx, func(tx *sql.Tx) error {
 		var uid string
-		if err := tx.QueryRowContext(ctx, `SELECT unique_identifier FROM installations WHERE id = ?`, id).Scan(&uid); err != nil {
+		var ns Storage
+		if err := tx.QueryRowContext(ctx, `SELECT unique_identifier, tenant_id, plugin_id FROM installations WHERE id = ?`, id).
+			Scan(&uid, &ns.Tenant, &ns.PluginID); err != nil {
 			return notFound(err, "installation "+id)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM installations WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if err := clearStorage(ctx, tx, ns); err != nil {
 			return err
 		}
 		packageDeleted, err = d.deletePackageIfUnused(ctx, tx, uid)

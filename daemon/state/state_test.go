@@ -115,8 +115,20 @@ func TestInstallation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		t1, t2 := state.Storage{Tenant: "t1", PluginID: "acme/x"}, state.Storage{Tenant: "t2", PluginID: "acme/x"}
+		for _, ns := range []state.Storage{t1, t2} {
+			if err := db.SetStorage(ctx, ns, "k", []byte("v"), 10); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if gone, err := db.DeleteInstallation(ctx, "i1"); err != nil || gone {
 			t.Fatalf("first delete: package deleted = %v, %v; want false (t2 still uses it)", gone, err)
+		}
+		if ok, _ := db.StorageExists(ctx, t1, "k"); ok {
+			t.Fatal("the uninstalled plugin's storage is left")
+		}
+		if ok, _ := db.StorageExists(ctx, t2, "k"); !ok {
+			t.Fatal("another tenant's storage of the plugin went with the uninstall")
 		}
 		if gone, err := db.DeleteInstallation(ctx, "i2"); err != nil || !gone {
 			t.Fatalf("last delete: package deleted = %v, %v; want true", gone, err)

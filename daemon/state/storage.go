@@ -99,19 +99,22 @@ func (d *DB) StorageUsage(ctx context.Context, ns Storage) (int64, error) {
 	return n, err
 }
 
-// ClearStorage removes everything the namespace holds (at uninstall).
+// ClearStorage removes everything the namespace holds (DeleteInstallation
+// does it too, in its transaction).
 func (d *DB) ClearStorage(ctx context.Context, ns Storage) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM plugin_storage WHERE tenant_id = ? AND plugin_id = ?`,
-			`DELETE FROM plugin_storage_usage WHERE tenant_id = ? AND plugin_id = ?`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, ns.Tenant, ns.PluginID); err != nil {
-				return err
-			}
+	return d.tx(ctx, func(tx *sql.Tx) error { return clearStorage(ctx, tx, ns) })
+}
+
+func clearStorage(ctx context.Context, tx *sql.Tx, ns Storage) error {
+	for _, q := range []string{
+		`DELETE FROM plugin_storage WHERE tenant_id = ? AND plugin_id = ?`,
+		`DELETE FROM plugin_storage_usage WHERE tenant_id = ? AND plugin_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, ns.Tenant, ns.PluginID); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // storedSize returns the size of key's value, 0 when there is none.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/plugboard/plugboard/daemon/protocol"
@@ -17,7 +18,10 @@ import (
 
 // Conn is a plugin being served, seen from the daemon.
 type Conn struct {
-	in *io.PipeWriter
+	in  *io.PipeWriter
+	wmu sync.Mutex // serialises writes to in
+
+	calls atomic.Pointer[CallBackFunc] // answers the plugin's calls back
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -60,6 +64,9 @@ func (c *Conn) read(r io.Reader) {
 		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Event != protocol.EventSession || json.Unmarshal(ev.Data, &sd) != nil {
 			continue // heartbeats and logs
 		}
+		if sd.Type == protocol.SessionInvoke {
+			go c.answer(ev.SessionID, sd.Data)
+		}
 		c.mu.Lock()
 		c.sessions[ev.SessionID] = append(c.sessions[ev.SessionID], Message{Type: sd.Type, Data: sd.Data, Line: sc.Text()})
 		c.cond.Broadcast()
@@ -83,7 +90,7 @@ func (c *Conn) ModelRequest(tb testing.TB, session, action string, fields map[st
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := c.in.Write(append(line, '\n')); err != nil {
+	if err := c.write(line); err != nil {
 		tb.Fatalf("write to the plugin: %v", err)
 	}
 }
@@ -92,7 +99,7 @@ func (c *Conn) ModelRequest(tb testing.TB, session, action string, fields map[st
 func (c *Conn) Cancel(tb testing.TB, session string) {
 	tb.Helper()
 	line, _ := json.Marshal(protocol.Cancel{SessionID: session, Event: protocol.EventCancel})
-	if _, err := c.in.Write(append(line, '\n')); err != nil {
+	if err := c.write(line); err != nil {
 		tb.Fatalf("write to the plugin: %v", err)
 	}
 }
