@@ -106,7 +106,7 @@ func (s *Service) summarise(ctx context.Context, r *models.Resolved, user, text,
 }
 
 // pieces splits text into pieces of at most n characters, joining whole
-// non-blank lines while they fit and cutting a longer line.
+// non-blank lines (by newlines) while they fit and cutting a longer line.
 func pieces(text string, n int) []string {
 	var out []string
 	var cur []rune
@@ -121,8 +121,11 @@ func pieces(text string, n int) []string {
 			}
 			out, rs = append(out, string(rs[:n])), rs[n:]
 		}
-		if len(cur)+len(rs) > n {
+		if len(cur) > 0 && len(cur)+1+len(rs) > n {
 			out, cur = append(out, string(cur)), nil
+		}
+		if len(cur) > 0 {
+			cur = append(cur, '\n')
 		}
 		cur = append(cur, rs...)
 	}
