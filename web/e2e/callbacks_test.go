@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,13 +70,8 @@ func TestCallbacks(t *testing.T) {
 		t.Fatalf("no file link in the output: %q", href)
 	}
 	shootElement(br, "callbacks-run", `[data-testid="run-page"]`)
-	resp, err := http.Get(href)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || string(b) != "hello plugboard" {
-		t.Fatalf("the file link answers %d %q", resp.StatusCode, b)
+	if got := httpGet(t, href); got != "hello plugboard" {
+		t.Fatalf("the file link answers %q", got)
 	}
 	console.check(t, "the callbacks run")
 }
