@@ -156,6 +156,15 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("links %v", o.Links)
 		}
 	})
+	t.Run("OKNested", func(t *testing.T) {
+		done(t, s.run(t, cb, "nest", map[string]any{"levels": 3}), "level 3 > level 2 > level 1 > bottom")
+	})
+	t.Run("ErrTooDeep", func(t *testing.T) {
+		o := s.run(t, cb, "nest", map[string]any{"levels": 8})
+		if o.Run.Status != store.RunFailed || !strings.Contains(o.Run.Error, "call back too deep") {
+			t.Fatalf("run %s %q (%q), want the daemon's depth limit", o.Run.Status, o.Run.Error, o.Text)
+		}
+	})
 	t.Run("OKAudited", func(t *testing.T) {
 		entries, _, err := s.Store.FindAuditEntries(context.Background(), store.AuditFilter{Action: callback.AuditAction, PerPage: 200})
 		if err != nil || !audited(entries, "plugin plugboard/callbacks", "invoke/llm plugboard/demo_model/demo_model demo-chat") ||

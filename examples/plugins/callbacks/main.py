@@ -205,6 +205,17 @@ def save_file(session_id, params):
     link(session_id, f["preview_url"])
 
 
+def nest(session_id, params):
+    levels = int(float(params.get("levels") or 0))
+    if levels <= 0:
+        text(session_id, "bottom")
+        return
+    text(session_id, "level %d > " % levels)
+    for message in tool(session_id, "plugboard/callbacks/callbacks", "nest", {"levels": levels - 1}):
+        if message.get("type") == "text":
+            text(session_id, (message.get("message") or {}).get("text", ""))
+
+
 def tour(session_id, params):
     content = str(params.get("text") or "")
     steps = [
@@ -220,7 +231,7 @@ def tour(session_id, params):
         text(session_id, "\n")
 
 
-TOOLS = {"tour": tour, "count": count, "summarize": summarize, "ask": ask, "call_tool": call_tool, "save_file": save_file}
+TOOLS = {"tour": tour, "count": count, "summarize": summarize, "ask": ask, "call_tool": call_tool, "save_file": save_file, "nest": nest}
 
 
 # Requests ------------------------------------------------------------------
