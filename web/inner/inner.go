@@ -71,6 +71,7 @@ func (h *Handlers) call(c echo.Context) error {
 	}
 	var result any
 	err = h.svc.Handle(r.Context(), call, func(v any) error { result = v; return nil })
+	h.logInternal(call, err)
 	return unary(c, plugboard.ErrorStatus(plugboard.ErrorCode(err)), result, err)
 }
 
@@ -81,6 +82,14 @@ func depth(r *http.Request) int {
 		return 1
 	}
 	return n
+}
+
+// logInternal logs a call back that failed on the app's side (not the
+// plugin's request, a model's or a tool's refusal), once.
+func (h *Handlers) logInternal(call *callback.Call, err error) {
+	if err != nil && plugboard.ErrorCode(err) == plugboard.EINTERNAL {
+		h.log.Error("inner api: call back failed", "plugin", call.PluginID, "path", call.Path, "err", err)
+	}
 }
 
 // unary writes one envelope: the data, or the error's message.
@@ -131,6 +140,7 @@ func (h *Handlers) stream(c echo.Context, call *callback.Call) error {
 		}
 		return write(b)
 	})
+	h.logInternal(call, err)
 	if err != nil {
 		if werr := write(innerapi.ErrorFrame(message(err))); werr != nil {
 			h.log.Warn("inner api: the stream's reader went away", "plugin", call.PluginID, "path", call.Path, "err", werr)
