@@ -84,6 +84,16 @@ func TestModelCalls(t *testing.T) {
 			t.Fatalf("err %v", err)
 		}
 	})
+	t.Run("OKStructured", func(t *testing.T) {
+		// demo-chat quotes the user's message, which here is the JSON.
+		chunks, err := e.call(t, innerapi.PathLLMStructuredOutput, map[string]any{"provider": demo, "model": "demo-chat",
+			"completion_params": map[string]any{"delay_ms": 0}, "structured_output_schema": map[string]any{"type": "object"},
+			"prompt_messages": []any{map[string]any{"role": "user", "content": `{"city":"Paris"}`}}})
+		if err != nil || len(chunks) < 2 || !strings.Contains(chunks[len(chunks)-1], `"structured_output":{"city":"Paris"}`) ||
+			strings.Contains(chunks[0], "structured_output") {
+			t.Fatalf("chunks %v, err %v", chunks, err)
+		}
+	})
 	t.Run("ErrStructuredNotJSON", func(t *testing.T) {
 		chunks, err := e.call(t, innerapi.PathLLMStructuredOutput, map[string]any{"provider": demo, "model": "demo-chat",
 			"completion_params": map[string]any{"delay_ms": 0}, "structured_output_schema": map[string]any{"type": "object"},
