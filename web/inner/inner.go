@@ -193,4 +193,3 @@ func (h *Handlers) download(c echo.Context) error {
 	}
 	return c.Blob(http.StatusOK, ctype, f.Data)
 }
-
