@@ -6,7 +6,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,20 +62,21 @@ const (
 	pluginUploadLimit = callback.MaxFileSize + multipartSlack
 )
 
-// machineLimit is the body limit of a machine route, and whether path is one.
-func machineLimit(path string) (bodyLimit, bool) {
-	switch {
-	case strings.HasPrefix(path, innerapi.Prefix):
+// machineLimit is the body limit of a machine route, by the route's
+// pattern (as web/inner mounts them), and whether route is one.
+func machineLimit(route string) (bodyLimit, bool) {
+	switch route {
+	case innerapi.Prefix + "*":
 		return bodyLimit{innerBodyLimit, "a call back", innerBodyLimit}, true
-	case strings.HasPrefix(path, callback.UploadPath):
+	case callback.UploadPath + ":token":
 		return bodyLimit{pluginUploadLimit, "an uploaded file", callback.MaxFileSize}, true
 	}
 	return bodyLimit{}, false
 }
 
-// IsMachine reports whether the request is for a machine route.
-func IsMachine(r *http.Request) bool {
-	_, ok := machineLimit(r.URL.Path)
+// IsMachine reports whether the request was routed to a machine route.
+func IsMachine(c echo.Context) bool {
+	_, ok := machineLimit(c.Path())
 	return ok
 }
 
@@ -91,7 +91,7 @@ func (g *Guard) LimitBody() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			limit, ok := uploads[c.Path()]
-			if m, isMachine := machineLimit(r.URL.Path); isMachine {
+			if m, isMachine := machineLimit(c.Path()); isMachine {
 				limit, ok = m, true
 			} else if !ok || mediaType(r) != "multipart/form-data" {
 				limit = bodyLimit{formBodyLimit, "a form", formBodyLimit}

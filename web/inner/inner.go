@@ -31,8 +31,8 @@ type Handlers struct {
 	log *slog.Logger
 }
 
-// New returns the handlers; key is the inner API's key ("" leaves the
-// inner API unrouted: every path 404s).
+// New returns the handlers; key is the inner API's key ("": there is no
+// inner API, every path 404s).
 func New(key string, svc *callback.Service, log *slog.Logger) *Handlers {
 	if log == nil {
 		log = slog.Default()
@@ -40,11 +40,9 @@ func New(key string, svc *callback.Service, log *slog.Logger) *Handlers {
 	return &Handlers{key: key, svc: svc, log: log}
 }
 
-// Routes mounts the inner API (when it has a key) and the file routes.
+// Routes mounts the inner API and the file routes.
 func (h *Handlers) Routes(e *echo.Echo) {
-	if h.key != "" {
-		e.POST(innerapi.Prefix+"*", h.call)
-	}
+	e.POST(innerapi.Prefix+"*", h.call)
 	e.POST(callback.UploadPath+":token", h.upload)
 	e.GET(callback.DownloadPath+":token/:name", h.download)
 }
@@ -53,6 +51,9 @@ func (h *Handlers) Routes(e *echo.Echo) {
 // streamed path, else one JSON envelope.
 func (h *Handlers) call(c echo.Context) error {
 	r := c.Request()
+	if h.key == "" {
+		return echo.ErrNotFound // no key configured: there is no inner API
+	}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get(innerapi.HeaderKey)), []byte(h.key)) != 1 {
 		return unary(c, http.StatusUnauthorized, nil, errors.New("The inner API key is missing or wrong."))
 	}
