@@ -1,11 +1,11 @@
 // Package app assembles the application services — what Plugboard does
 // for a user whatever the surface asking (the admin app's handlers today,
 // the gateway next): invoking tools (app/invoke), running agents
-// (app/agent), model
-// providers' credentials and default models (app/models), installing
-// plugins and their sources (app/install), auto-upgrades (app/upgrade),
-// outbound requests and their allowlist (app/outbound) and API-based
-// extensions (app/extension). A surface builds one App and closes it.
+// (app/agent), model providers' credentials and default models
+// (app/models), installing plugins and their sources (app/install),
+// auto-upgrades (app/upgrade), outbound requests and their allowlist
+// (app/outbound), API-based extensions (app/extension) and plugins' calls
+// back (app/callback). A surface builds one App and closes it.
 package app
 
 import (
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/app/agent"
+	"github.com/plugboard/plugboard/app/callback"
 	"github.com/plugboard/plugboard/app/extension"
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
@@ -46,15 +47,20 @@ type Config struct {
 	// GitHubAPIURL and GitHubTimeout are GitHub's defaults until saved.
 	GitHubAPIURL  string
 	GitHubTimeout time.Duration
+	// PluginBaseURL is the app's address as plugins reach it, for the
+	// links of files they upload ("" : the address each call came to).
+	PluginBaseURL string
 	// RunFinished is told how each tool run ended (metrics); may be nil.
 	RunFinished func(pluginID, status string, took time.Duration)
 }
 
 // App holds the services.
 type App struct {
-	Invoke    *invoke.Service
-	Agent     *agent.Service
-	Models    *models.Service
+	Invoke *invoke.Service
+	Agent  *agent.Service
+	Models *models.Service
+	// Callback answers plugins' calls back (the inner API's service).
+	Callback  *callback.Service
 	Installs  *install.Service
 	Upgrades  *upgrade.Scheduler
 	Outbound  *outbound.Guard
@@ -78,6 +84,8 @@ func New(cfg Config) *App {
 		Finished: cfg.RunFinished})
 	a.Models = models.New(models.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger})
 	a.Agent = agent.New(agent.Config{Store: cfg.Store, Models: a.Models, Invoke: a.Invoke, Daemon: cfg.Daemon, Logger: cfg.Logger})
+	a.Callback = callback.New(callback.Config{Store: cfg.Store, Daemon: cfg.Daemon, Models: a.Models, Invoke: a.Invoke,
+		Logger: cfg.Logger, BaseURL: cfg.PluginBaseURL})
 	a.Outbound = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, cfg.Logger)
 	a.Extension = extension.NewCaller(a.Outbound.Guard, cfg.ExtensionTimeouts, time.Now)
 	if m, err := install.NewMarketplace(cfg.MarketplaceURL, cfg.Examples, cfg.OutboundAllow); err != nil {

@@ -52,7 +52,7 @@ type server struct {
 	sessions map[string]context.CancelFunc
 	running  sync.WaitGroup
 
-	calls  pendingCalls            // calls back waiting for the daemon's frames
+	calls  pendingCalls           // calls back waiting for the daemon's frames
 	inline atomic.Pointer[reader] // the reader running a handler inline, if any
 }
 

@@ -463,7 +463,7 @@ func overview(p apispec.Installation, sig Signature) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Permissions(p.Declaration.Resource.Permission).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Permissions(p.Declaration.Resource).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

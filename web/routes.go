@@ -12,6 +12,7 @@ import (
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
 	"github.com/plugboard/plugboard/web/guard"
+	"github.com/plugboard/plugboard/web/inner"
 	"github.com/plugboard/plugboard/web/install"
 	"github.com/plugboard/plugboard/web/models"
 	"github.com/plugboard/plugboard/web/page"
@@ -52,6 +53,7 @@ func (s *Server) routes() {
 	e := s.echo
 	e.StaticFS("/static", static.FS)
 	e.GET("/healthz", s.healthz, s.chains.Public...)
+	inner.New(s.cfg.InnerAPIKey, s.app.Callback, s.log).Routes(e)
 	account.New(s.kit).Routes(e, s.chains)
 	settings.New(s.kit).Routes(e, s.chains)
 	credentials.New(s.kit, s.daemon, s.credentials()).Routes(e, s.chains)

@@ -76,6 +76,9 @@ type Config struct {
 	// believed. None: the direct peer is the client, and headers are not
 	// believed from anyone.
 	TrustedProxies []netip.Prefix
+	// InnerAPIKey is the key the daemon sends plugins' calls back with
+	// (X-Inner-Api-Key) to /inner/api/*; "" leaves the inner API unrouted.
+	InnerAPIKey string
 }
 
 // Server is the admin app's HTTP handler.
@@ -119,7 +122,7 @@ func New(cfg Config) *Server {
 	s.app = app.New(app.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger, Now: cfg.Now,
 		Examples: cfg.Examples, OutboundAllow: cfg.OutboundAllow, ExtensionTimeouts: cfg.ExtensionTimeouts,
 		MarketplaceURL: cfg.MarketplaceURL, GitHubAPIURL: cfg.GitHubAPIURL, GitHubTimeout: cfg.GitHubTimeout,
-		RunFinished: s.metrics.Run})
+		PluginBaseURL: cfg.PublicURL, RunFinished: s.metrics.Run})
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.IPExtractor = guard.ClientIP(cfg.TrustedProxies)
 	s.echo.SchemeExtractor = echo.ExtractSchemeFromHeaders(guard.TrustOptions(cfg.TrustedProxies)...)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -37,11 +38,22 @@ func Root() string {
 // and returns a client of it.
 func MustDaemon(tb testing.TB) *client.Client {
 	tb.Helper()
+	return MustDaemonWith(tb, nil)
+}
+
+// MustDaemonWith is MustDaemon with changes to the daemon's configuration
+// (nil: none), such as the platform it forwards plugins' calls back to.
+func MustDaemonWith(tb testing.TB, configure func(*daemon.Config)) *client.Client {
+	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := daemon.Start(context.Background(), daemon.Config{
+	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: "test-key", Logger: log,
 		Manager: manager.Config{DataDir: tb.TempDir(), Limits: pkgfmt.DefaultLimits()},
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	d, err := daemon.Start(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -217,18 +229,44 @@ func OpenAIStandIn(tb testing.TB) *httptest.Server {
 	return srv
 }
 
+// MustInstallVariant packs the example plugin examples/plugins/<name> with
+// its manifest changed by edit (a test fixture: another name, other
+// permissions …) and installs it through the daemon client.
+func MustInstallVariant(tb testing.TB, cl *client.Client, name string, edit func(manifest string) string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	src := filepath.Join(Root(), "examples", "plugins", name)
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		tb.Fatal(err)
+	}
+	m, err := os.ReadFile(filepath.Join(dir, "manifest.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.yaml"), []byte(edit(string(m))), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	mustInstallFS(tb, cl, os.DirFS(dir), name+"-variant")
+}
+
 // MustInstallDir packs the plugin folder dir (relative to the module's
 // root; a plugin needing no build, such as daemon/api/testdata/pymodel)
 // and installs it through the daemon client.
 func MustInstallDir(tb testing.TB, cl *client.Client, dir string) {
 	tb.Helper()
+	mustInstallFS(tb, cl, os.DirFS(filepath.Join(Root(), dir)), filepath.Base(dir))
+}
+
+// mustInstallFS packs a plugin folder and installs it, waiting for it.
+func mustInstallFS(tb testing.TB, cl *client.Client, fsys fs.FS, name string) {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	data, _, err := pkgfmt.Pack(os.DirFS(filepath.Join(Root(), dir)), pkgfmt.DefaultLimits())
+	data, _, err := pkgfmt.Pack(fsys, pkgfmt.DefaultLimits())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	up, err := cl.UploadPackage(ctx, filepath.Base(dir)+".difypkg", bytes.NewReader(data))
+	up, err := cl.UploadPackage(ctx, name+".difypkg", bytes.NewReader(data))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -237,6 +275,6 @@ func MustInstallDir(tb testing.TB, cl *client.Client, dir string) {
 		_, err = cl.WaitTask(ctx, res.TaskID)
 	}
 	if err != nil {
-		tb.Fatalf("install %s: %v", dir, err)
+		tb.Fatalf("install %s: %v", name, err)
 	}
 }

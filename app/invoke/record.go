@@ -24,6 +24,8 @@ type prepared struct {
 	run  *store.Run
 	data apispec.InvokeToolData
 	red  *secret.Redactor
+	// depth is the call back's depth the tool runs for (0: none).
+	depth int
 }
 
 // execute runs the tool and records every message until the stream ends,
@@ -36,6 +38,9 @@ func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessa
 	defer lr.cancel()
 	start := time.Now()
 	rec := &recorder{s: s, lr: lr, runID: r.ID, red: p.red, onMessage: onMessage}
+	if p.depth > 0 {
+		ctx = client.WithCallDepth(ctx, p.depth)
+	}
 	status, reason := s.stream(ctx, rec, r, p.data)
 	rec.flush()
 	reason = p.red.String(reason)

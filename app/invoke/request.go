@@ -44,6 +44,10 @@ type Request struct {
 	// Files are the uploaded files of file parameters (RunFile.Param names
 	// the parameter), stored with the run.
 	Files []*store.RunFile
+	// CallDepth is, for a tool a plugin invokes through a call back
+	// (invoke/tool), the depth of that call back; the daemon is told it,
+	// so the tool's own calls back run one deeper. 0: a user's run.
+	CallDepth int
 }
 
 // Problems is the error of a request that does not fit the tool: a
@@ -148,7 +152,7 @@ func (s *Service) prepare(ctx context.Context, req Request) (*prepared, error) {
 	if creds != nil {
 		data.CredentialType = "api-key"
 	}
-	return &prepared{run: r, data: data, red: secret.NewRedactor(secrets...)}, nil
+	return &prepared{run: r, data: data, red: secret.NewRedactor(secrets...), depth: req.CallDepth}, nil
 }
 
 // pickCredential is the id of the credential the request calls with (0:

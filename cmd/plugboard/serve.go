@@ -37,14 +37,16 @@ type serveCmd struct {
 	LogFormat string `default:"text" enum:"text,json" env:"PLUGBOARD_LOG_FORMAT" help:"Log format: text, or json (one JSON object per line)."`
 	DebugAddr string `default:"127.0.0.1:5003" env:"PLUGBOARD_DEBUG_ADDR" help:"Remote debugging address: the embedded daemon listens there (empty disables it); with --daemon-url, that daemon's debugging address, shown on the Debugging page."`
 
-	DaemonKeyFile  string        `name:"daemon-key-file" env:"PLUGBOARD_DAEMON_KEY_FILE" help:"File holding the API key of the daemon at --daemon-url, instead of --daemon-key."`
-	MarketplaceURL string        `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
-	OutboundAllow  string        `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
-	PublicURL      string        `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
-	MetricsToken   string        `env:"PLUGBOARD_METRICS_TOKEN" help:"Serve Prometheus metrics on /metrics to requests with 'Authorization: Bearer <token>' (the app's, and the embedded daemon's); unset, the app has no /metrics."`
-	InvokeTimeout  time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"The embedded daemon's default limit of one tool invocation (admins can set one per plugin)."`
-	TrustedProxies string        `name:"trusted-proxies" env:"PLUGBOARD_TRUSTED_PROXIES" help:"CIDRs or addresses (comma-separated) of reverse proxies whose X-Forwarded-For / X-Real-IP (the client's address) and X-Forwarded-Proto are believed; unset, the connecting address is the client and no forwarding header is believed."`
-	GitHubAPIURL   string        `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
+	DaemonKeyFile   string        `name:"daemon-key-file" env:"PLUGBOARD_DAEMON_KEY_FILE" help:"File holding the API key of the daemon at --daemon-url, instead of --daemon-key."`
+	MarketplaceURL  string        `env:"PLUGBOARD_MARKETPLACE_URL" help:"Base URL of the plugin marketplace (Dify's API); unset, the example packages are the marketplace."`
+	OutboundAllow   string        `env:"PLUGBOARD_OUTBOUND_ALLOW" help:"Hosts, IP addresses or CIDRs (comma-separated) that requests made on a user's behalf (API extensions) may reach although loopback, private or link-local; admins can add more on the Extensions page."`
+	PublicURL       string        `name:"public-url" env:"PLUGBOARD_PUBLIC_URL" help:"The app's base URL as plugins can reach it, for files passed to tools from the playground (default http://<addr>, loopback when --addr has no host)."`
+	MetricsToken    string        `env:"PLUGBOARD_METRICS_TOKEN" help:"Serve Prometheus metrics on /metrics to requests with 'Authorization: Bearer <token>' (the app's, and the embedded daemon's); unset, the app has no /metrics."`
+	InvokeTimeout   time.Duration `default:"600s" env:"PLUGBOARD_INVOKE_TIMEOUT" help:"The embedded daemon's default limit of one tool invocation (admins can set one per plugin)."`
+	TrustedProxies  string        `name:"trusted-proxies" env:"PLUGBOARD_TRUSTED_PROXIES" help:"CIDRs or addresses (comma-separated) of reverse proxies whose X-Forwarded-For / X-Real-IP (the client's address) and X-Forwarded-Proto are believed; unset, the connecting address is the client and no forwarding header is believed."`
+	InnerAPIKey     string        `name:"inner-api-key" env:"PLUGBOARD_INNER_API_KEY" help:"With --daemon-url: the key that daemon sends plugins' calls back with (its --platform-key); the app answers them on /inner/api/*. Unset, calls back are not answered (with the embedded daemon, a key is made at each start)."`
+	InnerAPIKeyFile string        `name:"inner-api-key-file" env:"PLUGBOARD_INNER_API_KEY_FILE" help:"File holding --inner-api-key."`
+	GitHubAPIURL    string        `name:"github-api-url" env:"PLUGBOARD_GITHUB_API_URL" help:"GitHub REST API for installs from GitHub releases until an admin saves one on the GitHub page (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)."`
 
 	pythonFlags `embed:""`
 }
@@ -70,6 +72,9 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if c.DaemonKey, err = keyFromFlags("--daemon-key", c.DaemonKey, c.DaemonKeyFile); err != nil {
 		return err
 	}
+	if c.InnerAPIKey, err = keyFromFlags("--inner-api-key", c.InnerAPIKey, c.InnerAPIKeyFile); err != nil {
+		return err
+	}
 	if err := privateDir(c.Data); err != nil {
 		return err
 	}
@@ -86,7 +91,13 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dc, err := c.daemon(ctx, logger)
+	// Listen first: the embedded daemon is told the address it calls back to.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	defer ln.Close()
+	dc, err := c.daemon(ctx, logger, loopbackURL(ln.Addr()))
 	if err != nil {
 		return err
 	}
@@ -100,10 +111,11 @@ func (c *serveCmd) Run(ctx context.Context) error {
 		GitHubAPIURL:   c.GitHubAPIURL,
 		PublicURL:      c.publicURL(),
 		TrustedProxies: proxies,
+		InnerAPIKey:    dc.innerKey,
 	})
 	defer srv.Close()
 	srv.StartAutoUpgrades()
-	return c.serve(ctx, srv)
+	return c.serve(ctx, ln, srv)
 }
 
 // privateDir creates the data directory for its owner only, narrowing an
@@ -132,24 +144,45 @@ func (c *serveCmd) publicURL() string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// daemonConn is the daemon the app uses: its client, address and key, and
-// stop, which shuts an embedded daemon down.
+// loopbackURL is the app's base URL on this machine for the address it
+// listens on: an unspecified host becomes 127.0.0.1.
+func loopbackURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// daemonConn is the daemon the app uses: its client, address and key, the
+// key it calls back to the app's inner API with ("" : none), and stop,
+// which shuts an embedded daemon down.
 type daemonConn struct {
 	client   *client.Client
 	url, key string
+	innerKey string
 	metrics  prometheus.Gatherer // an embedded daemon's; nil for one at --daemon-url
 	stop     func()
 }
 
 // daemon starts the embedded daemon, or connects to --daemon-url; either way
-// the app reaches it through the client. An embedded daemon's metrics are
-// kept for the app's /metrics.
-func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn, error) {
+// the app reaches it through the client. The embedded daemon calls plugins'
+// calls back to appURL with a key made for this start; a daemon at
+// --daemon-url with --inner-api-key. An embedded daemon's metrics are kept
+// for the app's /metrics.
+func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger, appURL string) (*daemonConn, error) {
 	if c.DaemonURL != "" {
 		if c.DaemonKey == "" {
 			return nil, errors.New("--daemon-url needs --daemon-key (or PLUGBOARD_DAEMON_KEY)")
 		}
-		return &daemonConn{client: client.New(c.DaemonURL, c.DaemonKey), url: c.DaemonURL, key: c.DaemonKey, stop: func() {}}, nil
+		return &daemonConn{client: client.New(c.DaemonURL, c.DaemonKey), url: c.DaemonURL, key: c.DaemonKey,
+			innerKey: c.InnerAPIKey, stop: func() {}}, nil
+	}
+	if c.InnerAPIKey != "" {
+		return nil, errors.New("--inner-api-key is for a daemon at --daemon-url; the embedded daemon gets a key of its own at each start")
 	}
 	if err := checkInvokeTimeout(c.InvokeTimeout); err != nil {
 		return nil, err
@@ -158,9 +191,10 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn
 	if err != nil {
 		return nil, err
 	}
-	key := randomKey()
+	key, innerKey := randomKey(), randomKey()
 	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: key, Logger: logger, DebugAddr: c.DebugAddr,
+		PlatformURL: appURL, PlatformKey: innerKey,
 		Manager: manager.Config{DataDir: filepath.Join(c.Data, "daemon"), HideDirs: []string{c.Data}, Limits: pkgfmt.DefaultLimits(), Runner: py,
 			Runtime: runtime.Config{InvokeTimeout: c.InvokeTimeout}},
 	}
@@ -184,16 +218,14 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger) (*daemonConn
 			logger.Warn("daemon shutdown", "err", err)
 		}
 	}
-	return &daemonConn{client: client.New(d.URL(), key), url: d.URL(), key: key, metrics: d.Metrics().Gatherer(), stop: stop}, nil
+	return &daemonConn{client: client.New(d.URL(), key), url: d.URL(), key: key, innerKey: innerKey,
+		metrics: d.Metrics().Gatherer(), stop: stop}, nil
 }
 
-// serve listens, prints the URL, and shuts down gracefully when ctx ends
-// (SIGINT/SIGTERM): open requests and streams get a few seconds to finish.
-func (c *serveCmd) serve(ctx context.Context, h http.Handler) error {
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.Addr, err)
-	}
+// serve serves on ln, prints the URL, and shuts down gracefully when ctx
+// ends (SIGINT/SIGTERM): open requests and streams get a few seconds to
+// finish.
+func (c *serveCmd) serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
@@ -205,7 +237,7 @@ func (c *serveCmd) serve(ctx context.Context, h http.Handler) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = hs.Shutdown(shutdown)
+	err := hs.Shutdown(shutdown)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = hs.Close()
 	}

@@ -45,7 +45,7 @@ var kinds = map[string]kind{
 		path: innerapi.PathLLM, failed: "invoke llm model failed", readFailed: "read llm model failed"},
 	"llm_structured_output": {allowed: llmAllowed, denied: denied("llm"),
 		required: append(model, "mode", "structured_output_schema"), path: innerapi.PathLLMStructuredOutput,
-		failed:   "invoke llm with structured output model failed", readFailed: "read llm with structured output model failed"},
+		failed: "invoke llm with structured output model failed", readFailed: "read llm with structured output model failed"},
 	"text_embedding": {allowed: func(p plugboard.Permission) bool { return p.Model && p.Embed }, denied: denied("text-embedding"),
 		required: append(model, "texts", "input_type"), path: innerapi.PathTextEmbedding,
 		failed: "invoke text-embedding model failed", result: []string{"model", "embeddings"}},

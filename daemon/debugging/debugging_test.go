@@ -228,7 +228,7 @@ func TestRemotePlugin(t *testing.T) {
 			}
 			text += m.Text
 		}
-		if text != "helloremote" { // with no delay the words come without spaces
+		if text != "hello remote" {
 			t.Fatalf("output %q", text)
 		}
 		if tools, err := d.c.Tools(ctx, 1, 100); err != nil || len(tools) != 1 || tools[0].PluginUniqueIdentifier != uid {

@@ -38,7 +38,7 @@ type session struct {
 	qmu   sync.Mutex
 	queue []json.RawMessage // chunks not yet received, from head on
 	head  int
-	notes int // how many of them are notes (calls back's reports)
+	notes int           // how many of them are notes (calls back's reports)
 	wake  chan struct{} // a chunk arrived (capacity 1)
 	room  chan struct{} // a full queue has room again (capacity 1)
 

@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,21 +10,10 @@ import (
 	"github.com/plugboard/plugboard/app/apptest"
 )
 
-// mustModelExamples copies the packed model examples (make writes them to
-// dist/) into a folder of one-click examples.
+// mustModelExamples is a folder of the packed model examples.
 func mustModelExamples(tb testing.TB) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	for _, name := range []string{"demo_model", "openai_compatible"} {
-		data, err := os.ReadFile("../../dist/" + name + ".difypkg")
-		if err != nil {
-			tb.Fatalf("%v: run make first", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".difypkg"), data, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return dir
+	return mustExamples(tb, "demo_model", "openai_compatible")
 }
 
 // choose sets a select as a user would, firing its change event, once the

@@ -90,7 +90,10 @@ func MustServe(tb testing.TB, opts ...ServeOption) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	args := []string{"serve", "--addr", "127.0.0.1:0"}
+	args := []string{"serve"}
+	if !slices.Contains(cfg.args, "--addr") {
+		args = append(args, "--addr", "127.0.0.1:0")
+	}
 	data := filepath.Join(cfg.dir, "data")
 	if cfg.data != "" {
 		data = cfg.data

@@ -9,7 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/plugboard/plugboard/app/callback"
 	appmodels "github.com/plugboard/plugboard/app/models"
+	"github.com/plugboard/plugboard/daemon/innerapi"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -51,6 +53,37 @@ func uploadLimits() map[string]bodyLimit {
 	}
 }
 
+// Machine routes are called by the daemon (the inner API, for plugins'
+// calls back) and by plugins (uploading a file they asked for), never by a
+// browser: no session is loaded and no CSRF token asked for (each handler
+// authenticates the caller itself: the inner API's key, an upload token),
+// and each has its own body limit.
+const (
+	// innerBodyLimit bounds a call back's request: a speech2text audio
+	// file, hex-encoded, is the largest.
+	innerBodyLimit = 64 << 20
+	// pluginUploadLimit bounds an uploaded plugin file with its framing.
+	pluginUploadLimit = callback.MaxFileSize + multipartSlack
+)
+
+// machineLimit is the body limit of a machine route, by the route's
+// pattern (as web/inner mounts them), and whether route is one.
+func machineLimit(route string) (bodyLimit, bool) {
+	switch route {
+	case innerapi.Prefix + "*":
+		return bodyLimit{innerBodyLimit, "a call back", innerBodyLimit}, true
+	case callback.UploadPath + ":token":
+		return bodyLimit{pluginUploadLimit, "an uploaded file", callback.MaxFileSize}, true
+	}
+	return bodyLimit{}, false
+}
+
+// IsMachine reports whether the request was routed to a machine route.
+func IsMachine(c echo.Context) bool {
+	_, ok := machineLimit(c.Path())
+	return ok
+}
+
 // LimitBody applies the route's body limit before anything reads the body:
 // a declared length over it is refused unread, and the body is cut off
 // past it. Forms are parsed here, so the CSRF check and the handlers find
@@ -62,7 +95,9 @@ func (g *Guard) LimitBody() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			limit, ok := uploads[c.Path()]
-			if !ok || mediaType(r) != "multipart/form-data" {
+			if m, isMachine := machineLimit(c.Path()); isMachine {
+				limit, ok = m, true
+			} else if !ok || mediaType(r) != "multipart/form-data" {
 				limit = bodyLimit{formBodyLimit, "a form", formBodyLimit}
 			}
 			if r.ContentLength > limit.bytes {

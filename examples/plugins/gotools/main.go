@@ -96,7 +96,7 @@ func crash(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
 func streamText(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
 	delay := time.Duration(req.NumberOr("delay_ms", 50) * float64(time.Millisecond))
 	for i, word := range strings.Fields(req.String("text")) {
-		if i > 0 && delay > 0 {
+		if i > 0 {
 			if err := sleep(ctx, delay); err != nil {
 				return err
 			}
