@@ -103,7 +103,7 @@ var (
 // an integer index, a message whose content is a string or null with no
 // tool calls, no usage, a string finish_reason or none. ok is false for
 // anything else, which the caller checks by decoding. Chunks come from lines
-// the runtime has checked with protocol.Valid.
+// the runtime has checked with json.Valid.
 func quickLLMChunk(chunk []byte) (hasPromptMessages, ok bool) {
 	var top [3][]byte
 	if !protocol.Pick(chunk, chunkKeys, top[:]) || !nonEmptyString(top[0]) || top[2] == nil {

@@ -3,7 +3,7 @@ package protocol
 // A small reader for the members of plugin → daemon lines. encoding/json
 // allocates a parser per call; these lines are the hot path (two per
 // invocation, one per streamed chunk), so the few members read are picked
-// out by hand from a line Valid has already accepted. Anything unusual
+// out by hand from a line json.Valid has already accepted. Anything unusual
 // (escaped keys, a non-object) makes Pick fail and the caller falls back to
 // encoding/json.
 

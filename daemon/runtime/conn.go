@@ -148,7 +148,7 @@ func (c *conn) handle(line []byte) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
-	if !protocol.Valid(line) {
+	if !json.Valid(line) {
 		c.warn("plugin wrote a line that is not JSON: " + truncate(string(line), 200))
 		return
 	}
