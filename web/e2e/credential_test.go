@@ -99,7 +99,7 @@ func TestCredentials(t *testing.T) {
 	if html := Eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, "e2eS3cretKey") {
 		t.Fatal("the page contains the secret")
 	}
-	b.Do("open the audit log", chromedp.Click(tid("nav-audit")), chromedp.WaitVisible(tid("audit-log")))
+	b.Do("open the audit log from the user menu", chromedp.Click(tid("user-menu-toggle")), chromedp.Click(tid("nav-audit")), chromedp.WaitVisible(tid("audit-log")))
 	if n := Eval[int](b, `document.querySelectorAll('[data-testid="audit-entry"][data-action^="credential."]').length`); n != 4 {
 		t.Fatalf("%d audit entries, want create, test, update, test", n)
 	}

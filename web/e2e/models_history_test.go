@@ -2,9 +2,11 @@ package e2e_test
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -85,12 +87,21 @@ func TestModelsHistory(t *testing.T) {
 	br.Do("stop it", chromedp.Click(tid("chat-stop")), chromedp.WaitVisible(`[data-role="assistant"][data-state="stopped"]`))
 
 	// The history lists the three, latest first, with latency and price.
-	br.Open("/models/chats", "chat-list")
-	rows := Eval[[]map[string]string](br, `[...document.querySelectorAll('[data-testid="chat-row"]')].map(r => ({
-		status: r.dataset.status, id: r.dataset.chat,
-		model: r.querySelector('[data-testid="chat-link"]').textContent,
-		latency: r.querySelector('[data-testid="chat-latency"]').textContent,
-		price: r.querySelector('[data-testid="chat-price"]').textContent}))`)
+	// The stopped turn is recorded once the server has seen the browser
+	// go away, which may come after the page shows it stopped: the list is
+	// read again until every chat has its ending.
+	var rows []map[string]string
+	for deadline := time.Now().Add(step); ; {
+		br.Open("/models/chats", "chat-list")
+		rows = Eval[[]map[string]string](br, `[...document.querySelectorAll('[data-testid="chat-row"]')].map(r => ({
+			status: r.dataset.status, id: r.dataset.chat,
+			model: r.querySelector('[data-testid="chat-link"]').textContent,
+			latency: r.querySelector('[data-testid="chat-latency"]').textContent,
+			price: r.querySelector('[data-testid="chat-price"]').textContent}))`)
+		if slices.IndexFunc(rows, func(r map[string]string) bool { return r["status"] == "" }) < 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if len(rows) != 3 {
 		t.Fatalf("the history lists %d chats, want 3: %v", len(rows), rows)
 	}
