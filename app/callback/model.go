@@ -181,12 +181,11 @@ func (s *Service) tts(ctx context.Context, c *Call, emit func(any) error) (strin
 	if err := required("content_text", req.ContentText); err != nil {
 		return req.target(), err
 	}
-	audio, _, err := s.cfg.Daemon.InvokeTTS(ctx, r.PluginID, modelData(r, protocol.ModelRequest{ContentText: req.ContentText,
-		Voice: req.Voice, TenantID: req.TenantID}), req.UserID)
+	sp, err := s.cfg.Models.SpeakWith(ctx, req.UserID, r, req.ContentText, req.Voice)
 	if err != nil {
-		return req.target(), redacted(err, r.Secrets)
+		return req.target(), err
 	}
-	for len(audio) > 0 {
+	for audio := sp.Audio; len(audio) > 0; {
 		n := min(len(audio), ttsChunk)
 		if err := emit(map[string]string{"result": hex.EncodeToString(audio[:n])}); err != nil {
 			return req.target(), err
@@ -213,11 +212,11 @@ func (s *Service) speech2text(ctx context.Context, c *Call, emit func(any) error
 	if err != nil || len(audio) == 0 {
 		return req.target(), plugboard.Errorf(plugboard.EINVALID, "The request's file should be the audio, hex-encoded.")
 	}
-	text, err := s.cfg.Daemon.InvokeSpeech2Text(ctx, r.PluginID, modelData(r, protocol.ModelRequest{}), audio, req.UserID)
+	tr, err := s.cfg.Models.TranscribeWith(ctx, req.UserID, r, audio)
 	if err != nil {
-		return req.target(), redacted(err, r.Secrets)
+		return req.target(), err
 	}
-	return req.target(), emit(map[string]string{"result": text})
+	return req.target(), emit(map[string]string{"result": tr.Text})
 }
 
 // moderation reports whether a text is flagged (Dify's {"result": bool}).
@@ -233,11 +232,11 @@ func (s *Service) moderation(ctx context.Context, c *Call, emit func(any) error)
 	if err != nil {
 		return req.target(), err
 	}
-	flagged, err := s.cfg.Daemon.InvokeModeration(ctx, r.PluginID, modelData(r, protocol.ModelRequest{Text: req.Text}), req.UserID)
+	mod, err := s.cfg.Models.ModerateWith(ctx, req.UserID, r, req.Text)
 	if err != nil {
-		return req.target(), redacted(err, r.Secrets)
+		return req.target(), err
 	}
-	return req.target(), emit(map[string]bool{"result": flagged})
+	return req.target(), emit(map[string]bool{"result": mod.Flagged})
 }
 
 // chunkText is a chunk's text: its string content, or its text parts.
