@@ -12,6 +12,9 @@ const (
 	EventToolCall = "tool_call"
 	// EventToolOutput: one message of a running tool (Call's ID, Output).
 	EventToolOutput = "tool_output"
+	// EventCallBack: a running tool called back into the platform (Call's
+	// ID, CallBack).
+	EventCallBack = "call_back"
 	// EventToolResult: a tool call ended (Call, with its observation).
 	EventToolResult = "tool_result"
 	// EventStepDone: the step ended (StepInfo: usage and timings).
@@ -28,6 +31,7 @@ type Event struct {
 	Text     string    `json:"text,omitempty"`
 	Call     *ToolCall `json:"call,omitempty"`
 	Output   *Output   `json:"output,omitempty"`
+	CallBack *CallBack `json:"call_back,omitempty"`
 	StepInfo *Step     `json:"step_info,omitempty"`
 	End      *End      `json:"end,omitempty"`
 }
@@ -109,7 +113,19 @@ type ToolCall struct {
 	Observation string  `json:"observation,omitempty"`
 	Error       string  `json:"error,omitempty"`
 	Files       []File  `json:"files,omitempty"`
-	TookMS      float64 `json:"took_ms"`
+	// CallBacks are the calls back the tool made while it ran, in order.
+	CallBacks []CallBack `json:"call_backs,omitempty"`
+	TookMS    float64    `json:"took_ms"`
+}
+
+// CallBack is one call back a tool made into the platform (a model, a
+// tool, storage …): its type, how it ended and how long it took; never
+// what it asked or got.
+type CallBack struct {
+	Type    string  `json:"type"`
+	Outcome string  `json:"outcome"`
+	Error   string  `json:"error,omitempty"`
+	TookMS  float64 `json:"took_ms"`
 }
 
 // File is a file a tool made, kept with its tool run.
