@@ -24,6 +24,7 @@
     var src = new EventSource(pane.getAttribute("data-events"));
     var current = {};
     var seenCalls = 0;
+    var seenCallBacks = 0;
 
     function step(n) {
       var d = steps.querySelector('[data-step="' + n + '"]');
@@ -78,6 +79,7 @@
     on("call_back", function (ev) {
       var list = call(ev.step, ev.call).querySelector("[data-testid=agent-call-backs]");
       var cb = ev.call_back;
+      seenCallBacks++;
       var li = el("li", "", "", "agent-call-back");
       li.setAttribute("data-type", cb.type);
       li.setAttribute("data-outcome", cb.outcome);
@@ -119,6 +121,7 @@
           });
           if (!fresh) return;
           fresh.setAttribute("data-seen-calls", seenCalls); // what the live stream showed
+          fresh.setAttribute("data-seen-call-backs", seenCallBacks);
           pane.replaceWith(fresh);
         })
         .catch(function () { pane.setAttribute("data-status", "unknown"); });
