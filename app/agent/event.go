@@ -12,8 +12,8 @@ const (
 	EventToolCall = "tool_call"
 	// EventToolOutput: one message of a running tool (Call's ID, Output).
 	EventToolOutput = "tool_output"
-	// EventCallBack: a running tool called back into the platform (Call's
-	// ID, CallBack).
+	// EventCallBack: a running tool (Call's ID) or a strategy plugin (no
+	// Call) called back into the platform (CallBack).
 	EventCallBack = "call_back"
 	// EventToolResult: a tool call ended (Call, with its observation).
 	EventToolResult = "tool_result"
@@ -69,6 +69,9 @@ type Step struct {
 	TookMS       float64     `json:"took_ms"`
 	LoopMS       float64     `json:"loop_ms"`
 	Error        string      `json:"error,omitempty"`
+	// CallBacks are an agent-strategy plugin's calls back in the step (its
+	// model turns and tool calls); a tool's own are under its call.
+	CallBacks []CallBack `json:"call_backs,omitempty"`
 }
 
 // Usage is a step's tokens and price.
@@ -105,14 +108,14 @@ type ToolCall struct {
 	// PluginID, Provider and Tool name the tool called (empty for an
 	// unknown one); RunID is its tool run (app/invoke's), whose files the
 	// answer links to.
-	PluginID    string  `json:"plugin_id,omitempty"`
-	Provider    string  `json:"provider,omitempty"`
-	Tool        string  `json:"tool,omitempty"`
-	RunID       string  `json:"run_id,omitempty"`
-	Status      string  `json:"status"`
-	Observation string  `json:"observation,omitempty"`
-	Error       string  `json:"error,omitempty"`
-	Files       []File  `json:"files,omitempty"`
+	PluginID    string `json:"plugin_id,omitempty"`
+	Provider    string `json:"provider,omitempty"`
+	Tool        string `json:"tool,omitempty"`
+	RunID       string `json:"run_id,omitempty"`
+	Status      string `json:"status"`
+	Observation string `json:"observation,omitempty"`
+	Error       string `json:"error,omitempty"`
+	Files       []File `json:"files,omitempty"`
 	// CallBacks are the calls back the tool made while it ran, in order.
 	CallBacks []CallBack `json:"call_backs,omitempty"`
 	TookMS    float64    `json:"took_ms"`

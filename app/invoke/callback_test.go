@@ -3,75 +3,22 @@ package invoke_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
-	"github.com/plugboard/plugboard/app"
-	"github.com/plugboard/plugboard/app/apptest"
 	"github.com/plugboard/plugboard/app/invoke"
-	"github.com/plugboard/plugboard/app/models"
-	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/store/secret"
-	"github.com/plugboard/plugboard/web/inner"
+	"github.com/plugboard/plugboard/web/inner/innertest"
 )
-
-// mustCallBackApp is `plugboard serve` in-process: a daemon forwarding
-// calls back to the app's inner API on loopback, demo_model, gotools, the
-// callbacks example and its variant without permissions installed. It
-// returns the app, its store, the user alice and the inner API's address.
-func mustCallBackApp(tb testing.TB) (*app.App, *store.DB, *store.User, string) {
-	tb.Helper()
-	if testing.Short() {
-		tb.Skip("runs the example plugins under a daemon calling back")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	const key = "inner-key-for-invoke-tests"
-	cl := apptest.MustDaemonWith(tb, func(c *daemon.Config) { c.PlatformURL, c.PlatformKey = url, key })
-	for _, name := range []string{"demo_model", "gotools", "callbacks"} {
-		apptest.MustInstallExample(tb, cl, name)
-	}
-	apptest.MustInstallVariant(tb, cl, "callbacks", func(m string) string {
-		m = strings.Replace(m, "name: callbacks", "name: callbacks_denied", 1)
-		return regexp.MustCompile(`(?s)\n  permission:\n.*?\nplugins:`).ReplaceAllString(m, "\nplugins:")
-	})
-	db := apptest.MustStore(tb)
-	keys, err := secret.Open(context.Background(), tb.TempDir(), "", db)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := app.New(app.Config{Store: db, Daemon: cl, Keys: keys, Logger: log})
-	e := echo.New()
-	inner.New(key, a.Callback, log).Routes(e)
-	hs := &http.Server{Handler: e}
-	go hs.Serve(ln)
-	tb.Cleanup(func() { a.Close(); hs.Close() })
-	ref := models.ModelRef{PluginID: "plugboard/demo_model", Provider: "demo_model", ModelType: "llm", Model: "demo-chat"}
-	if err := a.Models.SetDefault(context.Background(), "test", ref); err != nil {
-		tb.Fatal(err)
-	}
-	return a, db, apptest.MustUser(tb, db, "alice", store.RoleMember), url
-}
 
 // TestCallBackEvents runs the callbacks example's tour (storage get and set, summary,
 // LLM, tool, upload) and its denied variant, and reads each call back
 // among the run's events: handed to the caller, stored as call_back
 // events, and kept out of the observation.
 func TestCallBackEvents(t *testing.T) {
-	a, db, alice, url := mustCallBackApp(t)
+	st := innertest.MustStack(t)
+	a, db, alice, url := st.App, st.Store, st.User, st.URL
 	call := func(t *testing.T, plugin, tool string, params map[string]any) (*store.Run, []string, []store.RunEvent) {
 		t.Helper()
 		var seen []string

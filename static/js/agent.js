@@ -36,6 +36,7 @@
       sum.appendChild(el("span", "muted small", "model running…", "agent-step-timing"));
       d.appendChild(sum);
       d.appendChild(el("div", "agent-text", "", "agent-step-text"));
+      d.appendChild(el("ul", "agent-call-backs", "", "agent-call-backs"));
       steps.appendChild(d);
       return d;
     }
@@ -77,7 +78,9 @@
       else out.textContent += "[" + o.type + (o.filename ? " " + o.filename : "") + "]";
     });
     on("call_back", function (ev) {
-      var list = call(ev.step, ev.call).querySelector("[data-testid=agent-call-backs]");
+      // A tool's call back goes under its call, a strategy plugin's in its step.
+      var list = ev.call ? call(ev.step, ev.call).querySelector("[data-testid=agent-call-backs]")
+        : step(ev.step).querySelector(":scope > [data-testid=agent-call-backs]");
       var cb = ev.call_back;
       seenCallBacks++;
       var li = el("li", "", "", "agent-call-back");
