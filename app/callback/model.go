@@ -3,8 +3,6 @@ package callback
 import (
 	"context"
 	"encoding/hex"
-	"errors"
-	"io"
 	"strings"
 
 	"github.com/plugboard/plugboard"
@@ -77,31 +75,11 @@ func (s *Service) llm(ctx context.Context, c *Call, emit func(any) error) (strin
 }
 
 // streamLLM invokes the model with msgs (always streaming, as Dify does)
-// and hands each chunk to each.
+// through app/models' one LLM turn, and hands each chunk to each.
 func (s *Service) streamLLM(ctx context.Context, r *models.Resolved, req *llmRequest, msgs []protocol.PromptMessage, each func(*protocol.LLMResultChunk) error) error {
-	params := req.CompletionParams
-	if params == nil {
-		params = map[string]any{}
-	}
-	stream := true
-	st, err := s.cfg.Daemon.InvokeLLM(ctx, r.PluginID, modelData(r, protocol.ModelRequest{PromptMessages: msgs,
-		ModelParameters: params, Tools: req.Tools, Stop: req.Stop, Stream: &stream}), req.UserID)
-	if err != nil {
-		return redacted(err, r.Secrets)
-	}
-	defer st.Close()
-	for {
-		ch, err := st.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return redacted(err, r.Secrets)
-		}
-		if err := each(ch); err != nil {
-			return err
-		}
-	}
+	_, err := s.cfg.Models.Turn(ctx, req.UserID, models.TurnRequest{Messages: msgs, Tools: req.Tools, Stop: req.Stop,
+		Parameters: req.CompletionParams, Resolved: r, OnChunk: each}, func(string) error { return nil })
+	return err
 }
 
 // textEmbedding embeds texts (Dify's TextEmbeddingResult).

@@ -24,6 +24,10 @@ type TurnRequest struct {
 	// Resolved, when set, is Model's credentials as Credentials returned
 	// them, so a caller making many turns resolves them once.
 	Resolved *Resolved
+	// OnChunk, when set, is handed each chunk as the plugin sent it (not
+	// redacted), before its text goes to onText: for a plugin calling back,
+	// which gets Dify's chunks. Its error stops the turn and is returned.
+	OnChunk func(*protocol.LLMResultChunk) error
 }
 
 // TurnResult is how a turn ended: the text, the tool calls the model asked
@@ -103,6 +107,11 @@ func (s *Service) turn(ctx context.Context, actor string, r *Resolved, req TurnR
 		}
 		if err != nil {
 			return res, s.redacted(err, r.Secrets)
+		}
+		if req.OnChunk != nil {
+			if err := req.OnChunk(ch); err != nil {
+				return res, errStopped{err}
+			}
 		}
 		text := contentText(ch.Delta.Message.Content)
 		if text != "" && res.First == 0 {
