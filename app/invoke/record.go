@@ -201,7 +201,7 @@ func daemonProblem(err error) string {
 // EventCallBack is the type of a run event reporting one of the plugin's
 // calls back into the platform (client.MessageCallBack): a run event, not
 // one of the tool's messages, so no observation includes it.
-const EventCallBack = "call_back"
+const EventCallBack = store.RunEventCallBack
 
 // Payload is the stored form of one tool message (blobs apart), as a run
 // event's payload holds it.
