@@ -47,7 +47,12 @@ type Run struct {
 // Running reports whether the run has not ended.
 func (r *Run) Running() bool { return r.Status == RunRunning }
 
-// RunEvent is one tool message of a run.
+// RunEventCallBack is the type of a run event that reports one of the
+// plugin's calls back into the platform rather than a message of the tool:
+// it does not make the run's first message (FirstAt).
+const RunEventCallBack = "call_back"
+
+// RunEvent is one tool message of a run (or a RunEventCallBack report).
 type RunEvent struct {
 	RunID   string
 	Seq     int // 1, 2, … in arrival order
@@ -158,8 +163,12 @@ func (db *DB) AppendRunEvent(ctx context.Context, ev *RunEvent) error {
 			return err
 		}
 		size := int64(len(ev.Payload) + len(ev.Blob))
+		first := unixNano(db.Now())
+		if ev.Type == RunEventCallBack {
+			first = 0 // not the tool's output: the first message is still to come
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET messages = messages + 1, bytes = bytes + ?,
-			first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`, size, unixNano(db.Now()), ev.RunID)
+			first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`, size, first, ev.RunID)
 		return err
 	})
 }

@@ -29,6 +29,10 @@ func TestRuns(t *testing.T) {
 		db, now := MustOpen(t)
 		start := *now
 		r := MustCreateRun(t, db, 1)
+		*now = start.Add(10 * time.Millisecond) // a call back is not the first message
+		if err := db.AppendRunEvent(ctx, &store.RunEvent{RunID: r.ID, Type: store.RunEventCallBack, Payload: json.RawMessage(`{"call_back":{"type":"llm"}}`)}); err != nil {
+			t.Fatal(err)
+		}
 		*now = start.Add(40 * time.Millisecond)
 		for _, text := range []string{"a ", "b"} {
 			payload, _ := json.Marshal(map[string]string{"text": text})
@@ -37,7 +41,7 @@ func TestRuns(t *testing.T) {
 			}
 		}
 		blob := &store.RunEvent{RunID: r.ID, Type: "blob", Payload: json.RawMessage(`{"mime":"image/png"}`), Blob: []byte("PNG")}
-		if err := db.AppendRunEvent(ctx, blob); err != nil || blob.Seq != 3 {
+		if err := db.AppendRunEvent(ctx, blob); err != nil || blob.Seq != 4 {
 			t.Fatalf("blob seq %d, err %v", blob.Seq, err)
 		}
 		*now = start.Add(time.Second)
@@ -51,15 +55,15 @@ func TestRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != store.RunDone || got.Messages != 3 || got.FirstAt.Sub(got.CreatedAt) != 40*time.Millisecond ||
+		if got.Status != store.RunDone || got.Messages != 4 || got.FirstAt.Sub(got.CreatedAt) != 40*time.Millisecond ||
 			got.EndedAt.Sub(got.CreatedAt) != time.Second || got.Params["token"] != "[redacted]" {
 			t.Fatalf("run %+v", got)
 		}
-		evs, err := db.RunEvents(ctx, r.ID, 1)
-		if err != nil || len(evs) != 2 || evs[0].Seq != 2 || evs[1].Type != "blob" {
-			t.Fatalf("events after 1: %+v %v", evs, err)
+		evs, err := db.RunEvents(ctx, r.ID, 2)
+		if err != nil || len(evs) != 2 || evs[0].Seq != 3 || evs[1].Type != "blob" {
+			t.Fatalf("events after 2: %+v %v", evs, err)
 		}
-		ev, err := db.RunEvent(ctx, r.ID, 3)
+		ev, err := db.RunEvent(ctx, r.ID, 4)
 		if err != nil || string(ev.Blob) != "PNG" {
 			t.Fatalf("blob event %+v %v", ev, err)
 		}

@@ -9,7 +9,7 @@ import (
 
 // TestRawEventPayloads renders the playground's raw view of each kind of
 // message the browser tests do not stream (links, variables, a file that is
-// not an image, an error): every one shows its type, size and time since
+// not an image, an error, a refused call back): every one shows its type, size and time since
 // the start, and its payload.
 func TestRawEventPayloads(t *testing.T) {
 	for _, c := range []struct {
@@ -34,6 +34,9 @@ func TestRawEventPayloads(t *testing.T) {
 			`img[data-testid="raw-image"][src="/playground/files/2"]`, ""},
 		{"OKError", views.RunEventView{Type: "error", Text: "the tool failed"},
 			`pre.raw-error`, "the tool failed"},
+		{"OKCallBackRefused", views.RunEventView{Type: "call_back", CallBack: &views.CallBackView{Type: "llm", Outcome: "error",
+			Error: "permission denied, you need to enable llm access in plugin manifest", Ms: 3}},
+			`[data-testid="raw-call-back"] [data-testid="call-back-error"]`, "permission denied"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.e.Seq, c.e.Bytes, c.e.Since, c.e.Stored = 3, 1536, 250, `{"stored":true}`

@@ -367,7 +367,8 @@ func TestAgentStrategyPlugin(t *testing.T) {
 		}
 		// The daemon refuses it too, naming the strategies there are.
 		_, err := env.Daemon.InvokeAgentStrategy(context.Background(), "plugboard/pystrategy",
-			apispec.InvokeAgentStrategyData{AgentStrategyProvider: "echo", AgentStrategy: "nope"}, "ann")
+			apispec.InvokeRequest[apispec.InvokeAgentStrategyData]{UserID: "ann",
+				Data: apispec.InvokeAgentStrategyData{AgentStrategyProvider: "echo", AgentStrategy: "nope"}})
 		if plugboard.ErrorCode(err) != plugboard.ENOTFOUND || !strings.Contains(err.Error(), "its strategies: report") {
 			t.Fatalf("daemon: %v", err)
 		}

@@ -12,6 +12,9 @@ const (
 	EventToolCall = "tool_call"
 	// EventToolOutput: one message of a running tool (Call's ID, Output).
 	EventToolOutput = "tool_output"
+	// EventCallBack: a running tool (Call's ID) or a strategy plugin (no
+	// Call) called back into the platform (CallBack).
+	EventCallBack = "call_back"
 	// EventToolResult: a tool call ended (Call, with its observation).
 	EventToolResult = "tool_result"
 	// EventStepDone: the step ended (StepInfo: usage and timings).
@@ -28,6 +31,7 @@ type Event struct {
 	Text     string    `json:"text,omitempty"`
 	Call     *ToolCall `json:"call,omitempty"`
 	Output   *Output   `json:"output,omitempty"`
+	CallBack *CallBack `json:"call_back,omitempty"`
 	StepInfo *Step     `json:"step_info,omitempty"`
 	End      *End      `json:"end,omitempty"`
 }
@@ -65,6 +69,9 @@ type Step struct {
 	TookMS       float64     `json:"took_ms"`
 	LoopMS       float64     `json:"loop_ms"`
 	Error        string      `json:"error,omitempty"`
+	// CallBacks are an agent-strategy plugin's calls back in the step (its
+	// model turns and tool calls); a tool's own are under its call.
+	CallBacks []CallBack `json:"call_backs,omitempty"`
 }
 
 // Usage is a step's tokens and price.
@@ -101,15 +108,27 @@ type ToolCall struct {
 	// PluginID, Provider and Tool name the tool called (empty for an
 	// unknown one); RunID is its tool run (app/invoke's), whose files the
 	// answer links to.
-	PluginID    string  `json:"plugin_id,omitempty"`
-	Provider    string  `json:"provider,omitempty"`
-	Tool        string  `json:"tool,omitempty"`
-	RunID       string  `json:"run_id,omitempty"`
-	Status      string  `json:"status"`
-	Observation string  `json:"observation,omitempty"`
-	Error       string  `json:"error,omitempty"`
-	Files       []File  `json:"files,omitempty"`
-	TookMS      float64 `json:"took_ms"`
+	PluginID    string `json:"plugin_id,omitempty"`
+	Provider    string `json:"provider,omitempty"`
+	Tool        string `json:"tool,omitempty"`
+	RunID       string `json:"run_id,omitempty"`
+	Status      string `json:"status"`
+	Observation string `json:"observation,omitempty"`
+	Error       string `json:"error,omitempty"`
+	Files       []File `json:"files,omitempty"`
+	// CallBacks are the calls back the tool made while it ran, in order.
+	CallBacks []CallBack `json:"call_backs,omitempty"`
+	TookMS    float64    `json:"took_ms"`
+}
+
+// CallBack is one call back a tool made into the platform (a model, a
+// tool, storage …): its type, how it ended and how long it took; never
+// what it asked or got.
+type CallBack struct {
+	Type    string  `json:"type"`
+	Outcome string  `json:"outcome"`
+	Error   string  `json:"error,omitempty"`
+	TookMS  float64 `json:"took_ms"`
 }
 
 // File is a file a tool made, kept with its tool run.

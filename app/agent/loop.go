@@ -224,6 +224,12 @@ func (s *Service) call(lr *liveRun, p *prepared, n int, c *ToolCall) time.Durati
 	start := time.Now()
 	run, err := s.invoke.Call(ctx, invoke.Request{Caller: p.caller, PluginID: t.ref.PluginID, Provider: t.ref.Provider,
 		Tool: t.ref.Tool, Params: args, CredentialID: t.ref.CredentialID}, func(m *client.Message) {
+		if m.Type == client.MessageCallBack && m.CallBack != nil {
+			cb := CallBack{Type: m.CallBack.Type, Outcome: m.CallBack.Outcome, Error: m.CallBack.Error, TookMS: float64(m.CallBack.DurationMs)}
+			c.CallBacks = append(c.CallBacks, cb)
+			lr.emit(Event{Type: EventCallBack, Step: n, Call: &ToolCall{ID: c.ID, Name: c.Name}, CallBack: &cb})
+			return
+		}
 		lr.emit(Event{Type: EventToolOutput, Step: n, Call: &ToolCall{ID: c.ID, Name: c.Name}, Output: outputOf(m)})
 	})
 	took := time.Since(start)
@@ -289,6 +295,7 @@ func (c *ToolCall) fail(msg string) {
 func (c *ToolCall) snapshot() *ToolCall {
 	cp := *c
 	cp.Files = append([]File(nil), c.Files...)
+	cp.CallBacks = append([]CallBack(nil), c.CallBacks...)
 	return &cp
 }
 

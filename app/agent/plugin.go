@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -126,6 +127,21 @@ func (p *prepared) strategyParams() map[string]any {
 	}
 }
 
+// sessionContext is the strategy's session context as Dify fills it: each
+// tool's credential id by its provider (plugin_id/provider, as the tool
+// entities name it), which Dify's SDK uses when a tool call back names no
+// credential.
+func (p *prepared) sessionContext() json.RawMessage {
+	creds := map[string]string{}
+	for _, name := range p.names {
+		if t := p.tools[name]; t.ref.CredentialID != 0 {
+			creds[t.ref.PluginID+"/"+t.ref.Provider] = strconv.FormatInt(t.ref.CredentialID, 10)
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"credentials": map[string]any{"tool_credentials": creds}}) // strings only: cannot fail
+	return b
+}
+
 // viaPlugin runs the strategy plugin and turns its messages into steps:
 // each top-level log that starts (Dify's "ROUND n") begins a step, text is
 // the step's text and the answer, other logs are noted in the step's
@@ -147,8 +163,10 @@ func (s *Service) viaPlugin(lr *liveRun, p *prepared) outcome {
 		}
 	}
 	ref := p.spec.Plugin
-	stream, err := s.cfg.Daemon.InvokeAgentStrategy(lr.ctx, ref.PluginID, apispec.InvokeAgentStrategyData{
-		AgentStrategyProvider: ref.Provider, AgentStrategy: ref.Strategy, AgentStrategyParams: p.strategyParams()}, p.caller.Username)
+	stream, err := s.cfg.Daemon.InvokeAgentStrategy(client.WithCallBackEvents(lr.ctx), ref.PluginID,
+		apispec.InvokeRequest[apispec.InvokeAgentStrategyData]{UserID: p.caller.Username, Context: p.sessionContext(),
+			Data: apispec.InvokeAgentStrategyData{AgentStrategyProvider: ref.Provider, AgentStrategy: ref.Strategy,
+				AgentStrategyParams: p.strategyParams()}})
 	if err != nil {
 		return s.failStep(lr, p, step(), out, err)
 	}
@@ -181,6 +199,13 @@ func (s *Service) pluginMessage(lr *liveRun, p *prepared, m *client.Message, st 
 		lr.emit(Event{Type: EventText, Step: cur.N, Text: text})
 	}
 	switch m.Type {
+	case client.MessageCallBack: // the strategy reaching a model or a tool
+		if cb := m.CallBack; cb != nil {
+			cur := step()
+			c := CallBack{Type: cb.Type, Outcome: cb.Outcome, Error: cb.Error, TookMS: float64(cb.DurationMs)}
+			cur.CallBacks = append(cur.CallBacks, c)
+			lr.emit(Event{Type: EventCallBack, Step: cur.N, CallBack: &c})
+		}
 	case protocol.MessageText:
 		answer.WriteString(m.Text)
 		note(m.Text)

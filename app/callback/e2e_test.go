@@ -3,80 +3,21 @@ package callback_test
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
-	"github.com/plugboard/plugboard/app"
-	"github.com/plugboard/plugboard/app/apptest"
 	"github.com/plugboard/plugboard/app/callback"
 	"github.com/plugboard/plugboard/app/invoke"
-	"github.com/plugboard/plugboard/app/models"
-	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
-	"github.com/plugboard/plugboard/store/secret"
-	"github.com/plugboard/plugboard/web/inner"
+	"github.com/plugboard/plugboard/web/inner/innertest"
 )
 
-// Stack is what `plugboard serve` runs, in-process: a daemon forwarding
-// plugins' calls back to the app's inner API over loopback HTTP, and the
-// app's services answering them; demo_model, gotools, the callbacks example
-// and its variant without permissions installed.
-type Stack struct {
-	App   *app.App
-	Store *store.DB
-	URL   string
-	User  *store.User
-}
+// Stack is what `plugboard serve` runs, in-process (innertest.Stack).
+type Stack struct{ *innertest.Stack }
 
-func MustStack(tb testing.TB) *Stack {
-	tb.Helper()
-	if testing.Short() {
-		tb.Skip("runs the example plugins under a daemon calling back")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	const key = "inner-key-for-tests"
-	cl := apptest.MustDaemonWith(tb, func(c *daemon.Config) { c.PlatformURL, c.PlatformKey = url, key })
-	for _, name := range []string{"demo_model", "gotools", "callbacks"} {
-		apptest.MustInstallExample(tb, cl, name)
-	}
-	apptest.MustInstallVariant(tb, cl, "callbacks", withoutPermissions)
-	db := apptest.MustStore(tb)
-	keys, err := secret.Open(context.Background(), filepath.Join(tb.TempDir()), "", db)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := app.New(app.Config{Store: db, Daemon: cl, Keys: keys, Logger: log})
-	e := echo.New()
-	inner.New(key, a.Callback, log).Routes(e)
-	hs := &http.Server{Handler: e}
-	go hs.Serve(ln)
-	tb.Cleanup(func() { a.Close(); hs.Close() })
-	ref := models.ModelRef{PluginID: "plugboard/demo_model", Provider: "demo_model", ModelType: "llm", Model: "demo-chat"}
-	if err := a.Models.SetDefault(context.Background(), "test", ref); err != nil {
-		tb.Fatal(err)
-	}
-	return &Stack{App: a, Store: db, URL: url, User: apptest.MustUser(tb, db, "alice", store.RoleMember)}
-}
-
-// withoutPermissions is the callbacks manifest renamed callbacks_denied,
-// its resource.permission removed.
-func withoutPermissions(m string) string {
-	m = strings.Replace(m, "name: callbacks", "name: callbacks_denied", 1)
-	return regexp.MustCompile(`(?s)\n  permission:\n.*?\nplugins:`).ReplaceAllString(m, "\nplugins:")
-}
+func MustStack(tb testing.TB) *Stack { tb.Helper(); return &Stack{innertest.MustStack(tb)} }
 
 // Output is what a run showed: its text, links and JSON messages.
 type Output struct {

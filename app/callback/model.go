@@ -3,8 +3,6 @@ package callback
 import (
 	"context"
 	"encoding/hex"
-	"errors"
-	"io"
 	"strings"
 
 	"github.com/plugboard/plugboard"
@@ -77,31 +75,11 @@ func (s *Service) llm(ctx context.Context, c *Call, emit func(any) error) (strin
 }
 
 // streamLLM invokes the model with msgs (always streaming, as Dify does)
-// and hands each chunk to each.
+// through app/models' one LLM turn, and hands each chunk to each.
 func (s *Service) streamLLM(ctx context.Context, r *models.Resolved, req *llmRequest, msgs []protocol.PromptMessage, each func(*protocol.LLMResultChunk) error) error {
-	params := req.CompletionParams
-	if params == nil {
-		params = map[string]any{}
-	}
-	stream := true
-	st, err := s.cfg.Daemon.InvokeLLM(ctx, r.PluginID, modelData(r, protocol.ModelRequest{PromptMessages: msgs,
-		ModelParameters: params, Tools: req.Tools, Stop: req.Stop, Stream: &stream}), req.UserID)
-	if err != nil {
-		return redacted(err, r.Secrets)
-	}
-	defer st.Close()
-	for {
-		ch, err := st.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return redacted(err, r.Secrets)
-		}
-		if err := each(ch); err != nil {
-			return err
-		}
-	}
+	_, err := s.cfg.Models.Turn(ctx, req.UserID, models.TurnRequest{Messages: msgs, Tools: req.Tools, Stop: req.Stop,
+		Parameters: req.CompletionParams, Resolved: r, OnChunk: each}, func(string) error { return nil })
+	return err
 }
 
 // textEmbedding embeds texts (Dify's TextEmbeddingResult).
@@ -181,12 +159,11 @@ func (s *Service) tts(ctx context.Context, c *Call, emit func(any) error) (strin
 	if err := required("content_text", req.ContentText); err != nil {
 		return req.target(), err
 	}
-	audio, _, err := s.cfg.Daemon.InvokeTTS(ctx, r.PluginID, modelData(r, protocol.ModelRequest{ContentText: req.ContentText,
-		Voice: req.Voice, TenantID: req.TenantID}), req.UserID)
+	sp, err := s.cfg.Models.SpeakWith(ctx, req.UserID, r, req.ContentText, req.Voice)
 	if err != nil {
-		return req.target(), redacted(err, r.Secrets)
+		return req.target(), err
 	}
-	for len(audio) > 0 {
+	for audio := sp.Audio; len(audio) > 0; {
 		n := min(len(audio), ttsChunk)
 		if err := emit(map[string]string{"result": hex.EncodeToString(audio[:n])}); err != nil {
 			return req.target(), err
@@ -213,11 +190,11 @@ func (s *Service) speech2text(ctx context.Context, c *Call, emit func(any) error
 	if err != nil || len(audio) == 0 {
 		return req.target(), plugboard.Errorf(plugboard.EINVALID, "The request's file should be the audio, hex-encoded.")
 	}
-	text, err := s.cfg.Daemon.InvokeSpeech2Text(ctx, r.PluginID, modelData(r, protocol.ModelRequest{}), audio, req.UserID)
+	tr, err := s.cfg.Models.TranscribeWith(ctx, req.UserID, r, audio)
 	if err != nil {
-		return req.target(), redacted(err, r.Secrets)
+		return req.target(), err
 	}
-	return req.target(), emit(map[string]string{"result": text})
+	return req.target(), emit(map[string]string{"result": tr.Text})
 }
 
 // moderation reports whether a text is flagged (Dify's {"result": bool}).
@@ -233,11 +210,11 @@ func (s *Service) moderation(ctx context.Context, c *Call, emit func(any) error)
 	if err != nil {
 		return req.target(), err
 	}
-	flagged, err := s.cfg.Daemon.InvokeModeration(ctx, r.PluginID, modelData(r, protocol.ModelRequest{Text: req.Text}), req.UserID)
+	mod, err := s.cfg.Models.ModerateWith(ctx, req.UserID, r, req.Text)
 	if err != nil {
-		return req.target(), redacted(err, r.Secrets)
+		return req.target(), err
 	}
-	return req.target(), emit(map[string]bool{"result": flagged})
+	return req.target(), emit(map[string]bool{"result": mod.Flagged})
 }
 
 // chunkText is a chunk's text: its string content, or its text parts.

@@ -59,7 +59,7 @@ func (s *Service) tool(ctx context.Context, c *Call, emit func(any) error) (stri
 	}
 	var emitErr error
 	run, err := s.cfg.Invoke.Call(ctx, ir, func(m *client.Message) {
-		if emitErr == nil {
+		if emitErr == nil && m.Type != client.MessageCallBack { // the nested tool's own calls back stay in its run
 			emitErr = emit(chunkOf(m))
 		}
 	})

@@ -41,6 +41,7 @@ func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessa
 	if p.depth > 0 {
 		ctx = client.WithCallDepth(ctx, p.depth)
 	}
+	ctx = client.WithCallBackEvents(ctx) // the plugin's calls back become run events too
 	status, reason := s.stream(ctx, rec, r, p.data)
 	rec.flush()
 	reason = p.red.String(reason)
@@ -99,11 +100,19 @@ type recorder struct {
 }
 
 func (rec *recorder) record(m *client.Message) {
-	if m.Type == protocol.MessageText {
+	switch {
+	case m.Type == client.MessageCallBack:
+		rec.flush() // the text before it is stored before it
+		if m.CallBack != nil {
+			cb := *m.CallBack
+			cb.Error = rec.red.String(cb.Error)
+			m.CallBack = &cb
+		}
+	case m.Type == protocol.MessageText:
 		if m.Text = rec.red.Stream(m.Text); m.Text == "" {
 			return // all held back, maybe the start of a secret
 		}
-	} else {
+	default:
 		rec.flush()
 		redactMessage(rec.red, m)
 	}
@@ -189,6 +198,11 @@ func daemonProblem(err error) string {
 	return "The daemon did not answer: " + err.Error() + "."
 }
 
+// EventCallBack is the type of a run event reporting one of the plugin's
+// calls back into the platform (client.MessageCallBack): a run event, not
+// one of the tool's messages, so no observation includes it.
+const EventCallBack = store.RunEventCallBack
+
 // Payload is the stored form of one tool message (blobs apart), as a run
 // event's payload holds it.
 type Payload struct {
@@ -202,6 +216,9 @@ type Payload struct {
 	Log      any    `json:"log,omitempty"`
 	// Message is an "error" event's message.
 	Message string `json:"message,omitempty"`
+	// CallBack is an EventCallBack event's report: the call back's type,
+	// time and outcome (never its request or answer).
+	CallBack *apispec.CallBackEvent `json:"call_back,omitempty"`
 	// At is when the message arrived, in Unix milliseconds.
 	At int64 `json:"at,omitempty"`
 }
@@ -227,5 +244,9 @@ func eventOf(runID string, m *client.Message) *store.RunEvent {
 	if m.Log != nil {
 		p.Log = m.Log
 	}
-	return &store.RunEvent{RunID: runID, Type: m.Type, Payload: mustJSON(p), Blob: m.Blob}
+	typ := m.Type
+	if typ == client.MessageCallBack {
+		typ, p.CallBack, p.Link = EventCallBack, m.CallBack, ""
+	}
+	return &store.RunEvent{RunID: runID, Type: typ, Payload: mustJSON(p), Blob: m.Blob}
 }

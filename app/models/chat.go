@@ -2,12 +2,9 @@ package models
 
 import (
 	"context"
-	"errors"
-	"io"
 	"time"
 
 	"github.com/plugboard/plugboard"
-	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/store/secret"
@@ -154,58 +151,16 @@ func prompt(req ChatRequest) ([]protocol.PromptMessage, error) {
 	return msgs, nil
 }
 
-// streamChat sends the turn and reads the answer; the result holds what
-// arrived even when it fails.
+// streamChat sends the turn through the one LLM loop (turn) and prices
+// it; the result holds what arrived even when it fails.
 func (s *Service) streamChat(ctx context.Context, actor string, call *chatCall, onText func(string) error) (*ChatResult, error) {
-	r := call.r
-	res := &ChatResult{Parameters: call.params}
+	tr, err := s.turn(ctx, actor, call.r, TurnRequest{Messages: call.msgs, Parameters: call.params}, onText)
+	res := &ChatResult{Parameters: call.params, Text: tr.Text, FinishReason: tr.FinishReason, Usage: tr.Usage,
+		First: tr.First, Took: tr.Took}
 	if call.chat != nil {
 		res.ChatID = call.chat.ID
 	}
-	stream := true
-	start := time.Now()
-	defer func() { res.Took = time.Since(start) }()
-	st, err := s.daemon.InvokeLLM(ctx, r.PluginID, apispec.ModelData{Provider: r.Provider, Credentials: r.Credentials,
-		ModelRequest: protocol.ModelRequest{ModelType: plugboard.ModelLLM, Model: r.Model, PromptMessages: call.msgs,
-			ModelParameters: call.params, Stream: &stream}}, actor)
 	if err != nil {
-		return res, s.redacted(err, r.Secrets)
-	}
-	defer st.Close()
-	red := secret.NewRedactor(r.Secrets...)
-	emit := func(text string) error {
-		if text == "" {
-			return nil
-		}
-		res.Text += text
-		if err := onText(text); err != nil {
-			return errStopped{err}
-		}
-		return nil
-	}
-	for {
-		ch, err := st.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return res, s.redacted(err, r.Secrets)
-		}
-		text := contentText(ch.Delta.Message.Content)
-		if text != "" && res.First == 0 {
-			res.First = time.Since(start)
-		}
-		if err := emit(red.Stream(text)); err != nil {
-			return res, err
-		}
-		if ch.Delta.Usage != nil {
-			res.Usage = ch.Delta.Usage
-		}
-		if ch.Delta.FinishReason != "" {
-			res.FinishReason = ch.Delta.FinishReason
-		}
-	}
-	if err := emit(red.Flush()); err != nil {
 		return res, err
 	}
 	var pricing *plugboard.Pricing

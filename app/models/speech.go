@@ -62,7 +62,15 @@ func (s *Service) Speak(ctx context.Context, actor string, ref ModelRef, text, v
 	if err != nil {
 		return nil, err
 	}
+	return s.SpeakWith(ctx, actor, r, text, voice)
+}
+
+// SpeakWith is Speak with the model already resolved (Credentials) and
+// without Speak's bound on the text: a plugin calling back asks for what
+// Dify would speak. An empty answer is an invalid error.
+func (s *Service) SpeakWith(ctx context.Context, actor string, r *Resolved, text, voice string) (*Speech, error) {
 	if voice == "" {
+		var err error
 		if voice, err = s.defaultVoice(ctx, actor, r); err != nil {
 			return nil, err
 		}
@@ -121,6 +129,16 @@ func (s *Service) Transcribe(ctx context.Context, actor string, ref ModelRef, au
 	if err != nil {
 		return nil, err
 	}
+	return s.TranscribeWith(ctx, actor, r, audio)
+}
+
+// TranscribeWith is Transcribe with the model already resolved
+// (Credentials); the audio's size is bounded by the daemon's body limit
+// alone (a plugin calling back).
+func (s *Service) TranscribeWith(ctx context.Context, actor string, r *Resolved, audio []byte) (*Transcript, error) {
+	if len(audio) == 0 {
+		return nil, plugboard.Errorf(plugboard.EINVALID, "There is no audio to transcribe.")
+	}
 	start := time.Now()
 	text, err := s.daemon.InvokeSpeech2Text(ctx, r.PluginID, modelData(r, plugboard.ModelSpeech2Text), audio, actor)
 	if err != nil {
@@ -149,6 +167,12 @@ func (s *Service) Moderate(ctx context.Context, actor string, ref ModelRef, text
 	if err != nil {
 		return nil, err
 	}
+	return s.ModerateWith(ctx, actor, r, text)
+}
+
+// ModerateWith is Moderate with the model already resolved (Credentials)
+// and without Moderate's bounds on the text (a plugin calling back).
+func (s *Service) ModerateWith(ctx context.Context, actor string, r *Resolved, text string) (*Moderation, error) {
 	start := time.Now()
 	data := modelData(r, plugboard.ModelModeration)
 	data.Text = text

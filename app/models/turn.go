@@ -24,6 +24,10 @@ type TurnRequest struct {
 	// Resolved, when set, is Model's credentials as Credentials returned
 	// them, so a caller making many turns resolves them once.
 	Resolved *Resolved
+	// OnChunk, when set, is handed each chunk as the plugin sent it (not
+	// redacted), before its text goes to onText: for a plugin calling back,
+	// which gets Dify's chunks. Its error stops the turn and is returned.
+	OnChunk func(*protocol.LLMResultChunk) error
 }
 
 // TurnResult is how a turn ended: the text, the tool calls the model asked
@@ -53,27 +57,48 @@ func (s *Service) Turn(ctx context.Context, actor string, req TurnRequest, onTex
 			return nil, err
 		}
 	}
+	res, err := s.turn(ctx, actor, r, req, onText)
+	var stopped errStopped
+	if errors.As(err, &stopped) {
+		return nil, stopped.error // onText's own error, as it gave it
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// turn is the one loop over an LLM's streamed answer, for Turn and Chat:
+// it sends the request with r's credentials and reads every chunk, the
+// text handed to onText through the secrets' streaming redactor, tool
+// calls, usage and finish reason collected. The result holds what arrived
+// even when it fails; an onText failure is an errStopped.
+func (s *Service) turn(ctx context.Context, actor string, r *Resolved, req TurnRequest, onText func(string) error) (*TurnResult, error) {
 	params := req.Parameters
 	if params == nil {
 		params = map[string]any{}
 	}
 	stream := true
 	start := time.Now()
+	res := &TurnResult{}
+	defer func() { res.Took = time.Since(start) }()
 	st, err := s.daemon.InvokeLLM(ctx, r.PluginID, apispec.ModelData{Provider: r.Provider, Credentials: r.Credentials,
 		ModelRequest: protocol.ModelRequest{ModelType: plugboard.ModelLLM, Model: r.Model, PromptMessages: req.Messages,
 			ModelParameters: params, Tools: req.Tools, Stop: req.Stop, Stream: &stream}}, actor)
 	if err != nil {
-		return nil, s.redacted(err, r.Secrets)
+		return res, s.redacted(err, r.Secrets)
 	}
 	defer st.Close()
 	red := secret.NewRedactor(r.Secrets...)
-	res := &TurnResult{}
 	emit := func(text string) error {
 		if text == "" {
 			return nil
 		}
 		res.Text += text
-		return onText(text)
+		if err := onText(text); err != nil {
+			return errStopped{err}
+		}
+		return nil
 	}
 	for {
 		ch, err := st.Next()
@@ -81,14 +106,19 @@ func (s *Service) Turn(ctx context.Context, actor string, req TurnRequest, onTex
 			break
 		}
 		if err != nil {
-			return nil, s.redacted(err, r.Secrets)
+			return res, s.redacted(err, r.Secrets)
+		}
+		if req.OnChunk != nil {
+			if err := req.OnChunk(ch); err != nil {
+				return res, errStopped{err}
+			}
 		}
 		text := contentText(ch.Delta.Message.Content)
 		if text != "" && res.First == 0 {
 			res.First = time.Since(start)
 		}
 		if err := emit(red.Stream(text)); err != nil {
-			return nil, err
+			return res, err
 		}
 		for _, tc := range ch.Delta.Message.ToolCalls {
 			tc.Function.Name, tc.Function.Arguments = red.String(tc.Function.Name), red.String(tc.Function.Arguments)
@@ -101,11 +131,7 @@ func (s *Service) Turn(ctx context.Context, actor string, req TurnRequest, onTex
 			res.FinishReason = ch.Delta.FinishReason
 		}
 	}
-	if err := emit(red.Flush()); err != nil {
-		return nil, err
-	}
-	res.Took = time.Since(start)
-	return res, nil
+	return res, emit(red.Flush())
 }
 
 // ToolCalls reports whether the resolved model declares Dify's tool-call

@@ -78,11 +78,30 @@ func (s *server) invokeAgentStrategy(c echo.Context) error {
 	if params == nil {
 		params = map[string]any{}
 	}
+	sc, err := sessionContext(req.Context)
+	if err != nil {
+		return err
+	}
 	return s.dispatch(c, &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeAgentStrategy, Action: protocol.ActionInvokeAgentStrategy,
 		AgentStrategyRequest: &protocol.AgentStrategyRequest{AgentStrategyProvider: d.AgentStrategyProvider,
 			AgentStrategy: d.AgentStrategy, AgentStrategyParams: params},
+		SessionContext: sc,
 	})
+}
+
+// sessionContext is a request's context (Dify's SessionContext, which
+// Dify fills for an agent strategy with the tools' credential ids), passed
+// on to the plugin's request line: a JSON object, or none.
+func sessionContext(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, plugboard.Errorf(plugboard.EINVALID, "context should be a JSON object: %v", err)
+	}
+	return raw, nil
 }
 
 func (s *server) validateCredentials(c echo.Context) error {

@@ -23,10 +23,11 @@ func (c *Client) InvokeTool(ctx context.Context, pluginID string, data apispec.I
 }
 
 // InvokeAgentStrategy runs an agent-strategy plugin's strategy and returns
-// its messages as a stream (text, json, log …, as a tool's).
-func (c *Client) InvokeAgentStrategy(ctx context.Context, pluginID string, data apispec.InvokeAgentStrategyData, userID string) (*ToolStream, error) {
-	return c.open(ctx, "dispatch/agent_strategy/invoke", pluginID,
-		apispec.InvokeRequest[apispec.InvokeAgentStrategyData]{UserID: userID, Data: data})
+// its messages as a stream (text, json, log …, as a tool's). The request's
+// user id and context (Dify's session context: the tools' credential ids)
+// reach the plugin's request line.
+func (c *Client) InvokeAgentStrategy(ctx context.Context, pluginID string, req apispec.InvokeRequest[apispec.InvokeAgentStrategyData]) (*ToolStream, error) {
+	return c.open(ctx, "dispatch/agent_strategy/invoke", pluginID, req)
 }
 
 // ValidateCredentials asks the plugin whether creds are valid for provider.

@@ -69,6 +69,10 @@ type RequestData struct {
 	// AgentStrategyRequest holds an agent strategy's (type
 	// agent_strategy); nil for the other types.
 	*AgentStrategyRequest
+	// SessionContext is the request line's context (Dify's SessionContext,
+	// e.g. {"credentials": {"tool_credentials": {provider: credential id}}}),
+	// a JSON object; nil sends {}. It is not part of the data.
+	SessionContext json.RawMessage `json:"-"`
 }
 
 // Credential types: how a tool's credentials were obtained (Dify's

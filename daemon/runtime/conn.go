@@ -391,7 +391,8 @@ func (c *conn) inFlight() int {
 	return len(c.sessions)
 }
 
-// emptyContext is the context of every request: Dify's SDK requires one.
+// emptyContext is the context of a request that brings none: Dify's SDK
+// requires one.
 var emptyContext = json.RawMessage(`{}`)
 
 // requestLine encodes the request line of session id, with the data Dify's
@@ -400,7 +401,11 @@ var emptyContext = json.RawMessage(`{}`)
 // invocation's hundreds of microseconds).
 func requestLine(id string, req *protocol.RequestData) ([]byte, error) {
 	data := req.Wire()
-	line, err := json.Marshal(protocol.Request{SessionID: id, Context: emptyContext, Event: protocol.EventRequest, Data: &data})
+	sc := emptyContext
+	if len(req.SessionContext) > 0 {
+		sc = req.SessionContext
+	}
+	line, err := json.Marshal(protocol.Request{SessionID: id, Context: sc, Event: protocol.EventRequest, Data: &data})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@
 // /agent/runs/{id}/events, one server-sent event per agent event, named
 // by its type, the event as JSON) are written into the pane as they come —
 // each step, the model's text, each tool call with its arguments as it
-// starts, its output as it streams, its observation and timings — and at
+// starts, its calls back into the platform, its output as it streams, its observation and timings — and at
 // the end the pane, the history and the builder's "continue" choice are
 // swapped for the server's rendering of the stored run (its page, fetched
 // again).
@@ -24,6 +24,7 @@
     var src = new EventSource(pane.getAttribute("data-events"));
     var current = {};
     var seenCalls = 0;
+    var seenCallBacks = 0;
 
     function step(n) {
       var d = steps.querySelector('[data-step="' + n + '"]');
@@ -35,6 +36,7 @@
       sum.appendChild(el("span", "muted small", "model running…", "agent-step-timing"));
       d.appendChild(sum);
       d.appendChild(el("div", "agent-text", "", "agent-step-text"));
+      d.appendChild(el("ul", "agent-call-backs", "", "agent-call-backs"));
       steps.appendChild(d);
       return d;
     }
@@ -56,6 +58,7 @@
       sum.appendChild(el("span", "muted small", "", "agent-call-took"));
       d.appendChild(sum);
       d.appendChild(el("pre", "agent-args", c.arguments, "agent-call-args"));
+      d.appendChild(el("ul", "agent-call-backs", "", "agent-call-backs"));
       d.appendChild(el("pre", "agent-output", "", "agent-call-output"));
       s.appendChild(d);
       return d;
@@ -73,6 +76,23 @@
       if (o.type === "text") out.textContent += o.text;
       else if (o.type === "json") out.textContent += JSON.stringify(o.json);
       else out.textContent += "[" + o.type + (o.filename ? " " + o.filename : "") + "]";
+    });
+    on("call_back", function (ev) {
+      // A tool's call back goes under its call, a strategy plugin's in its step.
+      var list = ev.call ? call(ev.step, ev.call).querySelector("[data-testid=agent-call-backs]")
+        : step(ev.step).querySelector(":scope > [data-testid=agent-call-backs]");
+      var cb = ev.call_back;
+      seenCallBacks++;
+      var li = el("li", "", "", "agent-call-back");
+      li.setAttribute("data-type", cb.type);
+      li.setAttribute("data-outcome", cb.outcome);
+      li.appendChild(el("span", "muted", "called back "));
+      li.appendChild(el("code", "", cb.type, "call-back-type"));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", "badge call-back-" + cb.outcome, cb.outcome, "call-back-outcome"));
+      li.appendChild(el("span", "muted", " " + ms(cb.took_ms), "call-back-took"));
+      if (cb.error) li.appendChild(el("span", "run-error", " " + cb.error, "call-back-error"));
+      list.appendChild(li);
     });
     on("tool_result", function (ev) {
       var d = call(ev.step, ev.call);
@@ -104,6 +124,7 @@
           });
           if (!fresh) return;
           fresh.setAttribute("data-seen-calls", seenCalls); // what the live stream showed
+          fresh.setAttribute("data-seen-call-backs", seenCallBacks);
           pane.replaceWith(fresh);
         })
         .catch(function () { pane.setAttribute("data-status", "unknown"); });

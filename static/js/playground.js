@@ -92,7 +92,9 @@
     out.textContent = "";
     var raw = document.getElementById(out.getAttribute("data-raw-list"));
     var count = document.querySelector("[data-testid=raw-count]");
+    var calls = document.getElementById(out.getAttribute("data-call-back-list"));
     if (raw) raw.textContent = "";
+    if (calls) calls.textContent = "";
     var es = new EventSource(out.getAttribute("data-run-events"));
     streams.push({ es: es, el: out });
     var pending = [];
@@ -107,6 +109,12 @@
       var rows = tpl.content.querySelectorAll("[data-raw]");
       rows.forEach(function (row) {
         if (raw) raw.appendChild(row); else row.remove();
+      });
+      // The plugin's calls back are run events, listed beside the output.
+      tpl.content.querySelectorAll("[data-call-back]").forEach(function (row) {
+        if (!calls) return row.remove();
+        calls.appendChild(row);
+        calls.parentNode.hidden = false;
       });
       out.appendChild(tpl.content);
       mergeStreamedVariables(out);

@@ -1,30 +1,14 @@
 package e2e_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 )
 
-// mustAgentExamples copies the packed demo model and gotools (make writes
-// them to dist/) into a folder of one-click examples.
-func mustAgentExamples(tb testing.TB) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	for _, name := range []string{"demo_model", "gotools"} {
-		data, err := os.ReadFile("../../dist/" + name + ".difypkg")
-		if err != nil {
-			tb.Fatalf("%v: run make first", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".difypkg"), data, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return dir
-}
+// mustAgentExamples is a folder of the packed demo model and gotools.
+func mustAgentExamples(tb testing.TB) string { tb.Helper(); return mustExamples(tb, "demo_model", "gotools") }
 
 // TestAgentPlayground builds an agent from the demo model and three of
 // gotools' tools (ticked in the order the page lists them: stream_text,

@@ -195,6 +195,10 @@ func eventView(ev store.RunEvent) (views.RunEventView, error) {
 		}
 	case "error":
 		v.Text = p.Message
+	case invoke.EventCallBack:
+		if cb := p.CallBack; cb != nil {
+			v.CallBack = &views.CallBackView{Type: cb.Type, Outcome: cb.Outcome, Error: cb.Error, Ms: cb.DurationMs, Frames: cb.Frames}
+		}
 	}
 	if err != nil {
 		err = fmt.Errorf("message %d (%s) of run %s: %w", ev.Seq, ev.Type, ev.RunID, err)
