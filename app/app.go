@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/app/extension"
+	"github.com/plugboard/plugboard/app/gateway"
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/marketplace"
@@ -56,6 +57,9 @@ type App struct {
 	Upgrades  *upgrade.Scheduler
 	Outbound  *outbound.Guard
 	Extension *extension.Caller
+	// Gateway serves the installed tools to outside agents (MCP, REST)
+	// under API keys.
+	Gateway *gateway.Service
 	GitHub    *install.GitHubClients
 	// Market is the marketplace client; nil when it could not be made.
 	Market *marketplace.Client
@@ -73,6 +77,7 @@ func New(cfg Config) *App {
 	a := &App{}
 	a.Invoke = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
 		Finished: cfg.RunFinished})
+	a.Gateway = gateway.New(gateway.Config{Store: cfg.Store, Daemon: cfg.Daemon, Invoke: a.Invoke, Logger: cfg.Logger, Now: cfg.Now})
 	a.Models = models.New(models.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger})
 	a.Outbound = outbound.Open(context.Background(), cfg.Store, cfg.OutboundAllow, cfg.Logger)
 	a.Extension = extension.NewCaller(a.Outbound.Guard, cfg.ExtensionTimeouts, time.Now)
@@ -95,5 +100,6 @@ func New(cfg Config) *App {
 func (a *App) Close() {
 	a.Upgrades.Close()
 	a.Installs.Close()
+	a.Gateway.Close()
 	a.Invoke.Close()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/plugboard/plugboard/web/account"
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
+	"github.com/plugboard/plugboard/web/gateway"
 	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/install"
 	"github.com/plugboard/plugboard/web/models"
@@ -58,6 +59,7 @@ func (s *Server) routes() {
 	extensions.New(s.kit, s.cfg.Keys, s.app.Outbound, s.app.Extension).Routes(e, s.chains)
 	playground.New(s.kit, playground.Config{Daemon: s.daemon, Runs: s.app.Invoke, Credentials: s.credentials(),
 		PublicURL: s.cfg.PublicURL, DaemonAPIURL: s.cfg.DaemonAPIURL, DaemonKey: s.cfg.DaemonKey}).Routes(e, s.chains)
+	gateway.New(s.kit, gateway.Config{Gateway: s.app.Gateway, Credentials: s.credentials(), PublicURL: s.cfg.PublicURL}).Routes(e, s.chains)
 	installPages := install.New(s.kit, install.Config{Daemon: s.daemon, Installs: s.app.Installs, Market: s.app.Market,
 		GitHub: s.app.GitHub, Keys: s.cfg.Keys, Now: s.cfg.Now})
 	installPages.Routes(e, s.chains)
