@@ -60,7 +60,7 @@ type App struct {
 	// Gateway serves the installed tools to outside agents (MCP, REST)
 	// under API keys.
 	Gateway *gateway.Service
-	GitHub    *install.GitHubClients
+	GitHub  *install.GitHubClients
 	// Market is the marketplace client; nil when it could not be made.
 	Market *marketplace.Client
 }
