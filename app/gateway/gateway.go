@@ -44,6 +44,7 @@ type Service struct {
 	log     *slog.Logger
 	catalog *catalog
 	usage   *usage
+	keys    *keyCache
 
 	limMu    sync.Mutex
 	limiters map[int64]*rate.Limiter
@@ -70,6 +71,7 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, log: cfg.Logger, catalog: &catalog{daemon: cfg.Daemon}, limiters: map[int64]*rate.Limiter{},
 		ctx: ctx, cancel: cancel}
 	s.usage = newUsage(cfg.Store, cfg.Logger)
+	s.keys = &keyCache{db: cfg.Store, byHash: map[string]keyEntry{}}
 	s.mcp = newMCPServers(s)
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.usage.run(ctx) }()
@@ -127,7 +129,7 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*store.APIKe
 		return nil, ErrUnauthorized
 	}
 	hash := store.HashAPIKey(strings.TrimSpace(secret))
-	k, err := s.cfg.Store.FindAPIKeyByHash(ctx, hash)
+	k, err := s.keys.find(ctx, hash)
 	if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
 		return nil, ErrUnauthorized
 	}
@@ -141,6 +143,14 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*store.APIKe
 	}
 	s.usage.used(k.ID, s.cfg.Now())
 	return k, nil
+}
+
+// Revoke revokes a key: its next request is refused, however recently
+// it authenticated.
+func (s *Service) Revoke(ctx context.Context, actor string, id int64) (*store.APIKey, error) {
+	k, err := s.cfg.Store.RevokeAPIKey(ctx, actor, id)
+	s.keys.forget()
+	return k, err
 }
 
 // Allow takes one request from the key's rate limit; when none is left it

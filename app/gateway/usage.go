@@ -50,8 +50,12 @@ func (u *usage) poke() {
 	}
 }
 
-// run writes what is pending whenever there is some, until ctx ends, and
-// then once more.
+// usageEvery is how long usage waits to gather a batch: calls never wait
+// on the database's one writer for their own audit entry.
+const usageEvery = 250 * time.Millisecond
+
+// run writes what is pending, at most every usageEvery, until ctx ends,
+// and then once more.
 func (u *usage) run(ctx context.Context) {
 	for {
 		select {
@@ -59,8 +63,12 @@ func (u *usage) run(ctx context.Context) {
 			u.flush()
 			return
 		case <-u.wake:
-			u.flush()
 		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(usageEvery):
+		}
+		u.flush()
 	}
 }
 

@@ -135,7 +135,7 @@ func (h *Handlers) revokeKey(c echo.Context) error {
 	if err != nil {
 		return plugboard.Errorf(plugboard.ENOTFOUND, "No such API key.")
 	}
-	k, err := h.Store.RevokeAPIKey(page.Ctx(c), page.CurrentUser(c).Username, id)
+	k, err := h.gw.Revoke(page.Ctx(c), page.CurrentUser(c).Username, id)
 	if err != nil {
 		return err
 	}
