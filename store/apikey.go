@@ -242,7 +242,7 @@ func (db *DB) FindAPIKeys(ctx context.Context) ([]*APIKey, error) {
 	return list, rows.Err()
 }
 
-// FindAPIKeyBySecret is the key whose secret hashes to hash
+// FindAPIKeyByHash is the key whose secret hashes to hash
 // (HashAPIKey); none is plugboard.ENOTFOUND. Revoked and expired keys are
 // returned too: the caller checks Usable.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {

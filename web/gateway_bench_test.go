@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -46,23 +48,46 @@ func BenchmarkGatewayEcho(b *testing.B) {
 			for i := range sessions {
 				sessions[i], _ = mustMCP(b, a, key)
 			}
-			viaMCP := func(w int) error {
+			viaSDK := func(w int) error {
 				res, err := sessions[w].CallTool(ctx, &mcp.CallToolParams{Name: "gotools__stream_text", Arguments: map[string]any{"text": "echo"}})
 				if err == nil && (res.IsError || callText(res) != "echo") {
 					err = fmt.Errorf("answer %q", callText(res))
 				}
 				return err
 			}
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+			body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"gotools__stream_text","arguments":{"text":"echo"}}}`)
+			viaMCP := func(w int) error {
+				req, _ := http.NewRequest(http.MethodPost, a.URL+"/mcp", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("Mcp-Session-Id", sessions[w].ID())
+				req.Header.Set("Mcp-Protocol-Version", sessions[w].InitializeResult().ProtocolVersion)
+				resp, err := hc.Do(req)
+				if err != nil {
+					return err
+				}
+				defer resp.Body.Close()
+				got, err := io.ReadAll(resp.Body)
+				if err == nil && !bytes.Contains(got, []byte(`"text":"echo"`)) {
+					err = fmt.Errorf("answer %d %s", resp.StatusCode, got)
+				}
+				return err
+			}
 			n := max(b.N, 200)
 			measure(b, c, 100, direct) // warm both paths
 			measure(b, c, 100, viaMCP)
+			measure(b, c, 100, viaSDK)
 			b.ResetTimer()
 			d := measure(b, c, n, direct)
 			m := measure(b, c, n, viaMCP)
+			sdk := measure(b, c, n, viaSDK)
 			b.StopTimer()
 			b.ReportMetric(float64(d.Microseconds())/float64(n), "direct-µs/call")
 			b.ReportMetric(float64(m.Microseconds())/float64(n), "mcp-µs/call")
 			b.ReportMetric(float64(m)/float64(d), "mcp/direct")
+			b.ReportMetric(float64(sdk)/float64(d), "sdk-client/direct")
 		})
 	}
 }

@@ -59,9 +59,16 @@ func (s *Service) call(ctx context.Context, c Call, onMessage func(*client.Messa
 	if err != nil {
 		return nil, err
 	}
+	// The declaration is the catalog's, as the daemon listed it: only the
+	// credentials are read for the call.
+	resolved, err := s.cfg.Invoke.ResolveTool(ctx, t.PluginID, t.Provider, t.Declaration)
+	if err != nil {
+		return nil, err
+	}
 	req := invoke.Request{
 		Caller:   invoke.Caller{Username: "key:" + c.Key.Name, BaseURL: c.BaseURL},
 		PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool, Params: params, CredentialID: scope.CredentialID,
+		Resolved: resolved,
 	}
 	res := &Result{Tool: t}
 	res.Run, err = s.cfg.Invoke.Call(ctx, req, func(m *client.Message) {

@@ -44,7 +44,6 @@ type Service struct {
 	log     *slog.Logger
 	catalog *catalog
 	usage   *usage
-	keys    *keyCache
 
 	limMu    sync.Mutex
 	limiters map[int64]*rate.Limiter
@@ -71,7 +70,6 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, log: cfg.Logger, catalog: &catalog{daemon: cfg.Daemon}, limiters: map[int64]*rate.Limiter{},
 		ctx: ctx, cancel: cancel}
 	s.usage = newUsage(cfg.Store, cfg.Logger)
-	s.keys = &keyCache{db: cfg.Store, byHash: map[string]keyEntry{}}
 	s.mcp = newMCPServers(s)
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.usage.run(ctx) }()
@@ -129,7 +127,7 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*store.APIKe
 		return nil, ErrUnauthorized
 	}
 	hash := store.HashAPIKey(strings.TrimSpace(secret))
-	k, err := s.keys.find(ctx, hash)
+	k, err := s.cfg.Store.FindAPIKeyByHash(ctx, hash)
 	if plugboard.ErrorCode(err) == plugboard.ENOTFOUND {
 		return nil, ErrUnauthorized
 	}
@@ -145,12 +143,10 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*store.APIKe
 	return k, nil
 }
 
-// Revoke revokes a key: its next request is refused, however recently
-// it authenticated.
+// Revoke revokes a key: every request authenticates against the store,
+// so its next one is refused, open MCP sessions included.
 func (s *Service) Revoke(ctx context.Context, actor string, id int64) (*store.APIKey, error) {
-	k, err := s.cfg.Store.RevokeAPIKey(ctx, actor, id)
-	s.keys.forget()
-	return k, err
+	return s.cfg.Store.RevokeAPIKey(ctx, actor, id)
 }
 
 // Allow takes one request from the key's rate limit; when none is left it
