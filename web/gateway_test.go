@@ -247,6 +247,13 @@ func TestGatewayMCPStreamAndCancel(t *testing.T) {
 		if err != nil || callText(res) != "one two three" {
 			t.Fatalf("%+v %v", res, err)
 		}
+		for range 3 { // the client handles notifications apart from answers
+			select {
+			case <-ev.progCh:
+			case <-time.After(time.Minute):
+				t.Fatal("fewer than 3 progress notifications")
+			}
+		}
 		ev.mu.Lock()
 		defer ev.mu.Unlock()
 		if strings.Join(ev.progress, "|") != "one| two| three" {
