@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -493,4 +495,78 @@ func TestGatewayREST(t *testing.T) {
 			t.Fatalf("%d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 	})
+}
+
+func TestGatewayKeyPage(t *testing.T) {
+	a := MustCredApp(t)
+	b := a.admin(t)
+	b.Get("/settings/api-keys")
+	post := func(form url.Values) *Page { return b.Post("/settings/api-keys", form) }
+	t.Run("OKCreatedShownOnce", func(t *testing.T) {
+		p := post(url.Values{"name": {"ci"}, "provider": {gotoolsID + "|gotools"}, "tool." + gotoolsID + "|gotools": {"stream_text"},
+			"fixed": {`{"gotools__stream_text": {"delay_ms": 0}}`}, "rate": {"60"}, "expires": {"2099-01-01"}})
+		wantStatus(t, p, http.StatusOK)
+		secret := p.TestID("apikey-secret").Text()
+		if !strings.HasPrefix(secret, "pbk_") || p.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("secret %q cache %q", secret, p.Header.Get("Cache-Control"))
+		}
+		keys, _ := a.Store.FindAPIKeys(context.Background())
+		if len(keys) != 1 || keys[0].RatePerMinute != 60 || keys[0].Scope.Providers[0].Fixed["stream_text"]["delay_ms"] != 0.0 {
+			t.Fatalf("%+v", keys[0])
+		}
+		again := b.Get("/settings/api-keys")
+		if strings.Contains(again.Body, secret) || again.TestID("apikey-secret").Length() != 0 {
+			t.Fatal("the secret is shown again")
+		}
+	})
+	for name, tc := range map[string]struct {
+		form  url.Values
+		field string
+		want  string
+	}{
+		"ErrNoProvider":      {url.Values{"name": {"x"}}, "scope", "Pick at least one tool provider"},
+		"ErrNotInstalled":    {url.Values{"name": {"x"}, "provider": {"acme/none|none"}}, "scope", "No installed plugin acme/none"},
+		"ErrOtherCredential": {url.Values{"name": {"x"}, "provider": {gotoolsID + "|gotools"}, "cred." + gotoolsID + "|gotools": {"999"}}, "scope", "has no credential 999"},
+		"ErrFixedNotJSON":    {url.Values{"name": {"x"}, "provider": {gotoolsID + "|gotools"}, "fixed": {"{"}}, "fixed", "must be a JSON object"},
+		"ErrFixedLLMParam":   {url.Values{"name": {"x"}, "provider": {gotoolsID + "|gotools"}, "fixed": {`{"gotools__stream_text": {"text": "x"}}`}}, "fixed", "has no form parameter text"},
+		"ErrFixedOutOfRange": {url.Values{"name": {"x"}, "provider": {gotoolsID + "|gotools"}, "fixed": {`{"gotools__stream_text": {"delay_ms": 99999}}`}}, "fixed", "delay_ms must be at most 5000."},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before, _ := a.Store.FindAPIKeys(context.Background())
+			p := post(tc.form)
+			wantStatus(t, p, http.StatusUnprocessableEntity)
+			if got := p.TestID("apikey-form").Text(); !strings.Contains(got, tc.want) {
+				t.Fatalf("form says:\n%s\nwant %q", got, tc.want)
+			}
+			after, _ := a.Store.FindAPIKeys(context.Background())
+			if len(after) != len(before) || p.TestID("apikey-secret").Length() != 0 {
+				t.Fatal("a key was made")
+			}
+		})
+	}
+	t.Run("OKRevokeClosesSessions", func(t *testing.T) {
+		k, secret, err := a.Store.CreateAPIKey(context.Background(), "root", store.APIKeyInput{Name: "live", Scope: gotoolsScope(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := mustMCP(t, a, secret)
+		b.Get("/settings/api-keys")
+		wantRedirect(t, b.Post("/settings/api-keys/"+strconv.FormatInt(k.ID, 10)+"/revoke", url.Values{}), "/settings/api-keys")
+		if _, err := s.ListTools(context.Background(), nil); err == nil {
+			t.Fatal("the revoked key's session still answers")
+		}
+		e := waitAuditAction(t, a, store.AuditAPIKeyRevoke)
+		if e.Actor != "alice" || !strings.Contains(e.Target, "live") {
+			t.Fatalf("%+v", e)
+		}
+	})
+}
+
+func waitAuditAction(tb testing.TB, a *CredApp, action string) *store.AuditEntry {
+	tb.Helper()
+	list, _, err := a.Store.FindAuditEntries(context.Background(), store.AuditFilter{Action: action})
+	if err != nil || len(list) == 0 {
+		tb.Fatalf("no %s entry: %v", action, err)
+	}
+	return list[0]
 }

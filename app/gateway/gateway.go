@@ -144,9 +144,13 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*store.APIKe
 }
 
 // Revoke revokes a key: every request authenticates against the store,
-// so its next one is refused, open MCP sessions included.
+// so its next one is refused; its open MCP sessions are closed.
 func (s *Service) Revoke(ctx context.Context, actor string, id int64) (*store.APIKey, error) {
-	return s.cfg.Store.RevokeAPIKey(ctx, actor, id)
+	k, err := s.cfg.Store.RevokeAPIKey(ctx, actor, id)
+	if err == nil {
+		s.mcp.drop(id)
+	}
+	return k, err
 }
 
 // Allow takes one request from the key's rate limit; when none is left it

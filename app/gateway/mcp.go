@@ -169,6 +169,19 @@ func tokenOf(req *mcp.CallToolRequest) *auth.TokenInfo {
 	return req.Extra.TokenInfo
 }
 
+// drop closes a key's sessions and forgets its server.
+func (m *mcpServers) drop(keyID int64) {
+	m.mu.Lock()
+	ks := m.servers[keyID]
+	delete(m.servers, keyID)
+	m.mu.Unlock()
+	if ks != nil {
+		for ss := range ks.srv.Sessions() {
+			ss.Close()
+		}
+	}
+}
+
 // close ends every MCP session.
 func (m *mcpServers) close() {
 	m.mu.Lock()
