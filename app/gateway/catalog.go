@@ -39,6 +39,9 @@ const pageSize = 256
 // refresh reads the installed tools; it reports whether they changed
 // since the last read.
 func (c *catalog) refresh(ctx context.Context) (bool, error) {
+	if c.daemon == nil {
+		return false, plugboard.Errorf(plugboard.EUNAVAILABLE, "No plugin daemon is configured.")
+	}
 	var entries []apispec.ToolProviderEntry
 	for page := 1; ; page++ {
 		list, err := c.daemon.Tools(ctx, page, pageSize)
