@@ -391,6 +391,25 @@ func TestGatewayKeys(t *testing.T) {
 			t.Fatal("a revoked key's open session still answers")
 		}
 	})
+	t.Run("ErrOtherKeysSession", func(t *testing.T) {
+		s, _ := mustMCP(t, a, good)
+		other := mustKey(t, a, "other", store.APIKeyInput{Scope: gotoolsScope(0)})
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":7,"method":"tools/list"}`))
+		req.Header.Set("Authorization", "Bearer "+other)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", s.ID())
+		req.Header.Set("Mcp-Protocol-Version", s.InitializeResult().ProtocolVersion)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK || strings.Contains(string(body), "gotools__") {
+			t.Fatalf("another key used the session: %d %s", resp.StatusCode, body)
+		}
+	})
 	t.Run("ErrExpiredKey", func(t *testing.T) {
 		secret := mustKey(t, a, "brief", store.APIKeyInput{Scope: gotoolsScope(0), ExpiresAt: time.Now().Add(time.Second)})
 		for deadline := time.Now().Add(30 * time.Second); post(secret, init).StatusCode != http.StatusUnauthorized; {
