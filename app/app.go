@@ -16,6 +16,7 @@ import (
 	"github.com/plugboard/plugboard/app/agent"
 	"github.com/plugboard/plugboard/app/callback"
 	"github.com/plugboard/plugboard/app/extension"
+	"github.com/plugboard/plugboard/app/gateway"
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/marketplace"
@@ -65,7 +66,10 @@ type App struct {
 	Upgrades  *upgrade.Scheduler
 	Outbound  *outbound.Guard
 	Extension *extension.Caller
-	GitHub    *install.GitHubClients
+	// Gateway serves the installed tools to outside agents (MCP, REST)
+	// under API keys.
+	Gateway *gateway.Service
+	GitHub  *install.GitHubClients
 	// Market is the marketplace client; nil when it could not be made.
 	Market *marketplace.Client
 }
@@ -82,6 +86,7 @@ func New(cfg Config) *App {
 	a := &App{}
 	a.Invoke = invoke.New(invoke.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger,
 		Finished: cfg.RunFinished})
+	a.Gateway = gateway.New(gateway.Config{Store: cfg.Store, Daemon: cfg.Daemon, Invoke: a.Invoke, Logger: cfg.Logger, Now: cfg.Now})
 	a.Models = models.New(models.Config{Store: cfg.Store, Daemon: cfg.Daemon, Keys: cfg.Keys, Logger: cfg.Logger})
 	a.Agent = agent.New(agent.Config{Store: cfg.Store, Models: a.Models, Invoke: a.Invoke, Daemon: cfg.Daemon, Logger: cfg.Logger})
 	a.Callback = callback.New(callback.Config{Store: cfg.Store, Daemon: cfg.Daemon, Models: a.Models, Invoke: a.Invoke,
@@ -107,6 +112,7 @@ func New(cfg Config) *App {
 func (a *App) Close() {
 	a.Upgrades.Close()
 	a.Installs.Close()
+	a.Gateway.Close()
 	a.Agent.Close() // before the tool runs its steps make
 	a.Invoke.Close()
 }

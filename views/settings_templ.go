@@ -70,7 +70,7 @@ func SettingsPage(ch Chrome, d SettingsData) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\" data-testid=\"settings-page\"><h1>Settings</h1><p class=\"muted\">Which plugin packages may be installed, and who may install and debug plugins. A package changed after it was signed is always refused.</p></div><div class=\"split settings-row\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\" data-testid=\"settings-page\"><h1>Settings</h1><p class=\"muted\">Which plugin packages may be installed, and who may install and debug plugins. A package changed after it was signed is always refused. Outside agents call tools with <a href=\"/settings/api-keys\" data-testid=\"settings-apikeys\">API keys</a>.</p></div><div class=\"split settings-row\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

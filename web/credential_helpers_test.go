@@ -137,10 +137,17 @@ type CredApp struct {
 // MustCredApp starts it all; it stops at the test's end.
 func MustCredApp(tb testing.TB) *CredApp {
 	tb.Helper()
+	return mustCredAppLogging(tb, slog.LevelDebug)
+}
+
+// mustCredAppLogging is MustCredApp logging from level on (benchmarks
+// log as a deployment does, from info).
+func mustCredAppLogging(tb testing.TB, level slog.Level) *CredApp {
+	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
 	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	d, err := daemon.Start(ctx, daemon.Config{Addr: "127.0.0.1:0", APIKey: "test-key", Logger: logger,
 		Manager: manager.Config{DataDir: filepath.Join(dir, "daemon"), Limits: pkgfmt.DefaultLimits(), Logger: logger}})
 	if err != nil {

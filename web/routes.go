@@ -11,6 +11,7 @@ import (
 	"github.com/plugboard/plugboard/web/agent"
 	"github.com/plugboard/plugboard/web/credentials"
 	"github.com/plugboard/plugboard/web/extensions"
+	"github.com/plugboard/plugboard/web/gateway"
 	"github.com/plugboard/plugboard/web/guard"
 	"github.com/plugboard/plugboard/web/inner"
 	"github.com/plugboard/plugboard/web/install"
@@ -63,6 +64,7 @@ func (s *Server) routes() {
 		PublicURL: s.cfg.PublicURL, DaemonAPIURL: s.cfg.DaemonAPIURL, DaemonKey: s.cfg.DaemonKey}).Routes(e, s.chains)
 	agent.New(s.kit, agent.Config{Daemon: s.daemon, Agent: s.app.Agent, Models: s.app.Models, Credentials: s.credentials(),
 		PublicURL: s.cfg.PublicURL}).Routes(e, s.chains)
+	gateway.New(s.kit, gateway.Config{Gateway: s.app.Gateway, Credentials: s.credentials(), PublicURL: s.cfg.PublicURL}).Routes(e, s.chains)
 	installPages := install.New(s.kit, install.Config{Daemon: s.daemon, Installs: s.app.Installs, Market: s.app.Market,
 		GitHub: s.app.GitHub, Keys: s.cfg.Keys, Now: s.cfg.Now})
 	installPages.Routes(e, s.chains)

@@ -48,6 +48,11 @@ type Request struct {
 	// (invoke/tool), the depth of that call back; the daemon is told it,
 	// so the tool's own calls back run one deeper. 0: a user's run.
 	CallDepth int
+	// Resolved, when set, is the tool as the caller has already found it
+	// (FindTool, or ResolveTool over a declaration from the daemon's tool
+	// list): the daemon is not asked for it again. It must be the tool
+	// PluginID, Provider and Tool name.
+	Resolved *Tool
 }
 
 // Problems is the error of a request that does not fit the tool: a
@@ -115,14 +120,28 @@ func (s *Service) FindTool(ctx context.Context, pluginID, provider, tool string)
 	return t, nil
 }
 
+// ResolveTool is FindTool for a caller that already holds the tool's
+// declaration (read from the daemon's tool list): only the provider's
+// stored credentials are read.
+func (s *Service) ResolveTool(ctx context.Context, pluginID, provider string, decl plugboard.Tool) (*Tool, error) {
+	t := &Tool{PluginID: pluginID, Provider: provider, Name: decl.Identity.Name, Declaration: decl}
+	var err error
+	if t.Credentials, err = s.credentials().FindCredentials(ctx, store.CredentialFilter{PluginID: pluginID, Provider: provider}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
 func (s *Service) credentials() *store.Credentials { return s.store.Credentials(s.cfg.Keys) }
 
 // prepare checks the request against the tool, opens its credential and
 // records the run.
 func (s *Service) prepare(ctx context.Context, req Request) (*prepared, error) {
-	t, err := s.FindTool(ctx, req.PluginID, req.Provider, req.Tool)
-	if err != nil {
-		return nil, err
+	t, err := req.Resolved, error(nil)
+	if t == nil || t.PluginID != req.PluginID || t.Provider != req.Provider || t.Name != req.Tool {
+		if t, err = s.FindTool(ctx, req.PluginID, req.Provider, req.Tool); err != nil {
+			return nil, err
+		}
 	}
 	pr := &Problems{Params: CheckParams(t.Declaration.Parameters, req.Params, req.Files)}
 	credID, msg := pickCredential(t, req)

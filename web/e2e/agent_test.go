@@ -8,7 +8,10 @@ import (
 )
 
 // mustAgentExamples is a folder of the packed demo model and gotools.
-func mustAgentExamples(tb testing.TB) string { tb.Helper(); return mustExamples(tb, "demo_model", "gotools") }
+func mustAgentExamples(tb testing.TB) string {
+	tb.Helper()
+	return mustExamples(tb, "demo_model", "gotools")
+}
 
 // TestAgentPlayground builds an agent from the demo model and three of
 // gotools' tools (ticked in the order the page lists them: stream_text,

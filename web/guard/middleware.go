@@ -3,6 +3,7 @@ package guard
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -64,7 +65,7 @@ func (g *Guard) CSRF() echo.MiddlewareFunc {
 		guardedPlain, guardedSecure := plain(next), secure(next)
 		return func(c echo.Context) error {
 			r := c.Request()
-			if IsMachine(c) {
+			if IsMachine(c) || IsKeyPath(r.URL.Path) {
 				return next(c) // authenticated by key or token, never by cookie
 			}
 			if r.Header.Get(echo.HeaderSecFetchSite) == "cross-site" && !safeMethod(r.Method) {
@@ -79,6 +80,14 @@ func (g *Guard) CSRF() echo.MiddlewareFunc {
 	}
 }
 
+// IsKeyPath reports whether a path is the tool gateway's (/mcp, /api/v1/…),
+// which API keys authenticate as bearer tokens: no session cookie is read
+// there and no CSRF token is asked for, since a browser sends neither a
+// key by itself nor anything a key-less request could use.
+func IsKeyPath(path string) bool {
+	return path == "/mcp" || strings.HasPrefix(path, "/api/v1/")
+}
+
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
 }
@@ -88,7 +97,7 @@ func safeMethod(m string) bool {
 func (g *Guard) LoadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := g.kit.SessionToken(c)
-		if token == "" || IsMachine(c) {
+		if token == "" || IsMachine(c) || IsKeyPath(c.Request().URL.Path) {
 			return next(c)
 		}
 		u, err := g.kit.Store.FindSessionUser(c.Request().Context(), token)
