@@ -195,3 +195,24 @@ func (b *Browser) Shoot(name string) {
 	}
 	b.Do("reset viewport", chromedp.EmulateViewport(1280, 900))
 }
+
+// Upload sets the files of the file input with the data-testid, once the
+// page has loaded. A node the page replaces between chromedp's query and
+// its setting of the files ("Could not find node with given id", as a
+// navigation ending or a script redrawing the form may cause) is looked up
+// again.
+func (b *Browser) Upload(id string, paths ...string) {
+	b.tb.Helper()
+	Eval[bool](b, `new Promise(r => document.readyState === "complete" ? r(true) : addEventListener("load", () => r(true)))`)
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	for {
+		err := chromedp.Do(ctx, chromedp.SetUploadFiles(tid(id), paths))
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil || !strings.Contains(err.Error(), "Could not find node") {
+			b.tb.Fatalf("choose %v for %s: %v", paths, id, err)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func TestModelsSpeech(t *testing.T) {
 	if err := os.WriteFile(wav, silentWAV(16000, 16000), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	br.Do("choose silence.wav", chromedp.SetUploadFiles(tid("input-try-audio"), []string{wav}))
+	br.Upload("input-try-audio", wav)
 	// The answer above goes first, so the wait below is for the new page's.
 	Eval[bool](br, `(() => { document.querySelector('[data-testid="try-transcript"]').remove(); return true })()`)
 	br.Do("transcribe the silence", chromedp.Click(tid("try-submit")), chromedp.WaitVisible(tid("try-transcript")))

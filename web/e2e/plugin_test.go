@@ -78,7 +78,7 @@ func zipWithout(tb testing.TB) []byte {
 // upload chooses a file in the Plugins page's package picker.
 func (b *Browser) upload(path string) {
 	b.tb.Helper()
-	b.Do("choose "+filepath.Base(path), chromedp.SetUploadFiles(tid("upload-input"), []string{path}))
+	b.Upload("upload-input", path)
 }
 
 // runningCard is the selector of a plugin's card once its process runs.
