@@ -342,3 +342,13 @@ type CallBackEvent struct {
 	Error      string `json:"error,omitempty"`
 	Frames     int    `json:"frames"` // response frames sent to the plugin
 }
+
+// MCPServerRequest adds a stdio MCP server as a tool provider
+// (POST management/mcp/servers): its name (the provider's, plugin id
+// mcp/<name>), the command with its arguments, and its environment as
+// NAME=value entries. The answer is the Installation.
+type MCPServerRequest struct {
+	Name    string   `json:"name"`
+	Command []string `json:"command"`
+	Env     []string `json:"env,omitempty"`
+}

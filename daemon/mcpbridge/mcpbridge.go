@@ -1,0 +1,298 @@
+// Package mcpbridge runs an MCP server (stdio) as a plugin: the daemon starts
+// its own binary with EnvServer set as the plugin's command, contained and
+// supervised by daemon/runtime exactly like a plugin process; this package's
+// init hook then starts the MCP server's command as its child (inside the same
+// sandbox and cgroup), connects to it with the go-sdk client over its
+// stdin/stdout, lists its tools, writes them as a tool provider's declarations
+// to ToolsFile in its working directory (which the manager reads), and serves
+// Plugboard's runtime protocol with the SDK: an invoke_tool becomes a
+// tools/call (progress notifications streamed as text, content as tool
+// messages, isError as an error), a cancel the MCP cancellation.
+//
+// The bridge exits — and so the runtime restarts it with backoff and the
+// in-flight invocations end with its words — when the server exits, sends
+// what is not JSON-RPC, or stops answering pings.
+package mcpbridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/plugboard/plugboard"
+	"github.com/plugboard/plugboard/sdk"
+)
+
+// Environment of the bridge process, set by the manager.
+const (
+	// EnvServer holds the MCP server's command line as a JSON array; its
+	// presence makes a binary linking this package run as the bridge.
+	EnvServer = "PLUGBOARD_MCP_SERVER"
+	// EnvProvider is the tool provider's name the tools are served under.
+	EnvProvider = "PLUGBOARD_MCP_PROVIDER"
+	// ToolsFile is written in the working directory once the tools are listed.
+	ToolsFile = "mcp-tools.json"
+)
+
+// Timings; variables so tests of the package may shorten them.
+var (
+	connectTimeout = 60 * time.Second
+	pingInterval   = 15 * time.Second
+	pingTimeout    = 10 * time.Second
+)
+
+func init() {
+	raw, ok := os.LookupEnv(EnvServer)
+	if !ok {
+		return
+	}
+	if err := run(raw); err != nil {
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func run(raw string) error {
+	var argv []string
+	if err := json.Unmarshal([]byte(raw), &argv); err != nil || len(argv) == 0 || argv[0] == "" {
+		return errors.New("MCP bridge: no server command")
+	}
+	provider := os.Getenv(EnvProvider)
+	os.Unsetenv(EnvServer)
+	os.Unsetenv(EnvProvider)
+	ctx := context.Background()
+
+	b := &bridge{progress: map[string]*sdk.Writer{}}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Stderr = os.Environ(), os.Stderr // the server's stderr lands in the plugin's log
+	client := mcp.NewClient(&mcp.Implementation{Name: "plugboard", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: b.onProgress,
+	})
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	session, err := client.Connect(cctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}, nil)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("MCP server %s did not complete its initialization: %v", argv[0], err)
+	}
+	b.session = session
+	var tools []*mcp.Tool
+	lctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	for t, err := range session.Tools(lctx, nil) {
+		if err != nil {
+			cancel()
+			return fmt.Errorf("MCP server %s: tools/list failed: %v", argv[0], err)
+		}
+		tools = append(tools, t)
+	}
+	cancel()
+	decls := Declarations(tools)
+	data, err := json.Marshal(decls)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(ToolsFile, data); err != nil {
+		return fmt.Errorf("MCP bridge: %v", err)
+	}
+	p := sdk.New()
+	for _, t := range tools {
+		p.Tool(provider, t.Name, b.handler(t.Name, parseSchema(t.InputSchema)))
+	}
+	if len(tools) == 0 { // a provider with no tools still answers, with not found
+		p.ValidateCredentials(provider, func(context.Context, sdk.Credentials) error { return nil })
+	}
+	go b.watch(argv[0])
+	return p.Run()
+}
+
+// writeFile replaces name atomically.
+func writeFile(name string, data []byte) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Clean(name))
+}
+
+type bridge struct {
+	session  *mcp.ClientSession
+	mu       sync.Mutex
+	progress map[string]*sdk.Writer // by progress token: the invocation's session id
+}
+
+// watch ends the bridge when the MCP server's connection ends (it exited or
+// sent what is not JSON-RPC) or the server stops answering pings.
+func (b *bridge) watch(name string) {
+	done := make(chan error, 1)
+	go func() { done <- b.session.Wait() }()
+	tick := time.NewTicker(pingInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			msg := "MCP server " + name + " closed its connection"
+			if err != nil {
+				msg += ": " + err.Error()
+			}
+			fmt.Fprintln(os.Stderr, msg)
+			os.Exit(1)
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+			err := b.session.Ping(ctx, nil)
+			cancel()
+			if err != nil {
+				if errors.Is(err, mcp.ErrConnectionClosed) {
+					continue // done reports it
+				}
+				fmt.Fprintf(os.Stderr, "MCP server %s did not answer a ping within %s (%v), so it was restarted\n", name, pingTimeout, err)
+				os.Exit(1)
+			}
+		}
+	}
+}
+
+func (b *bridge) onProgress(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+	token := fmt.Sprint(req.Params.ProgressToken)
+	b.mu.Lock()
+	w := b.progress[token]
+	b.mu.Unlock()
+	if w == nil {
+		return
+	}
+	text := req.Params.Message
+	if text == "" {
+		if req.Params.Total > 0 {
+			text = fmt.Sprintf("progress %g/%g", req.Params.Progress, req.Params.Total)
+		} else {
+			text = fmt.Sprintf("progress %g", req.Params.Progress)
+		}
+	}
+	_ = w.Text(text + "\n")
+}
+
+// handler invokes one tool of the server.
+func (b *bridge) handler(name string, s schema) sdk.Handler {
+	return func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
+		token := w.SessionID()
+		b.mu.Lock()
+		b.progress[token] = w
+		b.mu.Unlock()
+		defer func() {
+			b.mu.Lock()
+			delete(b.progress, token)
+			b.mu.Unlock()
+		}()
+		params := &mcp.CallToolParams{Name: name, Arguments: arguments(req.Params, s)}
+		params.SetProgressToken(token)
+		res, err := b.session.CallTool(ctx, params)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return callError(name, err)
+		}
+		return writeResult(w, name, res)
+	}
+}
+
+// callError words a failed tools/call: the connection's end (the server
+// exited, or wrote what is not JSON-RPC, after which the bridge exits and is
+// restarted) apart from the server's own JSON-RPC error.
+func callError(name string, err error) error {
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &syntax) || strings.Contains(err.Error(), "invalid character"):
+		return sdk.Errorf(sdk.ErrTypeInvoke, "MCP server sent what is not JSON-RPC while handling %s (%v); it is being restarted", name, err)
+	case errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, io.ErrUnexpectedEOF):
+		return sdk.Errorf(sdk.ErrTypeInvoke, "MCP server closed its connection while handling %s (it exited or crashed); it is being restarted", name)
+	}
+	return sdk.Errorf(sdk.ErrTypeInvoke, "MCP server: tools/call %s failed: %v", name, err)
+}
+
+// writeResult turns a tools/call result into tool messages.
+func writeResult(w *sdk.Writer, name string, res *mcp.CallToolResult) error {
+	if res.IsError {
+		var parts []string
+		for _, c := range res.Content {
+			if t, ok := c.(*mcp.TextContent); ok {
+				parts = append(parts, t.Text)
+			}
+		}
+		msg := strings.Join(parts, "\n")
+		if msg == "" {
+			msg = "the tool reported an error"
+		}
+		return sdk.Errorf(sdk.ErrTypeInvoke, "%s", msg)
+	}
+	for _, c := range res.Content {
+		var err error
+		switch c := c.(type) {
+		case *mcp.TextContent:
+			err = w.Text(c.Text)
+		case *mcp.ImageContent:
+			err = w.Blob(c.Data, c.MIMEType, "image"+ext(c.MIMEType))
+		case *mcp.AudioContent:
+			err = w.Blob(c.Data, c.MIMEType, "audio"+ext(c.MIMEType))
+		case *mcp.ResourceLink:
+			err = w.Link(c.URI)
+		case *mcp.EmbeddedResource:
+			if r := c.Resource; r != nil {
+				if r.Blob != nil {
+					err = w.Blob(r.Blob, r.MIMEType, filepath.Base(r.URI))
+				} else {
+					err = w.Text(r.Text)
+				}
+			}
+		default:
+			raw, _ := json.Marshal(c)
+			err = w.Text(string(raw))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if res.StructuredContent != nil {
+		var v any = res.StructuredContent
+		if m, ok := v.(map[string]any); !ok {
+			v = map[string]any{"result": v}
+		} else {
+			v = m
+		}
+		if err := w.JSON(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ext(mime string) string {
+	if _, sub, ok := strings.Cut(mime, "/"); ok && sub != "" && !strings.ContainsAny(sub, "+;. ") {
+		return "." + sub
+	}
+	return ""
+}
+
+// ProviderDeclaration is the tool provider an MCP server's tools make.
+func ProviderDeclaration(name, label string, tools []plugboard.Tool) *plugboard.ToolProvider {
+	if label == "" {
+		label = name
+	}
+	return &plugboard.ToolProvider{
+		Identity: plugboard.ProviderIdentity{
+			Author: "mcp", Name: name, Label: plugboard.I18n{"en_US": label},
+			Description: plugboard.I18n{"en_US": "MCP server " + label}, Tags: []string{},
+		},
+		Credentials: []plugboard.CredentialField{},
+		Tools:       tools,
+	}
+}
