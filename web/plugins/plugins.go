@@ -1,7 +1,7 @@
 // Package plugins serves the installed plugins: the list (with the
 // examples to install in one click), a plugin's page (tools, README,
 // process state, logs, signature, versions, settings), uninstall, plugin
-// icons, and the remote-debugging page.
+// icons, the remote-debugging page, and adding an MCP server (mcp.go).
 package plugins
 
 import (
@@ -21,6 +21,7 @@ import (
 type installs interface {
 	Uninstall(ctx context.Context, u *store.User, pluginID string, deleteCredentials bool) (*appinstall.Uninstalled, error)
 	LatestVersions(ctx context.Context, list []apispec.Installation) map[string]string
+	AddMCPServer(ctx context.Context, u *store.User, f appinstall.MCPForm) (*apispec.Installation, error)
 }
 
 // installPages is what the plugin pages show of web/install's: the example
@@ -64,6 +65,8 @@ func New(kit *page.Kit, cfg Config) *Handlers {
 func (h *Handlers) Routes(e *echo.Echo, ch page.Chains) {
 	e.GET("/", h.plugins, ch.SignedIn...)
 	e.GET("/plugin-icon", h.pluginIcon, ch.SignedIn...)
+	e.GET("/plugins/mcp/new", h.mcpPage, ch.Admins...)
+	e.POST("/plugins/mcp", h.addMCP, ch.Admins...)
 	e.GET("/plugins/:author/:name", h.pluginDetail, ch.SignedIn...)
 	e.GET("/plugins/:author/:name/logs", h.pluginLogs, ch.SignedIn...)
 	e.GET("/plugins/:author/:name/uninstall", h.uninstallConfirm, ch.Installers...)

@@ -1,0 +1,52 @@
+package plugins
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	appinstall "github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/views"
+	"github.com/plugboard/plugboard/web/page"
+)
+
+// mcpPage is the form to add a stdio MCP server.
+func (h *Handlers) mcpPage(c echo.Context) error {
+	return page.Render(c, http.StatusOK, views.MCPServerPage(h.Chrome(c, "Add an MCP server", views.NavPlugins), views.NewForm()))
+}
+
+// addMCP reads the form and asks app/install to add the server; a refusal
+// (bad input, a server that does not start) re-renders the form with 422
+// and the daemon's words, the environment asked for again.
+func (h *Handlers) addMCP(c echo.Context) error {
+	f := appinstall.MCPForm{Name: c.FormValue("name"), Command: c.FormValue("command"), Args: c.FormValue("args"), Env: c.FormValue("env")}
+	inst, err := h.installs.AddMCPServer(page.Ctx(c), page.CurrentUser(c), f)
+	if err != nil {
+		form := views.NewForm()
+		form.Values["name"], form.Values["command"], form.Values["args"] = f.Name, f.Command, f.Args
+		status := page.FormError(form, err)
+		msg := form.Error
+		switch {
+		case strings.HasPrefix(msg, "name"):
+			form.Errors["name"], form.Error = msg, ""
+		case strings.HasPrefix(msg, "command"):
+			form.Errors["command"], form.Error = msg, ""
+		case strings.HasPrefix(msg, "environment"):
+			form.Errors["env"], form.Error = msg, ""
+		}
+		if status < 400 || status == http.StatusInternalServerError || status == http.StatusServiceUnavailable {
+			status = http.StatusUnprocessableEntity
+		}
+		return page.Render(c, status, views.MCPServerPage(h.Chrome(c, "Add an MCP server", views.NavPlugins), form))
+	}
+	return h.FlashRedirect(c, "MCP server "+f.Name+" added with "+toolCount(inst.Declaration.Tool.Tools)+".", views.PluginPath(inst.PluginID))
+}
+
+func toolCount[T any](tools []T) string {
+	if len(tools) == 1 {
+		return "1 tool"
+	}
+	return strconv.Itoa(len(tools)) + " tools"
+}
