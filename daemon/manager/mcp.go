@@ -153,14 +153,15 @@ func (m *Manager) mcpInstalled(s *state.MCPServer, id plugboard.Identifier, dir 
 	man := &plugboard.Manifest{
 		Version: id.Version, Type: "plugin", Author: MCPAuthor, Name: s.Name,
 		Label:       plugboard.I18n{"en_US": s.Name},
-		Description: plugboard.I18n{"en_US": "MCP server: " + strings.Join(s.Command, " ")},
+		// The executable only: an argument may carry a secret.
+		Description: plugboard.I18n{"en_US": "MCP server " + filepath.Base(s.Command[0]) + " (stdio)"},
 		Tags:        []string{}, Plugins: plugboard.Plugins{Tools: []string{mcpbridge.ToolsFile}},
-		Meta: plugboard.Meta{Version: "0.0.1", Arch: []string{}, Runner: plugboard.Runner{Language: RuntimeMCP, Entrypoint: strings.Join(s.Command, " ")}},
+		Meta: plugboard.Meta{Version: "0.0.1", Arch: []string{}, Runner: plugboard.Runner{Language: RuntimeMCP, Entrypoint: s.Command[0]}},
 		Tool: mcpbridge.ProviderDeclaration(s.Name, s.Name, tools),
 	}
 	inst := &state.Installation{
 		ID: s.ID, TenantID: s.TenantID, PluginID: id.PluginID(), UniqueIdentifier: id.String(),
-		Source: SourceMCP, Meta: map[string]any{"command": s.Command}, RuntimeType: RuntimeMCP,
+		Source: SourceMCP, Meta: map[string]any{"command": s.Command[0]}, RuntimeType: RuntimeMCP,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt,
 	}
 	return newInstalled(inst, id, man)
