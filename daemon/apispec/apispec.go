@@ -343,12 +343,18 @@ type CallBackEvent struct {
 	Frames     int    `json:"frames"` // response frames sent to the plugin
 }
 
-// MCPServerRequest adds a stdio MCP server as a tool provider
+// MCPServerRequest adds an MCP server as a tool provider
 // (POST management/mcp/servers): its name (the provider's, plugin id
-// mcp/<name>), the command with its arguments, and its environment as
-// NAME=value entries. The answer is the Installation.
+// mcp/<name>) and either the command with its arguments and its
+// environment as NAME=value entries (stdio), or Relay, a path on the
+// platform (PlatformURL) that relays Streamable HTTP to the server, with
+// the RelayToken the platform asks for (the platform holds the server's
+// address and secrets and applies its outbound guard). The answer is the
+// Installation.
 type MCPServerRequest struct {
-	Name    string   `json:"name"`
-	Command []string `json:"command"`
-	Env     []string `json:"env,omitempty"`
+	Name       string   `json:"name"`
+	Command    []string `json:"command,omitempty"`
+	Env        []string `json:"env,omitempty"`
+	Relay      string   `json:"relay,omitempty"`
+	RelayToken string   `json:"relay_token,omitempty"`
 }

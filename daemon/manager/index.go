@@ -2,7 +2,8 @@ package manager
 
 import (
 	"maps"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/state"
@@ -50,7 +51,7 @@ func newInstalled(inst *state.Installation, id plugboard.Identifier, m *plugboar
 		in.tools[t.Identity.Name] = &toolSpec{required: requiredParams(t.Parameters)}
 		in.names = append(in.names, t.Identity.Name)
 	}
-	sort.Strings(in.names)
+	slices.Sort(in.names)
 	return in
 }
 
@@ -99,7 +100,7 @@ func (m *Manager) tenantInstallations(tenant string) []*installed {
 			out = append(out, in)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].inst.PluginID < out[j].inst.PluginID })
+	slices.SortFunc(out, func(a, b *installed) int { return strings.Compare(a.inst.PluginID, b.inst.PluginID) })
 	return out
 }
 

@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -38,9 +36,6 @@ const (
 	MCPAuthor = "mcp"
 )
 
-var mcpName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // mcpStartTimeout bounds an MCP server's start: the bridge's first heartbeat
 // comes after the server's initialization and tools/list.
 const mcpStartTimeout = 90 * time.Second
@@ -49,10 +44,11 @@ const mcpStartTimeout = 90 * time.Second
 // listed, installs it. A server that does not start is refused with its
 // words and nothing is kept.
 func (m *Manager) AddMCPServer(ctx context.Context, tenant string, req apispec.MCPServerRequest) (*apispec.Installation, error) {
-	if err := checkMCP(req); err != nil {
+	if err := m.checkMCP(req); err != nil {
 		return nil, err
 	}
-	s := &state.MCPServer{TenantID: tenant, Name: req.Name, Command: req.Command, Env: req.Env, CreatedAt: m.cfg.Now().UTC()}
+	s := &state.MCPServer{TenantID: tenant, Name: req.Name, Command: req.Command, Env: req.Env,
+		Relay: req.Relay, RelayToken: req.RelayToken, CreatedAt: m.cfg.Now().UTC()}
 	id := mcpIdentifier(s)
 	s.ID = uuid.NewSHA1(remoteNamespace, []byte(tenant+"\x00"+id.String())).String()
 	unlock := m.locks.lock(id.PluginID())
@@ -81,31 +77,27 @@ func (m *Manager) AddMCPServer(ctx context.Context, tenant string, req apispec.M
 	return &out, nil
 }
 
-func checkMCP(req apispec.MCPServerRequest) error {
-	if !mcpName.MatchString(req.Name) {
-		return plugboard.Errorf(plugboard.EINVALID, "name %q: use 1 to 64 lowercase letters, digits and _, starting with a letter", req.Name)
+func (m *Manager) checkMCP(req apispec.MCPServerRequest) error {
+	if err := mcpbridge.CheckName(req.Name); err != nil {
+		return err
 	}
-	if len(req.Command) == 0 || strings.TrimSpace(req.Command[0]) == "" {
-		return plugboard.Errorf(plugboard.EINVALID, "command: give the MCP server's executable")
-	}
-	if _, err := exec.LookPath(req.Command[0]); err != nil {
-		return plugboard.Errorf(plugboard.EINVALID, "command: %s is not an executable file (%v)", req.Command[0], err)
-	}
-	for _, e := range req.Env {
-		k, _, ok := strings.Cut(e, "=")
-		if !ok || !envName.MatchString(k) {
-			return plugboard.Errorf(plugboard.EINVALID, "environment: %q is not NAME=value", strings.SplitN(e, "=", 2)[0])
+	if req.Relay != "" {
+		switch {
+		case len(req.Command) > 0 || len(req.Env) > 0:
+			return plugboard.Errorf(plugboard.EINVALID, "an MCP server has a command or a relay, not both")
+		case !strings.HasPrefix(req.Relay, "/") || req.RelayToken == "":
+			return plugboard.Errorf(plugboard.EINVALID, "relay: a path on the platform and its token are required")
+		case m.cfg.CallBacks.PlatformURL == "":
+			return plugboard.Errorf(plugboard.EUNAVAILABLE, "this daemon has no platform URL to relay an HTTP MCP server through")
 		}
-		if strings.HasPrefix(k, "PLUGBOARD_") {
-			return plugboard.Errorf(plugboard.EINVALID, "environment: %s is reserved", k)
-		}
+		return nil
 	}
-	return nil
+	return mcpbridge.CheckCommand(req.Command, req.Env)
 }
 
 // mcpIdentifier is the server's identifier: mcp/<name>, its config's digest.
 func mcpIdentifier(s *state.MCPServer) plugboard.Identifier {
-	cfg, _ := json.Marshal([]any{s.TenantID, s.Name, s.Command, s.Env})
+	cfg, _ := json.Marshal([]any{s.TenantID, s.Name, s.Command, s.Env, s.Relay})
 	sum := sha256.Sum256(cfg)
 	return plugboard.Identifier{Author: MCPAuthor, Name: s.Name, Version: "0.0.1", Checksum: hex.EncodeToString(sum[:])}
 }
@@ -121,16 +113,18 @@ func (m *Manager) startMCP(ctx context.Context, s *state.MCPServer, id plugboard
 	if err != nil {
 		return err
 	}
-	argv := append([]string(nil), s.Command...)
-	read := []string{}
-	if path, err := exec.LookPath(argv[0]); err == nil {
-		if abs, err := filepath.Abs(path); err == nil {
-			argv[0] = abs
-			read = append(read, filepath.Dir(abs))
+	env, read := []string{mcpbridge.EnvProvider + "=" + s.Name}, []string{}
+	if s.Relay != "" {
+		raw, _ := json.Marshal(mcpbridge.Server{URL: strings.TrimRight(m.cfg.CallBacks.PlatformURL, "/") + s.Relay, Token: s.RelayToken})
+		env = append(env, mcpbridge.EnvServer+"="+string(raw))
+	} else {
+		argv, dir := mcpbridge.Resolve(s.Command)
+		if dir != "" {
+			read = append(read, dir)
 		}
+		raw, _ := json.Marshal(mcpbridge.Server{Command: argv})
+		env = append(append(env, mcpbridge.EnvServer+"="+string(raw)), s.Env...)
 	}
-	raw, _ := json.Marshal(argv)
-	env := append([]string{mcpbridge.EnvServer + "=" + string(raw), mcpbridge.EnvProvider + "=" + s.Name}, s.Env...)
 	return m.rt.Start(ctx, runtime.Spec{
 		Key: id.String(), PluginID: id.PluginID(), Dir: dir,
 		Command: []string{self}, Env: env,
@@ -141,6 +135,11 @@ func (m *Manager) startMCP(ctx context.Context, s *state.MCPServer, id plugboard
 
 // mcpInstalled indexes s with the tools its bridge last listed.
 func (m *Manager) mcpInstalled(s *state.MCPServer, id plugboard.Identifier, dir string) *installed {
+	what := "MCP server " + filepath.Base(firstOr(s.Command, "")) + " (stdio)"
+	entry := firstOr(s.Command, "")
+	if s.Relay != "" {
+		what, entry = "MCP server (Streamable HTTP)", "http"
+	}
 	var tools []plugboard.Tool
 	if data, err := os.ReadFile(filepath.Join(dir, mcpbridge.ToolsFile)); err == nil {
 		if err := json.Unmarshal(data, &tools); err != nil {
@@ -152,16 +151,16 @@ func (m *Manager) mcpInstalled(s *state.MCPServer, id plugboard.Identifier, dir 
 	}
 	man := &plugboard.Manifest{
 		Version: id.Version, Type: "plugin", Author: MCPAuthor, Name: s.Name,
-		Label:       plugboard.I18n{"en_US": s.Name},
+		Label: plugboard.I18n{"en_US": s.Name},
 		// The executable only: an argument may carry a secret.
-		Description: plugboard.I18n{"en_US": "MCP server " + filepath.Base(s.Command[0]) + " (stdio)"},
+		Description: plugboard.I18n{"en_US": what},
 		Tags:        []string{}, Plugins: plugboard.Plugins{Tools: []string{mcpbridge.ToolsFile}},
-		Meta: plugboard.Meta{Version: "0.0.1", Arch: []string{}, Runner: plugboard.Runner{Language: RuntimeMCP, Entrypoint: s.Command[0]}},
+		Meta: plugboard.Meta{Version: "0.0.1", Arch: []string{}, Runner: plugboard.Runner{Language: RuntimeMCP, Entrypoint: entry}},
 		Tool: mcpbridge.ProviderDeclaration(s.Name, s.Name, tools),
 	}
 	inst := &state.Installation{
 		ID: s.ID, TenantID: s.TenantID, PluginID: id.PluginID(), UniqueIdentifier: id.String(),
-		Source: SourceMCP, Meta: map[string]any{"command": s.Command[0]}, RuntimeType: RuntimeMCP,
+		Source: SourceMCP, Meta: map[string]any{"command": entry}, RuntimeType: RuntimeMCP,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt,
 	}
 	return newInstalled(inst, id, man)
@@ -212,4 +211,11 @@ func (m *Manager) removeMCP(ctx context.Context, in *installed) error {
 		return fmt.Errorf("remove MCP server folder: %w", err)
 	}
 	return nil
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) == 0 {
+		return def
+	}
+	return list[0]
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,7 @@ import (
 
 // Environment of the bridge process, set by the manager.
 const (
-	// EnvServer holds the MCP server's command line as a JSON array; its
+	// EnvServer holds the MCP server to run or reach (Server as JSON); its
 	// presence makes a binary linking this package run as the bridge.
 	EnvServer = "PLUGBOARD_MCP_SERVER"
 	// EnvProvider is the tool provider's name the tools are served under.
@@ -63,10 +64,21 @@ func init() {
 	os.Exit(0)
 }
 
+// Server is the MCP server a bridge runs (Command) or reaches (URL, the
+// platform's relay, which asks for Token in RelayHeader).
+type Server struct {
+	Command []string `json:"command,omitempty"`
+	URL     string   `json:"url,omitempty"`
+	Token   string   `json:"token,omitempty"`
+}
+
+// RelayHeader carries a relayed server's token to the platform's relay.
+const RelayHeader = "X-Plugboard-MCP-Relay"
+
 func run(raw string) error {
-	var argv []string
-	if err := json.Unmarshal([]byte(raw), &argv); err != nil || len(argv) == 0 || argv[0] == "" {
-		return errors.New("MCP bridge: no server command")
+	var srv Server
+	if err := json.Unmarshal([]byte(raw), &srv); err != nil || (len(srv.Command) == 0 || srv.Command[0] == "") && srv.URL == "" {
+		return errors.New("MCP bridge: no server command or URL")
 	}
 	provider := os.Getenv(EnvProvider)
 	os.Unsetenv(EnvServer)
@@ -74,13 +86,23 @@ func run(raw string) error {
 	ctx := context.Background()
 
 	b := &bridge{progress: map[string]*sdk.Writer{}}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env, cmd.Stderr = os.Environ(), os.Stderr // the server's stderr lands in the plugin's log
+	var transport mcp.Transport
+	name := "over HTTP"
+	if srv.URL != "" {
+		transport = &mcp.StreamableClientTransport{Endpoint: srv.URL, HTTPClient: &http.Client{Transport: relayTransport{srv.Token}}}
+	} else {
+		argv := srv.Command
+		name = argv[0]
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env, cmd.Stderr = os.Environ(), os.Stderr // the server's stderr lands in the plugin's log
+		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
+	}
+	argv := []string{name}
 	client := mcp.NewClient(&mcp.Implementation{Name: "plugboard", Version: "1"}, &mcp.ClientOptions{
 		ProgressNotificationHandler: b.onProgress,
 	})
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	session, err := client.Connect(cctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}, nil)
+	session, err := client.Connect(cctx, transport, nil)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("MCP server %s did not complete its initialization: %v", argv[0], err)
@@ -122,6 +144,15 @@ func writeFile(name string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, filepath.Clean(name))
+}
+
+// relayTransport adds the relay's token to every request.
+type relayTransport struct{ token string }
+
+func (t relayTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(RelayHeader, t.token)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 type bridge struct {

@@ -11,22 +11,27 @@ import (
 
 // MCPServer is a stdio MCP server added as a tool provider.
 type MCPServer struct {
-	TenantID  string
-	Name      string
-	ID        string
-	Command   []string // the executable and its arguments
-	Env       []string // KEY=VALUE
-	CreatedAt time.Time
+	TenantID string
+	Name     string
+	ID       string
+	Command  []string // the executable and its arguments
+	Env      []string // KEY=VALUE
+	// Relay and RelayToken are a Streamable HTTP server's, relayed by the
+	// platform (Command is empty then).
+	Relay, RelayToken string
+	CreatedAt         time.Time
 }
 
 type mcpConfig struct {
-	Command []string `json:"command"`
-	Env     []string `json:"env"`
+	Command    []string `json:"command"`
+	Env        []string `json:"env"`
+	Relay      string   `json:"relay,omitempty"`
+	RelayToken string   `json:"relay_token,omitempty"`
 }
 
 // AddMCPServer records s; a name the tenant already uses is an ECONFLICT.
 func (d *DB) AddMCPServer(ctx context.Context, s *MCPServer) error {
-	cfg, err := json.Marshal(mcpConfig{Command: s.Command, Env: s.Env})
+	cfg, err := json.Marshal(mcpConfig{Command: s.Command, Env: s.Env, Relay: s.Relay, RelayToken: s.RelayToken})
 	if err != nil {
 		return err
 	}
@@ -63,7 +68,7 @@ func (d *DB) FindMCPServers(ctx context.Context) ([]*MCPServer, error) {
 		if err := json.Unmarshal([]byte(cfg), &c); err != nil {
 			return nil, err
 		}
-		s.Command, s.Env, s.CreatedAt = c.Command, c.Env, fromUnix(created)
+		s.Command, s.Env, s.Relay, s.RelayToken, s.CreatedAt = c.Command, c.Env, c.Relay, c.RelayToken, fromUnix(created)
 		out = append(out, &s)
 	}
 	return out, rows.Err()

@@ -1,10 +1,14 @@
 package e2e_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/plugboard/plugboard/app/apptest"
 )
@@ -64,8 +68,9 @@ func TestMCPProviders(t *testing.T) {
 		t.Fatalf("echo ended %s with %q", status, final)
 	}
 
-	for path, wait := range map[string]string{"/plugins/mcp/echo": "detail-process", "/audit": "audit-log"} {
-		b.Open(path, wait)
+	for _, p := range [][2]string{{"/plugins/mcp/echo", "detail-process"}, {"/audit", "audit-log"}} {
+		path := p[0]
+		b.Open(path, p[1])
 		if html := Eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, secretValue) {
 			t.Fatalf("%s holds the environment's value", path)
 		}
@@ -77,4 +82,56 @@ func TestMCPProviders(t *testing.T) {
 	b.Open("/plugins/mcp/echo", "plugin-detail")
 	b.Do("remove the server", chromedp.Click(tid("uninstall-open")), chromedp.WaitVisible(tid("uninstall-confirm")),
 		chromedp.Click(tid("uninstall-confirm")), chromedp.WaitVisible(tid("plugins-empty")))
+}
+
+// A Streamable HTTP MCP server (the SDK's handler, on loopback, which the
+// outbound allowlist lets through) with a bearer token: added in the
+// browser, its tool run in the playground, the token in no page.
+func TestMCPProvidersHTTP(t *testing.T) {
+	skipWithoutChromium(t)
+	const bearer = "mcp-e2e-Sup3rSecretBearer"
+	s := mcp.NewServer(&mcp.Implementation{Name: "remote", Version: "1"}, nil)
+	mcp.AddTool(s, &mcp.Tool{Name: "shout", Description: "Answer in capitals."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in struct {
+			Text string `json:"text" jsonschema:"what to shout"`
+		}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.ToUpper(in.Text)}}}, nil, nil
+		})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+bearer {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(up.Close) // registered first: closes after the server
+	srv := MustServe(t, func(c *serveConfig) { c.args = append(c.args, "--outbound-allow", "127.0.0.1") })
+	b := MustBrowser(t, srv)
+	b.CreateOwner()
+	noBearer := func(where string) {
+		t.Helper()
+		if html := Eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, bearer) {
+			t.Fatalf("%s holds the bearer token", where)
+		}
+	}
+
+	b.Open("/plugins/mcp/new", "mcp-form")
+	b.Fill(map[string]string{"input-name": "remote", "input-url": up.URL, "input-token": "wrong-token"})
+	b.Do("submit a wrong token", chromedp.Click(tid("mcp-submit")), chromedp.WaitVisible(tid("form-error")))
+	if msg := b.Text("mcp-form"); !strings.Contains(msg, "Unauthorized") {
+		t.Fatalf("form says %q", msg)
+	}
+	b.Fill(map[string]string{"input-name": "remote", "input-url": up.URL, "input-token": bearer})
+	b.Do("add the server", chromedp.Click(tid("mcp-submit")), chromedp.WaitVisible(tid("plugin-detail")))
+	noBearer("the server's page")
+	b.Shoot("mcp-http-detail")
+
+	startRun(b, "mcp/remote:remote:shout", map[string]string{"input-text": "over http"})
+	if _, final, status := watchUntilEnded(b); status != "done" || strings.TrimSpace(final) != "OVER HTTP" {
+		t.Fatalf("shout ended %s with %q", status, final)
+	}
+	noBearer("the run")
+	b.Open("/audit", "audit-log")
+	noBearer("the audit log")
 }

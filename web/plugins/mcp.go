@@ -8,6 +8,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	appinstall "github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/mcphttp"
+	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
 	"github.com/plugboard/plugboard/web/page"
 )
@@ -22,10 +25,20 @@ func (h *Handlers) mcpPage(c echo.Context) error {
 // and the daemon's words, the environment asked for again.
 func (h *Handlers) addMCP(c echo.Context) error {
 	f := appinstall.MCPForm{Name: c.FormValue("name"), Command: c.FormValue("command"), Args: c.FormValue("args"), Env: c.FormValue("env")}
-	inst, err := h.installs.AddMCPServer(page.Ctx(c), page.CurrentUser(c), f)
+	url := strings.TrimSpace(c.FormValue("url"))
+	var inst *apispec.Installation
+	var err error
+	switch {
+	case url != "" && strings.TrimSpace(f.Command) != "":
+		err = &store.FieldError{Field: "url", Message: "Give a command or a URL, not both."}
+	case url != "" && h.mcpHTTP != nil:
+		inst, err = h.mcpHTTP.Add(page.Ctx(c), page.CurrentUser(c), mcphttp.Form{Name: f.Name, URL: url, Token: c.FormValue("token"), Headers: c.FormValue("headers")})
+	default:
+		inst, err = h.installs.AddMCPServer(page.Ctx(c), page.CurrentUser(c), f)
+	}
 	if err != nil {
 		form := views.NewForm()
-		form.Values["name"], form.Values["command"], form.Values["args"] = f.Name, f.Command, f.Args
+		form.Values["name"], form.Values["command"], form.Values["args"], form.Values["url"] = f.Name, f.Command, f.Args, url
 		status := page.FormError(form, err)
 		msg := form.Error
 		switch {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	appinstall "github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/mcphttp"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
@@ -31,10 +32,16 @@ type installPages interface {
 	VersionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker
 }
 
+// mcpHTTP adds Streamable HTTP MCP servers (app/mcphttp).
+type mcpHTTP interface {
+	Add(ctx context.Context, u *store.User, f mcphttp.Form) (*apispec.Installation, error)
+}
+
 // Config is what the plugin pages need beyond the shared kit.
 type Config struct {
 	Daemon   *client.Client
 	Installs installs
+	MCPHTTP  mcpHTTP
 	Pages    installPages
 	// Credentials lists a provider's credentials for the plugin's page.
 	Credentials *store.Credentials
@@ -49,6 +56,7 @@ type Handlers struct {
 	store     *store.DB
 	daemon    *client.Client
 	installs  installs
+	mcpHTTP   mcpHTTP
 	pages     installPages
 	creds     *store.Credentials
 	debugAddr string
@@ -56,7 +64,7 @@ type Handlers struct {
 
 // New returns the plugin handlers.
 func New(kit *page.Kit, cfg Config) *Handlers {
-	return &Handlers{Kit: kit, store: kit.Store, daemon: cfg.Daemon, installs: cfg.Installs, pages: cfg.Pages,
+	return &Handlers{Kit: kit, store: kit.Store, daemon: cfg.Daemon, installs: cfg.Installs, mcpHTTP: cfg.MCPHTTP, pages: cfg.Pages,
 		creds: cfg.Credentials, debugAddr: cfg.DebugAddr}
 }
 
