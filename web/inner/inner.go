@@ -44,7 +44,6 @@ func (h *Handlers) WithMCPRelay(r MCPRelay) *Handlers { h.mcp = r; return h }
 // MCPRelayRoute is the relay's route pattern.
 const MCPRelayRoute = "/inner/mcp/:id"
 
-
 // New returns the handlers; key is the inner API's key ("": there is no
 // inner API, every path 404s).
 func New(key string, svc *callback.Service, log *slog.Logger) *Handlers {
