@@ -58,7 +58,7 @@ func TestCallMCPServer(t *testing.T) {
 	})
 
 	r, err = e.Svc.Call(ctx, mcpEcho("crash", nil), nil)
-	if err != nil || r.Status != store.RunFailed || !strings.Contains(r.Error, "MCP server closed its connection") {
+	if err != nil || r.Status != store.RunFailed || !strings.Contains(r.Error, "closed its connection") {
 		t.Fatalf("crash run %+v %v", r, err)
 	}
 	waitFor(t, func() bool {

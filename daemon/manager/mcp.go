@@ -114,6 +114,9 @@ func (m *Manager) startMCP(ctx context.Context, s *state.MCPServer, id plugboard
 		return err
 	}
 	env, read := []string{mcpbridge.EnvProvider + "=" + s.Name}, []string{}
+	if v := os.Getenv(mcpbridge.EnvPing); v != "" {
+		env = append(env, mcpbridge.EnvPing+"="+v)
+	}
 	if s.Relay != "" {
 		raw, _ := json.Marshal(mcpbridge.Server{URL: strings.TrimRight(m.cfg.CallBacks.PlatformURL, "/") + s.Relay, Token: s.RelayToken})
 		env = append(env, mcpbridge.EnvServer+"="+string(raw))

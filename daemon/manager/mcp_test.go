@@ -145,7 +145,7 @@ func TestMCPServerTools(t *testing.T) {
 	for _, tl := range tool.Declaration.Tools {
 		byName[tl.Identity.Name] = tl
 	}
-	if len(byName) != 6 {
+	if len(byName) != 7 {
 		t.Fatalf("tools = %v", byName)
 	}
 	echo := byName["echo"]
@@ -295,5 +295,22 @@ func TestMCPServerBadInput(t *testing.T) {
 	}
 	if list, _ := m.List(context.Background(), tenant, 1, 0); list.Total != 0 {
 		t.Fatalf("%d installations left", list.Total)
+	}
+}
+
+// A server that stops answering (its process stopped) misses a ping: the
+// invocation ends saying so, and the server is restarted.
+func TestMCPServerHang(t *testing.T) {
+	t.Setenv("PLUGBOARD_MCP_PING_INTERVAL", "1s")
+	m := MustOpen(t, t.TempDir())
+	mustAddMCP(t, m)
+	_, err := messages(t, m, "hang", nil)
+	if err == nil || !strings.Contains(err.Error(), "did not answer a ping") {
+		t.Fatalf("hang: %v", err)
+	}
+	t.Logf("hang: %v", err)
+	waitRunning(t, m, 1)
+	if got, err := invokeText(m, mcpID, toolRequest("echo", "echo", map[string]any{"text": "awake"})); err != nil || got != "echo: awake" {
+		t.Fatalf("after the hang: %q, %v", got, err)
 	}
 }

@@ -43,6 +43,10 @@ const (
 	EnvProvider = "PLUGBOARD_MCP_PROVIDER"
 	// ToolsFile is written in the working directory once the tools are listed.
 	ToolsFile = "mcp-tools.json"
+	// EnvPing, when set to a duration, replaces the ping interval (and
+	// bounds each ping by it too); the manager passes on the daemon's own
+	// value, which tests set.
+	EnvPing = "PLUGBOARD_MCP_PING_INTERVAL"
 )
 
 // Timings; variables so tests of the package may shorten them.
@@ -81,8 +85,12 @@ func run(raw string) error {
 		return errors.New("MCP bridge: no server command or URL")
 	}
 	provider := os.Getenv(EnvProvider)
+	if d, err := time.ParseDuration(os.Getenv(EnvPing)); err == nil && d > 0 {
+		pingInterval, pingTimeout = d, d
+	}
 	os.Unsetenv(EnvServer)
 	os.Unsetenv(EnvProvider)
+	os.Unsetenv(EnvPing)
 	ctx := context.Background()
 
 	b := &bridge{progress: map[string]*sdk.Writer{}}

@@ -7,6 +7,7 @@
 //	fail     answers isError with its reason
 //	crash    exits the process at once
 //	garble   writes a line that is not JSON-RPC to stdout
+//	hang     stops the whole process (SIGSTOP): it answers nothing, pings neither
 //	picture  answers an image, a resource link and structured content
 package main
 
@@ -16,6 +17,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -87,6 +89,12 @@ func main() {
 			fmt.Fprintln(os.Stdout, "this is not JSON-RPC")
 			time.Sleep(time.Minute)
 			return text("unreachable"), nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "hang", Description: "Stop the server's process."},
+		func(context.Context, *mcp.CallToolRequest, none) (*mcp.CallToolResult, any, error) {
+			fmt.Fprintln(os.Stderr, "hang: stopping")
+			_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+			return text("resumed"), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "picture", Description: "An image, a link and structured content."},
 		func(context.Context, *mcp.CallToolRequest, none) (*mcp.CallToolResult, map[string]any, error) {
