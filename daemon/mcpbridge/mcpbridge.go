@@ -93,7 +93,7 @@ func run(raw string) error {
 	os.Unsetenv(EnvPing)
 	ctx := context.Background()
 
-	b := &bridge{progress: map[string]*sdk.Writer{}}
+	b := &bridge{progress: map[string]*progress{}}
 	var transport mcp.Transport
 	name := "over HTTP"
 	if srv.URL != "" {
@@ -166,8 +166,25 @@ func (t relayTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 type bridge struct {
 	session  *mcp.ClientSession
 	mu       sync.Mutex
-	progress map[string]*sdk.Writer // by progress token: the invocation's session id
+	progress map[string]*progress // by progress token: the invocation's session id
 }
+
+// progress is one invocation's progress notifications. The SDK hands them
+// to the handler in order, but apart from the result, so one sent just
+// before the result may still be queued when the call returns: the handler
+// then waits (settleWait at most) until the last one reported reaches the
+// total, or, without a total, for settleGrace after the last one.
+type progress struct {
+	w           *sdk.Writer
+	last, total float64
+	seen        bool
+	changed     chan struct{} // closed and replaced at each notification
+}
+
+const (
+	settleWait  = time.Second
+	settleGrace = 20 * time.Millisecond
+)
 
 // watch ends the bridge when the MCP server's connection ends (it exited or
 // sent what is not JSON-RPC) or the server stops answering pings.
@@ -203,9 +220,9 @@ func (b *bridge) watch(name string) {
 func (b *bridge) onProgress(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
 	token := fmt.Sprint(req.Params.ProgressToken)
 	b.mu.Lock()
-	w := b.progress[token]
+	p := b.progress[token]
 	b.mu.Unlock()
-	if w == nil {
+	if p == nil {
 		return
 	}
 	text := req.Params.Message
@@ -216,15 +233,45 @@ func (b *bridge) onProgress(_ context.Context, req *mcp.ProgressNotificationClie
 			text = fmt.Sprintf("progress %g", req.Params.Progress)
 		}
 	}
-	_ = w.Text(text + "\n")
+	_ = p.w.Text(text + "\n")
+	b.mu.Lock()
+	p.last, p.total, p.seen = req.Params.Progress, req.Params.Total, true
+	close(p.changed)
+	p.changed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// settle waits for the progress notifications still queued (see progress).
+func (b *bridge) settle(p *progress) {
+	deadline := time.After(settleWait)
+	for {
+		b.mu.Lock()
+		seen, total, done, ch := p.seen, p.total, p.total > 0 && p.last >= p.total, p.changed
+		b.mu.Unlock()
+		if !seen || done {
+			return
+		}
+		wait := settleWait
+		if total <= 0 {
+			wait = settleGrace
+		}
+		select {
+		case <-ch:
+		case <-time.After(wait):
+			return
+		case <-deadline:
+			return
+		}
+	}
 }
 
 // handler invokes one tool of the server.
 func (b *bridge) handler(name string, s schema) sdk.Handler {
 	return func(ctx context.Context, req *sdk.Request, w *sdk.Writer) error {
 		token := w.SessionID()
+		p := &progress{w: w, changed: make(chan struct{})}
 		b.mu.Lock()
-		b.progress[token] = w
+		b.progress[token] = p
 		b.mu.Unlock()
 		defer func() {
 			b.mu.Lock()
@@ -240,6 +287,7 @@ func (b *bridge) handler(name string, s schema) sdk.Handler {
 			}
 			return callError(name, err)
 		}
+		b.settle(p)
 		return writeResult(w, name, res)
 	}
 }
