@@ -134,4 +134,12 @@ func TestMCPProvidersHTTP(t *testing.T) {
 	noBearer("the run")
 	b.Open("/audit", "audit-log")
 	noBearer("the audit log")
+
+	// Removed like a plugin, its sealed headers with it: the name is free again.
+	b.Open("/plugins/mcp/remote", "plugin-detail")
+	b.Do("remove the server", chromedp.Click(tid("uninstall-open")), chromedp.WaitVisible(tid("uninstall-confirm")),
+		chromedp.Click(tid("uninstall-confirm")), chromedp.WaitVisible(tid("plugins-empty")))
+	b.Open("/plugins/mcp/new", "mcp-form")
+	b.Fill(map[string]string{"input-name": "remote", "input-url": up.URL, "input-token": bearer})
+	b.Do("add it again", chromedp.Click(tid("mcp-submit")), chromedp.WaitVisible(tid("plugin-detail")))
 }
