@@ -19,7 +19,7 @@ import (
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/marketplace"
-	"github.com/plugboard/plugboard/app/mcphttp"
+	"github.com/plugboard/plugboard/app/mcpserver"
 	"github.com/plugboard/plugboard/app/models"
 	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/app/outbound"
@@ -69,8 +69,8 @@ type App struct {
 	GitHub    *install.GitHubClients
 	// Market is the marketplace client; nil when it could not be made.
 	Market *marketplace.Client
-	// MCPHTTP adds Streamable HTTP MCP servers and relays to them.
-	MCPHTTP *mcphttp.Service
+	// MCPServers adds MCP servers and answers their bridges' relay.
+	MCPServers *mcpserver.Service
 }
 
 // New makes every service. A marketplace that cannot be made is logged
@@ -101,11 +101,11 @@ func New(cfg Config) *App {
 	a.Installs = install.New(install.Config{Store: cfg.Store, Daemon: cfg.Daemon, Marketplace: a.Market,
 		GitHub: a.GitHub.Client, Examples: cfg.Examples, Logger: cfg.Logger, Now: cfg.Now})
 	a.Upgrades = upgrade.New(upgrade.Config{Store: cfg.Store, Installs: a.Installs, Logger: cfg.Logger, Now: cfg.Now})
-	mc := mcphttp.Config{Store: cfg.Store, Guard: a.Outbound.Guard, Daemon: cfg.Daemon, Logger: cfg.Logger}
+	mc := mcpserver.Config{Store: cfg.Store, Guard: a.Outbound.Guard, Daemon: cfg.Daemon, Logger: cfg.Logger}
 	if cfg.Keys != nil {
 		mc.Keys = cfg.Keys
 	}
-	a.MCPHTTP = mcphttp.New(mc)
+	a.MCPServers = mcpserver.New(mc)
 	return a
 }
 

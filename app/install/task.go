@@ -107,8 +107,8 @@ func (s *Service) Uninstall(ctx context.Context, u *store.User, pluginID string,
 	}
 	s.audit(ctx, u.Username, store.AuditPluginUninstall, in.PluginID, "version "+in.Version, store.OutcomeSuccess)
 	if name, ok := strings.CutPrefix(in.PluginID, "mcp/"); ok && in.Source == "mcp" {
-		// An HTTP MCP server's address and sealed headers go with it.
-		if err := s.store.DeleteMCPHTTPServer(ctx, name); err != nil {
+		// An MCP server's sealed secrets (headers, environment) go with it.
+		if err := s.store.DeleteMCPServer(ctx, name); err != nil {
 			return nil, err
 		}
 	}

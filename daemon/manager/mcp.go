@@ -83,14 +83,16 @@ func (m *Manager) checkMCP(req apispec.MCPServerRequest) error {
 	}
 	if req.Relay != "" {
 		switch {
-		case len(req.Command) > 0 || len(req.Env) > 0:
-			return plugboard.Errorf(plugboard.EINVALID, "an MCP server has a command or a relay, not both")
+		case len(req.Env) > 0:
+			return plugboard.Errorf(plugboard.EINVALID, "an MCP server's environment comes from its relay or its request, not both")
 		case !strings.HasPrefix(req.Relay, "/") || req.RelayToken == "":
 			return plugboard.Errorf(plugboard.EINVALID, "relay: a path on the platform and its token are required")
 		case m.cfg.CallBacks.PlatformURL == "":
-			return plugboard.Errorf(plugboard.EUNAVAILABLE, "this daemon has no platform URL to relay an HTTP MCP server through")
+			return plugboard.Errorf(plugboard.EUNAVAILABLE, "this daemon has no platform URL to reach an MCP server's relay at")
 		}
-		return nil
+		if len(req.Command) == 0 {
+			return nil
+		}
 	}
 	return mcpbridge.CheckCommand(req.Command, req.Env)
 }
@@ -117,15 +119,19 @@ func (m *Manager) startMCP(ctx context.Context, s *state.MCPServer, id plugboard
 	if v := os.Getenv(mcpbridge.EnvPing); v != "" {
 		env = append(env, mcpbridge.EnvPing+"="+v)
 	}
+	relay := ""
 	if s.Relay != "" {
-		raw, _ := json.Marshal(mcpbridge.Server{URL: strings.TrimRight(m.cfg.CallBacks.PlatformURL, "/") + s.Relay, Token: s.RelayToken})
+		relay = strings.TrimRight(m.cfg.CallBacks.PlatformURL, "/") + s.Relay
+	}
+	if len(s.Command) == 0 {
+		raw, _ := json.Marshal(mcpbridge.Server{URL: relay, Token: s.RelayToken})
 		env = append(env, mcpbridge.EnvServer+"="+string(raw))
 	} else {
 		argv, dir := mcpbridge.Resolve(s.Command)
 		if dir != "" {
 			read = append(read, dir)
 		}
-		raw, _ := json.Marshal(mcpbridge.Server{Command: argv})
+		raw, _ := json.Marshal(mcpbridge.Server{Command: argv, EnvURL: relay, Token: s.RelayToken})
 		env = append(append(env, mcpbridge.EnvServer+"="+string(raw)), s.Env...)
 	}
 	return m.rt.Start(ctx, runtime.Spec{
@@ -140,7 +146,7 @@ func (m *Manager) startMCP(ctx context.Context, s *state.MCPServer, id plugboard
 func (m *Manager) mcpInstalled(s *state.MCPServer, id plugboard.Identifier, dir string) *installed {
 	what := "MCP server " + filepath.Base(firstOr(s.Command, "")) + " (stdio)"
 	entry := firstOr(s.Command, "")
-	if s.Relay != "" {
+	if len(s.Command) == 0 {
 		what, entry = "MCP server (Streamable HTTP)", "http"
 	}
 	var tools []plugboard.Tool

@@ -145,7 +145,7 @@ func TestMCPServerTools(t *testing.T) {
 	for _, tl := range tool.Declaration.Tools {
 		byName[tl.Identity.Name] = tl
 	}
-	if len(byName) != 7 {
+	if len(byName) != 8 {
 		t.Fatalf("tools = %v", byName)
 	}
 	echo := byName["echo"]
@@ -163,6 +163,9 @@ func TestMCPServerTools(t *testing.T) {
 		t.Errorf("steps = %+v", steps)
 	}
 
+	if got, err := invokeText(m, mcpID, toolRequest("echo", "getenv", map[string]any{"name": "ECHO_MODE"})); err != nil || got != "ECHO_MODE set=true length=4" {
+		t.Fatalf("getenv = %q, %v", got, err)
+	}
 	msgs, err := messages(t, m, "echo", map[string]any{"text": "hi there", "upper": true})
 	if err != nil || texts(msgs) != "echo: HI THERE" {
 		t.Fatalf("echo = %q, %v", texts(msgs), err)
@@ -304,9 +307,10 @@ func TestMCPServerHang(t *testing.T) {
 	t.Setenv("PLUGBOARD_MCP_PING_INTERVAL", "1s")
 	m := MustOpen(t, t.TempDir())
 	mustAddMCP(t, m)
-	_, err := messages(t, m, "hang", nil)
+	msgs, err := messages(t, m, "hang", nil)
 	if err == nil || !strings.Contains(err.Error(), "did not answer a ping") {
-		t.Fatalf("hang: %v", err)
+		logs, _ := m.Logs(context.Background(), tenant, mcpID, 100)
+		t.Fatalf("hang: %v (messages %v, logs %+v)", err, msgs, logs)
 	}
 	t.Logf("hang: %v", err)
 	waitRunning(t, m, 1)

@@ -68,12 +68,38 @@ func init() {
 	os.Exit(0)
 }
 
-// Server is the MCP server a bridge runs (Command) or reaches (URL, the
-// platform's relay, which asks for Token in RelayHeader).
+// Server is the MCP server a bridge runs (Command, with the environment
+// fetched from EnvURL when set) or reaches (URL); both URLs are the
+// platform's relay, which asks for Token in RelayHeader.
 type Server struct {
 	Command []string `json:"command,omitempty"`
+	EnvURL  string   `json:"env_url,omitempty"`
 	URL     string   `json:"url,omitempty"`
 	Token   string   `json:"token,omitempty"`
+}
+
+// fetchEnv asks the platform for the server's environment (a JSON list of
+// NAME=value), which the daemon never stores.
+func fetchEnv(ctx context.Context, srv Server) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.EnvURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Transport: relayTransport{srv.Token}}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the platform answered %s", resp.Status)
+	}
+	var env []string
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&env); err != nil {
+		return nil, fmt.Errorf("the platform's answer does not decode: %v", err)
+	}
+	return env, nil
 }
 
 // RelayHeader carries a relayed server's token to the platform's relay.
@@ -103,6 +129,13 @@ func run(raw string) error {
 		name = argv[0]
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Env, cmd.Stderr = os.Environ(), os.Stderr // the server's stderr lands in the plugin's log
+		if srv.EnvURL != "" {
+			env, err := fetchEnv(ctx, srv)
+			if err != nil {
+				return fmt.Errorf("MCP server %s: its environment could not be fetched from the platform: %v", name, err)
+			}
+			cmd.Env = append(cmd.Env, env...)
+		}
 		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
 	}
 	argv := []string{name}

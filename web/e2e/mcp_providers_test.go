@@ -63,6 +63,11 @@ func TestMCPProviders(t *testing.T) {
 		t.Fatalf("progress seen in %d steps (%q), want it streamed", len(seen), seen)
 	}
 	b.Shoot("mcp-playground")
+	// The environment reached the server (its value never reached a page).
+	startRun(b, "mcp/echo:echo:getenv", map[string]string{"input-name": "ECHO_TOKEN"})
+	if _, final, status := watchUntilEnded(b); status != "done" || strings.TrimSpace(final) != "ECHO_TOKEN set=true length=20" {
+		t.Fatalf("getenv ended %s with %q", status, final)
+	}
 	startRun(b, "mcp/echo:echo:echo", map[string]string{"input-text": "from the browser"})
 	if _, final, status := watchUntilEnded(b); status != "done" || strings.TrimSpace(final) != "echo: from the browser" {
 		t.Fatalf("echo ended %s with %q", status, final)

@@ -77,7 +77,7 @@ func machineLimit(route string) (bodyLimit, bool) {
 		return bodyLimit{innerBodyLimit, "a call back", innerBodyLimit}, true
 	case callback.UploadPath + ":token":
 		return bodyLimit{pluginUploadLimit, "an uploaded file", callback.MaxFileSize}, true
-	case "/inner/mcp/:id": // web/inner's MCPRelayRoute: an HTTP MCP server's relay
+	case "/inner/mcp/:id", "/inner/mcp/:id/env": // web/inner's MCPRelayRoute and MCPEnvRoute: MCP servers' relay
 		return bodyLimit{mcpRelayLimit, "an MCP request", mcpRelayLimit}, true
 	}
 	return bodyLimit{}, false

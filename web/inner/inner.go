@@ -32,17 +32,22 @@ type Handlers struct {
 	mcp MCPRelay
 }
 
-// MCPRelay relays the daemon's requests for an HTTP MCP server
-// (app/mcphttp); it authenticates them itself, by the server's relay token.
+// MCPRelay answers MCP servers' bridges (app/mcpserver): an HTTP server's
+// relayed requests, a stdio server's environment; it authenticates them
+// itself, by the server's relay token.
 type MCPRelay interface {
 	ServeRelay(w http.ResponseWriter, r *http.Request, id string)
+	ServeEnv(w http.ResponseWriter, r *http.Request, id string)
 }
 
-// WithMCPRelay mounts the relay at /inner/mcp/:id too.
+// WithMCPRelay mounts the relay at MCPRelayRoute and MCPEnvRoute too.
 func (h *Handlers) WithMCPRelay(r MCPRelay) *Handlers { h.mcp = r; return h }
 
 // MCPRelayRoute is the relay's route pattern.
 const MCPRelayRoute = "/inner/mcp/:id"
+
+// MCPEnvRoute is where a stdio server's bridge fetches its environment.
+const MCPEnvRoute = "/inner/mcp/:id/env"
 
 // New returns the handlers; key is the inner API's key ("": there is no
 // inner API, every path 404s).
@@ -66,6 +71,10 @@ func (h *Handlers) Routes(e *echo.Echo) {
 		e.GET(MCPRelayRoute, relay)
 		e.POST(MCPRelayRoute, relay)
 		e.DELETE(MCPRelayRoute, relay)
+		e.GET(MCPEnvRoute, func(c echo.Context) error {
+			h.mcp.ServeEnv(c.Response(), c.Request(), c.Param("id"))
+			return nil
+		})
 	}
 }
 

@@ -1,14 +1,14 @@
 package plugins
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	appinstall "github.com/plugboard/plugboard/app/install"
-	"github.com/plugboard/plugboard/app/mcphttp"
+	"github.com/plugboard/plugboard/app/mcpserver"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/store"
 	"github.com/plugboard/plugboard/views"
@@ -24,17 +24,19 @@ func (h *Handlers) mcpPage(c echo.Context) error {
 // (bad input, a server that does not start) re-renders the form with 422
 // and the daemon's words, the environment asked for again.
 func (h *Handlers) addMCP(c echo.Context) error {
-	f := appinstall.MCPForm{Name: c.FormValue("name"), Command: c.FormValue("command"), Args: c.FormValue("args"), Env: c.FormValue("env")}
+	f := mcpserver.StdioForm{Name: c.FormValue("name"), Command: c.FormValue("command"), Args: c.FormValue("args"), Env: c.FormValue("env")}
 	url := strings.TrimSpace(c.FormValue("url"))
 	var inst *apispec.Installation
 	var err error
 	switch {
 	case url != "" && strings.TrimSpace(f.Command) != "":
 		err = &store.FieldError{Field: "url", Message: "Give a command or a URL, not both."}
-	case url != "" && h.mcpHTTP != nil:
-		inst, err = h.mcpHTTP.Add(page.Ctx(c), page.CurrentUser(c), mcphttp.Form{Name: f.Name, URL: url, Token: c.FormValue("token"), Headers: c.FormValue("headers")})
+	case h.mcp == nil:
+		err = errors.New("MCP servers are not available here")
+	case url != "":
+		inst, err = h.mcp.Add(page.Ctx(c), page.CurrentUser(c), mcpserver.Form{Name: f.Name, URL: url, Token: c.FormValue("token"), Headers: c.FormValue("headers")})
 	default:
-		inst, err = h.installs.AddMCPServer(page.Ctx(c), page.CurrentUser(c), f)
+		inst, err = h.mcp.AddStdio(page.Ctx(c), page.CurrentUser(c), f)
 	}
 	if err != nil {
 		form := views.NewForm()

@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	appinstall "github.com/plugboard/plugboard/app/install"
-	"github.com/plugboard/plugboard/app/mcphttp"
+	"github.com/plugboard/plugboard/app/mcpserver"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
@@ -22,7 +22,6 @@ import (
 type installs interface {
 	Uninstall(ctx context.Context, u *store.User, pluginID string, deleteCredentials bool) (*appinstall.Uninstalled, error)
 	LatestVersions(ctx context.Context, list []apispec.Installation) map[string]string
-	AddMCPServer(ctx context.Context, u *store.User, f appinstall.MCPForm) (*apispec.Installation, error)
 }
 
 // installPages is what the plugin pages show of web/install's: the example
@@ -32,17 +31,18 @@ type installPages interface {
 	VersionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker
 }
 
-// mcpHTTP adds Streamable HTTP MCP servers (app/mcphttp).
-type mcpHTTP interface {
-	Add(ctx context.Context, u *store.User, f mcphttp.Form) (*apispec.Installation, error)
+// mcpServers adds MCP servers (app/mcpserver).
+type mcpServers interface {
+	Add(ctx context.Context, u *store.User, f mcpserver.Form) (*apispec.Installation, error)
+	AddStdio(ctx context.Context, u *store.User, f mcpserver.StdioForm) (*apispec.Installation, error)
 }
 
 // Config is what the plugin pages need beyond the shared kit.
 type Config struct {
-	Daemon   *client.Client
-	Installs installs
-	MCPHTTP  mcpHTTP
-	Pages    installPages
+	Daemon     *client.Client
+	Installs   installs
+	MCPServers mcpServers
+	Pages      installPages
 	// Credentials lists a provider's credentials for the plugin's page.
 	Credentials *store.Credentials
 	// DebugAddr is the daemon's remote debugging address as plugins reach
@@ -56,7 +56,7 @@ type Handlers struct {
 	store     *store.DB
 	daemon    *client.Client
 	installs  installs
-	mcpHTTP   mcpHTTP
+	mcp       mcpServers
 	pages     installPages
 	creds     *store.Credentials
 	debugAddr string
@@ -64,7 +64,7 @@ type Handlers struct {
 
 // New returns the plugin handlers.
 func New(kit *page.Kit, cfg Config) *Handlers {
-	return &Handlers{Kit: kit, store: kit.Store, daemon: cfg.Daemon, installs: cfg.Installs, mcpHTTP: cfg.MCPHTTP, pages: cfg.Pages,
+	return &Handlers{Kit: kit, store: kit.Store, daemon: cfg.Daemon, installs: cfg.Installs, mcp: cfg.MCPServers, pages: cfg.Pages,
 		creds: cfg.Credentials, debugAddr: cfg.DebugAddr}
 }
 

@@ -7,8 +7,9 @@
 //	fail     answers isError with its reason
 //	crash    exits the process at once
 //	garble   writes a line that is not JSON-RPC to stdout
-//	hang     stops the whole process (SIGSTOP): it answers nothing, pings neither
+//	hang     points its stdout at /dev/null: alive, it answers nothing, pings neither
 //	picture  answers an image, a resource link and structured content
+//	getenv   answers whether an environment variable is set and its length
 package main
 
 import (
@@ -92,9 +93,22 @@ func main() {
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "hang", Description: "Stop the server's process."},
 		func(context.Context, *mcp.CallToolRequest, none) (*mcp.CallToolResult, any, error) {
-			fmt.Fprintln(os.Stderr, "hang: stopping")
-			_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
-			return text("resumed"), nil, nil
+			fmt.Fprintln(os.Stderr, "hang: answering nothing from now on")
+			// A copy keeps the pipe open, so the client sees no end, only silence.
+			if _, err := syscall.Dup(1); err == nil {
+				if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+					_ = syscall.Dup3(int(null.Fd()), 1, 0)
+				}
+			}
+			time.Sleep(24 * time.Hour)
+			return text("unreachable"), nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "getenv", Description: "Say whether a variable is set, and its length."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in struct {
+			Name string `json:"name" jsonschema:"the variable's name"`
+		}) (*mcp.CallToolResult, any, error) {
+			v, ok := os.LookupEnv(in.Name)
+			return text(fmt.Sprintf("%s set=%v length=%d", in.Name, ok, len(v))), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "picture", Description: "An image, a link and structured content."},
 		func(context.Context, *mcp.CallToolRequest, none) (*mcp.CallToolResult, map[string]any, error) {

@@ -1,4 +1,4 @@
-package mcphttp_test
+package mcpserver_test
 
 import (
 	"context"
@@ -7,14 +7,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/plugboard/plugboard/app/apptest"
 	"github.com/plugboard/plugboard/app/invoke"
-	"github.com/plugboard/plugboard/app/mcphttp"
+	"github.com/plugboard/plugboard/app/mcpserver"
 	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/daemon"
 	"github.com/plugboard/plugboard/daemon/client"
@@ -49,7 +51,7 @@ func upstream(t *testing.T) *httptest.Server {
 }
 
 type env struct {
-	svc     *mcphttp.Service
+	svc     *mcpserver.Service
 	invoke  *invoke.Service
 	daemon  *client.Client
 	db      *store.DB
@@ -67,9 +69,13 @@ func mustEnv(t *testing.T) *env {
 	guard := netguard.New(netguard.MustParseAllowlist("127.0.0.1"))
 	e := &env{db: db, guard: guard, admin: apptest.MustUser(t, db, "root", store.RoleAdmin)}
 	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := strings.CutPrefix(r.URL.Path, mcphttp.RelayPrefix)
+		id, ok := strings.CutPrefix(r.URL.Path, mcpserver.RelayPrefix)
 		if !ok {
 			http.NotFound(w, r)
+			return
+		}
+		if id, ok := strings.CutSuffix(id, "/env"); ok {
+			e.svc.ServeEnv(w, r, id)
 			return
 		}
 		e.svc.ServeRelay(w, r, id)
@@ -79,7 +85,7 @@ func mustEnv(t *testing.T) *env {
 		c.PlatformURL, c.PlatformKey = relay.URL, "platform-key"
 		e.dataDir = c.Manager.DataDir
 	})
-	e.svc = mcphttp.New(mcphttp.Config{Store: db, Keys: keys, Guard: guard, Daemon: e.daemon})
+	e.svc = mcpserver.New(mcpserver.Config{Store: db, Keys: keys, Guard: guard, Daemon: e.daemon})
 	e.invoke = invoke.New(invoke.Config{Store: db, Daemon: e.daemon, Keys: keys})
 	t.Cleanup(func() { e.invoke.Close() })
 	return e
@@ -94,13 +100,13 @@ func TestHTTPServer(t *testing.T) {
 	ctx := context.Background()
 
 	// A wrong token: the server refuses, nothing is kept.
-	_, err := e.svc.Add(ctx, e.admin, mcphttp.Form{Name: "remote", URL: up.URL, Token: "wrong"})
+	_, err := e.svc.Add(ctx, e.admin, mcpserver.Form{Name: "remote", URL: up.URL, Token: "wrong"})
 	if err == nil || !strings.Contains(err.Error(), "did not complete its initialization") {
 		t.Fatalf("wrong token: %v", err)
 	}
 	// Loopback not allowlisted: the guard refuses, nothing is kept.
 	e.guard.SetAllowlist(netguard.MustParseAllowlist(""))
-	_, err = e.svc.Add(ctx, e.admin, mcphttp.Form{Name: "remote", URL: up.URL, Token: bearer})
+	_, err = e.svc.Add(ctx, e.admin, mcpserver.Form{Name: "remote", URL: up.URL, Token: bearer})
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("guarded: %v", err)
 	}
@@ -108,19 +114,19 @@ func TestHTTPServer(t *testing.T) {
 		t.Fatalf("%d installations after refusals", list.Total)
 	}
 	// Bad input is named by its field.
-	if _, err := e.svc.Add(ctx, e.admin, mcphttp.Form{Name: "remote", URL: "ftp://x"}); err == nil || !strings.Contains(err.Error(), "scheme") {
+	if _, err := e.svc.Add(ctx, e.admin, mcpserver.Form{Name: "remote", URL: "ftp://x"}); err == nil || !strings.Contains(err.Error(), "scheme") {
 		t.Fatalf("ftp: %v", err)
 	}
-	if _, err := e.svc.Add(ctx, e.admin, mcphttp.Form{Name: "remote", URL: up.URL, Headers: "no colon"}); err == nil {
+	if _, err := e.svc.Add(ctx, e.admin, mcpserver.Form{Name: "remote", URL: up.URL, Headers: "no colon"}); err == nil {
 		t.Fatal("a header without a colon was taken")
 	}
 	member := apptest.MustUser(t, e.db, "ann", store.RoleMember)
-	if _, err := e.svc.Add(ctx, member, mcphttp.Form{Name: "remote", URL: up.URL}); err == nil {
+	if _, err := e.svc.Add(ctx, member, mcpserver.Form{Name: "remote", URL: up.URL}); err == nil {
 		t.Fatal("a member added an MCP server")
 	}
 
 	e.guard.SetAllowlist(netguard.MustParseAllowlist("127.0.0.1"))
-	inst, err := e.svc.Add(ctx, e.admin, mcphttp.Form{Name: "remote", URL: up.URL, Token: bearer, Headers: "X-Team: tools"})
+	inst, err := e.svc.Add(ctx, e.admin, mcpserver.Form{Name: "remote", URL: up.URL, Token: bearer, Headers: "X-Team: tools"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,4 +166,19 @@ func TestHTTPServer(t *testing.T) {
 			t.Fatalf("audit holds the bearer: %+v", a)
 		}
 	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// waitRunning waits until the plugin runs with at least restarts restarts.
+func waitRunning(t *testing.T, cl *client.Client, pluginID string, restarts int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if st, err := cl.PluginStatus(context.Background(), pluginID); err == nil && st.State == "running" && st.Restarts >= restarts {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s not running after %d restarts", pluginID, restarts)
 }

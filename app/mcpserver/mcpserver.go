@@ -1,17 +1,19 @@
-// Package mcphttp adds Streamable HTTP MCP servers as tool providers. The
-// daemon runs them like stdio ones (daemon/mcpbridge, plugin id
-// mcp/<name>), but the bridge reaches the server through this app's relay,
-// /inner/mcp/<id>: the app keeps the server's address and its headers (a
-// bearer token) sealed by store/secret, and every request goes out through
-// the outbound guard (app/netguard), so the daemon needs no guard of its own
-// and never holds the secrets. The relay asks for the server's relay token,
-// made at random when the server is added and kept hashed here.
-package mcphttp
+// Package mcpserver adds MCP servers as tool providers, for admins. The
+// daemon runs each (daemon/mcpbridge, plugin id mcp/<name>); what is secret
+// stays here, sealed by store/secret. A Streamable HTTP server is reached
+// through this app's relay, /inner/mcp/<id>: the app keeps its address and
+// headers (a bearer token) and every request goes out through the outbound
+// guard (app/netguard), so the daemon needs no guard of its own. A stdio
+// server's environment is fetched by its bridge at each start from
+// /inner/mcp/<id>/env. Both ask for the server's relay token, made at
+// random when it is added and kept hashed.
+package mcpserver
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,7 +48,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Service adds HTTP MCP servers and relays the daemon's requests to them.
+// Service adds MCP servers and answers their bridges' relay requests.
 type Service struct {
 	cfg    Config
 	client *http.Client
@@ -67,9 +69,109 @@ type Form struct {
 	Name, URL, Token, Headers string
 }
 
+// StdioForm is an admin's stdio MCP server as typed: a name, the
+// executable, its arguments one a line, its environment as NAME=value lines.
+type StdioForm struct {
+	Name, Command, Args, Env string
+}
+
+// lines are s's lines without their ends, blank ones left out.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimRight(l, "\r"); strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// AddStdio asks the daemon to start the stdio server and install it. Its
+// environment, when it has one, is kept here sealed, and the daemon's
+// bridge fetches it at each start; the daemon checks the command and the
+// names and refuses a server that does not start, and then nothing is
+// kept. The audit entry names the executable and the environment's names,
+// never their values or the arguments (either may carry a secret).
+func (s *Service) AddStdio(ctx context.Context, u *store.User, f StdioForm) (*apispec.Installation, error) {
+	name := strings.TrimSpace(f.Name)
+	target := "mcp/" + name
+	if u == nil || !u.Role.AtLeast(store.RoleAdmin) {
+		return nil, plugboard.Errorf(plugboard.EFORBIDDEN, "Only admins may add MCP servers.")
+	}
+	req := apispec.MCPServerRequest{Name: name}
+	if cmd := strings.TrimSpace(f.Command); cmd != "" {
+		req.Command = append([]string{cmd}, lines(f.Args)...)
+	}
+	env := lines(f.Env)
+	var names []string
+	srv := &store.MCPServer{ID: uuid.NewString(), Name: name, Secrets: map[string]string{}, CreatedAt: time.Now().UTC()}
+	for _, e := range env {
+		k, v, ok := strings.Cut(e, "=")
+		if !ok || !envName.MatchString(k) || strings.HasPrefix(k, "PLUGBOARD_") {
+			return nil, &store.FieldError{Field: "env", Message: "Write each variable as NAME=value, NAME not starting with PLUGBOARD_ (" + strings.SplitN(e, "=", 2)[0] + " is not one)."}
+		}
+		srv.Secrets[k] = v
+		names = append(names, k)
+	}
+	if len(env) > 0 {
+		if s.cfg.Keys == nil {
+			return nil, plugboard.Errorf(plugboard.EUNAVAILABLE, "Secrets cannot be stored: the keyring is not open.")
+		}
+		token := randomToken()
+		if err := s.cfg.Store.CreateMCPServer(ctx, s.cfg.Keys, srv, token); err != nil {
+			return nil, err
+		}
+		req.Relay, req.RelayToken = RelayPrefix+srv.ID+"/env", token
+	}
+	inst, err := s.cfg.Daemon.AddMCPServer(ctx, req)
+	if err != nil {
+		if len(env) > 0 {
+			s.forget(ctx, name)
+		}
+		s.audit(ctx, u.Username, target, plugboard.ErrorMessage(err), store.OutcomeFailure)
+		return nil, err
+	}
+	detail := "command " + req.Command[0]
+	if len(names) > 0 {
+		detail += "; environment " + strings.Join(names, ", ")
+	}
+	s.audit(ctx, u.Username, target, detail, store.OutcomeSuccess)
+	return inst, nil
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// forget removes a refused server's record.
+func (s *Service) forget(ctx context.Context, name string) {
+	if err := s.cfg.Store.DeleteMCPServer(context.WithoutCancel(ctx), name); err != nil {
+		s.cfg.Logger.Error("remove refused MCP server", "server", name, "err", err)
+	}
+}
+
+// ServeEnv answers a stdio server's bridge with its environment (a JSON
+// list of NAME=value); a wrong token is 401 with nothing else.
+func (s *Service) ServeEnv(w http.ResponseWriter, r *http.Request, id string) {
+	if s.cfg.Keys == nil {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	srv, err := s.cfg.Store.FindMCPServer(r.Context(), s.cfg.Keys, id)
+	if err != nil || srv.URL != "" || !srv.RelayAllows(r.Header.Get(mcpbridge.RelayHeader)) {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	env := make([]string, 0, len(srv.Secrets))
+	for k, v := range srv.Secrets {
+		env = append(env, k+"="+v)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(env)
+}
+
 var headerName = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 
-// Add records the server (headers sealed), asks the daemon to start it
+// Add records an HTTP server (headers sealed), asks the daemon to start it
 // through the relay and, once its tools are listed, keeps it; any refusal
 // (a bad URL, an address the guard blocks, a server that does not answer
 // or refuses the token) leaves nothing behind. Only admins may. The audit
@@ -83,7 +185,7 @@ func (s *Service) Add(ctx context.Context, u *store.User, f Form) (*apispec.Inst
 	if s.cfg.Keys == nil {
 		return nil, plugboard.Errorf(plugboard.EUNAVAILABLE, "Secrets cannot be stored: the keyring is not open.")
 	}
-	srv := &store.MCPHTTPServer{ID: uuid.NewString(), Name: name, Headers: map[string]string{}, CreatedAt: time.Now().UTC()}
+	srv := &store.MCPServer{ID: uuid.NewString(), Name: name, Secrets: map[string]string{}, CreatedAt: time.Now().UTC()}
 	parsed, err := netguard.CheckURL(strings.TrimSpace(f.URL))
 	if err != nil {
 		return nil, &store.FieldError{Field: "url", Message: err.Error()}
@@ -93,7 +195,7 @@ func (s *Service) Add(ctx context.Context, u *store.User, f Form) (*apispec.Inst
 		return nil, &store.FieldError{Field: "url", Message: err.Error()}
 	}
 	if t := strings.TrimSpace(f.Token); t != "" {
-		srv.Headers["Authorization"] = "Bearer " + t
+		srv.Secrets["Authorization"] = "Bearer " + t
 	}
 	for _, line := range strings.Split(f.Headers, "\n") {
 		if strings.TrimSpace(line) == "" {
@@ -103,27 +205,20 @@ func (s *Service) Add(ctx context.Context, u *store.User, f Form) (*apispec.Inst
 		if k = strings.TrimSpace(k); !ok || !headerName.MatchString(k) {
 			return nil, &store.FieldError{Field: "headers", Message: "Write each header as Name: value (" + strings.TrimSpace(strings.SplitN(line, ":", 2)[0]) + " is not one)."}
 		}
-		srv.Headers[http.CanonicalHeaderKey(k)] = strings.TrimSpace(v)
+		srv.Secrets[http.CanonicalHeaderKey(k)] = strings.TrimSpace(v)
 	}
 	token := randomToken()
-	if err := s.cfg.Store.CreateMCPHTTPServer(ctx, s.cfg.Keys, srv, token); err != nil {
+	if err := s.cfg.Store.CreateMCPServer(ctx, s.cfg.Keys, srv, token); err != nil {
 		return nil, err
 	}
 	inst, err := s.cfg.Daemon.AddMCPServer(ctx, apispec.MCPServerRequest{Name: name, Relay: RelayPrefix + srv.ID, RelayToken: token})
 	if err != nil {
-		if derr := s.cfg.Store.DeleteMCPHTTPServer(context.WithoutCancel(ctx), name); derr != nil {
-			s.cfg.Logger.Error("remove refused MCP server", "server", name, "err", derr)
-		}
+		s.forget(ctx, name)
 		s.audit(ctx, u.Username, target, plugboard.ErrorMessage(err), store.OutcomeFailure)
 		return nil, err
 	}
 	s.audit(ctx, u.Username, target, "Streamable HTTP "+parsed.Redacted(), store.OutcomeSuccess)
 	return inst, nil
-}
-
-// Remove forgets the server named name, once the daemon has uninstalled it.
-func (s *Service) Remove(ctx context.Context, name string) error {
-	return s.cfg.Store.DeleteMCPHTTPServer(ctx, name)
 }
 
 func (s *Service) audit(ctx context.Context, who, target, detail, outcome string) {
@@ -172,8 +267,8 @@ func (s *Service) ServeRelay(w http.ResponseWriter, r *http.Request, id string) 
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	srv, err := s.cfg.Store.FindMCPHTTPServer(r.Context(), s.cfg.Keys, id)
-	if err != nil || !srv.RelayAllows(r.Header.Get(mcpbridge.RelayHeader)) {
+	srv, err := s.cfg.Store.FindMCPServer(r.Context(), s.cfg.Keys, id)
+	if err != nil || srv.URL == "" || !srv.RelayAllows(r.Header.Get(mcpbridge.RelayHeader)) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
@@ -187,7 +282,7 @@ func (s *Service) ServeRelay(w http.ResponseWriter, r *http.Request, id string) 
 			out.Header[h] = v
 		}
 	}
-	for k, v := range srv.Headers {
+	for k, v := range srv.Secrets {
 		out.Header.Set(k, v)
 	}
 	resp, err := s.client.Do(out)
