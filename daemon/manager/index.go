@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/state"
@@ -27,6 +28,10 @@ type installed struct {
 	names    []string                 // tool names, sorted, for messages
 	assets   map[string][]byte        // a remote plugin's assets (nil for a package)
 	model    *plugboard.ModelProvider // the model provider (nil when none)
+	// mcp is an MCP server's record (nil for a plugin), mcpStarted when the
+	// bridge process whose tools are indexed started.
+	mcp        *state.MCPServer
+	mcpStarted time.Time
 }
 
 // toolSpec is what invoke checks of one tool.

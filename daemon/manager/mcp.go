@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,9 @@ func (m *Manager) AddMCPServer(ctx context.Context, tenant string, req apispec.M
 		return fail(err)
 	}
 	in := m.mcpInstalled(s, id, dir)
+	if st, ok := m.rt.Status(id.String()); ok {
+		in.mcpStarted = st.StartedAt
+	}
 	if err := m.db.AddMCPServer(ctx, s); err != nil {
 		return fail(err)
 	}
@@ -172,7 +176,40 @@ func (m *Manager) mcpInstalled(s *state.MCPServer, id plugboard.Identifier, dir 
 		Source: SourceMCP, Meta: map[string]any{"command": entry}, RuntimeType: RuntimeMCP,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt,
 	}
-	return newInstalled(inst, id, man)
+	in := newInstalled(inst, id, man)
+	in.mcp = s
+	return in
+}
+
+// refreshMCP re-reads the tools of the tenant's MCP servers whose bridge
+// was restarted since they were indexed (a server's tools may change with
+// it); the lists and the playground see them at their next look.
+func (m *Manager) refreshMCP(tenant string) {
+	for _, in := range m.tenantInstallations(tenant) {
+		if in.mcp == nil {
+			continue
+		}
+		st, ok := m.rt.Status(in.uid)
+		if !ok || st.State != apispec.StateRunning || st.StartedAt.Equal(in.mcpStarted) {
+			continue
+		}
+		next := m.mcpInstalled(in.mcp, in.id, m.mcpWorkDir(in.mcp))
+		next.mcpStarted = st.StartedAt
+		m.replaceInstalled(in, next)
+	}
+}
+
+// replaceInstalled puts next in old's place if old is still indexed.
+func (m *Manager) replaceInstalled(old, next *installed) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := indexKey{old.inst.TenantID, old.inst.PluginID}
+	if (*m.index.Load())[k] != old {
+		return
+	}
+	idx := maps.Clone(*m.index.Load())
+	idx[k] = next
+	m.index.Store(&idx)
 }
 
 // restoreMCP indexes the stored MCP servers and starts them in the background.
@@ -200,7 +237,11 @@ func (m *Manager) restoreMCP(ctx context.Context) error {
 			}
 			m.runs.set(id.String(), false, "")
 			if cur := m.lookup(s.TenantID, id.PluginID()); cur != nil && cur.uid == id.String() {
-				m.setInstalled(m.mcpInstalled(s, id, dir)) // the tools it lists now
+				next := m.mcpInstalled(s, id, dir) // the tools it lists now
+				if st, ok := m.rt.Status(id.String()); ok {
+					next.mcpStarted = st.StartedAt
+				}
+				m.replaceInstalled(cur, next)
 			}
 		})
 	}

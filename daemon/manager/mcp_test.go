@@ -318,3 +318,40 @@ func TestMCPServerHang(t *testing.T) {
 		t.Fatalf("after the hang: %q, %v", got, err)
 	}
 }
+
+// A server whose tools change is seen with its new tools once restarted.
+func TestMCPServerToolsChange(t *testing.T) {
+	dir := t.TempDir()
+	m := MustOpen(t, dir)
+	mustAddMCP(t, m)
+	has := func() bool {
+		tool, err := m.Tool(context.Background(), tenant, mcpID, "echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range tool.Declaration.Tools {
+			if tl.Identity.Name == "extra" {
+				return true
+			}
+		}
+		return false
+	}
+	if has() {
+		t.Fatal("extra listed before its file")
+	}
+	work, err := filepath.Glob(filepath.Join(dir, "mcp", "*", "echo"))
+	if err != nil || len(work) != 1 {
+		t.Fatalf("working dir: %v %v", work, err)
+	}
+	if err := os.WriteFile(filepath.Join(work[0], "echo-extra"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	messages(t, m, "crash", nil)
+	waitRunning(t, m, 1)
+	if !has() {
+		t.Fatal("extra not listed after the restart")
+	}
+	if got, err := invokeText(m, mcpID, toolRequest("echo", "extra", nil)); err != nil || got != "extra" {
+		t.Fatalf("extra = %q, %v", got, err)
+	}
+}

@@ -10,6 +10,8 @@
 //	hang     points its stdout at /dev/null: alive, it answers nothing, pings neither
 //	picture  answers an image, a resource link and structured content
 //	getenv   answers whether an environment variable is set and its length
+//	extra    listed only while a file named echo-extra is in its working
+//	         directory (to see a server's tools change across a restart)
 package main
 
 import (
@@ -117,6 +119,12 @@ func main() {
 				&mcp.ResourceLink{URI: "https://example.com/doc", Name: "doc"},
 			}}, map[string]any{"width": 1, "height": 1}, nil
 		})
+	if _, err := os.Stat("echo-extra"); err == nil {
+		mcp.AddTool(s, &mcp.Tool{Name: "extra", Description: "There when echo-extra is."},
+			func(context.Context, *mcp.CallToolRequest, none) (*mcp.CallToolResult, any, error) {
+				return text("extra"), nil, nil
+			})
+	}
 	if err := s.Run(context.Background(), &mcp.StdioTransport{}); err != nil {
 		log.Fatal(err)
 	}
