@@ -20,6 +20,7 @@ import (
 	"github.com/plugboard/plugboard/app/install"
 	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/app/marketplace"
+	"github.com/plugboard/plugboard/app/mcpserver"
 	"github.com/plugboard/plugboard/app/models"
 	"github.com/plugboard/plugboard/app/netguard"
 	"github.com/plugboard/plugboard/app/outbound"
@@ -72,6 +73,8 @@ type App struct {
 	GitHub  *install.GitHubClients
 	// Market is the marketplace client; nil when it could not be made.
 	Market *marketplace.Client
+	// MCPServers adds MCP servers and answers their bridges' relay.
+	MCPServers *mcpserver.Service
 }
 
 // New makes every service. A marketplace that cannot be made is logged
@@ -103,6 +106,11 @@ func New(cfg Config) *App {
 	a.Installs = install.New(install.Config{Store: cfg.Store, Daemon: cfg.Daemon, Marketplace: a.Market,
 		GitHub: a.GitHub.Client, Examples: cfg.Examples, Logger: cfg.Logger, Now: cfg.Now})
 	a.Upgrades = upgrade.New(upgrade.Config{Store: cfg.Store, Installs: a.Installs, Logger: cfg.Logger, Now: cfg.Now})
+	mc := mcpserver.Config{Store: cfg.Store, Guard: a.Outbound.Guard, Daemon: cfg.Daemon, Logger: cfg.Logger}
+	if cfg.Keys != nil {
+		mc.Keys = cfg.Keys
+	}
+	a.MCPServers = mcpserver.New(mc)
 	return a
 }
 

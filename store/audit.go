@@ -20,6 +20,7 @@ const (
 	AuditPluginInstall         = "plugin.install"
 	AuditPluginUpgrade         = "plugin.upgrade"
 	AuditPluginUninstall       = "plugin.uninstall"
+	AuditMCPServerAdd          = "mcp_server.add"
 	AuditExtensionCreate       = "extension.create"
 	AuditExtensionUpdate       = "extension.update"
 	AuditExtensionDelete       = "extension.delete"

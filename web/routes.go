@@ -54,7 +54,7 @@ func (s *Server) routes() {
 	e := s.echo
 	e.StaticFS("/static", static.FS)
 	e.GET("/healthz", s.healthz, s.chains.Public...)
-	inner.New(s.cfg.InnerAPIKey, s.app.Callback, s.log).Routes(e)
+	inner.New(s.cfg.InnerAPIKey, s.app.Callback, s.log).WithMCPRelay(s.app.MCPServers).Routes(e)
 	account.New(s.kit).Routes(e, s.chains)
 	settings.New(s.kit).Routes(e, s.chains)
 	credentials.New(s.kit, s.daemon, s.credentials()).Routes(e, s.chains)
@@ -68,7 +68,7 @@ func (s *Server) routes() {
 	installPages := install.New(s.kit, install.Config{Daemon: s.daemon, Installs: s.app.Installs, Market: s.app.Market,
 		GitHub: s.app.GitHub, Keys: s.cfg.Keys, Now: s.cfg.Now})
 	installPages.Routes(e, s.chains)
-	plugins.New(s.kit, plugins.Config{Daemon: s.daemon, Installs: s.app.Installs, Pages: installPages,
+	plugins.New(s.kit, plugins.Config{Daemon: s.daemon, Installs: s.app.Installs, MCPServers: s.app.MCPServers, Pages: installPages,
 		Credentials: s.credentials(), DebugAddr: s.cfg.DebugAddr}).Routes(e, s.chains)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
@@ -105,6 +106,12 @@ func (s *Service) Uninstall(ctx context.Context, u *store.User, pluginID string,
 		return nil, err
 	}
 	s.audit(ctx, u.Username, store.AuditPluginUninstall, in.PluginID, "version "+in.Version, store.OutcomeSuccess)
+	if name, ok := strings.CutPrefix(in.PluginID, "mcp/"); ok && in.Source == "mcp" {
+		// An MCP server's sealed secrets (headers, environment) go with it.
+		if err := s.store.DeleteMCPServer(ctx, name); err != nil {
+			return nil, err
+		}
+	}
 	out := &Uninstalled{Installation: *in}
 	if deleteCredentials {
 		if out.CredentialsDeleted, err = s.store.DeleteCredentialsForPlugin(ctx, u.Username, in.PluginID); err != nil {

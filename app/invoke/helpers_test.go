@@ -32,6 +32,8 @@ type Env struct {
 	Svc   *invoke.Service
 	Store *store.DB
 	Creds *store.Credentials
+	// Daemon is the client of the test's daemon.
+	Daemon *client.Client
 }
 
 // MustEnv starts it all; it stops at the test's end, the service first.
@@ -58,7 +60,7 @@ func MustEnv(tb testing.TB) *Env {
 	}
 	svc := invoke.New(invoke.Config{Store: db, Daemon: cl, Keys: keys, Logger: logger})
 	tb.Cleanup(func() { svc.Close(); db.Close() })
-	return &Env{Svc: svc, Store: db, Creds: db.Credentials(keys)}
+	return &Env{Svc: svc, Store: db, Creds: db.Credentials(keys), Daemon: cl}
 }
 
 // mustInstall uploads and installs gotools and waits for it.

@@ -45,6 +45,7 @@ type Manager interface {
 	Tasks(ctx context.Context, tenant string, page, size int) ([]apispec.Task, error)
 	DeleteTask(ctx context.Context, tenant, id string) error
 	Uninstall(ctx context.Context, tenant, installationID string) error
+	AddMCPServer(ctx context.Context, tenant string, req apispec.MCPServerRequest) (*apispec.Installation, error)
 	List(ctx context.Context, tenant string, page, size int) (*apispec.Page[apispec.Installation], error)
 	Manifest(ctx context.Context, uniqueIdentifier string) (*plugboard.Manifest, error)
 	Readme(ctx context.Context, uniqueIdentifier, language string) (string, error)
@@ -124,6 +125,7 @@ func (s *server) routes(g *echo.Group) {
 	g.POST(m+"/install/tasks/:id/delete", s.deleteTask, auth)
 	g.POST(m+"/install/tasks/delete_all", s.deleteAllTasks, auth)
 	g.POST(m+"/uninstall", s.uninstall, auth)
+	g.POST(m+"/mcp/servers", s.addMCPServer, auth)
 	g.GET(m+"/list", s.list, auth)
 	g.GET(m+"/fetch/manifest", s.fetchManifest, auth)
 	g.GET(m+"/fetch/readme", s.fetchReadme, auth)

@@ -101,6 +101,19 @@ func (s *server) uninstall(c echo.Context) error {
 	return ok(c, true)
 }
 
+// addMCPServer starts and installs a stdio MCP server (manager.AddMCPServer).
+func (s *server) addMCPServer(c echo.Context) error {
+	var req apispec.MCPServerRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	inst, err := s.m.AddMCPServer(c.Request().Context(), c.Param("tenant_id"), req)
+	if err != nil {
+		return inPlugin(err)
+	}
+	return ok(c, inst)
+}
+
 func (s *server) list(c echo.Context) error {
 	page, size, err := paging(c)
 	if err != nil {

@@ -342,3 +342,20 @@ type CallBackEvent struct {
 	Error      string `json:"error,omitempty"`
 	Frames     int    `json:"frames"` // response frames sent to the plugin
 }
+
+// MCPServerRequest adds an MCP server as a tool provider
+// (POST management/mcp/servers): its name (the provider's, plugin id
+// mcp/<name>) and either the command with its arguments (stdio) and its
+// environment — as NAME=value entries in Env, or, to keep the values out
+// of the daemon, fetched at each start from Relay, a path on the platform
+// (PlatformURL) answering a JSON list of them —, or only Relay, a path on
+// the platform that relays Streamable HTTP to the server (the platform
+// holds its address and secrets and applies its outbound guard). The
+// platform asks for RelayToken. The answer is the Installation.
+type MCPServerRequest struct {
+	Name       string   `json:"name"`
+	Command    []string `json:"command,omitempty"`
+	Env        []string `json:"env,omitempty"`
+	Relay      string   `json:"relay,omitempty"`
+	RelayToken string   `json:"relay_token,omitempty"`
+}

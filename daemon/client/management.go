@@ -156,6 +156,13 @@ func (c *Client) Uninstall(ctx context.Context, installationID string) error {
 	return c.post(ctx, "management/uninstall", apispec.UninstallRequest{PluginInstallationID: installationID}, nil)
 }
 
+// AddMCPServer starts a stdio MCP server and installs it as a tool
+// provider; a server that does not start is refused with its error.
+func (c *Client) AddMCPServer(ctx context.Context, req apispec.MCPServerRequest) (*apispec.Installation, error) {
+	var inst apispec.Installation
+	return &inst, c.post(ctx, "management/mcp/servers", req, &inst)
+}
+
 // List returns a page of installations.
 func (c *Client) List(ctx context.Context, page, size int) (*apispec.Page[apispec.Installation], error) {
 	var p apispec.Page[apispec.Installation]

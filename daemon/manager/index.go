@@ -2,7 +2,9 @@ package manager
 
 import (
 	"maps"
-	"sort"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/state"
@@ -26,6 +28,10 @@ type installed struct {
 	names    []string                 // tool names, sorted, for messages
 	assets   map[string][]byte        // a remote plugin's assets (nil for a package)
 	model    *plugboard.ModelProvider // the model provider (nil when none)
+	// mcp is an MCP server's record (nil for a plugin), mcpStarted when the
+	// bridge process whose tools are indexed started.
+	mcp        *state.MCPServer
+	mcpStarted time.Time
 }
 
 // toolSpec is what invoke checks of one tool.
@@ -50,7 +56,7 @@ func newInstalled(inst *state.Installation, id plugboard.Identifier, m *plugboar
 		in.tools[t.Identity.Name] = &toolSpec{required: requiredParams(t.Parameters)}
 		in.names = append(in.names, t.Identity.Name)
 	}
-	sort.Strings(in.names)
+	slices.Sort(in.names)
 	return in
 }
 
@@ -99,7 +105,7 @@ func (m *Manager) tenantInstallations(tenant string) []*installed {
 			out = append(out, in)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].inst.PluginID < out[j].inst.PluginID })
+	slices.SortFunc(out, func(a, b *installed) int { return strings.Compare(a.inst.PluginID, b.inst.PluginID) })
 	return out
 }
 

@@ -131,6 +131,10 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	m.goBackground(m.releaseLoop)
 	m.restoreAll()
+	if err := m.restoreMCP(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
 	m.goBackground(m.sweepLoop)
 	return m, nil
 }

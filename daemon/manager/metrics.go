@@ -1,7 +1,8 @@
 package manager
 
 import (
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/metrics"
@@ -20,7 +21,7 @@ func (m *Manager) Runtimes() []metrics.Plugin {
 		out = append(out, metrics.Plugin{PluginID: in.id.PluginID(), Version: in.id.Version,
 			Runtime: in.inst.RuntimeType, Status: m.status(in.uid)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].PluginID < out[j].PluginID })
+	slices.SortFunc(out, func(a, b metrics.Plugin) int { return strings.Compare(a.PluginID, b.PluginID) })
 	return out
 }
 

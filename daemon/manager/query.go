@@ -31,6 +31,7 @@ func (m *Manager) DeleteTask(ctx context.Context, tenant, id string) error {
 
 // List returns a page of installations with their runtime state.
 func (m *Manager) List(ctx context.Context, tenant string, pageNo, size int) (*apispec.Page[apispec.Installation], error) {
+	m.refreshMCP(tenant)
 	all := m.tenantInstallations(tenant)
 	lo, hi := page(len(all), pageNo, size)
 	out := &apispec.Page[apispec.Installation]{List: []apispec.Installation{}, Total: len(all)}
@@ -65,6 +66,7 @@ func (m *Manager) installation(in *installed) apispec.Installation {
 
 // Tools lists the tool providers of the tenant's installed plugins.
 func (m *Manager) Tools(ctx context.Context, tenant string, pageNo, size int) ([]apispec.ToolProviderEntry, error) {
+	m.refreshMCP(tenant)
 	var all []*installed
 	for _, in := range m.tenantInstallations(tenant) {
 		if in.manifest.Tool != nil {
@@ -81,6 +83,7 @@ func (m *Manager) Tools(ctx context.Context, tenant string, pageNo, size int) ([
 
 // Tool returns one tool provider.
 func (m *Manager) Tool(ctx context.Context, tenant, pluginID, provider string) (*apispec.ToolProviderEntry, error) {
+	m.refreshMCP(tenant)
 	in := m.lookup(tenant, pluginID)
 	if in == nil {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "plugin %s is not installed", pluginID)

@@ -20,6 +20,9 @@ func (m *Manager) Uninstall(ctx context.Context, tenant, installationID string) 
 	if in = m.findInstallation(tenant, installationID); in == nil {
 		return plugboard.Errorf(plugboard.ENOTFOUND, "installation %s not found", installationID)
 	}
+	if in.inst.RuntimeType == RuntimeMCP {
+		return m.removeMCP(ctx, in)
+	}
 	if in.remote() { // uninstalling a remote plugin disconnects it
 		m.removeInstalledIf(in)
 		m.rt.Stop(in.uid)

@@ -64,6 +64,9 @@ const (
 	innerBodyLimit = 64 << 20
 	// pluginUploadLimit bounds an uploaded plugin file with its framing.
 	pluginUploadLimit = callback.MaxFileSize + multipartSlack
+	// mcpRelayLimit bounds a JSON-RPC message the daemon relays to an HTTP
+	// MCP server (the runtime's own line limit is 5 MiB).
+	mcpRelayLimit = 16 << 20
 )
 
 // machineLimit is the body limit of a machine route, by the route's
@@ -74,6 +77,8 @@ func machineLimit(route string) (bodyLimit, bool) {
 		return bodyLimit{innerBodyLimit, "a call back", innerBodyLimit}, true
 	case callback.UploadPath + ":token":
 		return bodyLimit{pluginUploadLimit, "an uploaded file", callback.MaxFileSize}, true
+	case "/inner/mcp/:id", "/inner/mcp/:id/env": // web/inner's MCPRelayRoute and MCPEnvRoute: MCP servers' relay
+		return bodyLimit{mcpRelayLimit, "an MCP request", mcpRelayLimit}, true
 	}
 	return bodyLimit{}, false
 }

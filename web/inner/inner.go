@@ -29,7 +29,25 @@ type Handlers struct {
 	key string
 	svc *callback.Service
 	log *slog.Logger
+	mcp MCPRelay
 }
+
+// MCPRelay answers MCP servers' bridges (app/mcpserver): an HTTP server's
+// relayed requests, a stdio server's environment; it authenticates them
+// itself, by the server's relay token.
+type MCPRelay interface {
+	ServeRelay(w http.ResponseWriter, r *http.Request, id string)
+	ServeEnv(w http.ResponseWriter, r *http.Request, id string)
+}
+
+// WithMCPRelay mounts the relay at MCPRelayRoute and MCPEnvRoute too.
+func (h *Handlers) WithMCPRelay(r MCPRelay) *Handlers { h.mcp = r; return h }
+
+// MCPRelayRoute is the relay's route pattern.
+const MCPRelayRoute = "/inner/mcp/:id"
+
+// MCPEnvRoute is where a stdio server's bridge fetches its environment.
+const MCPEnvRoute = "/inner/mcp/:id/env"
 
 // New returns the handlers; key is the inner API's key ("": there is no
 // inner API, every path 404s).
@@ -45,6 +63,19 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST(innerapi.Prefix+"*", h.call)
 	e.POST(callback.UploadPath+":token", h.upload)
 	e.GET(callback.DownloadPath+":token/:name", h.download)
+	if h.mcp != nil {
+		relay := func(c echo.Context) error {
+			h.mcp.ServeRelay(c.Response(), c.Request(), c.Param("id"))
+			return nil
+		}
+		e.GET(MCPRelayRoute, relay)
+		e.POST(MCPRelayRoute, relay)
+		e.DELETE(MCPRelayRoute, relay)
+		e.GET(MCPEnvRoute, func(c echo.Context) error {
+			h.mcp.ServeEnv(c.Response(), c.Request(), c.Param("id"))
+			return nil
+		})
+	}
 }
 
 // call answers one call back: a length-prefixed stream of envelopes for a

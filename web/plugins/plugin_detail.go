@@ -19,7 +19,10 @@ func (h *Handlers) pluginDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := views.PluginDetail{Plugin: *p, Readme: h.readme(c, p.PluginUniqueIdentifier)}
+	d := views.PluginDetail{Plugin: *p}
+	if p.RuntimeType != "mcp" { // an MCP server has no package, so no README
+		d.Readme = h.readme(c, p.PluginUniqueIdentifier)
+	}
 	d.Versions = h.pages.VersionPicker(c, *p)
 	d.Signature = h.signatureOf(c, p.PluginUniqueIdentifier)
 	if page.CurrentUser(c).Role.AtLeast(store.RoleAdmin) {

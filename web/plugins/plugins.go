@@ -1,7 +1,7 @@
 // Package plugins serves the installed plugins: the list (with the
 // examples to install in one click), a plugin's page (tools, README,
 // process state, logs, signature, versions, settings), uninstall, plugin
-// icons, and the remote-debugging page.
+// icons, the remote-debugging page, and adding an MCP server (mcp.go).
 package plugins
 
 import (
@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	appinstall "github.com/plugboard/plugboard/app/install"
+	"github.com/plugboard/plugboard/app/mcpserver"
 	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
@@ -30,11 +31,18 @@ type installPages interface {
 	VersionPicker(c echo.Context, in apispec.Installation) *views.VersionPicker
 }
 
+// mcpServers adds MCP servers (app/mcpserver).
+type mcpServers interface {
+	Add(ctx context.Context, u *store.User, f mcpserver.Form) (*apispec.Installation, error)
+	AddStdio(ctx context.Context, u *store.User, f mcpserver.StdioForm) (*apispec.Installation, error)
+}
+
 // Config is what the plugin pages need beyond the shared kit.
 type Config struct {
-	Daemon   *client.Client
-	Installs installs
-	Pages    installPages
+	Daemon     *client.Client
+	Installs   installs
+	MCPServers mcpServers
+	Pages      installPages
 	// Credentials lists a provider's credentials for the plugin's page.
 	Credentials *store.Credentials
 	// DebugAddr is the daemon's remote debugging address as plugins reach
@@ -48,6 +56,7 @@ type Handlers struct {
 	store     *store.DB
 	daemon    *client.Client
 	installs  installs
+	mcp       mcpServers
 	pages     installPages
 	creds     *store.Credentials
 	debugAddr string
@@ -55,7 +64,7 @@ type Handlers struct {
 
 // New returns the plugin handlers.
 func New(kit *page.Kit, cfg Config) *Handlers {
-	return &Handlers{Kit: kit, store: kit.Store, daemon: cfg.Daemon, installs: cfg.Installs, pages: cfg.Pages,
+	return &Handlers{Kit: kit, store: kit.Store, daemon: cfg.Daemon, installs: cfg.Installs, mcp: cfg.MCPServers, pages: cfg.Pages,
 		creds: cfg.Credentials, debugAddr: cfg.DebugAddr}
 }
 
@@ -64,6 +73,8 @@ func New(kit *page.Kit, cfg Config) *Handlers {
 func (h *Handlers) Routes(e *echo.Echo, ch page.Chains) {
 	e.GET("/", h.plugins, ch.SignedIn...)
 	e.GET("/plugin-icon", h.pluginIcon, ch.SignedIn...)
+	e.GET("/plugins/mcp/new", h.mcpPage, ch.Admins...)
+	e.POST("/plugins/mcp", h.addMCP, ch.Admins...)
 	e.GET("/plugins/:author/:name", h.pluginDetail, ch.SignedIn...)
 	e.GET("/plugins/:author/:name/logs", h.pluginLogs, ch.SignedIn...)
 	e.GET("/plugins/:author/:name/uninstall", h.uninstallConfirm, ch.Installers...)
