@@ -238,55 +238,24 @@ func (db *DB) ChatTurns(ctx context.Context, id string) ([]ChatTurn, error) {
 // FindChats returns the chats the filter selects, the latest changed
 // first, and how many it selects in all (for paging).
 func (db *DB) FindChats(ctx context.Context, f ChatFilter) ([]Chat, int, error) {
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
 	where, args := chatWhere(f)
-	var total int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM chats`+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+chatColumns+` FROM chats`+where+` ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`,
-		append(args, f.Limit, max(f.Offset, 0))...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []Chat
-	for rows.Next() {
-		c, err := scanChat(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, *c)
-	}
-	return out, total, rows.Err()
+	return findPage(ctx, db, "chats", chatColumns, where, args, "updated_at DESC, id", f.Limit, f.Offset, scanChat)
 }
 
-// chatWhere is the WHERE clause of a chat filter, with its arguments.
+// chatWhere is the WHERE clause of a chat filter, with its arguments: the
+// search looks in the chat's model, user and system prompt and in its
+// turns' messages, answers and errors.
 func chatWhere(f ChatFilter) (string, []any) {
-	var conds []string
-	var args []any
+	var w filter
 	if f.UserID != 0 {
-		conds, args = append(conds, `user_id = ?`), append(args, f.UserID)
+		w.and(`user_id = ?`, f.UserID)
 	}
 	if f.Model != "" {
-		conds, args = append(conds, `plugin_id || '|' || provider || '|' || model = ?`), append(args, f.Model)
+		w.and(`plugin_id || '|' || provider || '|' || model = ?`, f.Model)
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
-		var ors []string
-		for _, col := range []string{"model", "model_label", "username", "system"} {
-			ors, args = append(ors, col+` LIKE ? ESCAPE '\'`), append(args, like)
-		}
-		ors = append(ors, `id IN (SELECT chat_id FROM chat_turns WHERE message LIKE ? ESCAPE '\' OR answer LIKE ? ESCAPE '\' OR error LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
-		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
-	}
-	if len(conds) == 0 {
-		return "", args
-	}
-	return ` WHERE ` + strings.Join(conds, ` AND `), args
+	w.search(f.Query, []string{"model", "model_label", "username", "system"},
+		`id IN (SELECT chat_id FROM chat_turns WHERE message LIKE ? ESCAPE '\' OR answer LIKE ? ESCAPE '\' OR error LIKE ? ESCAPE '\')`)
+	return w.where()
 }
 
 // ChatFacets returns the models and the users that have chats (of userID

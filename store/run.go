@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/plugboard/plugboard"
@@ -193,56 +192,24 @@ func (db *DB) FindRun(ctx context.Context, id string) (*Run, error) {
 // FindRuns returns the runs the filter selects, newest first, and how many
 // it selects in all (for paging).
 func (db *DB) FindRuns(ctx context.Context, f RunFilter) ([]Run, int, error) {
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
 	where, args := runWhere(f)
-	var total int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM runs`+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+runColumns+` FROM runs`+where+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
-		append(args, f.Limit, max(f.Offset, 0))...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, *r)
-	}
-	return out, total, rows.Err()
+	return findPage(ctx, db, "runs", runColumns, where, args, "created_at DESC, id", f.Limit, f.Offset, scanRun)
 }
 
 // runWhere is the WHERE clause of a run filter, with its arguments.
 func runWhere(f RunFilter) (string, []any) {
-	var conds []string
-	var args []any
+	var w filter
 	if f.UserID != 0 {
-		conds, args = append(conds, `user_id = ?`), append(args, f.UserID)
+		w.and(`user_id = ?`, f.UserID)
 	}
 	if f.Tool != "" {
-		conds, args = append(conds, `plugin_id || ':' || provider || ':' || tool = ?`), append(args, f.Tool)
+		w.and(`plugin_id || ':' || provider || ':' || tool = ?`, f.Tool)
 	}
 	if f.Status != "" {
-		conds, args = append(conds, `status = ?`), append(args, f.Status)
+		w.and(`status = ?`, f.Status)
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
-		var ors []string
-		for _, col := range []string{"tool", "plugin_id", "provider", "username", "params", "error"} {
-			ors, args = append(ors, col+` LIKE ? ESCAPE '\'`), append(args, like)
-		}
-		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
-	}
-	if len(conds) == 0 {
-		return "", args
-	}
-	return ` WHERE ` + strings.Join(conds, ` AND `), args
+	w.search(f.Query, []string{"tool", "plugin_id", "provider", "username", "params", "error"})
+	return w.where()
 }
 
 // RunFacets returns the tools and the users that have runs (of userID
