@@ -2,7 +2,6 @@ package models
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -59,19 +58,7 @@ func (h *Handlers) chatsPage(c echo.Context) error {
 // chatsPageURL is the history's address for another page of the same
 // filter.
 func chatsPageURL(d views.ChatsPageData, n int) string {
-	q := url.Values{}
-	for k, v := range map[string]string{"model": d.Model, "user": d.User, "q": d.Query} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if n > 1 {
-		q.Set("page", strconv.Itoa(n))
-	}
-	if len(q) == 0 {
-		return "/models/chats"
-	}
-	return "/models/chats?" + q.Encode()
+	return page.ListURL("/models/chats", map[string]string{"model": d.Model, "user": d.User, "q": d.Query}, n)
 }
 
 // chatView shows one recorded chat.

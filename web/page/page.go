@@ -12,6 +12,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -115,3 +116,21 @@ func FormError(f *views.Form, err error) int {
 // PluginListSize is how many installed plugins (or tools) a page asks the
 // daemon for at once.
 const PluginListSize = 256
+
+// ListURL is a paged list's address for its page n with the same filter:
+// the filter's non-empty values as the query, and page=n past the first.
+func ListURL(path string, filter map[string]string, n int) string {
+	q := url.Values{}
+	for k, v := range filter {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}

@@ -2,7 +2,6 @@ package playground
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,18 +66,6 @@ func (h *Handlers) runs(c echo.Context) error {
 }
 
 // runsPageURL is the history's address for another page of the same filter.
-func runsPageURL(d views.RunsPageData, page int) string {
-	q := url.Values{}
-	for k, v := range map[string]string{"tool": d.Tool, "status": d.Status, "user": d.User, "q": d.Query} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if page > 1 {
-		q.Set("page", strconv.Itoa(page))
-	}
-	if len(q) == 0 {
-		return "/playground/runs"
-	}
-	return "/playground/runs?" + q.Encode()
+func runsPageURL(d views.RunsPageData, n int) string {
+	return page.ListURL("/playground/runs", map[string]string{"tool": d.Tool, "status": d.Status, "user": d.User, "q": d.Query}, n)
 }
