@@ -59,6 +59,9 @@ type RunEvent struct {
 	Type    string
 	Payload json.RawMessage
 	Blob    []byte
+	// At is when the message arrived, for the run's first message time
+	// (zero: when it is stored); it is not stored.
+	At time.Time
 }
 
 // RunFilter selects runs; a zero field selects all.
@@ -146,31 +149,51 @@ func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 // AppendRunEvent stores the run's next message (its Seq is set) and counts
 // it; the first one also records the time to first message.
 func (db *DB) AppendRunEvent(ctx context.Context, ev *RunEvent) error {
-	if len(ev.Payload) == 0 {
-		ev.Payload = json.RawMessage("{}")
+	return db.AppendRunEvents(ctx, []*RunEvent{ev})
+}
+
+// AppendRunEvents stores the run's next messages, in order, in one
+// transaction (each one's Seq is set), as AppendRunEvent would one by one.
+// They all belong to the run of the first.
+func (db *DB) AppendRunEvents(ctx context.Context, evs []*RunEvent) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT messages FROM runs WHERE id = ?`, ev.RunID).Scan(&n); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", ev.RunID)
-			}
-			return err
+	return db.inTx(ctx, func(tx *sql.Tx) error { return db.appendRunEvents(ctx, tx, evs) })
+}
+
+func (db *DB) appendRunEvents(ctx context.Context, tx *sql.Tx, evs []*RunEvent) error {
+	id := evs[0].RunID
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT messages FROM runs WHERE id = ?`, id).Scan(&n); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 		}
-		ev.Seq = n + 1
+		return err
+	}
+	var size, first int64
+	for _, ev := range evs {
+		if len(ev.Payload) == 0 {
+			ev.Payload = json.RawMessage("{}")
+		}
+		n++
+		ev.RunID, ev.Seq = id, n
 		if _, err := tx.ExecContext(ctx, `INSERT INTO run_events (run_id, seq, type, payload, blob) VALUES (?, ?, ?, ?, ?)`,
 			ev.RunID, ev.Seq, ev.Type, string(ev.Payload), ev.Blob); err != nil {
 			return err
 		}
-		size := int64(len(ev.Payload) + len(ev.Blob))
-		first := unixNano(db.Now())
-		if ev.Type == RunEventCallBack {
-			first = 0 // not the tool's output: the first message is still to come
+		size += int64(len(ev.Payload) + len(ev.Blob))
+		if first == 0 && ev.Type != RunEventCallBack { // a call back is not the tool's output
+			at := ev.At
+			if at.IsZero() {
+				at = db.Now()
+			}
+			first = unixNano(at)
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET messages = messages + 1, bytes = bytes + ?,
-			first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`, size, first, ev.RunID)
-		return err
-	})
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE runs SET messages = ?, bytes = bytes + ?,
+		first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`, n, size, first, id)
+	return err
 }
 
 // FinishRun ends a running run with status and, for failures, the reason.
@@ -179,6 +202,34 @@ func (db *DB) FinishRun(ctx context.Context, id, status, reason string) error {
 	_, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`,
 		status, reason, unixNano(db.Now()), id, RunRunning)
 	return err
+}
+
+// EndRun stores the run's last messages (as AppendRunEvents, none may be
+// given) and ends it (as FinishRun) in one transaction, and returns the run
+// as it then is.
+func (db *DB) EndRun(ctx context.Context, id, status, reason string, evs []*RunEvent) (*Run, error) {
+	var r *Run
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, ev := range evs {
+			ev.RunID = id
+		}
+		if len(evs) > 0 {
+			if err := db.appendRunEvents(ctx, tx, evs); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`,
+			status, reason, unixNano(db.Now()), id, RunRunning); err != nil {
+			return err
+		}
+		var err error
+		r, err = scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
+		}
+		return err
+	})
+	return r, err
 }
 
 // FindRun returns the run with the id.
