@@ -120,6 +120,18 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
+// The statements of the writes every run makes (see hotWrites).
+const (
+	sqlInsertRun = `INSERT INTO runs (id, user_id, username, plugin_id, provider, tool,
+		credential_id, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCountRunEvent  = `SELECT messages FROM runs WHERE id = ?`
+	sqlInsertRunEvent = `INSERT INTO run_events (run_id, seq, type, payload, blob) VALUES (?, ?, ?, ?, ?)`
+	sqlRunMessages    = `UPDATE runs SET messages = ?, bytes = bytes + ?,
+		first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`
+	sqlEndRun    = `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`
+	sqlSelectRun = `SELECT ` + runColumns + ` FROM runs WHERE id = ?`
+)
+
 // CreateRun records a new running run; it fills r.ID, Status and CreatedAt.
 // The files uploaded with it, if any, are stored in the same transaction
 // (each gets its run, token and expiry).
@@ -134,8 +146,7 @@ func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 	r.ID, r.Status, r.CreatedAt = newRunID(), RunRunning, db.Now().UTC()
 	prepareRunFiles(r, files)
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, user_id, username, plugin_id, provider, tool,
-		credential_id, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := db.txExec(ctx, tx, sqlInsertRun,
 			r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
 		for _, f := range files {
 			if err == nil {
@@ -165,7 +176,7 @@ func (db *DB) AppendRunEvents(ctx context.Context, evs []*RunEvent) error {
 func (db *DB) appendRunEvents(ctx context.Context, tx *sql.Tx, evs []*RunEvent) error {
 	id := evs[0].RunID
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT messages FROM runs WHERE id = ?`, id).Scan(&n); err != nil {
+	if err := db.txQueryRow(ctx, tx, sqlCountRunEvent, id).Scan(&n); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 		}
@@ -178,7 +189,7 @@ func (db *DB) appendRunEvents(ctx context.Context, tx *sql.Tx, evs []*RunEvent) 
 		}
 		n++
 		ev.RunID, ev.Seq = id, n
-		if _, err := tx.ExecContext(ctx, `INSERT INTO run_events (run_id, seq, type, payload, blob) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := db.txExec(ctx, tx, sqlInsertRunEvent,
 			ev.RunID, ev.Seq, ev.Type, string(ev.Payload), ev.Blob); err != nil {
 			return err
 		}
@@ -191,8 +202,7 @@ func (db *DB) appendRunEvents(ctx context.Context, tx *sql.Tx, evs []*RunEvent) 
 			first = unixNano(at)
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE runs SET messages = ?, bytes = bytes + ?,
-		first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`, n, size, first, id)
+	_, err := db.txExec(ctx, tx, sqlRunMessages, n, size, first, id)
 	return err
 }
 
@@ -218,12 +228,11 @@ func (db *DB) EndRun(ctx context.Context, id, status, reason string, evs []*RunE
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`,
-			status, reason, unixNano(db.Now()), id, RunRunning); err != nil {
+		if _, err := db.txExec(ctx, tx, sqlEndRun, status, reason, unixNano(db.Now()), id, RunRunning); err != nil {
 			return err
 		}
 		var err error
-		r, err = scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+		r, err = scanRun(db.txQueryRow(ctx, tx, sqlSelectRun, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 		}
