@@ -145,6 +145,11 @@ func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 	}
 	r.ID, r.Status, r.CreatedAt = newRunID(), RunRunning, db.Now().UTC()
 	prepareRunFiles(r, files)
+	if len(files) == 0 { // one statement: its own transaction
+		_, err := db.writeStmts.lookup(sqlInsertRun).ExecContext(ctx,
+			r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
+		return err
+	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := db.txExec(ctx, tx, sqlInsertRun,
 			r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
