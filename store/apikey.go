@@ -246,7 +246,11 @@ func (db *DB) FindAPIKeys(ctx context.Context) ([]*APIKey, error) {
 // (HashAPIKey); none is plugboard.ENOTFOUND. Revoked and expired keys are
 // returned too: the caller checks Usable.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
-	k, err := scanAPIKey(db.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = ?`, hash))
+	row, err := db.readRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = ?`, hash)
+	if err != nil {
+		return nil, err
+	}
+	k, err := scanAPIKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "no such API key")
 	}
@@ -285,19 +289,25 @@ type GatewayUse struct {
 	Entries  []*AuditEntry
 }
 
+// The statements of the gateway's usage writes (see hotWrites).
+const (
+	sqlKeyLastUsed = `UPDATE api_keys SET last_used_at = max(last_used_at, ?) WHERE id = ?`
+	sqlInsertAudit = `INSERT INTO audit_log (at, actor, action, target, detail, address, outcome)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`
+)
+
 // RecordGatewayUse records the keys' last use and the calls' audit
 // entries (each with its own time, address and outcome) in one
 // transaction.
 func (db *DB) RecordGatewayUse(ctx context.Context, u GatewayUse) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		for id, at := range u.LastUsed {
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = max(last_used_at, ?) WHERE id = ?`, unixNano(at), id); err != nil {
+			if _, err := db.txExec(ctx, tx, sqlKeyLastUsed, unixNano(at), id); err != nil {
 				return err
 			}
 		}
 		for _, e := range u.Entries {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, detail, address, outcome)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, unixNano(e.At), e.Actor, e.Action, e.Target, e.Detail, e.Address, e.Outcome); err != nil {
+			if _, err := db.txExec(ctx, tx, sqlInsertAudit, unixNano(e.At), e.Actor, e.Action, e.Target, e.Detail, e.Address, e.Outcome); err != nil {
 				return err
 			}
 		}

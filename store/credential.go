@@ -189,10 +189,13 @@ func maskFields(sealed, plain map[string]string, err error) (masked map[string]s
 // secrets masked. A credential whose secret cannot be decrypted is listed
 // with Problem set rather than failing the list.
 func (cs *Credentials) FindCredentials(ctx context.Context, f CredentialFilter) ([]*Credential, error) {
-	rows, err := cs.db.read.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+	st, err := cs.db.readStmts.get(ctx, `SELECT `+credentialColumns+` FROM credentials
 		WHERE (? = '' OR plugin_id = ?) AND (? = '' OR provider = ?)
-		ORDER BY plugin_id, provider, is_default DESC, created_at, id`,
-		f.PluginID, f.PluginID, f.Provider, f.Provider)
+		ORDER BY plugin_id, provider, is_default DESC, created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, f.PluginID, f.PluginID, f.Provider, f.Provider)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,9 @@ type RunEvent struct {
 	Type    string
 	Payload json.RawMessage
 	Blob    []byte
+	// At is when the message arrived, for the run's first message time
+	// (zero: when it is stored); it is not stored.
+	At time.Time
 }
 
 // RunFilter selects runs; a zero field selects all.
@@ -116,6 +119,18 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
+// The statements of the writes every run makes (see hotWrites).
+const (
+	sqlInsertRun = `INSERT INTO runs (id, user_id, username, plugin_id, provider, tool,
+		credential_id, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCountRunEvent  = `SELECT messages FROM runs WHERE id = ?`
+	sqlInsertRunEvent = `INSERT INTO run_events (run_id, seq, type, payload, blob) VALUES (?, ?, ?, ?, ?)`
+	sqlRunMessages    = `UPDATE runs SET messages = ?, bytes = bytes + ?,
+		first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`
+	sqlEndRun    = `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`
+	sqlSelectRun = `SELECT ` + runColumns + ` FROM runs WHERE id = ?`
+)
+
 // CreateRun records a new running run; it fills r.ID, Status and CreatedAt.
 // The files uploaded with it, if any, are stored in the same transaction
 // (each gets its run, token and expiry).
@@ -129,9 +144,13 @@ func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 	}
 	r.ID, r.Status, r.CreatedAt = newRunID(), RunRunning, db.Now().UTC()
 	prepareRunFiles(r, files)
+	if len(files) == 0 { // one statement: its own transaction
+		_, err := db.writeStmts.lookup(sqlInsertRun).ExecContext(ctx,
+			r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
+		return err
+	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, user_id, username, plugin_id, provider, tool,
-		credential_id, params, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := db.txExec(ctx, tx, sqlInsertRun,
 			r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool, r.CredentialID, string(params), r.Status, unixNano(r.CreatedAt))
 		for _, f := range files {
 			if err == nil {
@@ -145,31 +164,50 @@ func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 // AppendRunEvent stores the run's next message (its Seq is set) and counts
 // it; the first one also records the time to first message.
 func (db *DB) AppendRunEvent(ctx context.Context, ev *RunEvent) error {
-	if len(ev.Payload) == 0 {
-		ev.Payload = json.RawMessage("{}")
+	return db.AppendRunEvents(ctx, []*RunEvent{ev})
+}
+
+// AppendRunEvents stores the run's next messages, in order, in one
+// transaction (each one's Seq is set), as AppendRunEvent would one by one.
+// They all belong to the run of the first.
+func (db *DB) AppendRunEvents(ctx context.Context, evs []*RunEvent) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT messages FROM runs WHERE id = ?`, ev.RunID).Scan(&n); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", ev.RunID)
-			}
-			return err
+	return db.inTx(ctx, func(tx *sql.Tx) error { return db.appendRunEvents(ctx, tx, evs) })
+}
+
+func (db *DB) appendRunEvents(ctx context.Context, tx *sql.Tx, evs []*RunEvent) error {
+	id := evs[0].RunID
+	var n int
+	if err := db.txQueryRow(ctx, tx, sqlCountRunEvent, id).Scan(&n); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
 		}
-		ev.Seq = n + 1
-		if _, err := tx.ExecContext(ctx, `INSERT INTO run_events (run_id, seq, type, payload, blob) VALUES (?, ?, ?, ?, ?)`,
+		return err
+	}
+	var size, first int64
+	for _, ev := range evs {
+		if len(ev.Payload) == 0 {
+			ev.Payload = json.RawMessage("{}")
+		}
+		n++
+		ev.RunID, ev.Seq = id, n
+		if _, err := db.txExec(ctx, tx, sqlInsertRunEvent,
 			ev.RunID, ev.Seq, ev.Type, string(ev.Payload), ev.Blob); err != nil {
 			return err
 		}
-		size := int64(len(ev.Payload) + len(ev.Blob))
-		first := unixNano(db.Now())
-		if ev.Type == RunEventCallBack {
-			first = 0 // not the tool's output: the first message is still to come
+		size += int64(len(ev.Payload) + len(ev.Blob))
+		if first == 0 && ev.Type != RunEventCallBack { // a call back is not the tool's output
+			at := ev.At
+			if at.IsZero() {
+				at = db.Now()
+			}
+			first = unixNano(at)
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET messages = messages + 1, bytes = bytes + ?,
-			first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`, size, first, ev.RunID)
-		return err
-	})
+	}
+	_, err := db.txExec(ctx, tx, sqlRunMessages, n, size, first, id)
+	return err
 }
 
 // FinishRun ends a running run with status and, for failures, the reason.
@@ -178,6 +216,33 @@ func (db *DB) FinishRun(ctx context.Context, id, status, reason string) error {
 	_, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`,
 		status, reason, unixNano(db.Now()), id, RunRunning)
 	return err
+}
+
+// EndRun stores the run's last messages (as AppendRunEvents, none may be
+// given) and ends it (as FinishRun) in one transaction, and returns the run
+// as it then is.
+func (db *DB) EndRun(ctx context.Context, id, status, reason string, evs []*RunEvent) (*Run, error) {
+	var r *Run
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, ev := range evs {
+			ev.RunID = id
+		}
+		if len(evs) > 0 {
+			if err := db.appendRunEvents(ctx, tx, evs); err != nil {
+				return err
+			}
+		}
+		if _, err := db.txExec(ctx, tx, sqlEndRun, status, reason, unixNano(db.Now()), id, RunRunning); err != nil {
+			return err
+		}
+		var err error
+		r, err = scanRun(db.txQueryRow(ctx, tx, sqlSelectRun, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return plugboard.Errorf(plugboard.ENOTFOUND, "There is no run %q.", id)
+		}
+		return err
+	})
+	return r, err
 }
 
 // FindRun returns the run with the id.

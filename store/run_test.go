@@ -167,3 +167,46 @@ func TestRuns(t *testing.T) {
 		}
 	})
 }
+
+// TestEndRun: a run's messages kept for its end are stored with it in one
+// transaction, numbered after those already stored, its first message time
+// the first tool message's arrival (not a call back's, not the write's).
+func TestEndRun(t *testing.T) {
+	ctx := context.Background()
+	db, now := MustOpen(t)
+	start := *now
+	r := MustCreateRun(t, db, 1)
+	if err := db.AppendRunEvent(ctx, &store.RunEvent{RunID: r.ID, Type: "text", Payload: json.RawMessage(`{"text":"a"}`), At: start.Add(5 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	*now = start.Add(time.Second)
+	evs := []*store.RunEvent{
+		{Type: store.RunEventCallBack, Payload: json.RawMessage(`{"call_back":{"type":"llm"}}`), At: start.Add(20 * time.Millisecond)},
+		{Type: "text", Payload: json.RawMessage(`{"text":"b"}`), At: start.Add(30 * time.Millisecond)},
+	}
+	got, err := db.EndRun(ctx, r.ID, store.RunDone, "", evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.RunDone || got.Messages != 3 || got.FirstAt.Sub(got.CreatedAt) != 5*time.Millisecond ||
+		got.EndedAt.Sub(got.CreatedAt) != time.Second || evs[0].Seq != 2 || evs[1].Seq != 3 {
+		t.Fatalf("run %+v, seqs %d %d", got, evs[0].Seq, evs[1].Seq)
+	}
+	stored, err := db.RunEvents(ctx, r.ID, 0)
+	if err != nil || len(stored) != 3 || stored[1].Type != store.RunEventCallBack || string(stored[2].Payload) != `{"text":"b"}` {
+		t.Fatalf("stored %+v %v", stored, err)
+	}
+	// Ended, it keeps its first ending; the answer is the run as stored.
+	if again, err := db.EndRun(ctx, r.ID, store.RunFailed, "late", nil); err != nil || again.Status != store.RunDone || again.Messages != 3 {
+		t.Fatalf("ended again: %+v %v", again, err)
+	}
+	// A run's first message kept for its end: its arrival is the first.
+	r2 := MustCreateRun(t, db, 1)
+	got, err = db.EndRun(ctx, r2.ID, store.RunDone, "", []*store.RunEvent{{Type: "text", Payload: json.RawMessage(`{"text":"x"}`), At: start.Add(7 * time.Millisecond)}})
+	if err != nil || got.FirstAt.Sub(start) != 7*time.Millisecond || got.Messages != 1 {
+		t.Fatalf("run %+v %v", got, err)
+	}
+	if _, err := db.EndRun(ctx, "nope", store.RunDone, "", []*store.RunEvent{{Type: "text"}}); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
+		t.Fatalf("unknown run: %v", err)
+	}
+}

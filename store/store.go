@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -25,6 +26,9 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+	// writeStmts and readStmts are the hot paths' statements, prepared
+	// once per pool (the driver parses every query it is given afresh).
+	writeStmts, readStmts stmts
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -44,17 +48,101 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	db := &DB{write: write, read: read, Now: time.Now, HashCost: bcrypt.DefaultCost}
+	db := &DB{write: write, read: read, writeStmts: stmts{db: write}, readStmts: stmts{db: read}, Now: time.Now, HashCost: bcrypt.DefaultCost}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	for _, q := range hotWrites {
+		if _, err := db.writeStmts.get(ctx, q); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
 	}
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.readStmts.close(), db.writeStmts.close(), db.read.Close(), db.write.Close())
+}
+
+// stmts are one pool's prepared statements by query.
+type stmts struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// get is the query prepared on the pool (database/sql prepares it again on
+// each connection it runs on the first time, then reuses it there). Not
+// for the write pool during a transaction (see hotWrites).
+func (s *stmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.m[query]; st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.m == nil {
+		s.m = map[string]*sql.Stmt{}
+	}
+	s.m[query] = st
+	return st, nil
+}
+
+func (s *stmts) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, st := range s.m {
+		errs = append(errs, st.Close())
+	}
+	s.m = nil
+	return errors.Join(errs...)
+}
+
+// lookup is the query's statement if it is prepared (nil otherwise).
+func (s *stmts) lookup(query string) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[query]
+}
+
+// txExec runs a statement in the write transaction tx, prepared if it is
+// one of hotWrites.
+func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := db.writeStmts.lookup(query); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// txQueryRow reads one row in the write transaction tx, prepared if it is
+// one of hotWrites.
+func (db *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := db.writeStmts.lookup(query); st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// hotWrites are the statements of the writes every tool call makes,
+// prepared when the database opens: a write transaction holds the one
+// writing connection, so none can be prepared during one.
+var hotWrites = []string{sqlInsertRun, sqlRunMessages, sqlInsertRunEvent, sqlCountRunEvent, sqlEndRun, sqlSelectRun,
+	sqlKeyLastUsed, sqlInsertAudit}
+
+// readRow reads one row of a hot statement from the reading pool.
+func (db *DB) readRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	st, err := db.readStmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(ctx, args...), nil
 }
 
 // migrate applies the embedded migrations not yet recorded (by file name,

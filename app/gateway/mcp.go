@@ -75,11 +75,17 @@ func WithKey(ctx context.Context, k *store.APIKey, address, baseURL string) cont
 	return context.WithValue(ctx, tokenKey{}, ti)
 }
 
-// server is the key's MCP server, made at its first session.
+// server is the key's MCP server, made at its first session. The SDK asks
+// for it on every request; only a request opening a session (one without
+// Mcp-Session-Id) reads the installed tools first, so that a new session
+// lists them as they are now — the poll keeps open sessions in step, and a
+// call does not pay for a daemon listing.
 func (m *mcpServers) server(r *http.Request) *mcp.Server {
 	ti, _ := r.Context().Value(tokenKey{}).(*auth.TokenInfo)
 	k, _ := ti.Extra[extraKey].(*store.APIKey)
-	m.s.refresh(r.Context())
+	if r.Header.Get("Mcp-Session-Id") == "" {
+		m.s.refresh(r.Context())
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ks := m.servers[k.ID]

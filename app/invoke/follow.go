@@ -13,6 +13,9 @@ import (
 // before reading, so no change is missed. A run recorded as running that
 // nothing runs any more (an earlier process's) is marked failed first.
 func (s *Service) Follow(ctx context.Context, runID string, after int) (*store.Run, []store.RunEvent, <-chan struct{}, error) {
+	if lr := s.live.get(runID); lr != nil {
+		s.unbuffer(lr) // its messages so far are stored before they are read
+	}
 	changed := s.live.wait(runID)
 	r, err := s.read(ctx, runID)
 	if err != nil {

@@ -3,6 +3,8 @@ package invoke
 import (
 	"context"
 	"sync"
+
+	"github.com/plugboard/plugboard/store"
 )
 
 // liveRun is a run whose invocation is going on in this process.
@@ -11,6 +13,14 @@ type liveRun struct {
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every new message
 	cancelled bool
+
+	// rec orders the run's recording: while buffer holds (a Call's run
+	// that nobody follows), its events are kept in pending and stored with
+	// its end, in one transaction; a follower arriving stores them first
+	// and ends the buffering, so that it sees every message as it comes.
+	rec     sync.Mutex
+	buffer  bool
+	pending []*store.RunEvent
 }
 
 // hub holds the live runs by id.
@@ -21,8 +31,10 @@ type hub struct {
 
 func newHub() *hub { return &hub{runs: map[string]*liveRun{}} }
 
-func (h *hub) add(id string, cancel context.CancelFunc) *liveRun {
-	lr := &liveRun{cancel: cancel, changed: make(chan struct{})}
+// add makes the run live; buffer says whether its events may wait for its
+// end while nobody follows it.
+func (h *hub) add(id string, cancel context.CancelFunc, buffer bool) *liveRun {
+	lr := &liveRun{cancel: cancel, changed: make(chan struct{}), buffer: buffer}
 	h.mu.Lock()
 	h.runs[id] = lr
 	h.mu.Unlock()

@@ -107,7 +107,7 @@ func (s *Service) Start(ctx context.Context, req Request) (*store.Run, error) {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(s.ctx)
-	lr := s.live.add(p.run.ID, cancel)
+	lr := s.live.add(p.run.ID, cancel, false)
 	go func() {
 		defer s.wg.Done()
 		s.execute(runCtx, lr, p, nil)
@@ -129,10 +129,14 @@ func (s *Service) Call(ctx context.Context, req Request, onMessage func(*client.
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(s.ctx)
-	lr := s.live.add(p.run.ID, cancel)
+	// Nobody follows the run yet: its messages are stored with its end, in
+	// one transaction, unless someone comes to follow it (Follow).
+	lr := s.live.add(p.run.ID, cancel, true)
 	stop := context.AfterFunc(ctx, lr.stop) // after add: a ctx already done cancels the run too
 	defer stop()
-	s.execute(runCtx, lr, p, onMessage)
+	if r := s.execute(runCtx, lr, p, onMessage); r != nil {
+		return r, nil
+	}
 	return s.store.FindRun(context.WithoutCancel(ctx), p.run.ID)
 }
 

@@ -210,3 +210,74 @@ func TestCancel(t *testing.T) {
 		t.Error("an ended run is still live")
 	}
 }
+
+// TestCallFollowed: a Call's run, which keeps its messages for its end
+// while nobody follows it, shows one who comes to follow it the messages so
+// far at once and the next ones as they come; every message is stored once,
+// in order.
+func TestCallFollowed(t *testing.T) {
+	e := MustEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan struct{})
+	ended := make(chan *store.Run, 1)
+	n := 0
+	go func() {
+		r, err := e.Svc.Call(ctx, gotools("stream_text", map[string]any{"text": "a b c d e f g h", "delay_ms": 2000.0}),
+			func(*client.Message) {
+				if n++; n == 1 {
+					close(first)
+				}
+			})
+		if err != nil {
+			t.Error(err)
+		}
+		ended <- r
+	}()
+	<-first
+	runs, _, err := e.Store.FindRuns(context.Background(), store.RunFilter{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v, %v", runs, err)
+	}
+	id := runs[0].ID
+	// Unfollowed, its messages are stored with its end, all at once.
+	if evs := e.mustEvents(t, id); len(evs) > 0 {
+		if r, err := e.Store.FindRun(context.Background(), id); err != nil || r.Running() {
+			t.Fatalf("%d messages stored of a running run nobody follows: %+v, %v", len(evs), r, err)
+		}
+	}
+	got, evs, changed, err := e.Svc.Follow(context.Background(), id, 0)
+	if err != nil || len(evs) == 0 || evs[0].Seq != 1 {
+		t.Fatalf("followed: run %+v, messages %+v, %v; want the first one", got, evs, err)
+	}
+	seen := len(evs)
+	for got.Running() && seen < 2 { // a message arriving while it is followed
+		select {
+		case <-changed:
+		case <-time.After(time.Minute):
+			t.Fatal("no change within a minute")
+		}
+		if got, evs, changed, err = e.Svc.Follow(context.Background(), id, seen); err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			if seen++; ev.Seq != seen {
+				t.Fatalf("message %d numbered %d", seen, ev.Seq)
+			}
+		}
+	}
+	if seen < 2 || !got.Running() && got.Status != store.RunDone {
+		t.Fatalf("run %+v after %d messages", got, seen)
+	}
+	cancel()
+	r := <-ended
+	all := e.mustEvents(t, id)
+	if r.Status != store.RunCancelled || r.Messages != len(all) || len(all) < 2 {
+		t.Fatalf("run %+v, %d stored messages", r, len(all))
+	}
+	for i, ev := range all {
+		if ev.Seq != i+1 {
+			t.Fatalf("stored message %d numbered %d", i+1, ev.Seq)
+		}
+	}
+}

@@ -30,8 +30,9 @@ type prepared struct {
 
 // execute runs the tool and records every message until the stream ends,
 // with the run's secret values redacted from all it stores, then records
-// how the run ended.
-func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessage func(*client.Message)) {
+// how the run ended (with the messages still buffered, in one
+// transaction); it returns the run as recorded then (nil: not read).
+func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessage func(*client.Message)) *store.Run {
 	r := p.run
 	defer s.live.remove(r.ID)
 	defer lr.notify()
@@ -54,9 +55,15 @@ func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessa
 	if s.cfg.Finished != nil {
 		s.cfg.Finished(r.PluginID, status, time.Since(start))
 	}
-	if err := s.store.FinishRun(context.Background(), r.ID, status, reason); err != nil {
+	lr.rec.Lock()
+	defer lr.rec.Unlock()
+	ended, err := s.store.EndRun(context.Background(), r.ID, status, reason, lr.pending)
+	lr.pending, lr.buffer = nil, false
+	if err != nil {
 		s.log.Error("playground: finish run", "run", r.ID, "err", err)
+		return nil
 	}
+	return ended
 }
 
 // stream reads the tool's messages into the run; it returns how the run
@@ -154,11 +161,37 @@ func redactMessage(red *secret.Redactor, m *client.Message) {
 	}
 }
 
+// appendEvent stores one of the run's events, or keeps it for the run's
+// end while the run buffers (see liveRun).
 func (s *Service) appendEvent(lr *liveRun, ev *store.RunEvent) {
-	if err := s.store.AppendRunEvent(context.Background(), ev); err != nil {
+	ev.At = time.Now()
+	lr.rec.Lock()
+	if lr.buffer {
+		lr.pending = append(lr.pending, ev)
+		lr.rec.Unlock()
+		return
+	}
+	err := s.store.AppendRunEvent(context.Background(), ev)
+	lr.rec.Unlock()
+	if err != nil {
 		s.log.Error("playground: store message", "run", ev.RunID, "err", err)
 	}
 	lr.notify()
+}
+
+// unbuffer stores the events the run keeps for its end and stores the
+// next ones as they come: someone follows the run.
+func (s *Service) unbuffer(lr *liveRun) {
+	lr.rec.Lock()
+	defer lr.rec.Unlock()
+	if !lr.buffer {
+		return
+	}
+	lr.buffer = false
+	if err := s.store.AppendRunEvents(context.Background(), lr.pending); err != nil {
+		s.log.Error("playground: store messages", "err", err)
+	}
+	lr.pending = nil
 }
 
 // invokeProblem words why an invocation failed: the plugin's own message
