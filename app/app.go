@@ -1,6 +1,6 @@
 // Package app assembles the application services — what Plugboard does
-// for a user whatever the surface asking (the admin app's handlers today,
-// the gateway next): invoking tools (app/invoke), running agents
+// for a user whatever the surface asking (the admin app's handlers, the
+// agent, the gateway, the inner API): invoking tools (app/invoke), running agents
 // (app/agent), model providers' credentials and default models
 // (app/models), installing plugins and their sources (app/install),
 // auto-upgrades (app/upgrade), outbound requests and their allowlist
