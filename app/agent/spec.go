@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -192,45 +191,10 @@ func hasCredential(t *invoke.Tool, id int64) bool {
 }
 
 // schema is the tool as the model is offered it (Dify's PromptMessageTool
-// from the tool's parameters of form llm): each parameter's JSON type, its
-// llm description, select options as an enum, the required ones listed.
-// File parameters are left out: a model cannot send a file.
+// from the tool's parameters of form llm, files left out: a model cannot
+// send a file).
 func (t *agentTool) schema() protocol.PromptMessageTool {
-	props, required := map[string]any{}, []string{}
-	for _, prm := range t.decl.Parameters {
-		if prm.Form != "llm" || prm.Type == plugboard.ParamFile || prm.Type == plugboard.ParamFiles {
-			continue
-		}
-		p := map[string]any{"type": jsonType(prm.Type), "description": cmp.Or(prm.LLMDescription, prm.HumanDescription.English())}
-		if prm.Type == plugboard.ParamSelect {
-			var enum []string
-			for _, o := range prm.Options {
-				enum = append(enum, o.Value)
-			}
-			p["enum"] = enum
-		}
-		props[prm.Name] = p
-		if prm.Required {
-			required = append(required, prm.Name)
-		}
-	}
-	return protocol.PromptMessageTool{Name: t.name, Description: cmp.Or(t.decl.Description.LLM, t.decl.Description.Human.English()),
-		Parameters: map[string]any{"type": "object", "properties": props, "required": required}}
-}
-
-// jsonType is a parameter type's JSON schema type (Dify's as_normal_type).
-func jsonType(t string) string {
-	switch t {
-	case plugboard.ParamNumber:
-		return "number"
-	case plugboard.ParamBoolean, plugboard.ParamCheckbox:
-		return "boolean"
-	case plugboard.ParamArray:
-		return "array"
-	case plugboard.ParamObject:
-		return "object"
-	}
-	return "string"
+	return protocol.PromptMessageTool{Name: t.name, Description: invoke.ToolDescription(t.decl), Parameters: invoke.InputSchema(t.decl, false)}
 }
 
 // describe is the tool for a ReAct prompt: its name, description and

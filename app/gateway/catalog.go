@@ -8,6 +8,7 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
+	"github.com/plugboard/plugboard/app/invoke"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 )
@@ -84,7 +85,7 @@ func (c *catalog) build(entries []apispec.ToolProviderEntry) []*Tool {
 		for _, d := range e.Declaration.Tools {
 			tools = append(tools, &Tool{
 				Name: n.name(e.PluginID, e.Provider, d.Identity.Name), PluginID: e.PluginID, Provider: e.Provider,
-				Tool: d.Identity.Name, Description: toolDescription(d), InputSchema: InputSchema(d), Declaration: d,
+				Tool: d.Identity.Name, Description: invoke.ToolDescription(d), InputSchema: invoke.InputSchema(d, true), Declaration: d,
 				version: e.PluginUniqueIdentifier,
 			})
 		}

@@ -78,7 +78,7 @@ func checkScope(ctx context.Context, tools []*Tool, p store.ScopeProvider, creds
 func checkFixed(t *Tool, values map[string]any) error {
 	for name, v := range values {
 		i := slices.IndexFunc(t.Declaration.Parameters, func(p plugboard.Parameter) bool { return p.Name == name })
-		if i < 0 || isLLMParam(t.Declaration.Parameters[i]) {
+		if i < 0 || invoke.IsLLMParam(t.Declaration.Parameters[i]) {
 			return &store.FieldError{Field: "fixed", Message: fmt.Sprintf("%s has no form parameter %s.", t.Name, name)}
 		}
 		if msg := invoke.CheckParam(t.Declaration.Parameters[i], v); msg != "" {

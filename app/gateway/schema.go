@@ -12,88 +12,6 @@ import (
 	"github.com/plugboard/plugboard/app/invoke"
 )
 
-// isLLMParam reports whether a caller (a model) gives the parameter; the
-// others (form) are fixed per key.
-func isLLMParam(p plugboard.Parameter) bool { return p.Form == "" || p.Form == "llm" }
-
-// InputSchema is the JSON Schema of a tool's arguments: its llm
-// parameters, with types, required ones, options as enums, number ranges
-// and files as URLs.
-func InputSchema(decl plugboard.Tool) map[string]any {
-	props := map[string]any{}
-	required := []string{}
-	for _, p := range decl.Parameters {
-		if !isLLMParam(p) {
-			continue
-		}
-		props[p.Name] = paramSchema(p)
-		if p.Required {
-			required = append(required, p.Name)
-		}
-	}
-	return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
-}
-
-// paramSchema is one parameter's JSON Schema.
-func paramSchema(p plugboard.Parameter) map[string]any {
-	s := map[string]any{}
-	switch p.Type {
-	case plugboard.ParamNumber:
-		s["type"] = "number"
-		if p.Min != nil {
-			s["minimum"] = *p.Min
-		}
-		if p.Max != nil {
-			s["maximum"] = *p.Max
-		}
-	case plugboard.ParamBoolean:
-		s["type"] = "boolean"
-	case plugboard.ParamSelect:
-		s["type"] = "string"
-		var enum []string
-		for _, o := range p.Options {
-			enum = append(enum, o.Value)
-		}
-		s["enum"] = enum
-	case plugboard.ParamFile:
-		s["type"], s["format"] = "string", "uri"
-	case plugboard.ParamFiles:
-		s["type"], s["items"] = "array", map[string]any{"type": "string", "format": "uri"}
-	case plugboard.ParamArray:
-		s["type"] = "array"
-	case plugboard.ParamObject:
-		s["type"] = "object"
-	default:
-		s["type"] = "string"
-	}
-	if d := paramDescription(p); d != "" {
-		s["description"] = d
-	}
-	if p.Default != nil && p.Default != "" {
-		s["default"] = p.Default
-	}
-	return s
-}
-
-func paramDescription(p plugboard.Parameter) string {
-	d := p.LLMDescription
-	if d == "" {
-		d = p.HumanDescription.English()
-	}
-	if invoke.IsFileParam(p) {
-		d = strings.TrimSpace(d + " (the URL of the file, http or https)")
-	}
-	return d
-}
-
-// toolDescription is what a model reads of a tool.
-func toolDescription(decl plugboard.Tool) string {
-	if decl.Description.LLM != "" {
-		return decl.Description.LLM
-	}
-	return decl.Description.Human.English()
-}
-
 // FunctionSchema is a tool as OpenAI's function calling takes it
 // ({"type": "function", "function": {name, description, parameters}}).
 func FunctionSchema(t *Tool) map[string]any {
@@ -117,13 +35,13 @@ func arguments(decl plugboard.Tool, args map[string]any, fixed map[string]any) (
 		switch {
 		case !ok:
 			msgs = append(msgs, fmt.Sprintf("%s is not an argument of this tool.", name))
-		case !isLLMParam(p):
+		case !invoke.IsLLMParam(p):
 			msgs = append(msgs, fmt.Sprintf("%s is set by the key's configuration, not by the caller.", name))
 		}
 	}
 	params := map[string]any{}
 	for _, p := range decl.Parameters {
-		if !isLLMParam(p) {
+		if !invoke.IsLLMParam(p) {
 			if v, ok := fixed[p.Name]; ok {
 				params[p.Name] = v
 			} else if p.Default != nil {
