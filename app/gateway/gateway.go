@@ -86,7 +86,7 @@ func (s *Service) Close() {
 }
 
 // poll reads the installed tools every Poll and tells the MCP sessions
-// when they changed.
+// when they changed; while no MCP client has come it asks the daemon nothing.
 func (s *Service) poll(ctx context.Context) {
 	t := time.NewTicker(s.cfg.Poll)
 	defer t.Stop()
@@ -95,7 +95,9 @@ func (s *Service) poll(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.refresh(ctx)
+			if s.mcp.serving() { // no MCP client yet: nothing to keep in step
+				s.refresh(ctx)
+			}
 		}
 	}
 }

@@ -101,6 +101,14 @@ func (m *mcpServers) server(r *http.Request) *mcp.Server {
 	return ks.srv
 }
 
+// serving reports whether any key has an MCP server, which the poll keeps
+// in step with the installed tools.
+func (m *mcpServers) serving() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.servers) > 0
+}
+
 // sync brings every key's server to the installed tools.
 func (m *mcpServers) sync(tools []*Tool) {
 	m.mu.Lock()
