@@ -48,3 +48,27 @@ func TestTaskFailedLogsLink(t *testing.T) {
 		t.Errorf("failed task's log link = %q, want the plugin's logs fragment", href)
 	}
 }
+
+// An MCP server is no package: its overview names its source but shows no
+// signature, declared memory or call-back permissions, which a plugin's
+// does.
+func TestPluginDetailMCPServer(t *testing.T) {
+	detail := func(source string) views.PluginDetail {
+		return views.PluginDetail{Plugin: apispec.Installation{
+			PluginID: "mcp/echo", Version: "0.0.1", Source: source,
+			Declaration: &plugboard.Manifest{Label: plugboard.I18n{"en_US": "echo"}},
+			Runtime:     &apispec.RuntimeStatus{State: apispec.StateRunning},
+		}}
+	}
+	doc := MustRender(t, views.PluginDetailPage(chrome(store.RoleAdmin), detail("mcp")))
+	if got := strings.TrimSpace(byID(doc, "detail-source").Text()); got != "MCP server" {
+		t.Errorf("source %q", got)
+	}
+	if byID(doc, "detail-permissions").Length() != 0 || byID(doc, "detail-memory-asked").Length() != 0 || strings.Contains(doc.Text(), "unsigned") {
+		t.Error("an MCP server's overview shows a package's signature, memory or permissions")
+	}
+	doc = MustRender(t, views.PluginDetailPage(chrome(store.RoleAdmin), detail("upload")))
+	if byID(doc, "detail-permissions").Length() != 1 || !strings.Contains(doc.Text(), "unsigned") {
+		t.Error("an uploaded plugin's overview lost its signature or permissions")
+	}
+}
