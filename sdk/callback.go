@@ -137,6 +137,9 @@ func (s *Session) Invoke(ctx context.Context, typ string, request any) (*CallStr
 		timeout = DefaultCallBackTimeout
 	}
 	merged, cancel := mergeDone(ctx, s.ctx)
+	// A stream its handler neither read to the end nor closed is let go
+	// when its context or its session ends, not kept (and fed) forever.
+	context.AfterFunc(merged, func() { s.srv.calls.remove(id) })
 	return &CallStream{typ: typ, frames: frames, timeout: timeout, ctx: merged,
 		done: func() { cancel(); s.srv.calls.remove(id) }}, nil
 }

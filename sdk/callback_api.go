@@ -93,10 +93,12 @@ func (s *Session) InvokeLLM(ctx context.Context, call LLMCall) (*LLMStream, erro
 	if call.CompletionParams == nil {
 		call.CompletionParams = map[string]any{}
 	}
-	req := map[string]any{}
-	b, _ := json.Marshal(call)
-	json.Unmarshal(b, &req)
-	req["model_type"] = "llm"
+	// The call's members and model_type, encoded once (a round trip
+	// through a map turned every number into a float64).
+	req := struct {
+		LLMCall
+		ModelType string `json:"model_type"`
+	}{call, "llm"}
 	cs, err := s.Invoke(ctx, "llm", req)
 	if err != nil {
 		return nil, err

@@ -97,7 +97,7 @@ func TestCallBacks(t *testing.T) {
 		case "system_summary":
 			return []any{map[string]any{"summary": "short"}}, ""
 		case "llm":
-			if req["mode"] != "chat" || req["provider"] != "acme/m/m" {
+			if req["mode"] != "chat" || req["provider"] != "acme/m/m" || req["model_type"] != "llm" {
 				return nil, fmt.Sprintf("bad llm request %v", req)
 			}
 			return []any{

@@ -111,11 +111,7 @@ func New(cfg Config) *Service {
 // CallBack answers one call back and records it in the metrics.
 func (s *Service) CallBack(ctx context.Context, cb *runtime.CallBack, r runtime.Reply) {
 	start := time.Now()
-	t := &tracked{Reply: r}
-	outcome := s.answer(ctx, cb, t)
-	if outcome == metrics.CallBackOK && t.failed {
-		outcome = metrics.CallBackError
-	}
+	outcome := s.answer(ctx, cb, r)
 	typ := cb.Type
 	if _, ok := kinds[typ]; !ok {
 		typ = "unsupported" // a label per made-up type would grow without bound
@@ -123,22 +119,12 @@ func (s *Service) CallBack(ctx context.Context, cb *runtime.CallBack, r runtime.
 	s.cfg.Metrics.CallBack(cb.PluginID, typ, outcome, time.Since(start))
 }
 
-// tracked notes whether a call back's answer was an error.
-type tracked struct {
-	runtime.Reply
-	failed bool
-}
-
-func (t *tracked) Fail(message string) error {
-	t.failed = true
-	return t.Reply.Fail(message)
-}
-
 // answer answers the call back, in Dify's order: the model-session
 // refusal, the permission, then Plugboard's bounds (depth, rate), the
 // request's session fields and required fields, then storage or the
-// platform, within the time bound. It says how: ok (or error, as the reply
-// tells), refused or error.
+// platform, within the time bound. It says how: ok, refused or error; only
+// answer fails the reply (a local or forwarded answer returns its error), so
+// an ok is never a failed reply.
 func (s *Service) answer(ctx context.Context, cb *runtime.CallBack, r runtime.Reply) string {
 	if cb.InvokeFrom == "model" {
 		r.Fail("you can not invoke dify from model")

@@ -72,12 +72,14 @@ func TestStorage(t *testing.T) {
 			storageCall("set", "k", "not hex"),
 			storageCall("drop", "k", ""),
 			call{"storage", map[string]any{"opt": "get"}},
+			storageCall("get", "a/../../b", ""),
 		)
 		MustError(t, got[0], "save data failed: invalid key: path traversal attempt detected")
 		MustError(t, got[1], "save data failed: key length must be less than 256 characters")
 		MustError(t, got[2], "decode data failed: encoding/hex")
 		MustError(t, got[3], `opt "drop" is not one of get, set, del, exist`)
 		MustError(t, got[4], "unmarshal backwards invoke request failed: field key is required")
+		MustError(t, got[5], "load data failed, please check if the key is correct or you have not set it")
 	})
 }
 

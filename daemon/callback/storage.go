@@ -30,9 +30,12 @@ func storage(ctx context.Context, s *Service, cb *runtime.CallBack, r runtime.Re
 	keyErr := checkKey(key)
 	switch opt {
 	case "get":
+		if keyErr != nil {
+			return errLoad
+		}
 		v, ok, err := s.cfg.DB.GetStorage(ctx, ns, key)
-		if keyErr != nil || err != nil || !ok {
-			return errors.New("load data failed, please check if the key is correct or you have not set it")
+		if err != nil || !ok {
+			return errLoad
 		}
 		return r.Send(protocol.BackwardsStruct, map[string]any{"data": hex.EncodeToString(v)})
 	case "set":
@@ -62,6 +65,10 @@ func storage(ctx context.Context, s *Service, cb *runtime.CallBack, r runtime.Re
 	}
 	return fmt.Errorf("unmarshal backwards invoke request failed: opt %q is not one of get, set, del, exist", opt)
 }
+
+// errLoad is Dify's one answer to a get that finds nothing, whatever the
+// reason (a bad key, no value, a failed read).
+var errLoad = errors.New("load data failed, please check if the key is correct or you have not set it")
 
 // set stores a hex value within the quota: the manifest's storage.size,
 // and never more than the daemon's MaxStorage.

@@ -138,7 +138,6 @@ func run(raw string) error {
 		}
 		transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
 	}
-	argv := []string{name}
 	client := mcp.NewClient(&mcp.Implementation{Name: "plugboard", Version: "1"}, &mcp.ClientOptions{
 		ProgressNotificationHandler: b.onProgress,
 	})
@@ -146,7 +145,7 @@ func run(raw string) error {
 	session, err := client.Connect(cctx, transport, nil)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("MCP server %s did not complete its initialization: %v", argv[0], err)
+		return fmt.Errorf("MCP server %s did not complete its initialization: %v", name, err)
 	}
 	b.session = session
 	var tools []*mcp.Tool
@@ -154,7 +153,7 @@ func run(raw string) error {
 	for t, err := range session.Tools(lctx, nil) {
 		if err != nil {
 			cancel()
-			return fmt.Errorf("MCP server %s: tools/list failed: %v", argv[0], err)
+			return fmt.Errorf("MCP server %s: tools/list failed: %v", name, err)
 		}
 		tools = append(tools, t)
 	}
@@ -174,7 +173,7 @@ func run(raw string) error {
 	if len(tools) == 0 { // a provider with no tools still answers, with not found
 		p.ValidateCredentials(provider, func(context.Context, sdk.Credentials) error { return nil })
 	}
-	go b.watch(argv[0])
+	go b.watch(name)
 	return p.Run()
 }
 
@@ -382,11 +381,9 @@ func writeResult(w *sdk.Writer, name string, res *mcp.CallToolResult) error {
 		}
 	}
 	if res.StructuredContent != nil {
-		var v any = res.StructuredContent
-		if m, ok := v.(map[string]any); !ok {
+		v := res.StructuredContent
+		if _, ok := v.(map[string]any); !ok {
 			v = map[string]any{"result": v}
-		} else {
-			v = m
 		}
 		if err := w.JSON(v); err != nil {
 			return err

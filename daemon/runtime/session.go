@@ -190,6 +190,7 @@ func signal(ch chan struct{}) {
 // recv returns the next chunk (skipping notes unless notes is set); once
 // the session has ended and its queue is drained, the error it ended with.
 func (s *session) recv(notes bool) (json.RawMessage, error) {
+	ended := false
 	for {
 		if m, ok := s.pop(); ok {
 			if isNote(m) && !notes {
@@ -197,18 +198,13 @@ func (s *session) recv(notes bool) (json.RawMessage, error) {
 			}
 			return m, nil
 		}
+		if ended {
+			return nil, s.err
+		}
 		select {
 		case <-s.wake:
 		case <-s.done:
-			for {
-				m, ok := s.pop()
-				if !ok {
-					return nil, s.err
-				}
-				if !isNote(m) || notes {
-					return m, nil
-				}
-			}
+			ended = true // drain what is queued, then the error
 		}
 	}
 }
