@@ -504,6 +504,13 @@ func TestGatewayREST(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 	})
+	t.Run("ErrUnknownTool", func(t *testing.T) {
+		resp := do(http.MethodPost, "/api/v1/tools/gotools__no_such_tool/invoke", "", `{}`, key)
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "No tool gotools__no_such_tool is installed.") {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	})
 	t.Run("ErrRateLimit", func(t *testing.T) {
 		slow := mustKey(t, a, "once", store.APIKeyInput{Scope: gotoolsScope(0), RatePerMinute: 1})
 		if resp := do(http.MethodGet, "/api/v1/tools", "", "", slow); resp.StatusCode != http.StatusOK {

@@ -164,22 +164,22 @@ func (s *Service) Cancel(runID string) bool {
 	return lr != nil
 }
 
-// Follow returns the run as stored, the events of its live run after the
-// one numbered after, and a channel closed at its next event (nil, with no
-// events, when no run of this process runs it: the store has all of it).
-// A run recorded as running that nothing runs is marked failed first.
+// Follow returns the events of a live run after the one numbered after
+// and a channel closed at its next event; the run is not read from the
+// store then (nil), its events ending with EventEnd say how it ends. When
+// no run of this process runs it, Follow returns the run as stored, with
+// no events and a nil channel: the store has all of it. A run recorded as
+// running that nothing runs is marked failed first.
 func (s *Service) Follow(ctx context.Context, runID string, after int) (*store.AgentRun, []Event, <-chan struct{}, error) {
-	lr := s.liveRun(runID)
-	var evs []Event
-	var changed <-chan struct{}
-	if lr != nil {
-		evs, changed = lr.since(after)
+	if lr := s.liveRun(runID); lr != nil {
+		evs, changed := lr.since(after)
+		return nil, evs, changed, nil
 	}
 	r, err := s.store.FindAgentRun(ctx, runID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if lr == nil && r.Running() {
+	if r.Running() {
 		if err := s.store.FinishAgentRun(ctx, r.ID, store.RunFailed, "", interrupted, r.TotalTokens); err != nil {
 			return nil, nil, nil, err
 		}
@@ -187,7 +187,7 @@ func (s *Service) Follow(ctx context.Context, runID string, after int) (*store.A
 			return nil, nil, nil, err
 		}
 	}
-	return r, evs, changed, nil
+	return r, nil, nil, nil
 }
 
 func (s *Service) liveRun(id string) *liveRun {

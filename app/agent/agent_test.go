@@ -322,9 +322,9 @@ func TestAgentClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	for { // wait until the tool streams
-		_, evs, changed, err := env.Svc.Follow(context.Background(), r.ID, 0)
-		if err != nil || changed == nil {
-			t.Fatalf("follow: %v (live: %v)", err, changed != nil)
+		live, evs, changed, err := env.Svc.Follow(context.Background(), r.ID, 0)
+		if err != nil || changed == nil || live != nil {
+			t.Fatalf("follow: %v (live: %v, run read from the store: %+v)", err, changed != nil, live)
 		}
 		if len(evs) > 0 && evs[len(evs)-1].Type == agent.EventToolOutput {
 			break
@@ -335,6 +335,10 @@ func TestAgentClose(t *testing.T) {
 	got, err := env.Store.FindAgentRun(context.Background(), r.ID)
 	if err != nil || got.Status != store.RunFailed || got.Error != "The agent run was interrupted." {
 		t.Fatalf("after Close: %+v %v", got, err)
+	}
+	if ended, evs, changed, err := env.Svc.Follow(context.Background(), r.ID, 0); err != nil || changed != nil || len(evs) != 0 ||
+		ended == nil || ended.Status != store.RunFailed {
+		t.Fatalf("follow after Close: %+v %d events, live %v, %v", ended, len(evs), changed != nil, err)
 	}
 	if _, err := env.Svc.Start(context.Background(), env.request("hi", "stream_text")); plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE {
 		t.Fatalf("start after Close: %v", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
 )
@@ -43,6 +44,16 @@ func Observation(evs []store.RunEvent) string {
 		}
 	}
 	return b.String()
+}
+
+// ObservationOf is the Observation of messages as a call handed them
+// over, before (or without) reading the run's stored events back.
+func ObservationOf(msgs []*client.Message) string {
+	evs := make([]store.RunEvent, len(msgs))
+	for i, m := range msgs {
+		evs[i] = *eventOf("", m)
+	}
+	return Observation(evs)
 }
 
 // IsImage reports whether a blob of the media type is an image a page (and

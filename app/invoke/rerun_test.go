@@ -8,6 +8,8 @@ import (
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/invoke"
+	"github.com/plugboard/plugboard/daemon/client"
+	"github.com/plugboard/plugboard/daemon/protocol"
 	"github.com/plugboard/plugboard/store"
 )
 
@@ -97,4 +99,23 @@ func shown(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestObservationOf reads messages as they arrive as Observation reads
+// them stored: a link in Text (image link) and a blob's MIME count.
+func TestObservationOf(t *testing.T) {
+	got := invoke.ObservationOf([]*client.Message{
+		{Type: "text", Text: "Hello "}, {Type: "text", Text: "world."},
+		{Type: "link", Text: "https://x.example/a"},
+		{Type: "blob", MIME: "application/pdf", Filename: "a.pdf", Blob: []byte("%PDF")},
+		{Type: "blob", MIME: "image/png", Blob: []byte("png")},
+		{Type: "json", JSON: map[string]any{"n": 1.0}},
+		{Type: "log", Log: &protocol.LogMessage{Label: "step"}},
+	})
+	want := "Hello world.result link: https://x.example/a. please tell user to check it." +
+		"result link: a.pdf. please tell user to check it." +
+		"image has been created and sent to user already, you do not need to create it, just tell the user to check it now." + `{"n":1}`
+	if got != want {
+		t.Fatalf("observation\n%q\nwant\n%q", got, want)
+	}
 }

@@ -88,12 +88,9 @@ func (s *Service) Chats(ctx context.Context, u *store.User, f store.ChatFilter) 
 // FindChat returns a chat with its turns, when u may see it (their own,
 // or any for an admin); not_found otherwise.
 func (s *Service) FindChat(ctx context.Context, u *store.User, id string) (*store.Chat, []store.ChatTurn, error) {
-	c, err := s.store.FindChat(ctx, id)
+	c, err := s.visibleChat(ctx, u, id)
 	if err != nil {
 		return nil, nil, err
-	}
-	if c.UserID != u.ID && !u.Role.AtLeast(store.RoleAdmin) {
-		return nil, nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no chat %q.", id)
 	}
 	turns, err := s.store.ChatTurns(ctx, id)
 	if err != nil {
@@ -102,9 +99,21 @@ func (s *Service) FindChat(ctx context.Context, u *store.User, id string) (*stor
 	return c, turns, nil
 }
 
-// DeleteChat removes a chat u may see, with its turns.
+// visibleChat is the chat id when u may see it; not_found otherwise.
+func (s *Service) visibleChat(ctx context.Context, u *store.User, id string) (*store.Chat, error) {
+	c, err := s.store.FindChat(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.UserID != u.ID && !u.Role.AtLeast(store.RoleAdmin) {
+		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "There is no chat %q.", id)
+	}
+	return c, nil
+}
+
+// DeleteChat removes a chat u may see, with its turns (not read first).
 func (s *Service) DeleteChat(ctx context.Context, u *store.User, id string) error {
-	if _, _, err := s.FindChat(ctx, u, id); err != nil {
+	if _, err := s.visibleChat(ctx, u, id); err != nil {
 		return err
 	}
 	return s.store.DeleteChat(ctx, id)

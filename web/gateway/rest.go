@@ -112,16 +112,7 @@ func (h *Handlers) stream(c echo.Context, call gateway.Call) error {
 }
 
 func outcomeOf(res *gateway.Result) Outcome {
-	var evs []store.RunEvent
-	for _, m := range res.Messages {
-		p := invoke.Payload{Text: m.Text, JSON: m.JSON, Link: m.Link, MIME: m.MIME, Filename: m.Filename}
-		if m.Link == "" && m.Type != "text" {
-			p.Link = m.Text
-		}
-		b, _ := json.Marshal(p)
-		evs = append(evs, store.RunEvent{Type: m.Type, Payload: b})
-	}
-	return Outcome{RunID: res.Run.ID, Status: res.Run.Status, Error: res.Run.Error, Output: invoke.Observation(evs)}
+	return Outcome{RunID: res.Run.ID, Status: res.Run.Status, Error: res.Run.Error, Output: invoke.ObservationOf(res.Messages)}
 }
 
 // readArgs reads the arguments object; an empty body is none.
