@@ -105,10 +105,12 @@ func (s *Service) AddStdio(ctx context.Context, u *store.User, f StdioForm) (*ap
 	env := lines(f.Env)
 	var names []string
 	srv := &store.MCPServer{ID: uuid.NewString(), Name: name, Secrets: map[string]string{}, CreatedAt: time.Now().UTC()}
-	for _, e := range env {
+	for i, e := range env {
 		k, v, ok := strings.Cut(e, "=")
 		if !ok || !envName.MatchString(k) || strings.HasPrefix(k, "PLUGBOARD_") {
-			return nil, &store.FieldError{Field: "env", Message: "Write each variable as NAME=value, NAME not starting with PLUGBOARD_ (" + strings.SplitN(e, "=", 2)[0] + " is not one)."}
+			// The line may be a pasted secret: it is named by its number, never echoed.
+			return nil, &store.FieldError{Field: "env", Message: fmt.Sprintf(
+				"Write each variable as NAME=value, NAME of letters, digits and _ not starting with PLUGBOARD_ (line %d is not).", i+1)}
 		}
 		srv.Secrets[k] = v
 		names = append(names, k)

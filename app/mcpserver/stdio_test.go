@@ -25,8 +25,14 @@ func TestStdioServerEnvironment(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := e.svc.AddStdio(ctx, e.admin, mcpserver.StdioForm{Name: "local", Command: bin, Env: "BAD NAME=x"})
-	if err == nil || !strings.Contains(err.Error(), "NAME=value") {
+	if err == nil || !strings.Contains(err.Error(), "NAME=value") || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("bad env: %v", err)
+	}
+	// A line without "=" may be a pasted secret: the refusal names its
+	// number and never says it back.
+	_, err = e.svc.AddStdio(ctx, e.admin, mcpserver.StdioForm{Name: "local", Command: bin, Env: "OK=1\n" + secretValue})
+	if err == nil || !strings.Contains(err.Error(), "line 2") || strings.Contains(err.Error(), secretValue) {
+		t.Fatalf("a secret pasted without a name: %v", err)
 	}
 	_, err = e.svc.AddStdio(ctx, e.admin, mcpserver.StdioForm{Name: "local", Command: "/no/such/server", Env: "ECHO_TOKEN=" + secretValue})
 	if err == nil || !strings.Contains(err.Error(), "not an executable") {
