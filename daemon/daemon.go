@@ -151,3 +151,7 @@ func (d *Daemon) Close(ctx context.Context) error {
 	}
 	return errors.Join(err, d.manager.Close())
 }
+
+// Handler is the daemon's API handler, for a client in this process
+// (client.InProcess): the embedded daemon's app calls it without a socket.
+func (d *Daemon) Handler() http.Handler { return d.server.Handler }

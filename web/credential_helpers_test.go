@@ -167,7 +167,9 @@ func mustCredAppLogging(tb testing.TB, level slog.Level) *CredApp {
 		tb.Fatal(err)
 	}
 	sk, _ := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
-	h := web.New(web.Config{Store: db, Keys: keys, Daemon: cl, SessionKeys: sk, Logger: logger,
+	// The app calls its daemon in process, as serve's embedded one; the
+	// test's own calls (cl) go over HTTP.
+	h := web.New(web.Config{Store: db, Keys: keys, Daemon: client.New(d.URL(), "test-key", client.InProcess(d.Handler())), SessionKeys: sk, Logger: logger,
 		MetricsToken: metricsToken, DaemonMetrics: d.Metrics().Gatherer()})
 	srv := httptest.NewServer(h)
 	tb.Cleanup(func() { srv.Close(); h.Close(); db.Close() })

@@ -218,7 +218,9 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger, appURL strin
 			logger.Warn("daemon shutdown", "err", err)
 		}
 	}
-	return &daemonConn{client: client.New(d.URL(), key), url: d.URL(), key: key, innerKey: innerKey,
+	// The app calls its embedded daemon's API handler in process (no
+	// socket); the daemon still listens for the CLI and other clients.
+	return &daemonConn{client: client.New(d.URL(), key, client.InProcess(d.Handler())), url: d.URL(), key: key, innerKey: innerKey,
 		metrics: d.Metrics().Gatherer(), stop: stop}, nil
 }
 
