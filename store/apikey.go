@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -245,7 +247,14 @@ func (db *DB) FindAPIKeys(ctx context.Context) ([]*APIKey, error) {
 // FindAPIKeyByHash is the key whose secret hashes to hash
 // (HashAPIKey); none is plugboard.ENOTFOUND. Revoked and expired keys are
 // returned too: the caller checks Usable.
+// Keys found are kept in memory until a key is revoked (a key's name,
+// scope, rate and expiry never change), so a request costs no database
+// read; the key's LastUsedAt is as it was when it was read.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
+	if k := db.keys.get(hash); k != nil {
+		return k, nil
+	}
+	gen := db.keys.gen.Load()
 	row, err := db.readRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = ?`, hash)
 	if err != nil {
 		return nil, err
@@ -254,7 +263,49 @@ func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "no such API key")
 	}
+	if err == nil {
+		db.keys.put(hash, k, gen)
+	}
 	return k, err
+}
+
+// keyCache holds the keys FindAPIKeyByHash read, each with the generation
+// it was read in; a revocation, once committed, starts a new generation,
+// which no key read before it belongs to.
+type keyCache struct {
+	gen    atomic.Int64
+	byHash sync.Map // hash → cachedKey
+}
+
+type cachedKey struct {
+	key *APIKey
+	gen int64
+}
+
+// get is a copy of the key cached for hash in this generation, nil if none.
+func (c *keyCache) get(hash string) *APIKey {
+	v, ok := c.byHash.Load(hash)
+	if !ok {
+		return nil
+	}
+	ck := v.(cachedKey)
+	if ck.gen != c.gen.Load() {
+		return nil
+	}
+	k := *ck.key
+	return &k
+}
+
+// put caches a copy of k, read in generation gen.
+func (c *keyCache) put(hash string, k *APIKey, gen int64) {
+	kept := *k
+	c.byHash.Store(hash, cachedKey{key: &kept, gen: gen})
+}
+
+// changed starts a new generation: every cached key is read again.
+func (c *keyCache) changed() {
+	c.gen.Add(1)
+	c.byHash.Clear()
 }
 
 // FindAPIKey is the key with id; none is plugboard.ENOTFOUND.
@@ -274,12 +325,14 @@ func (db *DB) RevokeAPIKey(ctx context.Context, actor string, id int64) (*APIKey
 		return k, err
 	}
 	k.RevokedAt = db.Now().UTC()
-	return k, db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, unixNano(k.RevokedAt), id); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, actor, AuditAPIKeyRevoke, k.Target(), "")
 	})
+	db.keys.changed() // after the commit: a key read from now on is revoked
+	return k, err
 }
 
 // GatewayUse is what the gateway records of its keys' work at once: when

@@ -3,9 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,12 +68,20 @@ func TestAPIKeys(t *testing.T) {
 		}
 	})
 	t.Run("OKRevokedAndAudited", func(t *testing.T) {
+		// Looked up (and so kept in memory) before the revocation.
+		if before, err := db.FindAPIKeyByHash(ctx, store.HashAPIKey(secret)); err != nil || before.Usable(*now) != "" {
+			t.Fatalf("%+v %v", before, err)
+		}
 		if _, err := db.RevokeAPIKey(ctx, "root", k.ID); err != nil {
 			t.Fatal(err)
 		}
 		found, _ := db.FindAPIKey(ctx, k.ID)
 		if found.Usable(*now) != "revoked" {
 			t.Fatalf("%+v", found)
+		}
+		byHash, err := db.FindAPIKeyByHash(ctx, store.HashAPIKey(secret))
+		if err != nil || byHash.Usable(*now) != "revoked" {
+			t.Fatalf("the lookup by secret after the revocation: %+v %v", byHash, err)
 		}
 		list, _, _ := db.FindAuditEntries(ctx, store.AuditFilter{})
 		var actions []string
@@ -115,5 +125,48 @@ func TestAPIKeys(t *testing.T) {
 				t.Fatalf("err %v, want one on %s", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestAPIKeyRevokedWhileLookedUp revokes keys while other goroutines look
+// them up: once RevokeAPIKey has returned, no lookup finds the key usable.
+func TestAPIKeyRevokedWhileLookedUp(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "plugboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	for i := range 20 {
+		k, secret, err := db.CreateAPIKey(ctx, "root", store.APIKeyInput{Name: fmt.Sprintf("k%d", i), Scope: keyScope})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := store.HashAPIKey(secret)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						db.FindAPIKeyByHash(ctx, hash)
+					}
+				}
+			}()
+		}
+		if _, err := db.RevokeAPIKey(ctx, "root", k.ID); err != nil {
+			t.Fatal(err)
+		}
+		found, err := db.FindAPIKeyByHash(ctx, hash)
+		close(stop)
+		wg.Wait()
+		if err != nil || found.RevokedAt.IsZero() {
+			t.Fatalf("key %d found usable after its revocation: %+v %v", i, found, err)
+		}
 	}
 }

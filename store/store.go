@@ -29,6 +29,9 @@ type DB struct {
 	// writeStmts and readStmts are the hot paths' statements, prepared
 	// once per pool (the driver parses every query it is given afresh).
 	writeStmts, readStmts stmts
+	// keys caches FindAPIKeyByHash (apikey.go): the gateway reads a key
+	// on every request.
+	keys keyCache
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
