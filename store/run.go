@@ -129,9 +129,19 @@ const (
 		first_at = CASE first_at WHEN 0 THEN ? ELSE first_at END WHERE id = ?`
 	sqlEndRun    = `UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = ?`
 	sqlSelectRun = `SELECT ` + runColumns + ` FROM runs WHERE id = ?`
+	// sqlInsertEndedRun records a run that ended before it was recorded.
+	sqlInsertEndedRun = `INSERT INTO runs (` + runColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
-// CreateRun records a new running run; it fills r.ID, Status and CreatedAt.
+// NewRun makes r a new running run without recording it: it fills r.ID,
+// Status and CreatedAt. CreateRun records it later, as running, or SaveRun
+// once it has ended.
+func (db *DB) NewRun(r *Run) {
+	r.ID, r.Status, r.CreatedAt = newRunID(), RunRunning, db.Now().UTC()
+}
+
+// CreateRun records a new running run; it fills r.ID, Status and CreatedAt
+// unless NewRun did.
 // The files uploaded with it, if any, are stored in the same transaction
 // (each gets its run, token and expiry).
 func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
@@ -142,7 +152,9 @@ func (db *DB) CreateRun(ctx context.Context, r *Run, files ...*RunFile) error {
 	if err != nil {
 		return fmt.Errorf("run parameters: %w", err)
 	}
-	r.ID, r.Status, r.CreatedAt = newRunID(), RunRunning, db.Now().UTC()
+	if r.ID == "" {
+		db.NewRun(r)
+	}
 	prepareRunFiles(r, files)
 	if len(files) == 0 { // one statement: its own transaction
 		_, err := db.writeStmts.lookup(sqlInsertRun).ExecContext(ctx,
@@ -223,7 +235,7 @@ func (db *DB) FinishRun(ctx context.Context, id, status, reason string) error {
 // as it then is.
 func (db *DB) EndRun(ctx context.Context, id, status, reason string, evs []*RunEvent) (*Run, error) {
 	var r *Run
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.group.do(func(tx *sql.Tx) error {
 		for _, ev := range evs {
 			ev.RunID = id
 		}
@@ -243,6 +255,55 @@ func (db *DB) EndRun(ctx context.Context, id, status, reason string, evs []*RunE
 		return err
 	})
 	return r, err
+}
+
+// SaveRun records a run that ended before it was recorded (made by NewRun;
+// Status, Error and EndedAt set, EndedAt now if zero) with its events, in
+// one transaction, maybe shared with other runs' writes: the run's message
+// count, bytes and first message time come from evs, each of which gets its
+// run and Seq.
+func (db *DB) SaveRun(ctx context.Context, r *Run, evs []*RunEvent) error {
+	if r.ID == "" || r.Running() {
+		return plugboard.Errorf(plugboard.EINVALID, "SaveRun needs a run made by NewRun that has ended")
+	}
+	params, err := json.Marshal(r.Params)
+	if err != nil {
+		return fmt.Errorf("run parameters: %w", err)
+	}
+	if r.EndedAt.IsZero() {
+		r.EndedAt = db.Now().UTC()
+	}
+	r.Messages, r.Bytes, r.FirstAt = len(evs), 0, time.Time{}
+	for i, ev := range evs {
+		if len(ev.Payload) == 0 {
+			ev.Payload = json.RawMessage("{}")
+		}
+		ev.RunID, ev.Seq = r.ID, i+1
+		r.Bytes += int64(len(ev.Payload) + len(ev.Blob))
+		if r.FirstAt.IsZero() && ev.Type != RunEventCallBack { // a call back is not the tool's output
+			r.FirstAt = ev.At.UTC()
+			if ev.At.IsZero() {
+				r.FirstAt = r.EndedAt
+			}
+		}
+	}
+	var first int64
+	if !r.FirstAt.IsZero() {
+		first = unixNano(r.FirstAt)
+	}
+	return db.group.do(func(tx *sql.Tx) error {
+		if _, err := db.txExec(ctx, tx, sqlInsertEndedRun, r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool,
+			r.CredentialID, string(params), r.Status, r.Error, unixNano(r.CreatedAt), first, unixNano(r.EndedAt),
+			r.Messages, r.Bytes); err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			if _, err := db.txExec(ctx, tx, sqlInsertRunEvent, ev.RunID, ev.Seq, ev.Type, string(ev.Payload), ev.Blob); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // FindRun returns the run with the id.

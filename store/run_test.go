@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,5 +209,112 @@ func TestEndRun(t *testing.T) {
 	}
 	if _, err := db.EndRun(ctx, "nope", store.RunDone, "", []*store.RunEvent{{Type: "text"}}); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
 		t.Fatalf("unknown run: %v", err)
+	}
+}
+
+func TestSaveRun(t *testing.T) {
+	ctx := context.Background()
+	db, now := MustOpen(t)
+	start := *now
+	r := &store.Run{UserID: 1, Username: "key:agent", PluginID: "plugboard/gotools", Provider: "gotools", Tool: "stream_text",
+		Params: map[string]any{"text": "hi"}}
+	db.NewRun(r)
+	if r.ID == "" || !r.Running() || !r.CreatedAt.Equal(start) {
+		t.Fatalf("new run %+v", r)
+	}
+	if _, err := db.FindRun(ctx, r.ID); plugboard.ErrorCode(err) != plugboard.ENOTFOUND {
+		t.Fatalf("NewRun recorded the run: %v", err)
+	}
+	if err := db.SaveRun(ctx, r, nil); plugboard.ErrorCode(err) != plugboard.EINVALID {
+		t.Fatalf("a running run saved: %v", err)
+	}
+	*now = start.Add(time.Second)
+	r.Status, r.Error = store.RunFailed, "boom"
+	evs := []*store.RunEvent{
+		{Type: store.RunEventCallBack, Payload: json.RawMessage(`{"call_back":{"type":"llm"}}`), At: start.Add(2 * time.Millisecond)},
+		{Type: "text", Payload: json.RawMessage(`{"text":"a"}`), At: start.Add(5 * time.Millisecond)},
+		{Type: "blob", Blob: []byte("xyz")},
+	}
+	if err := db.SaveRun(ctx, r, evs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindRun(ctx, r.ID)
+	if err != nil || got.Status != store.RunFailed || got.Error != "boom" || got.Messages != 3 || got.Username != "key:agent" ||
+		got.FirstAt.Sub(start) != 5*time.Millisecond || got.EndedAt.Sub(start) != time.Second || got.Params["text"] != "hi" ||
+		got.Bytes != int64(len(`{"call_back":{"type":"llm"}}`)+len(`{"text":"a"}`)+len(`{}`)+3) {
+		t.Fatalf("saved %+v %v", got, err)
+	}
+	stored, err := db.RunEvents(ctx, r.ID, 0)
+	if err != nil || len(stored) != 3 || stored[0].Seq != 1 || stored[2].Seq != 3 {
+		t.Fatalf("events %+v %v", stored, err)
+	}
+	if blob, err := db.RunEvent(ctx, r.ID, 3); err != nil || string(blob.Blob) != "xyz" {
+		t.Fatalf("blob %+v %v", blob, err)
+	}
+	// A run and its events are saved together or not at all.
+	if err := db.SaveRun(ctx, r, []*store.RunEvent{{Type: "text"}}); err == nil {
+		t.Fatal("a run saved twice")
+	}
+	if again, _ := db.RunEvents(ctx, r.ID, 0); len(again) != 3 {
+		t.Fatalf("a failed save left %d events", len(again))
+	}
+}
+
+// TestRunWritesGrouped ends many runs at once: each caller's write is
+// committed (or fails) on its own account even when it shares a
+// transaction with others, one of which fails.
+func TestRunWritesGrouped(t *testing.T) {
+	ctx := context.Background()
+	db, _ := MustOpen(t)
+	taken := &store.Run{PluginID: "p/q", Provider: "q", Tool: "t"}
+	db.NewRun(taken)
+	taken.Status = store.RunDone
+	if err := db.SaveRun(ctx, taken, nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	errs := make([]error, n)
+	runs := make([]*store.Run, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		runs[i] = &store.Run{PluginID: "p/q", Provider: "q", Tool: "t", Params: map[string]any{"i": float64(i)}}
+		db.NewRun(runs[i])
+		if i == n/2 { // even: saved
+			runs[i].ID = taken.ID // fails: the id is recorded already
+		}
+		runs[i].Status = store.RunDone
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				errs[i] = db.SaveRun(ctx, runs[i], []*store.RunEvent{{Type: "text", Payload: json.RawMessage(`{"text":"x"}`)}})
+				return
+			}
+			r := &store.Run{PluginID: "p/q", Provider: "q", Tool: "t"}
+			if errs[i] = db.CreateRun(ctx, r); errs[i] == nil {
+				runs[i] = r
+				_, errs[i] = db.EndRun(ctx, r.ID, store.RunDone, "", []*store.RunEvent{{Type: "text", Payload: json.RawMessage(`{"text":"y"}`)}})
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i == n/2 {
+			if err == nil {
+				t.Fatal("a run saved over another's id")
+			}
+			continue
+		}
+		got, ferr := db.FindRun(ctx, runs[i].ID)
+		if err != nil || ferr != nil || got.Status != store.RunDone || got.Messages != 1 {
+			t.Fatalf("run %d: %v %v %+v", i, err, ferr, got)
+		}
+	}
+	db.Close()
+	late := &store.Run{PluginID: "p/q", Provider: "q", Tool: "t"}
+	db.NewRun(late)
+	late.Status = store.RunDone
+	if err := db.SaveRun(ctx, late, nil); err == nil {
+		t.Fatal("a run saved after Close")
 	}
 }

@@ -32,6 +32,8 @@ type DB struct {
 	// keys caches FindAPIKeyByHash (apikey.go): the gateway reads a key
 	// on every request.
 	keys keyCache
+	// group shares a transaction among concurrent runs' writes (group.go).
+	group *groupCommit
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -62,11 +64,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("prepare %q: %w", q, err)
 		}
 	}
+	db.group = newGroupCommit(write)
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	return errors.Join(db.readStmts.close(), db.writeStmts.close(), db.read.Close(), db.write.Close())
 }
 
@@ -136,7 +142,7 @@ func (db *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...
 // hotWrites are the statements of the writes every tool call makes,
 // prepared when the database opens: a write transaction holds the one
 // writing connection, so none can be prepared during one.
-var hotWrites = []string{sqlInsertRun, sqlRunMessages, sqlInsertRunEvent, sqlCountRunEvent, sqlEndRun, sqlSelectRun,
+var hotWrites = []string{sqlInsertRun, sqlInsertEndedRun, sqlRunMessages, sqlInsertRunEvent, sqlCountRunEvent, sqlEndRun, sqlSelectRun,
 	sqlKeyLastUsed, sqlInsertAudit}
 
 // readRow reads one row of a hot statement from the reading pool.

@@ -7,8 +7,8 @@ import (
 	"sync"
 
 	"github.com/plugboard/plugboard"
-	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/app/invoke"
+	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/client"
 	"github.com/plugboard/plugboard/store"
 )

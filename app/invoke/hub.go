@@ -3,6 +3,7 @@ package invoke
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/plugboard/plugboard/store"
 )
@@ -18,10 +19,21 @@ type liveRun struct {
 	// that nobody follows), its events are kept in pending and stored with
 	// its end, in one transaction; a follower arriving stores them first
 	// and ends the buffering, so that it sees every message as it comes.
-	rec     sync.Mutex
-	buffer  bool
-	pending []*store.RunEvent
+	// Such a run is recorded (recorded) only at its end, with its events
+	// (store.SaveRun), unless a follower comes or it runs longer than
+	// recordAfter: then it is recorded as running first.
+	rec      sync.Mutex
+	run      *store.Run
+	recorded bool
+	buffer   bool
+	pending  []*store.RunEvent
+	// deleted says the run was deleted while it ran: it is not recorded.
+	deleted bool
 }
+
+// recordAfter is how long a Call's run may go unrecorded: one that takes
+// longer is recorded as running then.
+const recordAfter = time.Second
 
 // hub holds the live runs by id.
 type hub struct {
@@ -32,11 +44,11 @@ type hub struct {
 func newHub() *hub { return &hub{runs: map[string]*liveRun{}} }
 
 // add makes the run live; buffer says whether its events may wait for its
-// end while nobody follows it.
-func (h *hub) add(id string, cancel context.CancelFunc, buffer bool) *liveRun {
-	lr := &liveRun{cancel: cancel, changed: make(chan struct{}), buffer: buffer}
+// end while nobody follows it, recorded whether the run is in the store.
+func (h *hub) add(p *prepared, cancel context.CancelFunc, buffer bool) *liveRun {
+	lr := &liveRun{cancel: cancel, changed: make(chan struct{}), run: p.run, recorded: p.recorded, buffer: buffer}
 	h.mu.Lock()
-	h.runs[id] = lr
+	h.runs[p.run.ID] = lr
 	h.mu.Unlock()
 	return lr
 }

@@ -101,13 +101,13 @@ func (s *Service) Start(ctx context.Context, req Request) (*store.Run, error) {
 	if err := s.track(); err != nil {
 		return nil, err
 	}
-	p, err := s.prepare(ctx, req)
+	p, err := s.prepare(ctx, req, false)
 	if err != nil {
 		s.wg.Done()
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(s.ctx)
-	lr := s.live.add(p.run.ID, cancel, false)
+	lr := s.live.add(p, cancel, false)
 	go func() {
 		defer s.wg.Done()
 		s.execute(runCtx, lr, p, nil)
@@ -124,16 +124,19 @@ func (s *Service) Call(ctx context.Context, req Request, onMessage func(*client.
 		return nil, err
 	}
 	defer s.wg.Done()
-	p, err := s.prepare(ctx, req)
+	p, err := s.prepare(ctx, req, true)
 	if err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(s.ctx)
-	// Nobody follows the run yet: its messages are stored with its end, in
-	// one transaction, unless someone comes to follow it (Follow).
-	lr := s.live.add(p.run.ID, cancel, true)
+	// Nobody follows the run yet: it is recorded with its messages at its
+	// end, in one transaction, unless someone comes to follow it (Follow)
+	// or it runs longer than recordAfter.
+	lr := s.live.add(p, cancel, true)
 	stop := context.AfterFunc(ctx, lr.stop) // after add: a ctx already done cancels the run too
 	defer stop()
+	late := time.AfterFunc(recordAfter, func() { s.recordRunning(lr) })
+	defer late.Stop()
 	if r := s.execute(runCtx, lr, p, onMessage); r != nil {
 		return r, nil
 	}
@@ -152,6 +155,11 @@ func (s *Service) Cancel(runID string) bool {
 
 // Delete cancels the run if it is live and removes it with its output.
 func (s *Service) Delete(ctx context.Context, runID string) error {
-	s.Cancel(runID)
+	if lr := s.live.get(runID); lr != nil {
+		lr.rec.Lock()
+		lr.deleted = true // a run not recorded yet is not recorded at its end
+		lr.rec.Unlock()
+		lr.stop()
+	}
 	return s.store.DeleteRun(ctx, runID)
 }

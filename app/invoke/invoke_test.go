@@ -30,6 +30,12 @@ func TestCall(t *testing.T) {
 		if obs := invoke.Observation(e.mustEvents(t, r.ID)); obs != "one two three" {
 			t.Fatalf("observation %q", obs)
 		}
+		// Recorded once, at its end, as it was returned.
+		stored, err := e.Store.FindRun(ctx, r.ID)
+		if err != nil || stored.Status != store.RunDone || stored.Messages != 3 || stored.FirstAt.IsZero() ||
+			!stored.EndedAt.Equal(r.EndedAt) || stored.Params["text"] != "one two three" {
+			t.Fatalf("stored %+v %v; returned %+v", stored, err, r)
+		}
 	})
 	t.Run("OKCancelledByTheCaller", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
@@ -235,9 +241,21 @@ func TestCallFollowed(t *testing.T) {
 		ended <- r
 	}()
 	<-first
-	runs, _, err := e.Store.FindRuns(context.Background(), store.RunFilter{})
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("runs %+v, %v", runs, err)
+	// Unrecorded at first, it is recorded as running once it has run for
+	// a second (the words come 2 s apart).
+	var runs []store.Run
+	for deadline := time.Now().Add(time.Minute); len(runs) == 0; {
+		var err error
+		if runs, _, err = e.Store.FindRuns(context.Background(), store.RunFilter{}); err != nil || len(runs) > 1 {
+			t.Fatalf("runs %+v, %v", runs, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run was not recorded within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !runs[0].Running() {
+		t.Fatalf("recorded %+v; want it running", runs[0])
 	}
 	id := runs[0].ID
 	// Unfollowed, its messages are stored with its end, all at once.

@@ -21,9 +21,11 @@ const interrupted = "The run was interrupted."
 
 // prepared is a recorded run ready to be invoked.
 type prepared struct {
-	run  *store.Run
-	data apispec.InvokeToolData
-	red  *secret.Redactor
+	run *store.Run
+	// recorded says whether the run is in the store already (see liveRun).
+	recorded bool
+	data     apispec.InvokeToolData
+	red      *secret.Redactor
 	// depth is the call back's depth the tool runs for (0: none).
 	depth int
 }
@@ -57,13 +59,51 @@ func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessa
 	}
 	lr.rec.Lock()
 	defer lr.rec.Unlock()
-	ended, err := s.store.EndRun(context.Background(), r.ID, status, reason, lr.pending)
+	pending := lr.pending
 	lr.pending, lr.buffer = nil, false
+	if !lr.recorded {
+		if lr.deleted {
+			return nil // deleted while it ran: nothing to record
+		}
+		ended := *r
+		ended.Status, ended.Error = status, reason
+		if err := s.store.SaveRun(context.Background(), &ended, pending); err != nil {
+			s.log.Error("playground: record run", "run", r.ID, "err", err)
+			return nil
+		}
+		lr.recorded = true
+		return &ended
+	}
+	ended, err := s.store.EndRun(context.Background(), r.ID, status, reason, pending)
 	if err != nil {
 		s.log.Error("playground: finish run", "run", r.ID, "err", err)
 		return nil
 	}
 	return ended
+}
+
+// record stores the run as running if it is not stored yet (lr.rec held).
+func (s *Service) record(lr *liveRun) error {
+	if lr.recorded {
+		return nil
+	}
+	if err := s.store.CreateRun(context.Background(), lr.run); err != nil {
+		return err
+	}
+	lr.recorded = true
+	return nil
+}
+
+// recordRunning records a run that is taking longer than recordAfter as
+// running, so that the history shows it and a restart settles it.
+func (s *Service) recordRunning(lr *liveRun) {
+	lr.rec.Lock()
+	defer lr.rec.Unlock()
+	if !lr.deleted {
+		if err := s.record(lr); err != nil {
+			s.log.Error("playground: record running run", "run", lr.run.ID, "err", err)
+		}
+	}
 }
 
 // stream reads the tool's messages into the run; it returns how the run
@@ -188,6 +228,10 @@ func (s *Service) unbuffer(lr *liveRun) {
 		return
 	}
 	lr.buffer = false
+	if err := s.record(lr); err != nil {
+		s.log.Error("playground: record followed run", "run", lr.run.ID, "err", err)
+		return
+	}
 	if err := s.store.AppendRunEvents(context.Background(), lr.pending); err != nil {
 		s.log.Error("playground: store messages", "err", err)
 	}

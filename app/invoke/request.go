@@ -135,8 +135,10 @@ func (s *Service) ResolveTool(ctx context.Context, pluginID, provider string, de
 func (s *Service) credentials() *store.Credentials { return s.store.Credentials(s.cfg.Keys) }
 
 // prepare checks the request against the tool, opens its credential and
-// records the run.
-func (s *Service) prepare(ctx context.Context, req Request) (*prepared, error) {
+// records the run — unless later says it may be recorded later (Call's,
+// see liveRun) and it has no files, whose download tokens the plugin
+// needs recorded: then the run is only made (store.NewRun).
+func (s *Service) prepare(ctx context.Context, req Request, later bool) (*prepared, error) {
 	t, err := req.Resolved, error(nil)
 	if t == nil || t.PluginID != req.PluginID || t.Provider != req.Provider || t.Name != req.Tool {
 		if t, err = s.FindTool(ctx, req.PluginID, req.Provider, req.Tool); err != nil {
@@ -163,7 +165,10 @@ func (s *Service) prepare(ctx context.Context, req Request) (*prepared, error) {
 	// History keeps the files' names; the plugin gets download URLs, whose
 	// tokens are made as the run and its files are stored.
 	putFileValues(r.Params, t.Declaration.Parameters, req.Files, storedFile)
-	if err := s.store.CreateRun(ctx, r, req.Files...); err != nil {
+	recorded := !later || len(req.Files) > 0
+	if !recorded {
+		s.store.NewRun(r)
+	} else if err := s.store.CreateRun(ctx, r, req.Files...); err != nil {
 		return nil, err
 	}
 	putFileValues(params, t.Declaration.Parameters, req.Files, func(f *store.RunFile) map[string]any { return FileValue(f, req.BaseURL) })
@@ -171,7 +176,7 @@ func (s *Service) prepare(ctx context.Context, req Request) (*prepared, error) {
 	if creds != nil {
 		data.CredentialType = "api-key"
 	}
-	return &prepared{run: r, data: data, red: secret.NewRedactor(secrets...), depth: req.CallDepth}, nil
+	return &prepared{run: r, recorded: recorded, data: data, red: secret.NewRedactor(secrets...), depth: req.CallDepth}, nil
 }
 
 // pickCredential is the id of the credential the request calls with (0:
