@@ -215,6 +215,41 @@ func TestGatewayMCP(t *testing.T) {
 			t.Errorf("detail %q", e.Detail)
 		}
 	})
+	t.Run("OKPlainCallAnsweredAsJSONOthersByTheSDK", func(t *testing.T) {
+		// A plain call is answered by the gateway as one JSON answer; one
+		// asking for progress (or with other _meta) by the SDK's server, as
+		// an event stream; both the same result.
+		plain, body := rawMCP(ctx, t, a, key, s, `{"jsonrpc":"2.0","id":"a-1","method":"tools/call","params":{"name":"gotools__stream_text","arguments":{"text":"same answer"}}}`)
+		if plain.StatusCode != http.StatusOK || plain.Header.Get("Content-Type") != "application/json" ||
+			body != `{"jsonrpc":"2.0","id":"a-1","result":{"content":[{"type":"text","text":"same answer"}]}}` {
+			t.Fatalf("plain: %d %s %s", plain.StatusCode, plain.Header.Get("Content-Type"), body)
+		}
+		sdk, events := rawMCP(ctx, t, a, key, s, `{"jsonrpc":"2.0","id":"a-2","method":"tools/call","params":{"name":"gotools__stream_text","arguments":{"text":"same answer"},"_meta":{"progressToken":"t"}}}`)
+		if !strings.HasPrefix(sdk.Header.Get("Content-Type"), "text/event-stream") ||
+			!strings.Contains(events, `{"jsonrpc":"2.0","id":"a-2","result":{"content":[{"type":"text","text":"same answer"}]}}`) {
+			t.Fatalf("sdk: %s %s", sdk.Header.Get("Content-Type"), events)
+		}
+		// Outside the scope: a JSON-RPC error naming the tool, as the SDK's.
+		_, body = rawMCP(ctx, t, a, key, s, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"gotools__whoami"}}`)
+		if body != `{"jsonrpc":"2.0","id":7,"error":{"code":-32602,"message":"This key may not call gotools__whoami."}}` {
+			t.Fatalf("refused: %s", body)
+		}
+		// A session that is not open: the SDK's 404.
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"gotools__stream_text","arguments":{"text":"x"}}}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", "no-such-session")
+		req.Header.Set("Mcp-Protocol-Version", s.InitializeResult().ProtocolVersion)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("unknown session: %d", resp.StatusCode)
+		}
+	})
 	t.Run("ErrMalformedJSONRPCKeepsTheSession", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, a.URL+"/mcp", strings.NewReader(`{"jsonrpc": "2.0", "id": 9, "method": `))
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -295,15 +330,121 @@ func TestGatewayMCPStreamAndCancel(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		runs, _, _ := a.Store.FindRuns(ctx, store.RunFilter{Limit: 1})
-		for deadline := time.Now().Add(30 * time.Second); runs[0].Status == store.RunRunning && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-			runs, _, _ = a.Store.FindRuns(ctx, store.RunFilter{Limit: 1})
+		waitLatestRun(t, a, func(r store.Run) bool { return r.Status == store.RunCancelled })
+	})
+	// Without a progress token the call is answered by the gateway, not
+	// the SDK's server: the client's cancel reaches it all the same.
+	t.Run("OKCancelWithoutProgressReachesThePlugin", func(t *testing.T) {
+		before := cancelledSessions(t, a)
+		cctx, cancel := context.WithCancel(ctx)
+		p := &mcp.CallToolParams{Name: "gotools__stream_text", Arguments: map[string]any{"text": strings.Repeat("word ", 100)}}
+		done := make(chan error, 1)
+		go func() { _, err := s.CallTool(cctx, p); done <- err }()
+		// 100 words 300 ms apart: recorded as running after a second.
+		running := waitLatestRun(t, a, func(r store.Run) bool { return r.Running() && r.Params["text"] == p.Arguments.(map[string]any)["text"] })
+		cancel()
+		if err := <-done; err == nil {
+			t.Fatal("the cancelled call answered")
 		}
-		if runs[0].Status != store.RunCancelled {
-			t.Fatalf("run %+v, want cancelled", runs[0])
+		for deadline := time.Now().Add(30 * time.Second); cancelledSessions(t, a) == before; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the plugin never saw the cancel")
+			}
+		}
+		ended := waitLatestRun(t, a, func(r store.Run) bool { return !r.Running() })
+		if ended.ID != running.ID || ended.Status != store.RunCancelled {
+			t.Fatalf("run %+v, want %s cancelled", ended, running.ID)
 		}
 	})
+}
+
+// rawMCP posts body to /mcp on session s as an MCP client would, with ctx.
+func rawMCP(ctx context.Context, t *testing.T, a *CredApp, key string, s *mcp.ClientSession, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.URL+"/mcp", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", s.ID())
+	req.Header.Set("Mcp-Protocol-Version", s.InitializeResult().ProtocolVersion)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(got)
+}
+
+// TestGatewayMCPCancelNotification cancels a call the gateway answers
+// with MCP's notifications/cancelled, its HTTP request left open.
+func TestGatewayMCPCancelNotification(t *testing.T) {
+	a := MustCredApp(t)
+	ctx := context.Background()
+	key := mustKey(t, a, "slow", store.APIKeyInput{Scope: gotoolsScope(300, "stream_text")})
+	s, _ := mustMCP(t, a, key)
+	before := cancelledSessions(t, a)
+	answer := make(chan string, 1)
+	go func() {
+		_, body := rawMCP(ctx, t, a, key, s, `{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"gotools__stream_text","arguments":{"text":"`+strings.Repeat("word ", 100)+`"}}}`)
+		answer <- body
+	}()
+	waitLatestRun(t, a, func(r store.Run) bool { return r.Running() })
+	if resp, _ := rawMCP(ctx, t, a, key, s, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":41,"reason":"user"}}`); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("notification: %d", resp.StatusCode)
+	}
+	select {
+	case body := <-answer:
+		if !strings.Contains(body, `"id":41`) || !strings.Contains(body, `"error"`) {
+			t.Fatalf("answer %s", body)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the cancelled call did not end")
+	}
+	for deadline := time.Now().Add(30 * time.Second); cancelledSessions(t, a) == before; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the plugin never saw the cancel")
+		}
+	}
+	if r := waitLatestRun(t, a, func(r store.Run) bool { return !r.Running() }); r.Status != store.RunCancelled {
+		t.Fatalf("run %+v, want cancelled", r)
+	}
+}
+
+// cancelledSessions counts the plugin's log lines saying it cancelled a
+// session.
+func cancelledSessions(t *testing.T, a *CredApp) int {
+	t.Helper()
+	logs, err := a.Daemon.PluginLogs(context.Background(), gotoolsID, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range logs {
+		if strings.Contains(l.Message, "cancelled session") {
+			n++
+		}
+	}
+	return n
+}
+
+// waitLatestRun waits until the newest run is one that ok accepts.
+func waitLatestRun(t *testing.T, a *CredApp, ok func(store.Run) bool) store.Run {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		runs, _, err := a.Store.FindRuns(context.Background(), store.RunFilter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && ok(runs[0]) {
+			return runs[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the newest run is %+v", runs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestGatewayMCPListChanged(t *testing.T) {

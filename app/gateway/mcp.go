@@ -26,6 +26,8 @@ type mcpServers struct {
 	mu      sync.Mutex
 	servers map[int64]*keyServer
 	handler *mcp.StreamableHTTPHandler
+	// calls are the tools/calls serveCall answers that are going on.
+	calls liveCalls
 }
 
 // keyServer is one key's MCP server and the tools it offers, by name.
@@ -62,7 +64,25 @@ func (s *Service) MCPHandler() http.Handler {
 		}
 		return ti, nil
 	}
-	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(s.mcp.handler)
+	sdk := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(s.mcp.handler)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.mcp.serveMCP(w, r, sdk) })
+}
+
+// callOf is the call an MCP request's context allows: its key, the
+// caller's address and the app's base URL (WithKey); false when it has no key.
+func callOf(ctx context.Context) (Call, bool) {
+	ti, _ := ctx.Value(tokenKey{}).(*auth.TokenInfo)
+	if ti == nil {
+		return Call{}, false
+	}
+	return callFor(ti)
+}
+
+func callFor(ti *auth.TokenInfo) (Call, bool) {
+	k, _ := ti.Extra[extraKey].(*store.APIKey)
+	addr, _ := ti.Extra[extraAddress].(string)
+	base, _ := ti.Extra[extraBaseURL].(string)
+	return Call{Key: k, Via: "mcp", Address: addr, BaseURL: base}, k != nil
 }
 
 type tokenKey struct{}
@@ -161,17 +181,13 @@ func (m *mcpServers) refuseUnlisted(ks *keyServer) mcp.Middleware {
 			if listed {
 				return next(ctx, method, req)
 			}
-			c := Call{Key: ks.key, Tool: call.Params.Name, Via: "mcp"}
-			_ = json.Unmarshal(call.Params.Arguments, &c.Args) // checked by Call when it gets that far
+			c := Call{Key: ks.key, Via: "mcp"}
 			if ti := tokenOf(call); ti != nil {
-				c.Address, _ = ti.Extra[extraAddress].(string)
-				c.BaseURL, _ = ti.Extra[extraBaseURL].(string)
+				c, _ = callFor(ti)
+				c.Key = ks.key
 			}
-			res, err := m.s.Call(ctx, c, nil)
-			if err != nil {
-				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: plugboard.ErrorMessage(err)}
-			}
-			return resultOf(res), nil // installed in scope since the list was made
+			c.Tool = call.Params.Name
+			return m.callTool(ctx, c, call.Params.Arguments, false, nil)
 		}
 	}
 }
@@ -189,6 +205,7 @@ func (m *mcpServers) drop(keyID int64) {
 	ks := m.servers[keyID]
 	delete(m.servers, keyID)
 	m.mu.Unlock()
+	m.calls.cancelKey(keyID)
 	if ks != nil {
 		for ss := range ks.srv.Sessions() {
 			ss.Close()
@@ -216,28 +233,43 @@ func (m *mcpServers) handle(name string) mcp.ToolHandler {
 		if ti == nil {
 			return nil, ErrUnauthorized
 		}
-		k, _ := ti.Extra[extraKey].(*store.APIKey)
-		addr, _ := ti.Extra[extraAddress].(string)
-		base, _ := ti.Extra[extraBaseURL].(string)
-		var args map[string]any
-		if len(req.Params.Arguments) > 0 {
-			if err := json.Unmarshal(req.Params.Arguments, &args); err != nil {
-				return errorResult("The arguments must be a JSON object: " + err.Error()), nil
-			}
+		c, ok := callFor(ti)
+		if !ok {
+			return nil, ErrUnauthorized
 		}
-		progress := progressOf(ctx, req)
-		res, err := m.s.Call(ctx, Call{Key: k, Tool: name, Args: args, Via: "mcp", Address: addr, BaseURL: base}, progress)
-		switch {
-		case errors.Is(ctx.Err(), context.Canceled):
-			return nil, ctx.Err()
-		case err != nil && plugboard.ErrorCode(err) == plugboard.EINTERNAL:
-			m.s.log.Error("gateway: mcp call", "tool", name, "err", err)
-			return nil, errors.New("internal error")
-		case err != nil:
-			return errorResult(plugboard.ErrorMessage(err)), nil
-		}
-		return resultOf(res), nil
+		c.Tool = name
+		return m.callTool(ctx, c, req.Params.Arguments, true, progressOf(ctx, req))
 	}
+}
+
+// callTool is one tools/call, the SDK's or served by serveCall: the call
+// through the gateway with args (a JSON object), its messages as MCP
+// content. For a tool the key's server lists, a refusal or a failure is
+// an error result; a tool it does not list (outside the key's scope, or
+// not installed when the list was made) is refused and audited by Call
+// all the same, and answered as a JSON-RPC error, as the SDK answers a
+// call of a tool it does not have.
+func (m *mcpServers) callTool(ctx context.Context, c Call, args json.RawMessage, listed bool, progress func(*client.Message)) (*mcp.CallToolResult, error) {
+	if len(args) > 0 {
+		if err := json.Unmarshal(args, &c.Args); err != nil && listed {
+			return errorResult("The arguments must be a JSON object: " + err.Error()), nil
+		} // unlisted: Call refuses it first
+	}
+	res, err := m.s.Call(ctx, c, progress)
+	switch {
+	case !listed && err != nil:
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: plugboard.ErrorMessage(err)}
+	case !listed:
+		return resultOf(res), nil // installed in scope since the list was made
+	case errors.Is(ctx.Err(), context.Canceled):
+		return nil, ctx.Err()
+	case err != nil && plugboard.ErrorCode(err) == plugboard.EINTERNAL:
+		m.s.log.Error("gateway: mcp call", "tool", c.Tool, "err", err)
+		return nil, errors.New("internal error")
+	case err != nil:
+		return errorResult(plugboard.ErrorMessage(err)), nil
+	}
+	return resultOf(res), nil
 }
 
 // progressOf sends a progress notification per message when the request

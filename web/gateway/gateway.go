@@ -7,15 +7,11 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/app/gateway"
@@ -92,47 +88,12 @@ func (h *Handlers) baseURL(c echo.Context) string {
 	return c.Scheme() + "://" + c.Request().Host
 }
 
-// serveMCP hands the request to the SDK's Streamable HTTP handler. A
-// POST body that is not JSON-RPC is answered here with a JSON-RPC error
-// (parse error, invalid request) — the SDK would answer plain text — and
-// the session goes on.
+// serveMCP hands the request to the gateway's MCP handler (which answers
+// a body that is not JSON-RPC with a JSON-RPC error, and the session goes
+// on).
 func (h *Handlers) serveMCP(c echo.Context) error {
-	r := c.Request()
-	if r.Method == http.MethodPost {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return c.JSON(http.StatusRequestEntityTooLarge, rpcError(jsonrpc.CodeInvalidRequest, "The request could not be read: "+err.Error()))
-		}
-		if msg, code := checkJSONRPC(body); msg != "" {
-			return c.JSON(http.StatusBadRequest, rpcError(code, msg))
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	h.mcp.ServeHTTP(c.Response(), r)
+	h.mcp.ServeHTTP(c.Response(), c.Request())
 	return nil
-}
-
-// checkJSONRPC says what is wrong with a body that is not one JSON-RPC
-// message or a batch of them, with its error code ("" when it is).
-func checkJSONRPC(body []byte) (string, int64) {
-	if !json.Valid(body) {
-		return "Parse error: the body is not JSON.", jsonrpc.CodeParseError
-	}
-	var batch []json.RawMessage
-	if json.Unmarshal(body, &batch) != nil {
-		batch = []json.RawMessage{body}
-	}
-	for _, m := range batch {
-		if _, err := jsonrpc.DecodeMessage(m); err != nil {
-			return "Invalid request: " + err.Error() + ".", jsonrpc.CodeInvalidRequest
-		}
-	}
-	return "", 0
-}
-
-// rpcError is a JSON-RPC error answer to no request id.
-func rpcError(code int64, msg string) map[string]any {
-	return map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": code, "message": msg}}
 }
 
 // apiError answers an error as JSON, {"error": message}, with its

@@ -1,0 +1,306 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// The gateway answers the commonest MCP request itself — a plain
+// tools/call on a session the SDK opened — and hands the SDK everything
+// else (initialize, lists, pings, notifications, a call asking for progress
+// or carrying any _meta, batches, GET streams, DELETE, any header it would
+// check). The SDK's server spends ~200 µs of CPU on each call (a 32 KB
+// buffer per JSON decode in segmentio/encoding, several goroutine hand-
+// offs), more than the invocation itself; the answer here is the one it
+// would give, as application/json (which a client accepting both must
+// take), through the same tool handler (callTool). A client's
+// notifications/cancelled reaches such a call as it reaches the SDK's.
+
+// serveMCP answers one /mcp request of an authenticated key.
+func (m *mcpServers) serveMCP(w http.ResponseWriter, r *http.Request, sdk http.Handler) {
+	if r.Method != http.MethodPost {
+		sdk.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeRPCError(w, http.StatusRequestEntityTooLarge, nil, jsonrpc.CodeInvalidRequest, "The request could not be read: "+err.Error())
+		return
+	}
+	if msg, code := checkJSONRPC(body); msg != "" {
+		writeRPCError(w, http.StatusBadRequest, nil, code, msg)
+		return
+	}
+	if msg := parseCall(body); msg != nil {
+		if msg.Method == "tools/call" && m.serveCall(w, r, msg) {
+			return
+		}
+		if msg.Method == "notifications/cancelled" {
+			m.cancelCall(r, msg) // and the SDK's own, if it is one of its
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sdk.ServeHTTP(w, r)
+}
+
+// rpcMessage is a JSON-RPC message in the only shapes served here: its
+// members and its params' by their exact names.
+type rpcMessage struct {
+	ID     json.RawMessage // nil: a notification
+	Method string
+	Params map[string]json.RawMessage
+}
+
+// parseCall reads a single JSON-RPC message that has only the members
+// jsonrpc "2.0", id (a number or a string), method and params (an object);
+// any other shape, or another member, is nil.
+func parseCall(body []byte) *rpcMessage {
+	var top map[string]json.RawMessage
+	if len(body) == 0 || bytes.TrimLeft(body, " \t\r\n")[0] != '{' || json.Unmarshal(body, &top) != nil {
+		return nil
+	}
+	msg := &rpcMessage{}
+	for k, v := range top {
+		switch k {
+		case "jsonrpc":
+			if string(v) != `"2.0"` {
+				return nil
+			}
+		case "id":
+			if len(v) == 0 || !(v[0] == '"' || v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
+				return nil
+			}
+			msg.ID = v
+		case "method":
+			if json.Unmarshal(v, &msg.Method) != nil {
+				return nil
+			}
+		case "params":
+			if json.Unmarshal(v, &msg.Params) != nil || msg.Params == nil {
+				return nil
+			}
+		default:
+			return nil
+		}
+	}
+	if top["jsonrpc"] == nil {
+		return nil
+	}
+	return msg
+}
+
+// serveCall answers msg, a tools/call, if it is a plain one on an open,
+// initialized session of the key's at the session's protocol version,
+// with headers the SDK would take; it reports whether it did.
+func (m *mcpServers) serveCall(w http.ResponseWriter, r *http.Request, msg *rpcMessage) bool {
+	c, ok := callOf(r.Context())
+	if !ok || msg.ID == nil || !plainCallHeaders(r.Header) {
+		return false
+	}
+	var name string
+	for k, v := range msg.Params {
+		switch {
+		case k == "name" && json.Unmarshal(v, &name) == nil:
+		case k == "arguments" && len(v) > 0 && v[0] == '{':
+		default:
+			return false // _meta (progress), or anything else: the SDK's
+		}
+	}
+	sid := r.Header.Get("Mcp-Session-Id")
+	ks, listed := m.session(c.Key.ID, sid, r.Header.Get("Mcp-Protocol-Version"), name)
+	if ks == nil || name == "" {
+		return false
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	done := m.calls.add(c.Key.ID, sid, msg.ID, cancel)
+	defer done()
+	c.Tool = name
+	res, err := m.callTool(ctx, c, msg.Params["arguments"], listed, nil)
+	w.Header().Set("Cache-Control", "no-cache, no-transform")
+	if err != nil {
+		code, text := int64(jsonrpc.CodeInternalError), err.Error()
+		if re, ok := err.(*jsonrpc.Error); ok {
+			code, text = re.Code, re.Message
+		}
+		writeRPCError(w, http.StatusOK, msg.ID, code, text)
+		return true
+	}
+	out, err := json.Marshal(struct {
+		JSONRPC string              `json:"jsonrpc"`
+		ID      json.RawMessage     `json:"id"`
+		Result  *mcp.CallToolResult `json:"result"`
+	}{"2.0", msg.ID, res})
+	if err != nil {
+		writeRPCError(w, http.StatusOK, msg.ID, jsonrpc.CodeInternalError, "The result could not be encoded: "+err.Error())
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+	return true
+}
+
+// plainCallHeaders reports whether a POST's headers are ones the SDK
+// takes without a word: JSON, accepting JSON and event streams, a session
+// and a version, no Last-Event-ID and none of the other Mcp- headers it
+// checks against the body.
+func plainCallHeaders(h http.Header) bool {
+	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != "application/json" {
+		return false
+	}
+	jsonOK, streamOK := false, false
+	for _, v := range h.Values("Accept") {
+		for _, part := range strings.Split(v, ",") {
+			base, _, _ := strings.Cut(part, ";")
+			switch strings.ToLower(strings.TrimSpace(base)) {
+			case "application/json", "application/*":
+				jsonOK = true
+			case "text/event-stream", "text/*":
+				streamOK = true
+			case "*/*":
+				jsonOK, streamOK = true, true
+			}
+		}
+	}
+	if !jsonOK || !streamOK {
+		return false
+	}
+	for k := range h {
+		if k == "Last-Event-Id" || strings.HasPrefix(k, "Mcp-") && k != "Mcp-Session-Id" && k != "Mcp-Protocol-Version" {
+			return false
+		}
+	}
+	return h.Get("Mcp-Session-Id") != "" && h.Get("Mcp-Protocol-Version") != ""
+}
+
+// session is the key's server if sid is one of its open sessions,
+// initialized at version, and whether it lists the tool name.
+func (m *mcpServers) session(keyID int64, sid, version, name string) (*keyServer, bool) {
+	if version >= "2026-07-28" { // the stateless protocol: the SDK answers
+		return nil, false
+	}
+	m.mu.Lock()
+	ks := m.servers[keyID]
+	var listed bool
+	if ks != nil {
+		_, listed = ks.tools[name]
+	}
+	m.mu.Unlock()
+	if ks == nil {
+		return nil, false
+	}
+	for ss := range ks.srv.Sessions() {
+		if ss.ID() == sid {
+			if p := ss.InitializeParams(); p != nil && p.ProtocolVersion == version {
+				return ks, listed
+			}
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// cancelCall cancels the call a notifications/cancelled names, if it is
+// one served here.
+func (m *mcpServers) cancelCall(r *http.Request, msg *rpcMessage) {
+	c, ok := callOf(r.Context())
+	if !ok || msg.ID != nil {
+		return
+	}
+	m.calls.cancel(c.Key.ID, r.Header.Get("Mcp-Session-Id"), msg.Params["requestId"])
+}
+
+// liveCalls are the tools/calls served here that are going on, by
+// session and request id, so that a cancellation or a revocation reaches
+// them.
+type liveCalls struct {
+	mu    sync.Mutex
+	calls map[liveCall]context.CancelFunc
+}
+
+type liveCall struct {
+	keyID   int64
+	session string
+	id      string
+}
+
+func (l *liveCalls) add(keyID int64, session string, id json.RawMessage, cancel context.CancelFunc) func() {
+	k := liveCall{keyID, session, string(id)}
+	l.mu.Lock()
+	if l.calls == nil {
+		l.calls = map[liveCall]context.CancelFunc{}
+	}
+	l.calls[k] = cancel
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		delete(l.calls, k)
+		l.mu.Unlock()
+	}
+}
+
+func (l *liveCalls) cancel(keyID int64, session string, id json.RawMessage) {
+	l.mu.Lock()
+	cancel := l.calls[liveCall{keyID, session, string(bytes.TrimSpace(id))}]
+	l.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// cancelKey cancels every call of the key served here (its revocation).
+func (l *liveCalls) cancelKey(keyID int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, cancel := range l.calls {
+		if k.keyID == keyID {
+			cancel()
+		}
+	}
+}
+
+// checkJSONRPC says what is wrong with a body that is not one JSON-RPC
+// message or a batch of them, with its error code ("" when it is): the
+// SDK would answer such a body in plain text, and the session goes on.
+func checkJSONRPC(body []byte) (string, int64) {
+	if !json.Valid(body) {
+		return "Parse error: the body is not JSON.", jsonrpc.CodeParseError
+	}
+	if msg := parseCall(body); msg != nil && msg.Method != "" {
+		return "", 0 // well formed: a single message of the plain shape
+	}
+	var batch []json.RawMessage
+	if json.Unmarshal(body, &batch) != nil {
+		batch = []json.RawMessage{body}
+	}
+	for _, m := range batch {
+		if _, err := jsonrpc.DecodeMessage(m); err != nil {
+			return "Invalid request: " + err.Error() + ".", jsonrpc.CodeInvalidRequest
+		}
+	}
+	return "", 0
+}
+
+// writeRPCError answers a JSON-RPC error to id (nil: to none).
+func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int64, msg string) {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	out, _ := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   *jsonrpc.Error  `json:"error"`
+	}{"2.0", id, &jsonrpc.Error{Code: code, Message: msg}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(out)
+}
