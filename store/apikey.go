@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -251,10 +249,11 @@ func (db *DB) FindAPIKeys(ctx context.Context) ([]*APIKey, error) {
 // scope, rate and expiry never change), so a request costs no database
 // read; the key's LastUsedAt is as it was when it was read.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
-	if k := db.keys.get(hash); k != nil {
-		return k, nil
+	if k, ok := db.keys.get(hash); ok {
+		kept := *k
+		return &kept, nil
 	}
-	gen := db.keys.gen.Load()
+	gen := db.keys.generation()
 	row, err := db.readRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = ?`, hash)
 	if err != nil {
 		return nil, err
@@ -264,48 +263,10 @@ func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error
 		return nil, plugboard.Errorf(plugboard.ENOTFOUND, "no such API key")
 	}
 	if err == nil {
-		db.keys.put(hash, k, gen)
+		kept := *k
+		db.keys.put(hash, &kept, gen)
 	}
 	return k, err
-}
-
-// keyCache holds the keys FindAPIKeyByHash read, each with the generation
-// it was read in; a revocation, once committed, starts a new generation,
-// which no key read before it belongs to.
-type keyCache struct {
-	gen    atomic.Int64
-	byHash sync.Map // hash → cachedKey
-}
-
-type cachedKey struct {
-	key *APIKey
-	gen int64
-}
-
-// get is a copy of the key cached for hash in this generation, nil if none.
-func (c *keyCache) get(hash string) *APIKey {
-	v, ok := c.byHash.Load(hash)
-	if !ok {
-		return nil
-	}
-	ck := v.(cachedKey)
-	if ck.gen != c.gen.Load() {
-		return nil
-	}
-	k := *ck.key
-	return &k
-}
-
-// put caches a copy of k, read in generation gen.
-func (c *keyCache) put(hash string, k *APIKey, gen int64) {
-	kept := *k
-	c.byHash.Store(hash, cachedKey{key: &kept, gen: gen})
-}
-
-// changed starts a new generation: every cached key is read again.
-func (c *keyCache) changed() {
-	c.gen.Add(1)
-	c.byHash.Clear()
 }
 
 // FindAPIKey is the key with id; none is plugboard.ENOTFOUND.

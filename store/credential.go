@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -188,7 +189,42 @@ func maskFields(sealed, plain map[string]string, err error) (masked map[string]s
 // FindCredentials lists credentials, default first then oldest first, with
 // secrets masked. A credential whose secret cannot be decrypted is listed
 // with Problem set rather than failing the list.
+//
+// One provider's list (PluginID and Provider set) is kept in memory until
+// a credential is written: every tool call reads it.
 func (cs *Credentials) FindCredentials(ctx context.Context, f CredentialFilter) ([]*Credential, error) {
+	one := f.PluginID != "" && f.Provider != ""
+	k := credsOf{cs.keys, f}
+	if list, ok := cs.db.creds.get(k); one && ok {
+		return copyCredentials(list), nil
+	}
+	gen := cs.db.creds.generation()
+	list, err := cs.findCredentials(ctx, f)
+	if one && err == nil {
+		cs.db.creds.put(k, copyCredentials(list), gen)
+	}
+	return list, err
+}
+
+// credsOf is what a cached credential list was read for: the keyring
+// shows its secrets' problems.
+type credsOf struct {
+	keys *secret.Keyring
+	f    CredentialFilter
+}
+
+// copyCredentials copies a list so that no caller changes another's.
+func copyCredentials(list []*Credential) []*Credential {
+	out := make([]*Credential, len(list))
+	for i, c := range list {
+		cp := *c
+		cp.Values, cp.Masked = maps.Clone(c.Values), maps.Clone(c.Masked)
+		out[i] = &cp
+	}
+	return out
+}
+
+func (cs *Credentials) findCredentials(ctx context.Context, f CredentialFilter) ([]*Credential, error) {
 	st, err := cs.db.readStmts.get(ctx, `SELECT `+credentialColumns+` FROM credentials
 		WHERE (? = '' OR plugin_id = ?) AND (? = '' OR provider = ?)
 		ORDER BY plugin_id, provider, is_default DESC, created_at, id`)

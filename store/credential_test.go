@@ -245,3 +245,79 @@ func TestAudit(t *testing.T) {
 		}
 	})
 }
+
+// TestProviderCredentialsKeptUntilWritten: one provider's list, which
+// every tool call reads, is kept in memory; each kind of write is seen by
+// the next read, and a caller changing its list changes no other's.
+func TestProviderCredentialsKeptUntilWritten(t *testing.T) {
+	ctx := context.Background()
+	cs, db, _ := MustCredentials(t)
+	gotools := store.CredentialFilter{PluginID: "plugboard/gotools", Provider: "gotools"}
+	names := func() string {
+		t.Helper()
+		list, err := cs.FindCredentials(ctx, gotools)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range list {
+			s := c.Name
+			if c.IsDefault {
+				s += "*"
+			}
+			if c.TestOK {
+				s += "+"
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := names(); got != "" {
+		t.Fatalf("empty: %q", got)
+	}
+	a := MustCreateCredential(t, cs, "a", testSecret)
+	if got := names(); got != "a*" {
+		t.Fatalf("after create: %q", got)
+	}
+	b := MustCreateCredential(t, cs, "b", testSecret)
+	if got := names(); got != "a*,b" {
+		t.Fatalf("after a second: %q", got)
+	}
+	if err := cs.SetDefaultCredential(ctx, "alice", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != "b*,a" {
+		t.Fatalf("after set default: %q", got)
+	}
+	if _, err := cs.UpdateCredential(ctx, "alice", a.ID, store.CredentialInput{PluginID: "plugboard/gotools", Provider: "gotools",
+		Name: "a2", Values: map[string]any{"region": "us"}, Secrets: map[string]string{"api_key": testSecret}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != "b*,a2" {
+		t.Fatalf("after update: %q", got)
+	}
+	if err := cs.RecordCredentialTest(ctx, "alice", b.ID, true, "fine"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != "b*+,a2" {
+		t.Fatalf("after a test: %q", got)
+	}
+	list, _ := cs.FindCredentials(ctx, gotools)
+	list[0].Name, list[0].Values["region"] = "changed by a caller", "mars"
+	again, _ := cs.FindCredentials(ctx, gotools)
+	if again[0].Name != "b" || again[0].Values["region"] != "eu" {
+		t.Fatalf("a caller's change reached another: %+v", again[0])
+	}
+	if err := cs.DeleteCredential(ctx, "alice", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != "a2*" {
+		t.Fatalf("after delete: %q", got)
+	}
+	if _, err := db.DeleteCredentialsForPlugin(ctx, "alice", "plugboard/gotools"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != "" {
+		t.Fatalf("after the plugin's are deleted: %q", got)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // it in the audit log. A provider's first credential becomes its default.
 func (cs *Credentials) CreateCredential(ctx context.Context, actor string, in CredentialInput) (*Credential, error) {
 	var id int64
-	err := cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := cs.db.credentialTx(ctx, func(tx *sql.Tx) error {
 		count, err := countCredentials(ctx, tx, in.PluginID, in.Provider)
 		if err != nil {
 			return err
@@ -84,7 +84,7 @@ func (cs *Credentials) storeSecrets(ctx context.Context, tx *sql.Tx, id int64, s
 // put back secrets the user left masked; see secret.IsMask). The audit log
 // records which fields changed, never their values.
 func (cs *Credentials) UpdateCredential(ctx context.Context, actor string, id int64, in CredentialInput) (*Credential, error) {
-	err := cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := cs.db.credentialTx(ctx, func(tx *sql.Tx) error {
 		old, err := cs.findRow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -153,7 +153,7 @@ func (cs *Credentials) changes(old *credentialRow, in CredentialInput) (string, 
 // DeleteCredential removes a credential. When it was the default, the
 // provider's oldest remaining credential becomes the default.
 func (cs *Credentials) DeleteCredential(ctx context.Context, actor string, id int64) error {
-	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	return cs.db.credentialTx(ctx, func(tx *sql.Tx) error {
 		old, err := cs.findRow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -174,7 +174,7 @@ func (cs *Credentials) DeleteCredential(ctx context.Context, actor string, id in
 
 // SetDefaultCredential makes a credential its provider's default.
 func (cs *Credentials) SetDefaultCredential(ctx context.Context, actor string, id int64) error {
-	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	return cs.db.credentialTx(ctx, func(tx *sql.Tx) error {
 		c, err := cs.findRow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -190,7 +190,7 @@ func (cs *Credentials) SetDefaultCredential(ctx context.Context, actor string, i
 // RecordCredentialTest stores a test's result (message must not contain
 // the secret) and logs it.
 func (cs *Credentials) RecordCredentialTest(ctx context.Context, actor string, id int64, ok bool, message string) error {
-	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	return cs.db.credentialTx(ctx, func(tx *sql.Tx) error {
 		c, err := cs.findRow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -213,7 +213,7 @@ func (cs *Credentials) RecordCredentialTest(ctx context.Context, actor string, i
 // asked for it, and returns how many.
 func (db *DB) DeleteCredentialsForPlugin(ctx context.Context, actor, pluginID string) (int, error) {
 	var n, m int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.credentialTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM credentials WHERE plugin_id = ?`, pluginID)
 		if err != nil {
 			return err
@@ -284,4 +284,12 @@ func jsonText(v any) (string, error) {
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// credentialTx runs a write of credentials in a transaction and, once it
+// is committed, lets every cached list of them go (FindCredentials).
+func (db *DB) credentialTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	err := db.inTx(ctx, fn)
+	db.creds.changed()
+	return err
 }

@@ -29,9 +29,10 @@ type DB struct {
 	// writeStmts and readStmts are the hot paths' statements, prepared
 	// once per pool (the driver parses every query it is given afresh).
 	writeStmts, readStmts stmts
-	// keys caches FindAPIKeyByHash (apikey.go): the gateway reads a key
-	// on every request.
-	keys keyCache
+	// keys caches FindAPIKeyByHash (apikey.go) and creds FindCredentials
+	// of one provider (credential.go): a gateway call reads both.
+	keys  readCache[string, *APIKey]
+	creds readCache[credsOf, []*Credential]
 	// group shares a transaction among concurrent runs' writes (group.go).
 	group *groupCommit
 
