@@ -263,12 +263,40 @@ func (db *DB) EndRun(ctx context.Context, id, status, reason string, evs []*RunE
 // count, bytes and first message time come from evs, each of which gets its
 // run and Seq.
 func (db *DB) SaveRun(ctx context.Context, r *Run, evs []*RunEvent) error {
+	fn, err := db.saveRun(ctx, r, evs)
+	if err != nil {
+		return err
+	}
+	return db.group.do(fn)
+}
+
+// SaveRunLater is SaveRun without waiting for the write: r and evs are
+// filled in as SaveRun fills them, and the run is committed within
+// milliseconds, sharing a transaction with other writes; done (nil: none)
+// is told how that went. A run that cannot be saved (not ended) is an
+// error at once. Close commits what was submitted; WaitWrites waits for it.
+func (db *DB) SaveRunLater(ctx context.Context, r *Run, evs []*RunEvent, done func(error)) error {
+	fn, err := db.saveRun(context.WithoutCancel(ctx), r, evs) // written after the caller has gone on
+	if err != nil {
+		return err
+	}
+	return db.group.later(fn, done)
+}
+
+// WaitWrites returns once the writes submitted before it (SaveRunLater's)
+// are committed.
+func (db *DB) WaitWrites() error {
+	return db.group.do(func(*sql.Tx) error { return nil })
+}
+
+// saveRun fills in r and evs for SaveRun and returns the write to make.
+func (db *DB) saveRun(ctx context.Context, r *Run, evs []*RunEvent) (func(*sql.Tx) error, error) {
 	if r.ID == "" || r.Running() {
-		return plugboard.Errorf(plugboard.EINVALID, "SaveRun needs a run made by NewRun that has ended")
+		return nil, plugboard.Errorf(plugboard.EINVALID, "SaveRun needs a run made by NewRun that has ended")
 	}
 	params, err := json.Marshal(r.Params)
 	if err != nil {
-		return fmt.Errorf("run parameters: %w", err)
+		return nil, fmt.Errorf("run parameters: %w", err)
 	}
 	if r.EndedAt.IsZero() {
 		r.EndedAt = db.Now().UTC()
@@ -291,7 +319,7 @@ func (db *DB) SaveRun(ctx context.Context, r *Run, evs []*RunEvent) error {
 	if !r.FirstAt.IsZero() {
 		first = unixNano(r.FirstAt)
 	}
-	return db.group.do(func(tx *sql.Tx) error {
+	return func(tx *sql.Tx) error {
 		if _, err := db.txExec(ctx, tx, sqlInsertEndedRun, r.ID, r.UserID, r.Username, r.PluginID, r.Provider, r.Tool,
 			r.CredentialID, string(params), r.Status, r.Error, unixNano(r.CreatedAt), first, unixNano(r.EndedAt),
 			r.Messages, r.Bytes); err != nil {
@@ -303,7 +331,7 @@ func (db *DB) SaveRun(ctx context.Context, r *Run, evs []*RunEvent) error {
 			}
 		}
 		return nil
-	})
+	}, nil
 }
 
 // FindRun returns the run with the id.

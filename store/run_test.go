@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -316,5 +317,69 @@ func TestRunWritesGrouped(t *testing.T) {
 	late.Status = store.RunDone
 	if err := db.SaveRun(ctx, late, nil); err == nil {
 		t.Fatal("a run saved after Close")
+	}
+}
+
+// TestSaveRunLater: runs saved without waiting are committed together,
+// each one's outcome told; WaitWrites and Close see them written.
+func TestSaveRunLater(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "plugboard.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	outcomes := map[string]error{}
+	var ids []string
+	for i := range 40 {
+		r := &store.Run{PluginID: "p/q", Provider: "q", Tool: "t", Params: map[string]any{"i": float64(i)}}
+		db.NewRun(r)
+		if err := db.SaveRunLater(ctx, r, nil, nil); plugboard.ErrorCode(err) != plugboard.EINVALID {
+			t.Fatalf("a running run accepted: %v", err)
+		}
+		r.Status = store.RunDone
+		cctx, cancel := context.WithCancel(ctx)
+		err := db.SaveRunLater(cctx, r, []*store.RunEvent{{Type: "text", Payload: json.RawMessage(`{"text":"x"}`)}}, func(err error) {
+			mu.Lock()
+			outcomes[r.ID] = err
+			mu.Unlock()
+		})
+		cancel() // the caller went on: its context ends before the write
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+		if i == 19 {
+			if err := db.WaitWrites(); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				if got, err := db.FindRun(ctx, id); err != nil || got.Messages != 1 {
+					t.Fatalf("after WaitWrites %s: %+v %v", id, got, err)
+				}
+			}
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(outcomes) != 40 {
+		t.Fatalf("%d outcomes told, want 40", len(outcomes))
+	}
+	for id, err := range outcomes {
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+	mu.Unlock()
+	again, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if _, n, err := again.FindRuns(ctx, store.RunFilter{}); err != nil || n != 40 {
+		t.Fatalf("after Close and reopen: %d runs, %v", n, err)
 	}
 }

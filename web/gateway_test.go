@@ -104,6 +104,9 @@ func callText(res *mcp.CallToolResult) string {
 
 func countRuns(tb testing.TB, a *CredApp) int {
 	tb.Helper()
+	if err := a.Store.WaitWrites(); err != nil { // the gateway's runs are written after their answers
+		tb.Fatal(err)
+	}
 	_, n, err := a.Store.FindRuns(context.Background(), store.RunFilter{})
 	if err != nil {
 		tb.Fatal(err)

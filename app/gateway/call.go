@@ -68,7 +68,7 @@ func (s *Service) call(ctx context.Context, c Call, onMessage func(*client.Messa
 	req := invoke.Request{
 		Caller:   invoke.Caller{Username: "key:" + c.Key.Name, BaseURL: c.BaseURL},
 		PluginID: t.PluginID, Provider: t.Provider, Tool: t.Tool, Params: params, CredentialID: scope.CredentialID,
-		Resolved: resolved,
+		Resolved: resolved, RecordLater: true,
 	}
 	res := &Result{Tool: t}
 	res.Run, err = s.cfg.Invoke.Call(ctx, req, func(m *client.Message) {

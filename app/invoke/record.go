@@ -22,10 +22,11 @@ const interrupted = "The run was interrupted."
 // prepared is a recorded run ready to be invoked.
 type prepared struct {
 	run *store.Run
-	// recorded says whether the run is in the store already (see liveRun).
-	recorded bool
-	data     apispec.InvokeToolData
-	red      *secret.Redactor
+	// recorded says whether the run is in the store already (see liveRun);
+	// later whether, if not, its end may be written after Call returns.
+	recorded, later bool
+	data            apispec.InvokeToolData
+	red             *secret.Redactor
 	// depth is the call back's depth the tool runs for (0: none).
 	depth int
 }
@@ -67,7 +68,17 @@ func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessa
 		}
 		ended := *r
 		ended.Status, ended.Error = status, reason
-		if err := s.store.SaveRun(context.Background(), &ended, pending); err != nil {
+		save := s.store.SaveRun
+		if p.later {
+			save = func(ctx context.Context, r *store.Run, evs []*store.RunEvent) error {
+				return s.store.SaveRunLater(ctx, r, evs, func(err error) {
+					if err != nil {
+						s.log.Error("playground: record run", "run", r.ID, "err", err)
+					}
+				})
+			}
+		}
+		if err := save(context.Background(), &ended, pending); err != nil {
 			s.log.Error("playground: record run", "run", r.ID, "err", err)
 			return nil
 		}

@@ -48,6 +48,13 @@ type Request struct {
 	// (invoke/tool), the depth of that call back; the daemon is told it,
 	// so the tool's own calls back run one deeper. 0: a user's run.
 	CallDepth int
+	// RecordLater lets Call return before its run's record is written:
+	// a run recorded only at its end (see liveRun) is then committed
+	// within milliseconds, with other runs' (store.SaveRunLater). The
+	// gateway's outside agents get their answers without waiting for the
+	// history's write; a crash in those milliseconds loses the record, as
+	// it loses the calls' audit entries the gateway writes in batches.
+	RecordLater bool
 	// Resolved, when set, is the tool as the caller has already found it
 	// (FindTool, or ResolveTool over a declaration from the daemon's tool
 	// list): the daemon is not asked for it again. It must be the tool
@@ -176,7 +183,7 @@ func (s *Service) prepare(ctx context.Context, req Request, later bool) (*prepar
 	if creds != nil {
 		data.CredentialType = "api-key"
 	}
-	return &prepared{run: r, recorded: recorded, data: data, red: secret.NewRedactor(secrets...), depth: req.CallDepth}, nil
+	return &prepared{run: r, recorded: recorded, later: req.RecordLater, data: data, red: secret.NewRedactor(secrets...), depth: req.CallDepth}, nil
 }
 
 // pickCredential is the id of the credential the request calls with (0:
