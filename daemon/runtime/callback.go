@@ -166,18 +166,13 @@ func (c *conn) runCallBack(s *session, cb *CallBack) {
 		case <-ctx.Done():
 		}
 	}()
-	r := &reply{c: c, s: s, id: cb.RequestID}
-	start := time.Now()
+	r := &reply{c: c, s: s, id: cb.RequestID, cb: cb, start: time.Now()}
 	if c.calls == nil {
 		r.Fail(errNoCallBacks)
 	} else {
 		c.calls.CallBack(ctx, cb, r)
 	}
-	// Logged and reported before the end frame: the plugin may end its
-	// session as soon as it has it, and the report must come before.
-	d := time.Since(start)
-	c.logCallBack(cb, r, d)
-	s.note(callBackEvent(cb, r, d))
+	r.report()
 	r.write(protocol.BackwardsEnd, "", nil)
 }
 
@@ -202,11 +197,27 @@ func (c *conn) logCallBack(cb *CallBack, r *reply, d time.Duration) {
 // reply writes one call back's backwards_response frames on the session's
 // conn; frames for a session that has ended are dropped.
 type reply struct {
-	c      *conn
-	s      *session
-	id     string
-	frames atomic.Int32
-	failed atomic.Pointer[string]
+	c        *conn
+	s        *session
+	id       string
+	cb       *CallBack
+	start    time.Time
+	frames   atomic.Int32
+	failed   atomic.Pointer[string]
+	reported atomic.Bool
+}
+
+// report logs the call back's type, time and outcome and queues its
+// report among the session's output, once: before the frame that may end
+// the plugin's session — its error (a plugin on Dify's SDK raises on it at
+// once) or its end —, so that the report comes before the session's end.
+func (r *reply) report() {
+	if !r.reported.CompareAndSwap(false, true) {
+		return
+	}
+	d := time.Since(r.start)
+	r.c.logCallBack(r.cb, r, d)
+	r.s.note(callBackEvent(r.cb, r, d))
 }
 
 func (r *reply) Send(message string, data any) error {
@@ -216,6 +227,7 @@ func (r *reply) Send(message string, data any) error {
 
 func (r *reply) Fail(message string) error {
 	r.failed.CompareAndSwap(nil, &message)
+	r.report()
 	return r.write(protocol.BackwardsError, message, nil)
 }
 
