@@ -36,11 +36,14 @@ func (m *mcpServers) serveMCP(w http.ResponseWriter, r *http.Request, sdk http.H
 		writeRPCError(w, http.StatusRequestEntityTooLarge, nil, jsonrpc.CodeInvalidRequest, "The request could not be read: "+err.Error())
 		return
 	}
-	if msg, code := checkJSONRPC(body); msg != "" {
-		writeRPCError(w, http.StatusBadRequest, nil, code, msg)
-		return
+	msg := parseCall(body)
+	if msg == nil || msg.Method == "" {
+		if text, code := checkJSONRPC(body); text != "" {
+			writeRPCError(w, http.StatusBadRequest, nil, code, text)
+			return
+		}
 	}
-	if msg := parseCall(body); msg != nil {
+	if msg != nil {
 		if msg.Method == "tools/call" && m.serveCall(w, r, msg) {
 			return
 		}
@@ -274,9 +277,6 @@ func (l *liveCalls) cancelKey(keyID int64) {
 func checkJSONRPC(body []byte) (string, int64) {
 	if !json.Valid(body) {
 		return "Parse error: the body is not JSON.", jsonrpc.CodeParseError
-	}
-	if msg := parseCall(body); msg != nil && msg.Method != "" {
-		return "", 0 // well formed: a single message of the plain shape
 	}
 	var batch []json.RawMessage
 	if json.Unmarshal(body, &batch) != nil {
