@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,16 +81,33 @@ func BenchmarkGatewayEcho(b *testing.B) {
 			measure(b, c, 100, viaMCP)
 			measure(b, c, 100, viaSDK)
 			b.ResetTimer()
-			d := measure(b, c, n, direct)
-			m := measure(b, c, n, viaMCP)
+			d, dCPU := measureCPU(b, c, n, direct)
+			m, mCPU := measureCPU(b, c, n, viaMCP)
 			sdk := measure(b, c, n, viaSDK)
 			b.StopTimer()
 			b.ReportMetric(float64(d.Microseconds())/float64(n), "direct-µs/call")
 			b.ReportMetric(float64(m.Microseconds())/float64(n), "mcp-µs/call")
+			b.ReportMetric(float64(dCPU.Microseconds()), "direct-cpu-µs/call")
+			b.ReportMetric(float64(mCPU.Microseconds()), "mcp-cpu-µs/call")
 			b.ReportMetric(float64(m)/float64(d), "mcp/direct")
 			b.ReportMetric(float64(sdk)/float64(d), "sdk-client/direct")
 		})
 	}
+}
+
+// processCPU is the CPU time this process (the app, its daemon, the
+// benchmark's clients; not the plugin's process) has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measureCPU is measure that also returns the process's CPU time per call.
+func measureCPU(b *testing.B, c, n int, call func(worker int) error) (time.Duration, time.Duration) {
+	start := processCPU()
+	d := measure(b, c, n, call)
+	return d, (processCPU() - start) / time.Duration(n)
 }
 
 // measure makes n calls with c workers and returns how long they took.

@@ -126,7 +126,8 @@ func (s *Service) stream(ctx context.Context, rec *recorder, r *store.Run, data 
 		return store.RunFailed, invokeProblem(err)
 	}
 	defer stream.Close()
-	go func() { <-ctx.Done(); stream.Close() }()
+	stop := context.AfterFunc(ctx, func() { stream.Close() }) // a cancel closes the stream, which cancels the plugin's invoke
+	defer stop()
 	for {
 		m, err := stream.Next()
 		if errors.Is(err, io.EOF) {

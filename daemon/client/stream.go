@@ -59,7 +59,7 @@ type partialBlob struct {
 }
 
 func newToolStream(body io.ReadCloser, maxBlob int64) *ToolStream {
-	return &ToolStream{body: body, r: bufio.NewReaderSize(body, 64<<10), maxBlob: maxBlob,
+	return &ToolStream{body: body, r: bufio.NewReaderSize(body, 16<<10), maxBlob: maxBlob,
 		maxLine: int(maxBlob/3*4) + maxLineSlack, blobs: map[string]*partialBlob{}}
 }
 

@@ -96,8 +96,11 @@ func safeMethod(m string) bool {
 // session has ended (logout, password change, user removed) is dropped.
 func (g *Guard) LoadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if IsMachine(c) || IsKeyPath(c.Request().URL.Path) {
+			return next(c) // authenticated by key or token: no session is read
+		}
 		token := g.kit.SessionToken(c)
-		if token == "" || IsMachine(c) || IsKeyPath(c.Request().URL.Path) {
+		if token == "" {
 			return next(c)
 		}
 		u, err := g.kit.Store.FindSessionUser(c.Request().Context(), token)
