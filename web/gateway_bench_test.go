@@ -22,8 +22,12 @@ import (
 // BenchmarkGatewayEcho compares, in one run, an MCP tools/call of the
 // echo tool (stream_text with one word and no delay) through /mcp — key,
 // scope, argument check, app/invoke's run record, audit — with the same
-// invocation made directly on the daemon's API, at 1 and 64 concurrent
-// callers. It reports both per call and their ratio (goal: under 1.5).
+// invocation made directly on the daemon's API over HTTP, as an outside
+// client makes it, at 1 and 64 concurrent callers. The app reaches its
+// daemon as serve's embedded one (client.InProcess). It reports both per
+// call, the process's CPU per call (app, daemon and clients; the plugin's
+// process apart) and their ratio (goal: under 1.5); sdk-client/direct is
+// the same call made through the go-sdk's client, for reference.
 func BenchmarkGatewayEcho(b *testing.B) {
 	a := mustCredAppLogging(b, slog.LevelInfo)
 	key := mustKey(b, a, "bench", store.APIKeyInput{Scope: gotoolsScope(0, "stream_text"), RatePerMinute: store.MaxRatePerMinute})
