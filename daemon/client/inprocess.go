@@ -31,6 +31,9 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		sreq.Body = http.NoBody
 	}
 	pr, pw := io.Pipe()
+	// The caller's context ending fails its reads, as it does over HTTP
+	// (the handler, whose context ends too, may end its answer cleanly).
+	stop := context.AfterFunc(req.Context(), func() { pw.CloseWithError(req.Context().Err()) })
 	w := &pipeResponse{header: http.Header{}, body: pw, ready: make(chan struct{})}
 	go func() {
 		defer func() {
@@ -39,7 +42,7 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return
 			}
 			w.WriteHeader(http.StatusOK) // a handler that wrote nothing answered 200, empty
-			pw.Close()
+			pw.CloseWithError(req.Context().Err()) // nil: the caller reads the end
 		}()
 		t.h.ServeHTTP(w, sreq)
 	}()
@@ -51,6 +54,7 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctx.Err()
 	}
 	if w.err != nil {
+		stop()
 		cancel()
 		return nil, w.err
 	}
@@ -58,7 +62,7 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Status: fmt.Sprintf("%d %s", w.status, http.StatusText(w.status)), StatusCode: w.status,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: w.sent, ContentLength: -1, Request: req,
-		Body: &pipeBody{r: pr, cancel: cancel},
+		Body: &pipeBody{r: pr, cancel: func() { stop(); cancel() }},
 	}, nil
 }
 

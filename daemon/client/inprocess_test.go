@@ -86,6 +86,27 @@ func TestInProcess(t *testing.T) {
 			t.Fatal("a write after the body was closed succeeded")
 		}
 	})
+	t.Run("ErrContextEndsDuringTheBody", func(t *testing.T) {
+		// A handler that ends its answer cleanly when its request ends:
+		// the caller still reads its context's error, not a clean end.
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "first")
+			http.NewResponseController(w).Flush()
+			<-r.Context().Done()
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://daemon.invalid/x", nil)
+		resp := inProcessDo(t, h, req)
+		defer resp.Body.Close()
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if rest, err := io.ReadAll(resp.Body); !errors.Is(err, context.Canceled) {
+			t.Fatalf("after the cancel: %q %v, want context.Canceled", rest, err)
+		}
+	})
 	t.Run("ErrContextEndsBeforeTheHeader", func(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)

@@ -56,7 +56,7 @@ func TestMakeRunInstallsEveryExample(t *testing.T) {
 		b.Open("/", "examples")
 		card := `[data-testid="example-card"][data-example="` + filepath.Base(id) + `.difypkg"]`
 		b.Do("install "+id, chromedp.Click(card+` [data-testid="example-install"]`), chromedp.WaitVisible(tid("task-progress")))
-		b.Do(id+" installed", chromedp.WaitVisible(`[data-testid="task-progress"][data-status]:not([data-status="running"])`))
+		b.Do(id+" installed", chromedp.WaitVisible(`[data-testid="task-progress"][data-status]:not([data-status="running"]):not([data-status="pending"])`))
 		if st := Eval[string](b, `document.querySelector('[data-testid="task-progress"]').dataset.status`); st != "success" {
 			b.Shoot("makerun-failed-" + filepath.Base(id))
 			t.Fatalf("installing %s ended %q: %s", id, st, b.Text("task-progress"))
