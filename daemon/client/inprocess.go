@@ -30,26 +30,26 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if sreq.Body == nil {
 		sreq.Body = http.NoBody
 	}
-	pr, pw := io.Pipe()
+	p := newChunkPipe()
 	// The caller's context ending fails its reads, as it does over HTTP
 	// (the handler, whose context ends too, may end its answer cleanly).
-	stop := context.AfterFunc(req.Context(), func() { pw.CloseWithError(req.Context().Err()) })
-	w := &pipeResponse{header: http.Header{}, body: pw, ready: make(chan struct{})}
+	stop := context.AfterFunc(req.Context(), func() { p.closeWrite(req.Context().Err()) })
+	w := &pipeResponse{header: http.Header{}, body: p, ready: make(chan struct{})}
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
 				w.fail(fmt.Errorf("daemon handler panicked: %v", p))
 				return
 			}
-			w.WriteHeader(http.StatusOK) // a handler that wrote nothing answered 200, empty
-			pw.CloseWithError(req.Context().Err()) // nil: the caller reads the end
+			w.WriteHeader(http.StatusOK)      // a handler that wrote nothing answered 200, empty
+			p.closeWrite(req.Context().Err()) // nil: the caller reads the end
 		}()
 		t.h.ServeHTTP(w, sreq)
 	}()
 	select {
 	case <-w.ready:
 	case <-ctx.Done():
-		pr.CloseWithError(ctx.Err())
+		p.closeRead(ctx.Err())
 		cancel()
 		return nil, ctx.Err()
 	}
@@ -62,7 +62,7 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Status: fmt.Sprintf("%d %s", w.status, http.StatusText(w.status)), StatusCode: w.status,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: w.sent, ContentLength: -1, Request: req,
-		Body: &pipeBody{r: pr, cancel: func() { stop(); cancel() }},
+		Body: &pipeBody{p: p, cancel: func() { stop(); cancel() }},
 	}, nil
 }
 
@@ -70,7 +70,7 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // over at WriteHeader, the body written into the pipe the client reads.
 type pipeResponse struct {
 	header http.Header
-	body   *io.PipeWriter
+	body   *chunkPipe
 
 	once   sync.Once
 	ready  chan struct{}
@@ -93,8 +93,8 @@ func (w *pipeResponse) Write(p []byte) (int, error) {
 	return w.body.Write(p)
 }
 
-// Flush sends nothing more: what was written has been read already (the
-// pipe has no buffer); it sends the header if not yet sent.
+// Flush sends nothing more: what was written is the reader's already; it
+// sends the header if not yet sent.
 func (w *pipeResponse) Flush() { w.WriteHeader(http.StatusOK) }
 
 // fail ends the response with err: before the header the round trip
@@ -104,21 +104,106 @@ func (w *pipeResponse) fail(err error) {
 		w.err = err
 		close(w.ready)
 	})
-	w.body.CloseWithError(err)
+	w.body.closeWrite(err)
 }
 
 // pipeBody is the response body: closing it ends the handler's request.
 type pipeBody struct {
-	r      *io.PipeReader
+	p      *chunkPipe
 	cancel context.CancelFunc
 }
 
-func (b *pipeBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+func (b *pipeBody) Read(p []byte) (int, error) { return b.p.Read(p) }
 
 func (b *pipeBody) Close() error {
-	b.r.CloseWithError(errBodyClosed)
+	b.p.closeRead(errBodyClosed)
 	b.cancel()
 	return nil
 }
 
 var errBodyClosed = errors.New("client: response body closed")
+
+// chunkPipe carries the handler's writes to the reader as chunks, up to
+// pipeChunks of them ahead: unlike io.Pipe, a write does not wait for the
+// reader to take it (a stream's frames are written one after another
+// without a hand-over each), yet a reader that stops reading stops the
+// writer. A write after either end closed fails; the reader gets what
+// was written before the writer closed, then its error (io.EOF if nil).
+type chunkPipe struct {
+	chunks  chan []byte
+	rest    []byte        // what the reader has of its current chunk
+	wclosed chan struct{} // the writer closed (werr says why)
+	rclosed chan struct{} // the reader closed (rerr says why)
+	wonce   sync.Once
+	ronce   sync.Once
+	werr    error
+	rerr    error
+}
+
+const pipeChunks = 64
+
+func newChunkPipe() *chunkPipe {
+	return &chunkPipe{chunks: make(chan []byte, pipeChunks), wclosed: make(chan struct{}), rclosed: make(chan struct{})}
+}
+
+func (p *chunkPipe) Write(b []byte) (int, error) {
+	select {
+	case <-p.wclosed:
+		return 0, io.ErrClosedPipe
+	case <-p.rclosed:
+		return 0, p.rerr
+	default:
+	}
+	chunk := append([]byte(nil), b...)
+	select {
+	case p.chunks <- chunk:
+		return len(b), nil
+	case <-p.wclosed:
+		return 0, io.ErrClosedPipe
+	case <-p.rclosed:
+		return 0, p.rerr
+	}
+}
+
+func (p *chunkPipe) Read(b []byte) (int, error) {
+	for len(p.rest) == 0 {
+		select {
+		case <-p.rclosed:
+			return 0, io.ErrClosedPipe
+		default:
+		}
+		select {
+		case p.rest = <-p.chunks:
+		case <-p.wclosed:
+			select {
+			case p.rest = <-p.chunks: // what was written before the close
+			default:
+				if p.werr != nil {
+					return 0, p.werr
+				}
+				return 0, io.EOF
+			}
+		case <-p.rclosed:
+			return 0, io.ErrClosedPipe
+		}
+	}
+	n := copy(b, p.rest)
+	p.rest = p.rest[n:]
+	return n, nil
+}
+
+// closeWrite ends the writes; the first close says why.
+func (p *chunkPipe) closeWrite(err error) {
+	p.wonce.Do(func() {
+		p.werr = err
+		close(p.wclosed)
+	})
+}
+
+// closeRead ends the reads; writes fail with err from now on.
+func (p *chunkPipe) closeRead(err error) {
+	p.ronce.Do(func() {
+		p.rerr = err
+		close(p.rclosed)
+	})
+}

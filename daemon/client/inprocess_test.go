@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -66,6 +67,29 @@ func TestInProcess(t *testing.T) {
 		rest, err := io.ReadAll(r)
 		if err != nil || string(rest) != "\ndata: two\n\n" {
 			t.Fatalf("%q %v", rest, err)
+		}
+	})
+	t.Run("OKWritesGoAheadOfTheReader", func(t *testing.T) {
+		// The handler's frames do not wait for the reader one by one (as
+		// a socket's buffer lets them), yet all arrive in order.
+		wrote := make(chan struct{})
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for i := range 10 {
+				fmt.Fprintf(w, "data: %d\n\n", i)
+				http.NewResponseController(w).Flush()
+			}
+			close(wrote)
+		})
+		resp := inProcessDo(t, h, mustGet(t))
+		defer resp.Body.Close()
+		<-wrote // before anything was read
+		got, err := io.ReadAll(resp.Body)
+		var want strings.Builder
+		for i := range 10 {
+			fmt.Fprintf(&want, "data: %d\n\n", i)
+		}
+		if err != nil || string(got) != want.String() {
+			t.Fatalf("%q %v", got, err)
 		}
 	})
 	t.Run("OKClosingTheBodyCancelsTheHandler", func(t *testing.T) {
