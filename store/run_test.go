@@ -383,3 +383,23 @@ func TestSaveRunLater(t *testing.T) {
 		t.Fatalf("after Close and reopen: %d runs, %v", n, err)
 	}
 }
+
+// TestRunIDsInTimeOrder: ids made later sort after earlier ones (by their
+// millisecond), and ids made in the same millisecond still differ.
+func TestRunIDsInTimeOrder(t *testing.T) {
+	db, _ := MustOpen(t)
+	seen := map[string]bool{}
+	var prev string
+	for i := range 200 {
+		r := &store.Run{}
+		db.NewRun(r)
+		if len(r.ID) != 24 || seen[r.ID] {
+			t.Fatalf("id %d: %q (seen before: %v)", i, r.ID, seen[r.ID])
+		}
+		seen[r.ID] = true
+		if prev != "" && r.ID[:12] < prev[:12] {
+			t.Fatalf("id %q made after %q sorts before it", r.ID, prev)
+		}
+		prev = r.ID
+	}
+}
