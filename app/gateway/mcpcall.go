@@ -79,7 +79,7 @@ func parseCall(body []byte) *rpcMessage {
 				return nil
 			}
 		case "id":
-			if len(v) == 0 || !(v[0] == '"' || v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
+			if !isRequestID(v) {
 				return nil
 			}
 			msg.ID = v
@@ -99,6 +99,25 @@ func parseCall(body []byte) *rpcMessage {
 		return nil
 	}
 	return msg
+}
+
+// isRequestID reports whether v is a JSON-RPC id as the SDK takes one: a
+// string or an integer.
+func isRequestID(v json.RawMessage) bool {
+	if len(v) > 1 && v[0] == '"' {
+		var s string
+		return json.Unmarshal(v, &s) == nil
+	}
+	digits := bytes.TrimPrefix(v, []byte("-"))
+	if len(digits) == 0 || len(digits) > 18 {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // serveCall answers msg, a tools/call, if it is a plain one on an open,

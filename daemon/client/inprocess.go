@@ -37,8 +37,8 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	w := &pipeResponse{header: http.Header{}, body: p, ready: make(chan struct{})}
 	go func() {
 		defer func() {
-			if p := recover(); p != nil {
-				w.fail(fmt.Errorf("daemon handler panicked: %v", p))
+			if v := recover(); v != nil {
+				w.fail(fmt.Errorf("daemon handler panicked: %v", v))
 				return
 			}
 			w.WriteHeader(http.StatusOK)      // a handler that wrote nothing answered 200, empty

@@ -58,6 +58,13 @@ func mustChatServer(b *testing.B) (*Server, *Browser) {
 // and that text, whose first token is the plugin's stamp in Unix µs. It
 // runs in the page, so nothing polls the DOM while the answer streams.
 const chatTurnJS = `waitMS => new Promise((resolve, reject) => {
+	// The wall clock at a millisecond's edge against the page's monotonic
+	// clock: their offset now, to the microsecond, whatever the machine's
+	// clock did since the page loaded (stepped or slewed).
+	const d0 = Date.now();
+	let d = d0;
+	while (d === d0) d = Date.now();
+	const offset = d - (performance.timeOrigin + performance.now());
 	const form = document.querySelector('form[data-model-chat]');
 	form.querySelector('[data-chat-clear]').click();
 	form.querySelector('[name="p_wait_ms"]').value = waitMS;
@@ -65,7 +72,7 @@ const chatTurnJS = `waitMS => new Promise((resolve, reject) => {
 	let first = null;
 	const obs = new MutationObserver(() => {
 		const a = log.querySelector('[data-role="assistant"] [data-testid="chat-text"]');
-		if (!first && a && a.textContent) first = {at: performance.timeOrigin + performance.now(), date: Date.now(), text: a.textContent};
+		if (!first && a && a.textContent) first = {at: performance.timeOrigin + performance.now() + offset, date: Date.now(), text: a.textContent};
 		const st = a && a.parentNode.dataset.state;
 		if (st && st !== "streaming") {
 			obs.disconnect();
