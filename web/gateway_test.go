@@ -253,6 +253,12 @@ func TestGatewayMCP(t *testing.T) {
 			t.Fatalf("unknown session: %d", resp.StatusCode)
 		}
 	})
+	t.Run("ErrBlankBodyIsAParseError", func(t *testing.T) {
+		resp, body := rawMCP(ctx, t, a, key, s, " \n\t")
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"code":-32700`) {
+			t.Fatalf("%d %s, want a JSON-RPC parse error", resp.StatusCode, body)
+		}
+	})
 	t.Run("ErrMalformedJSONRPCKeepsTheSession", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, a.URL+"/mcp", strings.NewReader(`{"jsonrpc": "2.0", "id": 9, "method": `))
 		req.Header.Set("Authorization", "Bearer "+key)

@@ -68,7 +68,7 @@ type rpcMessage struct {
 // any other shape, or another member, is nil.
 func parseCall(body []byte) *rpcMessage {
 	var top map[string]json.RawMessage
-	if len(body) == 0 || bytes.TrimLeft(body, " \t\r\n")[0] != '{' || json.Unmarshal(body, &top) != nil {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(body, &top) != nil {
 		return nil
 	}
 	msg := &rpcMessage{}

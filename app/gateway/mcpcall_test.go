@@ -8,16 +8,19 @@ import (
 func TestParseCall(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__b","arguments":{}}}`: "tools/call",
-		`{"jsonrpc":"2.0","id":"x-1","method":"tools/call","params":{"name":"a__b"}}`:          "tools/call",
-		` {"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}`:        "notifications/cancelled",
-		`{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{}}`:                         "", // not an id the SDK takes
-		`{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{}}`:                        "",
-		`{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{}}`:                           "",
-		`{"id":1,"method":"tools/call","params":{}}`:                                           "", // no jsonrpc
-		`{"jsonrpc":"2.0","id":1,"Method":"tools/call","params":{}}`:                           "", // names are exact
-		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]}`:                           "",
-		`{"jsonrpc":"2.0","id":1,"result":{}}`:                                                 "", // a response
-		`[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}]`:                         "", // a batch
+		`{"jsonrpc":"2.0","id":"x-1","method":"tools/call","params":{"name":"a__b"}}`:            "tools/call",
+		` {"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}`:         "notifications/cancelled",
+		`{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{}}`:                           "", // not an id the SDK takes
+		`{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{}}`:                          "",
+		`{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{}}`:                             "",
+		`{"id":1,"method":"tools/call","params":{}}`:                                             "", // no jsonrpc
+		`{"jsonrpc":"2.0","id":1,"Method":"tools/call","params":{}}`:                             "", // names are exact
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]}`:                             "",
+		`{"jsonrpc":"2.0","id":1,"result":{}}`:                                                   "", // a response
+		`[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}]`:                           "", // a batch
+		"  \n": "",
+		"":     "",
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}`: "", // cut short
 	} {
 		msg := parseCall([]byte(body))
 		got := ""
