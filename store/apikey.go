@@ -247,7 +247,8 @@ func (db *DB) FindAPIKeys(ctx context.Context) ([]*APIKey, error) {
 // returned too: the caller checks Usable.
 // Keys found are kept in memory until a key is revoked (a key's name,
 // scope, rate and expiry never change), so a request costs no database
-// read; the key's LastUsedAt is as it was when it was read.
+// read; the key's LastUsedAt is as it was when it was read, and its Scope
+// is shared with every other caller's copy: not to be changed.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
 	if k, ok := db.keys.get(hash); ok {
 		kept := *k

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -418,6 +419,88 @@ func TestGatewayMCPCancelNotification(t *testing.T) {
 	if r := waitLatestRun(t, a, func(r store.Run) bool { return !r.Running() }); r.Status != store.RunCancelled {
 		t.Fatalf("run %+v, want cancelled", r)
 	}
+}
+
+// TestGatewayMCPPlainCallSessions: the calls the gateway answers itself
+// keep the SDK's rules of sessions — no other key's session, no request id
+// twice at once — and end with their session.
+func TestGatewayMCPPlainCallSessions(t *testing.T) {
+	a := MustCredApp(t)
+	ctx := context.Background()
+	key := mustKey(t, a, "slow", store.APIKeyInput{Scope: gotoolsScope(300, "stream_text")})
+	other := mustKey(t, a, "other", store.APIKeyInput{Scope: gotoolsScope(300, "stream_text")})
+	s, _ := mustMCP(t, a, key)
+	mustMCP(t, a, other) // the other key has a server of its own
+	slow := func(id int) string {
+		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"gotools__stream_text","arguments":{"text":%q}}}`,
+			id, strings.Repeat("word ", 100))
+	}
+	t.Run("ErrOtherKeysSession", func(t *testing.T) {
+		before := countRuns(t, a)
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/mcp", strings.NewReader(slow(31)))
+		req.Header.Set("Authorization", "Bearer "+other)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", s.ID())
+		req.Header.Set("Mcp-Protocol-Version", s.InitializeResult().ProtocolVersion)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("another key's session: %d, want the SDK's 403", resp.StatusCode)
+		}
+		if n := countRuns(t, a); n != before {
+			t.Fatalf("%d runs recorded: the tool was called", n-before)
+		}
+	})
+	t.Run("ErrRequestIDInFlight", func(t *testing.T) {
+		answer := make(chan string, 1)
+		go func() { _, body := rawMCP(ctx, t, a, key, s, slow(51)); answer <- body }()
+		running := waitLatestRun(t, a, func(r store.Run) bool { return r.Running() })
+		resp, body := rawMCP(ctx, t, a, key, s, slow(51))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "duplicate in-flight request ID 51") {
+			t.Fatalf("the same id again: %d %s", resp.StatusCode, body)
+		}
+		// The first is still the one a cancellation reaches.
+		rawMCP(ctx, t, a, key, s, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":51}}`)
+		if body := <-answer; !strings.Contains(body, `"id":51`) || !strings.Contains(body, `"error"`) {
+			t.Fatalf("first answer %s", body)
+		}
+		if r := waitLatestRun(t, a, func(r store.Run) bool { return !r.Running() }); r.ID != running.ID || r.Status != store.RunCancelled {
+			t.Fatalf("run %+v, want %s cancelled", r, running.ID)
+		}
+	})
+	t.Run("OKDeletedSessionEndsItsCalls", func(t *testing.T) {
+		s2, _ := mustMCP(t, a, key)
+		answer := make(chan string, 1)
+		go func() { _, body := rawMCP(ctx, t, a, key, s2, slow(61)); answer <- body }()
+		running := waitLatestRun(t, a, func(r store.Run) bool { return r.Running() })
+		req, _ := http.NewRequest(http.MethodDelete, a.URL+"/mcp", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Mcp-Session-Id", s2.ID())
+		req.Header.Set("Mcp-Protocol-Version", s2.InitializeResult().ProtocolVersion)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("DELETE: %d", resp.StatusCode)
+		}
+		select {
+		case body := <-answer:
+			if !strings.Contains(body, `"error"`) {
+				t.Fatalf("answer %s", body)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the deleted session's call went on")
+		}
+		if r := waitLatestRun(t, a, func(r store.Run) bool { return !r.Running() }); r.ID != running.ID || r.Status != store.RunCancelled {
+			t.Fatalf("run %+v, want %s cancelled", r, running.ID)
+		}
+	})
 }
 
 // cancelledSessions counts the plugin's log lines saying it cancelled a

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -22,13 +23,21 @@ import (
 // buffer per JSON decode in segmentio/encoding, several goroutine hand-
 // offs), more than the invocation itself; the answer here is the one it
 // would give, as application/json (which a client accepting both must
-// take), through the same tool handler (callTool). A client's
-// notifications/cancelled reaches such a call as it reaches the SDK's.
+// take), through the same tool handler (callTool), with the SDK's refusal
+// of a request id already in flight. A client's notifications/cancelled,
+// the session's DELETE and the key's revocation reach such a call as they
+// reach the SDK's; unlike the SDK's, it also ends when the client drops its
+// POST (nobody is left to read its answer).
 
 // serveMCP answers one /mcp request of an authenticated key.
 func (m *mcpServers) serveMCP(w http.ResponseWriter, r *http.Request, sdk http.Handler) {
 	if r.Method != http.MethodPost {
 		sdk.ServeHTTP(w, r)
+		if c, ok := callOf(r.Context()); ok && r.Method == http.MethodDelete {
+			// The session ended (if it was the key's): so do its calls
+			// served here, as the SDK's own end with it.
+			m.calls.cancelSession(c.Key.ID, r.Header.Get("Mcp-Session-Id"))
+		}
 		return
 	}
 	body, err := io.ReadAll(r.Body)
@@ -144,13 +153,23 @@ func (m *mcpServers) serveCall(w http.ResponseWriter, r *http.Request, msg *rpcM
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	done := m.calls.add(c.Key.ID, sid, msg.ID, cancel)
+	done, ok := m.calls.add(c.Key.ID, sid, msg.ID, cancel)
+	if !ok {
+		writeRPCError(w, http.StatusBadRequest, msg.ID, jsonrpc.CodeInvalidRequest, "duplicate in-flight request ID "+string(msg.ID))
+		return true
+	}
 	defer done()
+	if !m.keyServed(c.Key.ID) {
+		cancel() // revoked between the lookup and the add: drop cancelled before it was added
+	}
 	c.Tool = name
 	res, err := m.callTool(ctx, c, msg.Params["arguments"], listed, nil)
 	w.Header().Set("Cache-Control", "no-cache, no-transform")
 	if err != nil {
-		code, text := int64(jsonrpc.CodeInternalError), err.Error()
+		// As the SDK words a handler's error: a JSON-RPC error keeps its
+		// code, any other has code 0.
+		var code int64
+		text := err.Error()
 		if re, ok := err.(*jsonrpc.Error); ok {
 			code, text = re.Code, re.Message
 		}
@@ -207,8 +226,8 @@ func plainCallHeaders(h http.Header) bool {
 // session is the key's server if sid is one of its open sessions,
 // initialized at version, and whether it lists the tool name.
 func (m *mcpServers) session(keyID int64, sid, version, name string) (*keyServer, bool) {
-	if version >= "2026-07-28" { // the stateless protocol: the SDK answers
-		return nil, false
+	if version >= "2026-07-28" || !slices.Contains(mcp.SupportedProtocolVersions(), version) {
+		return nil, false // the stateless protocol, or one the SDK refuses: the SDK answers
 	}
 	m.mu.Lock()
 	ks := m.servers[keyID]
@@ -222,6 +241,9 @@ func (m *mcpServers) session(keyID int64, sid, version, name string) (*keyServer
 	}
 	for ss := range ks.srv.Sessions() {
 		if ss.ID() == sid {
+			// The version asked for at initialize: the one negotiated when
+			// the SDK supports it (checked above); a client given another
+			// one is answered by the SDK.
 			if p := ss.InitializeParams(); p != nil && p.ProtocolVersion == version {
 				return ks, listed
 			}
@@ -229,6 +251,14 @@ func (m *mcpServers) session(keyID int64, sid, version, name string) (*keyServer
 		}
 	}
 	return nil, false
+}
+
+// keyServed reports whether the key still has its MCP server (it is not
+// revoked).
+func (m *mcpServers) keyServed(keyID int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.servers[keyID] != nil
 }
 
 // cancelCall cancels the call a notifications/cancelled names, if it is
@@ -242,11 +272,11 @@ func (m *mcpServers) cancelCall(r *http.Request, msg *rpcMessage) {
 }
 
 // liveCalls are the tools/calls served here that are going on, by
-// session and request id, so that a cancellation or a revocation reaches
-// them.
+// session and request id, so that a cancellation, the session's end or
+// the key's revocation reaches them.
 type liveCalls struct {
 	mu    sync.Mutex
-	calls map[liveCall]context.CancelFunc
+	calls map[liveCall]*context.CancelFunc
 }
 
 type liveCall struct {
@@ -255,37 +285,52 @@ type liveCall struct {
 	id      string
 }
 
-func (l *liveCalls) add(keyID int64, session string, id json.RawMessage, cancel context.CancelFunc) func() {
+// add registers a call; false when a call with its id is already going on
+// in its session (the SDK refuses such a request too).
+func (l *liveCalls) add(keyID int64, session string, id json.RawMessage, cancel context.CancelFunc) (func(), bool) {
 	k := liveCall{keyID, session, string(id)}
+	entry := &cancel
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.calls == nil {
-		l.calls = map[liveCall]context.CancelFunc{}
+		l.calls = map[liveCall]*context.CancelFunc{}
 	}
-	l.calls[k] = cancel
-	l.mu.Unlock()
+	if l.calls[k] != nil {
+		return nil, false
+	}
+	l.calls[k] = entry
 	return func() {
 		l.mu.Lock()
-		delete(l.calls, k)
+		if l.calls[k] == entry {
+			delete(l.calls, k)
+		}
 		l.mu.Unlock()
-	}
+	}, true
 }
 
+// cancel cancels the call with the request id in the session.
 func (l *liveCalls) cancel(keyID int64, session string, id json.RawMessage) {
-	l.mu.Lock()
-	cancel := l.calls[liveCall{keyID, session, string(bytes.TrimSpace(id))}]
-	l.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
+	l.cancelWhere(func(k liveCall) bool {
+		return k.keyID == keyID && k.session == session && k.id == string(bytes.TrimSpace(id))
+	})
+}
+
+// cancelSession cancels the session's calls (it was deleted).
+func (l *liveCalls) cancelSession(keyID int64, session string) {
+	l.cancelWhere(func(k liveCall) bool { return k.keyID == keyID && k.session == session })
 }
 
 // cancelKey cancels every call of the key served here (its revocation).
 func (l *liveCalls) cancelKey(keyID int64) {
+	l.cancelWhere(func(k liveCall) bool { return k.keyID == keyID })
+}
+
+func (l *liveCalls) cancelWhere(match func(liveCall) bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for k, cancel := range l.calls {
-		if k.keyID == keyID {
-			cancel()
+		if match(k) {
+			(*cancel)()
 		}
 	}
 }

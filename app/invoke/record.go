@@ -239,11 +239,14 @@ func (s *Service) unbuffer(lr *liveRun) {
 	if !lr.buffer {
 		return
 	}
-	lr.buffer = false
+	if lr.deleted {
+		return // deleted while it ran: nothing to record, nothing to follow
+	}
 	if err := s.record(lr); err != nil {
 		s.log.Error("playground: record followed run", "run", lr.run.ID, "err", err)
-		return
+		return // still buffered: its end records it with all its messages
 	}
+	lr.buffer = false
 	if err := s.store.AppendRunEvents(context.Background(), lr.pending); err != nil {
 		s.log.Error("playground: store messages", "err", err)
 	}

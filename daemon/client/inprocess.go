@@ -36,6 +36,7 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	stop := context.AfterFunc(req.Context(), func() { p.closeWrite(req.Context().Err()) })
 	w := &pipeResponse{header: http.Header{}, body: p, ready: make(chan struct{})}
 	go func() {
+		defer sreq.Body.Close() // as a server closes a request's body
 		defer func() {
 			if v := recover(); v != nil {
 				w.fail(fmt.Errorf("daemon handler panicked: %v", v))
@@ -124,10 +125,9 @@ func (b *pipeBody) Close() error {
 var errBodyClosed = errors.New("client: response body closed")
 
 // chunkPipe carries the handler's writes to the reader as chunks, up to
-// pipeChunks of them ahead: unlike io.Pipe, a write does not wait for the
-// reader to take it (a stream's frames are written one after another
-// without a hand-over each), yet a reader that stops reading stops the
-// writer. A write after either end closed fails; the reader gets what
+// pipeChunks writes ahead (not bytes: a stream's writes are frames):
+// unlike io.Pipe, a write does not wait for the reader to take it, yet a
+// reader that stops reading stops the writer. A write after either end closed fails; the reader gets what
 // was written before the writer closed, then its error (io.EOF if nil).
 type chunkPipe struct {
 	chunks  chan []byte
