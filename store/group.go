@@ -103,34 +103,30 @@ func (g *groupCommit) run() {
 func (g *groupCommit) gather(batch []*groupOp, waited bool) []*groupOp {
 	var timeout <-chan time.Time
 	for len(batch) < maxGroup {
+		var op *groupOp
+		ok := true
 		select {
-		case op, ok := <-g.ops:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, op)
-			waited = waited || op.wait
-			continue
+		case op, ok = <-g.ops:
 		default:
-		}
-		if waited {
-			return batch
-		}
-		if timeout == nil {
-			t := time.NewTimer(linger)
-			defer t.Stop()
-			timeout = t.C
-		}
-		select {
-		case op, ok := <-g.ops:
-			if !ok {
+			if waited {
 				return batch
 			}
-			batch = append(batch, op)
-			waited = waited || op.wait
-		case <-timeout:
+			if timeout == nil {
+				t := time.NewTimer(linger)
+				defer t.Stop()
+				timeout = t.C
+			}
+			select {
+			case op, ok = <-g.ops:
+			case <-timeout:
+				return batch
+			}
+		}
+		if !ok {
 			return batch
 		}
+		batch = append(batch, op)
+		waited = waited || op.wait
 	}
 	return batch
 }

@@ -147,8 +147,8 @@ func (m *mcpServers) serveCall(w http.ResponseWriter, r *http.Request, msg *rpcM
 		}
 	}
 	sid := r.Header.Get("Mcp-Session-Id")
-	ks, listed := m.session(c.Key.ID, sid, r.Header.Get("Mcp-Protocol-Version"), name)
-	if ks == nil || name == "" {
+	open, listed := m.session(c.Key.ID, sid, r.Header.Get("Mcp-Protocol-Version"), name)
+	if !open || name == "" {
 		return false
 	}
 	ctx, cancel := context.WithCancel(r.Context())
@@ -223,34 +223,31 @@ func plainCallHeaders(h http.Header) bool {
 	return h.Get("Mcp-Session-Id") != "" && h.Get("Mcp-Protocol-Version") != ""
 }
 
-// session is the key's server if sid is one of its open sessions,
-// initialized at version, and whether it lists the tool name.
-func (m *mcpServers) session(keyID int64, sid, version, name string) (*keyServer, bool) {
+// session reports whether sid is one of the key's open sessions,
+// initialized at version, and whether the key's server lists the tool name.
+func (m *mcpServers) session(keyID int64, sid, version, name string) (open, listed bool) {
 	if version >= "2026-07-28" || !slices.Contains(mcp.SupportedProtocolVersions(), version) {
-		return nil, false // the stateless protocol, or one the SDK refuses: the SDK answers
+		return false, false // the stateless protocol, or one the SDK refuses: the SDK answers
 	}
 	m.mu.Lock()
 	ks := m.servers[keyID]
-	var listed bool
 	if ks != nil {
 		_, listed = ks.tools[name]
 	}
 	m.mu.Unlock()
 	if ks == nil {
-		return nil, false
+		return false, false
 	}
 	for ss := range ks.srv.Sessions() {
 		if ss.ID() == sid {
 			// The version asked for at initialize: the one negotiated when
 			// the SDK supports it (checked above); a client given another
 			// one is answered by the SDK.
-			if p := ss.InitializeParams(); p != nil && p.ProtocolVersion == version {
-				return ks, listed
-			}
-			return nil, false
+			p := ss.InitializeParams()
+			return p != nil && p.ProtocolVersion == version, listed
 		}
 	}
-	return nil, false
+	return false, false
 }
 
 // keyServed reports whether the key still has its MCP server (it is not
@@ -276,7 +273,7 @@ func (m *mcpServers) cancelCall(r *http.Request, msg *rpcMessage) {
 // the key's revocation reaches them.
 type liveCalls struct {
 	mu    sync.Mutex
-	calls map[liveCall]*context.CancelFunc
+	calls map[liveCall]context.CancelFunc
 }
 
 type liveCall struct {
@@ -286,24 +283,22 @@ type liveCall struct {
 }
 
 // add registers a call; false when a call with its id is already going on
-// in its session (the SDK refuses such a request too).
-func (l *liveCalls) add(keyID int64, session string, id json.RawMessage, cancel context.CancelFunc) (func(), bool) {
+// in its session (the SDK refuses such a request too), so that each entry
+// is its own call's until that call's done.
+func (l *liveCalls) add(keyID int64, session string, id json.RawMessage, cancel context.CancelFunc) (done func(), ok bool) {
 	k := liveCall{keyID, session, string(id)}
-	entry := &cancel
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.calls == nil {
-		l.calls = map[liveCall]*context.CancelFunc{}
-	}
-	if l.calls[k] != nil {
+	if _, taken := l.calls[k]; taken {
 		return nil, false
 	}
-	l.calls[k] = entry
+	if l.calls == nil {
+		l.calls = map[liveCall]context.CancelFunc{}
+	}
+	l.calls[k] = cancel
 	return func() {
 		l.mu.Lock()
-		if l.calls[k] == entry {
-			delete(l.calls, k)
-		}
+		delete(l.calls, k)
 		l.mu.Unlock()
 	}, true
 }
@@ -330,7 +325,7 @@ func (l *liveCalls) cancelWhere(match func(liveCall) bool) {
 	defer l.mu.Unlock()
 	for k, cancel := range l.calls {
 		if match(k) {
-			(*cancel)()
+			cancel()
 		}
 	}
 }

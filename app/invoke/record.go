@@ -68,17 +68,17 @@ func (s *Service) execute(ctx context.Context, lr *liveRun, p *prepared, onMessa
 		}
 		ended := *r
 		ended.Status, ended.Error = status, reason
-		save := s.store.SaveRun
+		var err error
 		if p.later {
-			save = func(ctx context.Context, r *store.Run, evs []*store.RunEvent) error {
-				return s.store.SaveRunLater(ctx, r, evs, func(err error) {
-					if err != nil {
-						s.log.Error("playground: record run", "run", r.ID, "err", err)
-					}
-				})
-			}
+			err = s.store.SaveRunLater(context.Background(), &ended, pending, func(err error) {
+				if err != nil {
+					s.log.Error("playground: record run", "run", r.ID, "err", err)
+				}
+			})
+		} else {
+			err = s.store.SaveRun(context.Background(), &ended, pending)
 		}
-		if err := save(context.Background(), &ended, pending); err != nil {
+		if err != nil {
 			s.log.Error("playground: record run", "run", r.ID, "err", err)
 			return nil
 		}
