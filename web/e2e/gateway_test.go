@@ -1,12 +1,23 @@
 package e2e_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
+
+// bearerTransport sends an API key, as an MCP client configured with one.
+type bearerTransport struct{ key string }
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return http.DefaultTransport.RoundTrip(r)
+}
 
 // TestGatewayAPIKey: an admin creates an API key on Settings → API keys,
 // sees its secret once (gone after reload), the key opens the REST API,
@@ -39,6 +50,30 @@ func TestGatewayAPIKey(t *testing.T) {
 	}
 	if st := get(); st != http.StatusOK {
 		t.Fatalf("the new key is answered %d", st)
+	}
+	// As an MCP client configured with it calls a tool: through the real
+	// binary's /mcp (the gateway's plain tools/call path), then with a
+	// progress token (the SDK's path).
+	ctx := context.Background()
+	mc := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1"}, nil)
+	session, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp",
+		HTTPClient: &http.Client{Transport: bearerTransport{secret}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	for _, progress := range []bool{false, true} {
+		p := &mcp.CallToolParams{Name: "gotools__stream_text", Arguments: map[string]any{"text": "called with the new key"}}
+		if progress {
+			p.SetProgressToken("e2e")
+		}
+		res, err := session.CallTool(ctx, p)
+		if err != nil || res.IsError || len(res.Content) != 1 {
+			t.Fatalf("tools/call (progress %v): %+v %v", progress, res, err)
+		}
+		if text, _ := res.Content[0].(*mcp.TextContent); text == nil || text.Text != "called with the new key" {
+			t.Fatalf("tools/call (progress %v): %#v", progress, res.Content[0])
+		}
 	}
 
 	b.Open("/settings/api-keys", "apikeys-page")
