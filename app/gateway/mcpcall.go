@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	sjson "github.com/segmentio/encoding/json"
 )
 
 // The gateway answers the commonest MCP request itself — a plain
@@ -64,47 +65,42 @@ func (m *mcpServers) serveMCP(w http.ResponseWriter, r *http.Request, sdk http.H
 	sdk.ServeHTTP(w, r)
 }
 
-// rpcMessage is a JSON-RPC message in the only shapes served here: its
-// members and its params' by their exact names.
+// rpcMessage is a JSON-RPC message in the only shapes served here.
 type rpcMessage struct {
-	ID     json.RawMessage // nil: a notification
-	Method string
-	Params map[string]json.RawMessage
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"` // nil: a notification
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params"` // nil or an object
+}
+
+// callParams are a plain tools/call's params: a name and arguments, no
+// _meta (a progress token) or anything else.
+type callParams struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// exactJSON parses as the SDK does (segmentio/encoding with member names
+// matched exactly, which encoding/json cannot do), refusing other members,
+// without copying out of the body it reads.
+const exactJSON = sjson.DisallowUnknownFields | sjson.DontMatchCaseInsensitiveStructFields | sjson.ZeroCopy
+
+// parseExact decodes body into v as exactJSON says: false for anything
+// else than one such value, alone in body.
+func parseExact(body []byte, v any) bool {
+	rest, err := sjson.Parse(body, v, exactJSON)
+	return err == nil && len(rest) == 0
 }
 
 // parseCall reads a single JSON-RPC message that has only the members
 // jsonrpc "2.0", id (a number or a string), method and params (an object);
 // any other shape, or another member, is nil.
 func parseCall(body []byte) *rpcMessage {
-	var top map[string]json.RawMessage
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(body, &top) != nil {
+	msg := &rpcMessage{}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' || !parseExact(body, msg) {
 		return nil
 	}
-	msg := &rpcMessage{}
-	for k, v := range top {
-		switch k {
-		case "jsonrpc":
-			if string(v) != `"2.0"` {
-				return nil
-			}
-		case "id":
-			if !isRequestID(v) {
-				return nil
-			}
-			msg.ID = v
-		case "method":
-			if json.Unmarshal(v, &msg.Method) != nil {
-				return nil
-			}
-		case "params":
-			if json.Unmarshal(v, &msg.Params) != nil || msg.Params == nil {
-				return nil
-			}
-		default:
-			return nil
-		}
-	}
-	if top["jsonrpc"] == nil {
+	if msg.JSONRPC != "2.0" || msg.ID != nil && !isRequestID(msg.ID) || msg.Params != nil && msg.Params[0] != '{' {
 		return nil
 	}
 	return msg
@@ -137,15 +133,11 @@ func (m *mcpServers) serveCall(w http.ResponseWriter, r *http.Request, msg *rpcM
 	if !ok || msg.ID == nil || !plainCallHeaders(r.Header) {
 		return false
 	}
-	var name string
-	for k, v := range msg.Params {
-		switch {
-		case k == "name" && json.Unmarshal(v, &name) == nil:
-		case k == "arguments" && len(v) > 0 && v[0] == '{':
-		default:
-			return false // _meta (progress), or anything else: the SDK's
-		}
+	var p callParams
+	if msg.Params != nil && !parseExact(msg.Params, &p) || p.Arguments != nil && p.Arguments[0] != '{' {
+		return false // _meta (progress), or anything else: the SDK's
 	}
+	name := p.Name
 	sid := r.Header.Get("Mcp-Session-Id")
 	open, listed := m.session(c.Key.ID, sid, r.Header.Get("Mcp-Protocol-Version"), name)
 	if !open || name == "" {
@@ -163,7 +155,7 @@ func (m *mcpServers) serveCall(w http.ResponseWriter, r *http.Request, msg *rpcM
 		cancel() // revoked between the lookup and the add: drop cancelled before it was added
 	}
 	c.Tool = name
-	res, err := m.callTool(ctx, c, msg.Params["arguments"], listed, nil)
+	res, err := m.callTool(ctx, c, p.Arguments, listed, nil)
 	w.Header().Set("Cache-Control", "no-cache, no-transform")
 	if err != nil {
 		// As the SDK words a handler's error: a JSON-RPC error keeps its
@@ -265,7 +257,12 @@ func (m *mcpServers) cancelCall(r *http.Request, msg *rpcMessage) {
 	if !ok || msg.ID != nil {
 		return
 	}
-	m.calls.cancel(c.Key.ID, r.Header.Get("Mcp-Session-Id"), msg.Params["requestId"])
+	var p struct {
+		RequestID json.RawMessage `json:"requestId"`
+	}
+	if _, err := sjson.Parse(msg.Params, &p, sjson.DontMatchCaseInsensitiveStructFields); err == nil {
+		m.calls.cancel(c.Key.ID, r.Header.Get("Mcp-Session-Id"), p.RequestID)
+	}
 }
 
 // liveCalls are the tools/calls served here that are going on, by

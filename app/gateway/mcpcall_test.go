@@ -20,7 +20,12 @@ func TestParseCall(t *testing.T) {
 		`[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}]`:                           "", // a batch
 		"  \n": "",
 		"":     "",
-		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}`: "", // cut short
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}`:             "", // cut short
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}} {}`:         "", // two values
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{},"x":1}`:      "", // another member
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":null}`:          "",
+		`{"jsonrpc":2,"id":1,"method":"tools/call","params":{}}`:                "",
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{}}} `: "tools/call", // params are serveCall's to judge
 	} {
 		msg := parseCall([]byte(body))
 		got := ""
