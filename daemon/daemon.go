@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/daemon/api"
+	"github.com/plugboard/plugboard/daemon/apispec"
 	"github.com/plugboard/plugboard/daemon/debugging"
 	"github.com/plugboard/plugboard/daemon/manager"
 	"github.com/plugboard/plugboard/daemon/metrics"
@@ -50,6 +51,7 @@ type Daemon struct {
 	metrics  *metrics.Daemon
 	manager  *manager.Manager
 	server   *http.Server
+	direct   api.Direct
 	listener net.Listener
 	done     chan error
 	debug    *debugging.Server
@@ -91,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		}
 		return nil, err
 	}
-	handler := api.New(api.Config{
+	handler, direct := api.NewWithDirect(api.Config{
 		APIKey:    cfg.APIKey,
 		MaxUpload: cfg.Manager.Limits.MaxPackage,
 		Logger:    cfg.Logger,
@@ -103,6 +105,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		metrics:  cfg.Metrics,
 		manager:  m,
 		server:   &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
+		direct:   direct,
 		listener: ln,
 		done:     make(chan error, 1),
 		debugLn:  debugLn,
@@ -155,3 +158,7 @@ func (d *Daemon) Close(ctx context.Context) error {
 // Handler is the daemon's API handler, for a client in this process
 // (client.InProcess): the embedded daemon's app calls it without a socket.
 func (d *Daemon) Handler() http.Handler { return d.server.Handler }
+
+// Direct is the daemon's tool dispatch for a client in this process
+// (client.InProcess), without HTTP.
+func (d *Daemon) Direct() apispec.DirectDispatcher { return d.direct }

@@ -169,7 +169,7 @@ func mustCredAppLogging(tb testing.TB, level slog.Level) *CredApp {
 	sk, _ := guard.LoadSessionKeys(filepath.Join(dir, "session-keys"))
 	// The app calls its daemon in process, as serve's embedded one; the
 	// test's own calls (cl) go over HTTP.
-	h := web.New(web.Config{Store: db, Keys: keys, Daemon: client.New(d.URL(), "test-key", client.InProcess(d.Handler())), SessionKeys: sk, Logger: logger,
+	h := web.New(web.Config{Store: db, Keys: keys, Daemon: client.New(d.URL(), "test-key", client.InProcess(d.Handler(), d.Direct())), SessionKeys: sk, Logger: logger,
 		MetricsToken: metricsToken, DaemonMetrics: d.Metrics().Gatherer()})
 	srv := httptest.NewServer(h)
 	tb.Cleanup(func() { srv.Close(); h.Close(); db.Close() })

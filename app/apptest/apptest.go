@@ -45,6 +45,21 @@ func MustDaemon(tb testing.TB) *client.Client {
 // (nil: none), such as the platform it forwards plugins' calls back to.
 func MustDaemonWith(tb testing.TB, configure func(*daemon.Config)) *client.Client {
 	tb.Helper()
+	cl, _ := mustDaemon(tb, configure)
+	return cl
+}
+
+// MustDaemonBoth is MustDaemon returning two clients of the daemon: one over
+// HTTP and one in process, as serve's app reaches its embedded daemon
+// (client.InProcess with its handler and its Direct dispatch).
+func MustDaemonBoth(tb testing.TB) (overHTTP, inProcess *client.Client) {
+	tb.Helper()
+	cl, d := mustDaemon(tb, nil)
+	return cl, client.New(d.URL(), "test-key", client.InProcess(d.Handler(), d.Direct()))
+}
+
+func mustDaemon(tb testing.TB, configure func(*daemon.Config)) (*client.Client, *daemon.Daemon) {
+	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := daemon.Config{
 		Addr: "127.0.0.1:0", APIKey: "test-key", Logger: log,
@@ -62,7 +77,7 @@ func MustDaemonWith(tb testing.TB, configure func(*daemon.Config)) *client.Clien
 		defer cancel()
 		d.Close(ctx)
 	})
-	return client.New(d.URL(), "test-key")
+	return client.New(d.URL(), "test-key"), d
 }
 
 // MustStore opens a fresh store in a temporary directory.

@@ -220,7 +220,7 @@ func (c *serveCmd) daemon(ctx context.Context, logger *slog.Logger, appURL strin
 	}
 	// The app calls its embedded daemon's API handler in process (no
 	// socket); the daemon still listens for the CLI and other clients.
-	return &daemonConn{client: client.New(d.URL(), key, client.InProcess(d.Handler())), url: d.URL(), key: key, innerKey: innerKey,
+	return &daemonConn{client: client.New(d.URL(), key, client.InProcess(d.Handler(), d.Direct())), url: d.URL(), key: key, innerKey: innerKey,
 		metrics: d.Metrics().Gatherer(), stop: stop}, nil
 }
 

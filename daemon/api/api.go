@@ -88,6 +88,11 @@ func validTenant(id string) bool {
 
 // New returns the API's handler.
 func New(cfg Config, m Manager) *echo.Echo {
+	e, _ := newServer(cfg, m)
+	return e
+}
+
+func newServer(cfg Config, m Manager) (*echo.Echo, *server) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -108,7 +113,7 @@ func New(cfg Config, m Manager) *echo.Echo {
 		e.GET("/metrics", echo.WrapHandler(cfg.Metrics.Handler()))
 	}
 	s.routes(e.Group("/plugin/:tenant_id"))
-	return e
+	return e, s
 }
 
 // routes registers the tenant-scoped routes. Middleware is attached per

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,15 +33,22 @@ var (
 // requirePluginID rejects dispatches without a well-formed X-Plugin-ID.
 func (s *server) requirePluginID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Request().Header.Get(HeaderPluginID)
-		if id == "" {
-			return plugboard.Errorf(plugboard.EINVALID, "header %s (author/name of the plugin) is required", HeaderPluginID)
-		}
-		if !plugboard.ValidPluginID(id) {
-			return plugboard.Errorf(plugboard.EINVALID, "header %s must be author/name, not %q", HeaderPluginID, id)
+		if err := checkPluginID(c.Request().Header.Get(HeaderPluginID)); err != nil {
+			return err
 		}
 		return next(c)
 	}
+}
+
+// checkPluginID checks a dispatch's X-Plugin-ID.
+func checkPluginID(id string) error {
+	if id == "" {
+		return plugboard.Errorf(plugboard.EINVALID, "header %s (author/name of the plugin) is required", HeaderPluginID)
+	}
+	if !plugboard.ValidPluginID(id) {
+		return plugboard.Errorf(plugboard.EINVALID, "header %s must be author/name, not %q", HeaderPluginID, id)
+	}
+	return nil
 }
 
 func (s *server) invokeTool(c echo.Context) error {
@@ -48,19 +56,29 @@ func (s *server) invokeTool(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	d := req.Data
-	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
+	rd, err := toolRequest(req)
+	if err != nil {
 		return err
 	}
+	return s.dispatch(c, rd)
+}
+
+// toolRequest is the plugin's request of a tool invocation, once the
+// request is checked (over HTTP and in process alike).
+func toolRequest(req apispec.InvokeRequest[apispec.InvokeToolData]) (*protocol.RequestData, error) {
+	d := req.Data
+	if err := requireFields(d.Provider, "data.provider", d.Tool, "data.tool"); err != nil {
+		return nil, err
+	}
 	if d.CredentialType != "" && !protocol.ValidCredentialType(d.CredentialType) {
-		return plugboard.Errorf(plugboard.EINVALID, "data.credential_type must be %s, %s or %s (absent means %[1]s), not %[4]q",
+		return nil, plugboard.Errorf(plugboard.EINVALID, "data.credential_type must be %s, %s or %s (absent means %[1]s), not %[4]q",
 			protocol.CredentialAPIKey, protocol.CredentialOAuth2, protocol.CredentialUnauthorized, d.CredentialType)
 	}
-	return s.dispatch(c, &protocol.RequestData{
+	return &protocol.RequestData{
 		UserID: req.UserID, Type: protocol.TypeTool, Action: protocol.ActionInvokeTool,
 		Provider: d.Provider, Tool: d.Tool, ToolParameters: d.ToolParameters,
 		Credentials: d.Credentials, CredentialType: d.CredentialType,
-	})
+	}, nil
 }
 
 // invokeAgentStrategy runs an agent-strategy plugin's strategy and streams
@@ -171,22 +189,81 @@ func (s *server) dispatchWith(c echo.Context, rd *protocol.RequestData, a answer
 	if err != nil {
 		return err
 	}
-	pluginID := c.Request().Header.Get(HeaderPluginID)
-	stream, err := s.m.Invoke(ctx, c.Param("tenant_id"), pluginID, rd)
+	ss, err := s.open(ctx, start, c.Param("tenant_id"), c.Request().Header.Get(HeaderPluginID), rd, wantsCallBackEvents(c), a)
 	if err != nil {
-		return inPlugin(err)
+		return err
+	}
+	ss.end(s.pump(c, ss))
+	return nil
+}
+
+// session is one open dispatch: the plugin's stream, read a frame at a
+// time as the API sends them (over HTTP as SSE by pump; in process by
+// Direct).
+type session struct {
+	s        *server
+	ctx      context.Context
+	start    time.Time
+	pluginID string
+	action   string
+	stream   *runtime.Stream
+	a        answer
+	notes    bool // report the plugin's calls back as frames of their own
+	sent     bool // a chunk was sent
+	stop     func() bool
+	once     sync.Once
+}
+
+// open invokes the plugin; the session must end (end) once read.
+func (s *server) open(ctx context.Context, start time.Time, tenant, pluginID string, rd *protocol.RequestData, notes bool, a answer) (*session, error) {
+	stream, err := s.m.Invoke(ctx, tenant, pluginID, rd)
+	if err != nil {
+		return nil, inPlugin(err)
 	}
 	s.active.Add(1)
-	defer s.active.Add(-1)
-	stop := context.AfterFunc(ctx, stream.Close)
-	defer func() {
-		if stop() {
-			stream.Close()
+	return &session{s: s, ctx: ctx, start: start, pluginID: pluginID, action: rd.Action, stream: stream, a: a, notes: notes,
+		stop: context.AfterFunc(ctx, stream.Close)}, nil
+}
+
+// next returns the session's next frame: a report of a call back (event
+// apispec.EventCallBack, when notes) or the plugin's next chunk (event
+// ""); io.EOF after the last, or the error that ends the stream.
+func (ss *session) next() (event string, data json.RawMessage, err error) {
+	var chunk json.RawMessage
+	if ss.notes {
+		var ev *apispec.CallBackEvent
+		if chunk, ev, err = ss.stream.RecvEvent(); ev != nil {
+			data, _ := json.Marshal(ev)
+			return apispec.EventCallBack, data, nil
 		}
-	}()
-	err = s.pump(c, stream, a)
-	s.cfg.Metrics.Invocation(pluginID, rd.Action, outcome(ctx, err), time.Since(start))
-	return nil
+	} else {
+		chunk, err = ss.stream.Recv()
+	}
+	if errors.Is(err, io.EOF) && !ss.sent && ss.a.ifEmpty != nil {
+		chunk, err = ss.a.ifEmpty, nil
+	} else if err == nil && ss.a.check != nil {
+		chunk, err = ss.a.check(chunk)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	ss.sent = true
+	if len(chunk) == 0 {
+		chunk = []byte("null")
+	}
+	return "", chunk, nil
+}
+
+// end closes the session (the plugin is cancelled if it still runs) and
+// counts how it ended, once: err is what ended it (nil: the plugin did).
+func (ss *session) end(err error) {
+	ss.once.Do(func() {
+		if ss.stop() {
+			ss.stream.Close()
+		}
+		ss.s.active.Add(-1)
+		ss.s.cfg.Metrics.Invocation(ss.pluginID, ss.action, outcome(ss.ctx, err), time.Since(ss.start))
+	})
 }
 
 // errClientGone ends a stream whose client stopped reading.
@@ -210,21 +287,13 @@ func outcome(ctx context.Context, err error) string {
 	return metrics.OutcomeError
 }
 
-// pump copies the stream's messages into SSE frames, flushing only when no
-// further message is already waiting; a stream that ends without a message
-// gets a.ifEmpty, when given, and each message passes a.check, when set. It
-// returns how the stream ended: nil at the plugin's end, else the error
-// (errClientGone when the client stopped reading).
-func (s *server) pump(c echo.Context, stream *runtime.Stream, a answer) error {
+// pump copies the session's frames into SSE frames, flushing only when no
+// other message is already waiting, and returns what ended the stream
+// (nil: the plugin ended it).
+func (s *server) pump(c echo.Context, ss *session) error {
 	w := sse.Start(c.Response())
-	notes := wantsCallBackEvents(c)
-	for sent := false; ; sent = true {
-		chunk, err := s.next(w, stream, notes)
-		if errors.Is(err, io.EOF) && !sent && a.ifEmpty != nil {
-			chunk, err = a.ifEmpty, nil
-		} else if err == nil && a.check != nil {
-			chunk, err = a.check(chunk)
-		}
+	for {
+		event, data, err := ss.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -232,13 +301,10 @@ func (s *server) pump(c echo.Context, stream *runtime.Stream, a answer) error {
 			s.writeStreamError(c, w, err)
 			return err
 		}
-		if len(chunk) == 0 {
-			chunk = []byte("null")
+		if err := w.Event("", event, framePrefix, data, frameSuffix); err != nil {
+			return errClientGone // end cancels the session
 		}
-		if err := w.Event("", "", framePrefix, chunk, frameSuffix); err != nil {
-			return errClientGone // the deferred Close cancels the session
-		}
-		if stream.Buffered() == 0 {
+		if ss.stream.Buffered() == 0 {
 			if err := w.Flush(); err != nil {
 				return errClientGone
 			}
@@ -277,8 +343,11 @@ func requireFields(pairs ...string) error {
 // invoked directly), which the app sends when it invokes a tool for a
 // plugin's call back, so that the tool's own calls back are bounded.
 func withCallDepth(c echo.Context) (context.Context, error) {
-	ctx := c.Request().Context()
-	h := c.Request().Header.Get(innerapi.HeaderCallDepth)
+	return callDepth(c.Request().Context(), c.Request().Header.Get(innerapi.HeaderCallDepth))
+}
+
+// callDepth is ctx carrying the call depth of the header's value h.
+func callDepth(ctx context.Context, h string) (context.Context, error) {
 	if h == "" {
 		return ctx, nil
 	}
@@ -300,25 +369,4 @@ func wantsCallBackEvents(c echo.Context) bool {
 		}
 	}
 	return false
-}
-
-// next returns the stream's next message; when notes is set, the reports
-// of calls back before it are written as plugboard_call_back events first.
-func (s *server) next(w *sse.Writer, stream *runtime.Stream, notes bool) (json.RawMessage, error) {
-	if !notes {
-		return stream.Recv()
-	}
-	for {
-		msg, ev, err := stream.RecvEvent()
-		if ev == nil {
-			return msg, err
-		}
-		data, _ := json.Marshal(ev)
-		if w.Event("", apispec.EventCallBack, framePrefix, data, frameSuffix) != nil {
-			return nil, errClientGone
-		}
-		if stream.Buffered() == 0 && w.Flush() != nil {
-			return nil, errClientGone
-		}
-	}
 }

@@ -31,6 +31,8 @@ type Client struct {
 	tenant  string
 	hc      *http.Client
 	maxBlob int64
+	// direct, when set, takes the tool invocations (InProcess).
+	direct apispec.DirectDispatcher
 }
 
 // Option configures a Client.

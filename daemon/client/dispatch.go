@@ -18,8 +18,25 @@ import (
 // InvokeTool invokes a tool of an installed plugin (author/name) and returns
 // its output stream. The caller must Close it; closing early cancels the tool.
 func (c *Client) InvokeTool(ctx context.Context, pluginID string, data apispec.InvokeToolData, userID string) (*ToolStream, error) {
-	return c.open(ctx, "dispatch/tool/invoke", pluginID,
-		apispec.InvokeRequest[apispec.InvokeToolData]{UserID: userID, Data: data})
+	req := apispec.InvokeRequest[apispec.InvokeToolData]{UserID: userID, Data: data}
+	if c.direct != nil {
+		return c.openDirect(ctx, pluginID, req)
+	}
+	return c.open(ctx, "dispatch/tool/invoke", pluginID, req)
+}
+
+// openDirect is open through the in-process daemon's Direct dispatch: the
+// same call as over HTTP, with what its headers say.
+func (c *Client) openDirect(ctx context.Context, pluginID string, req apispec.InvokeRequest[apispec.InvokeToolData]) (*ToolStream, error) {
+	call := apispec.DirectCall{Tenant: c.tenant, PluginID: pluginID, CallBackEvents: ctx.Value(callBackEventsKey{}) != nil}
+	if n, ok := ctx.Value(callDepthKey{}).(int); ok {
+		call.CallDepth = strconv.Itoa(n)
+	}
+	frames, err := c.direct.InvokeTool(ctx, call, req)
+	if err != nil {
+		return nil, directError(err)
+	}
+	return newDirectStream(ctx, frames, c.maxBlob), nil
 }
 
 // InvokeAgentStrategy runs an agent-strategy plugin's strategy and returns

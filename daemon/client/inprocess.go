@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/plugboard/plugboard/daemon/apispec"
 )
 
 // InProcess makes the client call h — the daemon's API handler, running in
@@ -15,10 +17,16 @@ import (
 // the bytes, statuses and streams are the API's own, without the TCP round
 // trip, its system calls and its transport goroutines. Closing a response
 // body, or the request's context ending, cancels the handler's request as
-// a closed connection would. The embedded daemon's app uses it; every
-// other client goes over HTTP.
-func InProcess(h http.Handler) Option {
-	return WithHTTPClient(&http.Client{Transport: handlerTransport{h: h}})
+// a closed connection would. Tool invocations, the commonest call, go to
+// direct instead when it is set (the same daemon's Direct dispatch: the
+// route's own checks, session and frames, read in the caller's goroutine,
+// without encoding them). The embedded daemon's app uses it; every other
+// client goes over HTTP.
+func InProcess(h http.Handler, direct apispec.DirectDispatcher) Option {
+	return func(c *Client) {
+		c.hc = &http.Client{Transport: handlerTransport{h: h}}
+		c.direct = direct
+	}
 }
 
 type handlerTransport struct{ h http.Handler }

@@ -13,10 +13,10 @@ import (
 	"github.com/plugboard/plugboard/daemon/client"
 )
 
-// inProcessDo sends req through client.InProcess(h)'s transport.
+// inProcessDo sends req through client.InProcess(h, nil)'s transport.
 func inProcessDo(t *testing.T, h http.Handler, req *http.Request) *http.Response {
 	t.Helper()
-	hc := client.HTTPClientOf(client.New("http://daemon.invalid", "k", client.InProcess(h)))
+	hc := client.HTTPClientOf(client.New("http://daemon.invalid", "k", client.InProcess(h, nil)))
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestInProcess(t *testing.T) {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release })
 		ctx, cancel := context.WithCancel(context.Background())
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://daemon.invalid/x", nil)
-		hc := client.HTTPClientOf(client.New("http://daemon.invalid", "k", client.InProcess(h)))
+		hc := client.HTTPClientOf(client.New("http://daemon.invalid", "k", client.InProcess(h, nil)))
 		done := make(chan error, 1)
 		go func() {
 			resp, err := hc.Do(req)
@@ -153,7 +153,7 @@ func TestInProcess(t *testing.T) {
 	})
 	t.Run("ErrPanicBeforeTheHeader", func(t *testing.T) {
 		h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
-		hc := client.HTTPClientOf(client.New("http://daemon.invalid", "k", client.InProcess(h)))
+		hc := client.HTTPClientOf(client.New("http://daemon.invalid", "k", client.InProcess(h, nil)))
 		_, err := hc.Do(mustGet(t))
 		if err == nil || !strings.Contains(err.Error(), "daemon handler panicked: boom") {
 			t.Fatalf("%v", err)

@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,10 +41,15 @@ type Message struct {
 // calls back (Plugboard's; never a tool message a plugin sends).
 const MessageCallBack = apispec.EventCallBack
 
-// ToolStream reads a dispatch reply's SSE frames.
+// ToolStream reads a dispatch reply's SSE frames, or the frames of an
+// in-process dispatch (InProcess).
 type ToolStream struct {
-	body    io.ReadCloser
-	r       *bufio.Reader
+	body io.ReadCloser
+	r    *bufio.Reader
+	// frames, when set, are the frames of an in-process dispatch (body and
+	// r are nil), which end as ctx does.
+	frames  apispec.Frames
+	ctx     context.Context
 	maxBlob int64
 	maxLine int
 	blobs   map[string]*partialBlob
@@ -63,8 +69,19 @@ func newToolStream(body io.ReadCloser, maxBlob int64) *ToolStream {
 		maxLine: int(maxBlob/3*4) + maxLineSlack, blobs: map[string]*partialBlob{}}
 }
 
+// newDirectStream reads an in-process dispatch's frames.
+func newDirectStream(ctx context.Context, frames apispec.Frames, maxBlob int64) *ToolStream {
+	return &ToolStream{frames: frames, ctx: ctx, maxBlob: maxBlob, blobs: map[string]*partialBlob{}}
+}
+
 // Close ends the stream; before its end this cancels the invocation.
-func (s *ToolStream) Close() error { return s.body.Close() }
+func (s *ToolStream) Close() error {
+	if s.frames != nil {
+		s.frames.Close()
+		return nil
+	}
+	return s.body.Close()
+}
 
 // Next returns the next message, io.EOF after the last one, or the stream's
 // error (an *Error for the daemon's error frames).
@@ -109,6 +126,9 @@ func (s *ToolStream) nextFrame() (string, json.RawMessage, error) {
 	if s.err != nil {
 		return "", nil, s.err
 	}
+	if s.frames != nil {
+		return s.nextDirect()
+	}
 	name, frame, err := s.readEvent()
 	if err == nil {
 		var env apispec.Envelope
@@ -125,6 +145,36 @@ func (s *ToolStream) nextFrame() (string, json.RawMessage, error) {
 	}
 	s.err = err
 	return "", nil, err
+}
+
+// nextDirect is nextFrame for an in-process dispatch: its frames as they
+// would arrive over HTTP, their envelopes already opened.
+func (s *ToolStream) nextDirect() (string, json.RawMessage, error) {
+	name, data, err := s.frames.Next()
+	if err == nil {
+		return name, data, nil
+	}
+	switch {
+	case err == io.EOF && len(s.blobs) > 0:
+		err = plugboard.Errorf(plugboard.EINVALID, "stream ended inside a blob (no end chunk)")
+	case err == io.EOF:
+	case s.ctx.Err() != nil:
+		err = s.ctx.Err() // as a read over HTTP fails once the caller's context ends
+	default:
+		err = directError(err)
+	}
+	s.err = err
+	return "", nil, err
+}
+
+// directError is an in-process dispatch's error as the client reads it over
+// HTTP: a *DirectError becomes the *Error its status and envelope make.
+func directError(err error) error {
+	var de *apispec.DirectError
+	if errors.As(err, &de) {
+		return errorFrom(de.Status, &de.Envelope)
+	}
+	return err
 }
 
 // readEvent reads SSE lines up to a blank line and returns the event's
