@@ -500,6 +500,12 @@ func TestGatewayMCPPlainCallSessions(t *testing.T) {
 		if r := waitLatestRun(t, a, func(r store.Run) bool { return !r.Running() }); r.ID != running.ID || r.Status != store.RunCancelled {
 			t.Fatalf("run %+v, want %s cancelled", r, running.ID)
 		}
+		// The session the gateway served a call on is gone for it too: the
+		// next call on it is the SDK's to refuse.
+		call := `{"jsonrpc":"2.0","id":62,"method":"tools/call","params":{"name":"gotools__stream_text","arguments":{"text":"x"}}}`
+		if resp, body := rawMCP(ctx, t, a, key, s2, call); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("a call on the deleted session: %d %s", resp.StatusCode, body)
+		}
 	})
 }
 

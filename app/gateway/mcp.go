@@ -35,6 +35,10 @@ type keyServer struct {
 	key   *store.APIKey
 	srv   *mcp.Server
 	tools map[string]string // name → version
+	// versions are the protocol versions of its initialized sessions that
+	// calls were served on, by session id, until each session ends
+	// (mcpServers.session).
+	versions map[string]string
 }
 
 func newMCPServers(s *Service) *mcpServers {

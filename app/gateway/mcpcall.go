@@ -37,7 +37,9 @@ func (m *mcpServers) serveMCP(w http.ResponseWriter, r *http.Request, sdk http.H
 		if c, ok := callOf(r.Context()); ok && r.Method == http.MethodDelete {
 			// The session ended (if it was the key's): so do its calls
 			// served here, as the SDK's own end with it.
-			m.calls.cancelSession(c.Key.ID, r.Header.Get("Mcp-Session-Id"))
+			sid := r.Header.Get("Mcp-Session-Id")
+			m.forget(c.Key.ID, sid)
+			m.calls.cancelSession(c.Key.ID, sid)
 		}
 		return
 	}
@@ -156,7 +158,7 @@ func (m *mcpServers) serveCall(w http.ResponseWriter, r *http.Request, msg *rpcM
 	}
 	c.Tool = name
 	res, err := m.callTool(ctx, c, p.Arguments, listed, nil)
-	w.Header().Set("Cache-Control", "no-cache, no-transform")
+	w.Header()["Cache-Control"] = []string{"no-cache, no-transform"}
 	if err != nil {
 		// As the SDK words a handler's error: a JSON-RPC error keeps its
 		// code, any other has code 0.
@@ -168,16 +170,18 @@ func (m *mcpServers) serveCall(w http.ResponseWriter, r *http.Request, msg *rpcM
 		writeRPCError(w, http.StatusOK, msg.ID, code, text)
 		return true
 	}
-	out, err := json.Marshal(struct {
-		JSONRPC string              `json:"jsonrpc"`
-		ID      json.RawMessage     `json:"id"`
-		Result  *mcp.CallToolResult `json:"result"`
-	}{"2.0", msg.ID, res})
+	result, err := json.Marshal(res)
 	if err != nil {
 		writeRPCError(w, http.StatusOK, msg.ID, jsonrpc.CodeInternalError, "The result could not be encoded: "+err.Error())
 		return true
 	}
-	w.Header().Set("Content-Type", "application/json")
+	// {"jsonrpc":"2.0","id":…,"result":…}, as json.Marshal of the response
+	// would write it (msg.ID is the request's id as it came: a JSON
+	// string or integer).
+	out := make([]byte, 0, len(result)+len(msg.ID)+36)
+	out = append(append(append(out, `{"jsonrpc":"2.0","id":`...), msg.ID...), `,"result":`...)
+	out = append(append(out, result...), '}')
+	w.Header()["Content-Type"] = []string{"application/json"}
 	w.Write(out)
 	return true
 }
@@ -223,12 +227,17 @@ func (m *mcpServers) session(keyID int64, sid, version, name string) (open, list
 	}
 	m.mu.Lock()
 	ks := m.servers[keyID]
+	var known string
 	if ks != nil {
 		_, listed = ks.tools[name]
+		known = ks.versions[sid]
 	}
 	m.mu.Unlock()
-	if ks == nil {
+	switch {
+	case ks == nil:
 		return false, false
+	case known != "":
+		return known == version, listed
 	}
 	for ss := range ks.srv.Sessions() {
 		if ss.ID() == sid {
@@ -236,10 +245,44 @@ func (m *mcpServers) session(keyID int64, sid, version, name string) (open, list
 			// the SDK supports it (checked above); a client given another
 			// one is answered by the SDK.
 			p := ss.InitializeParams()
-			return p != nil && p.ProtocolVersion == version, listed
+			if p == nil {
+				return false, listed
+			}
+			m.remember(ks, ss, p.ProtocolVersion)
+			return p.ProtocolVersion == version, listed
 		}
 	}
 	return false, false
+}
+
+// remember keeps an initialized session's version for its next calls,
+// until the session ends.
+func (m *mcpServers) remember(ks *keyServer, ss *mcp.ServerSession, version string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := ks.versions[ss.ID()]; ok {
+		return
+	}
+	if ks.versions == nil {
+		ks.versions = map[string]string{}
+	}
+	ks.versions[ss.ID()] = version
+	go func() {
+		ss.Wait()
+		m.mu.Lock()
+		delete(ks.versions, ss.ID())
+		m.mu.Unlock()
+	}()
+}
+
+// forget drops what remember kept of a session (it was deleted: the next
+// request on it is the SDK's to refuse).
+func (m *mcpServers) forget(keyID int64, sid string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ks := m.servers[keyID]; ks != nil {
+		delete(ks.versions, sid)
+	}
 }
 
 // keyServed reports whether the key still has its MCP server (it is not
