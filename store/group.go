@@ -37,8 +37,11 @@ type groupOp struct {
 const (
 	// maxGroup bounds how many writes share one transaction.
 	maxGroup = 128
-	// linger is how long writes nobody waits for may wait for others.
-	linger = 2 * time.Millisecond
+	// linger is how long writes nobody waits for may wait for others: at
+	// one gateway call at a time (a run every ~0.4 ms), 10 ms lets ~25
+	// runs share a transaction, and a run's record costs ~87 µs of CPU
+	// against ~116 µs at 2 ms (measured with paced SaveRunLater calls).
+	linger = 10 * time.Millisecond
 )
 
 var errClosed = errors.New("store: the database is closed")
