@@ -82,6 +82,10 @@ type stmts struct {
 	db *sql.DB
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
+	// tx and txStmts are the latest write transaction and its bound
+	// statements (inTx).
+	tx      *sql.Tx
+	txStmts map[*sql.Stmt]*sql.Stmt
 }
 
 // get is the query prepared on the pool (database/sql prepares it again on
@@ -115,6 +119,30 @@ func (s *stmts) close() error {
 	return errors.Join(errs...)
 }
 
+// inTx is the query's prepared statement bound to tx (nil when it is not
+// prepared), made once per transaction: a group commit's batch runs the
+// same few statements for each of its writes. Only the latest
+// transaction's are kept — the pool writes through one connection, one
+// transaction at a time — and holding that *sql.Tx keeps its address
+// from being reused by a later one while its statements are kept.
+func (s *stmts) inTx(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.m[query]
+	if st == nil {
+		return nil
+	}
+	if s.tx != tx {
+		s.tx, s.txStmts = tx, map[*sql.Stmt]*sql.Stmt{}
+	}
+	bound := s.txStmts[st]
+	if bound == nil {
+		bound = tx.StmtContext(ctx, st)
+		s.txStmts[st] = bound
+	}
+	return bound
+}
+
 // lookup is the query's statement if it is prepared (nil otherwise).
 func (s *stmts) lookup(query string) *sql.Stmt {
 	s.mu.Lock()
@@ -125,8 +153,8 @@ func (s *stmts) lookup(query string) *sql.Stmt {
 // txExec runs a statement in the write transaction tx, prepared if it is
 // one of hotWrites.
 func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	if st := db.writeStmts.lookup(query); st != nil {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := db.writeStmts.inTx(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
@@ -134,8 +162,8 @@ func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 // txQueryRow reads one row in the write transaction tx, prepared if it is
 // one of hotWrites.
 func (db *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
-	if st := db.writeStmts.lookup(query); st != nil {
-		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	if st := db.writeStmts.inTx(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
 }
