@@ -2,7 +2,7 @@ package gateway
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/plugboard/plugboard"
@@ -88,15 +88,17 @@ func (s *Service) call(ctx context.Context, c Call, onMessage func(*client.Messa
 func (s *Service) audit(c Call, res *Result, err error, took time.Duration) {
 	e := &store.AuditEntry{At: s.cfg.Now(), Actor: "key:" + c.Key.Name, Action: store.AuditGatewayCall, Target: c.Tool,
 		Address: c.Address, Outcome: store.OutcomeSuccess}
-	ms := fmt.Sprintf("%.1f ms", float64(took.Microseconds())/1000)
+	// "via mcp, 1.2 ms": written without fmt, on every call's path.
+	detail := strconv.AppendFloat([]byte("via "+c.Via+", "), float64(took.Microseconds())/1000, 'f', 1, 64)
+	detail = append(detail, " ms"...)
 	switch {
 	case err != nil && plugboard.ErrorCode(err) != plugboard.EINTERNAL && plugboard.ErrorCode(err) != plugboard.EUNAVAILABLE:
-		e.Outcome, e.Detail = store.OutcomeRefused, fmt.Sprintf("via %s, %s: %s", c.Via, ms, plugboard.ErrorMessage(err))
+		e.Outcome, e.Detail = store.OutcomeRefused, string(detail)+": "+plugboard.ErrorMessage(err)
 	case err != nil:
-		e.Outcome, e.Detail = store.OutcomeFailure, fmt.Sprintf("via %s, %s: %s", c.Via, ms, plugboard.ErrorMessage(err))
+		e.Outcome, e.Detail = store.OutcomeFailure, string(detail)+": "+plugboard.ErrorMessage(err)
 	default:
 		e.Target = res.Tool.PluginID + "/" + res.Tool.Provider + "/" + res.Tool.Tool
-		e.Detail = fmt.Sprintf("via %s, %s, run %s: %s", c.Via, ms, res.Run.ID, res.Run.Status)
+		e.Detail = string(detail) + ", run " + res.Run.ID + ": " + res.Run.Status
 		if res.Failed() {
 			e.Outcome = store.OutcomeFailure
 			e.Detail += ": " + res.Run.Error

@@ -52,21 +52,26 @@ func newMCPServers(s *Service) *mcpServers {
 
 // keyInfo is the TokenInfo's Extra of a request: the authenticated key
 // and the caller's address.
-const (
-	extraKey     = "key"
-	extraAddress = "address"
-	extraBaseURL = "base_url"
-)
+const extraCall = "call"
+
+// keyCall is what the web layer authenticated of an MCP request (WithKey).
+type keyCall struct {
+	key              *store.APIKey
+	address, baseURL string
+}
 
 // MCPHandler serves MCP's Streamable HTTP for an authenticated key (see
 // WithKey): the web layer authenticates and rate-limits first.
 func (s *Service) MCPHandler() http.Handler {
 	verify := func(ctx context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
-		ti, _ := r.Context().Value(tokenKey{}).(*auth.TokenInfo)
-		if ti == nil {
+		kc, _ := r.Context().Value(keyCallKey{}).(*keyCall)
+		if kc == nil {
 			return nil, auth.ErrInvalidToken
 		}
-		return ti, nil
+		// Made only for the requests the SDK serves: a plain call served
+		// here reads the key from the context (callOf).
+		return &auth.TokenInfo{UserID: strconv.FormatInt(kc.key.ID, 10), Expiration: kc.key.ExpiresAt,
+			Extra: map[string]any{extraCall: kc}}, nil
 	}
 	sdk := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(s.mcp.handler)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.mcp.serveMCP(w, r, sdk) })
@@ -75,28 +80,29 @@ func (s *Service) MCPHandler() http.Handler {
 // callOf is the call an MCP request's context allows: its key, the
 // caller's address and the app's base URL (WithKey); false when it has no key.
 func callOf(ctx context.Context) (Call, bool) {
-	ti, _ := ctx.Value(tokenKey{}).(*auth.TokenInfo)
-	if ti == nil {
+	kc, _ := ctx.Value(keyCallKey{}).(*keyCall)
+	return kc.call()
+}
+
+// callFor is callOf for the SDK's token of a request.
+func callFor(ti *auth.TokenInfo) (Call, bool) {
+	kc, _ := ti.Extra[extraCall].(*keyCall)
+	return kc.call()
+}
+
+func (kc *keyCall) call() (Call, bool) {
+	if kc == nil || kc.key == nil {
 		return Call{}, false
 	}
-	return callFor(ti)
+	return Call{Key: kc.key, Via: "mcp", Address: kc.address, BaseURL: kc.baseURL}, true
 }
 
-func callFor(ti *auth.TokenInfo) (Call, bool) {
-	k, _ := ti.Extra[extraKey].(*store.APIKey)
-	addr, _ := ti.Extra[extraAddress].(string)
-	base, _ := ti.Extra[extraBaseURL].(string)
-	return Call{Key: k, Via: "mcp", Address: addr, BaseURL: base}, k != nil
-}
-
-type tokenKey struct{}
+type keyCallKey struct{}
 
 // WithKey returns ctx carrying the authenticated key of an MCP request,
 // with the caller's address and the app's base URL for plugins.
 func WithKey(ctx context.Context, k *store.APIKey, address, baseURL string) context.Context {
-	ti := &auth.TokenInfo{UserID: strconv.FormatInt(k.ID, 10), Expiration: k.ExpiresAt,
-		Extra: map[string]any{extraKey: k, extraAddress: address, extraBaseURL: baseURL}}
-	return context.WithValue(ctx, tokenKey{}, ti)
+	return context.WithValue(ctx, keyCallKey{}, &keyCall{key: k, address: address, baseURL: baseURL})
 }
 
 // server is the key's MCP server, made at its first session. The SDK asks
@@ -105,8 +111,8 @@ func WithKey(ctx context.Context, k *store.APIKey, address, baseURL string) cont
 // lists them as they are now — the poll keeps open sessions in step, and a
 // call does not pay for a daemon listing.
 func (m *mcpServers) server(r *http.Request) *mcp.Server {
-	ti, _ := r.Context().Value(tokenKey{}).(*auth.TokenInfo)
-	k, _ := ti.Extra[extraKey].(*store.APIKey)
+	kc, _ := r.Context().Value(keyCallKey{}).(*keyCall)
+	k := kc.key
 	if r.Header.Get("Mcp-Session-Id") == "" {
 		m.s.refresh(r.Context())
 	}

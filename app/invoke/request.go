@@ -158,7 +158,7 @@ func (s *Service) prepare(ctx context.Context, req Request, later bool) (*prepar
 	if len(pr.Params) > 0 || pr.Credential != "" {
 		return nil, pr
 	}
-	params, stored, secrets := splitSecrets(t.Declaration.Parameters, req.Params)
+	params, stored, secrets := splitSecrets(t.Declaration.Parameters, req.Params, len(req.Files) > 0)
 	var creds map[string]any
 	if credID != 0 {
 		var credSecrets []string
@@ -209,14 +209,23 @@ func pickCredential(t *Tool, req Request) (int64, string) {
 }
 
 // splitSecrets copies the parameters to send and to store, the values of
-// secret ones redacted in the stored copy and returned as secrets.
-func splitSecrets(decl []plugboard.Parameter, values map[string]any) (params, stored map[string]any, secrets []string) {
-	params, stored = maps.Clone(values), maps.Clone(values)
+// secret ones redacted in the stored copy and returned as secrets. Without
+// secrets or files (whose values differ between the two) both are one
+// copy: neither is changed afterwards.
+func splitSecrets(decl []plugboard.Parameter, values map[string]any, files bool) (params, stored map[string]any, secrets []string) {
+	params = maps.Clone(values)
 	if params == nil {
-		params, stored = map[string]any{}, map[string]any{}
+		params = map[string]any{}
+	}
+	stored, shared := params, true
+	if files {
+		stored, shared = maps.Clone(params), false
 	}
 	for _, p := range decl {
 		if v, ok := values[p.Name]; ok && p.Type == plugboard.ParamSecret {
+			if shared {
+				stored, shared = maps.Clone(params), false
+			}
 			stored[p.Name] = Redacted
 			secrets = append(secrets, fmt.Sprint(v))
 		}
