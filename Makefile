@@ -32,7 +32,7 @@ test: all
 bench: all
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 20m ./daemon/api/
 	$(GO) test -run '^$$' -bench AgentLoop -benchtime 30x -timeout 20m ./app/agent/
-	$(GO) test -run '^$$' -bench 'GatewayEcho' -benchtime 4000x -timeout 20m ./web/
+	$(GO) test -run '^$$' -bench 'GatewayEcho' -benchtime 8000x -timeout 20m ./web/
 	$(GO) test -run '^$$' -bench 'SaveRunLater' -benchtime 20000x -timeout 20m ./store/
 	PLUGBOARD_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench 'Playground|ServeRSS|ModelChat' -benchtime 1x -timeout 20m ./web/e2e/
 

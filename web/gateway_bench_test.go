@@ -115,7 +115,7 @@ func BenchmarkGatewayEcho(b *testing.B) {
 }
 
 // gatewayRounds is how many rounds of each way BenchmarkGatewayEcho makes.
-const gatewayRounds = 8
+const gatewayRounds = 16
 
 // processCPU is the CPU time this process (the app, its daemon, the
 // benchmark's clients; not the plugin's process) has used.
