@@ -513,17 +513,7 @@ func TestGatewayMCPPlainCallSessions(t *testing.T) {
 // session.
 func cancelledSessions(t *testing.T, a *CredApp) int {
 	t.Helper()
-	logs, err := a.Daemon.PluginLogs(context.Background(), gotoolsID, 500)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, l := range logs {
-		if strings.Contains(l.Message, "cancelled session") {
-			n++
-		}
-	}
-	return n
+	return apptest.CancelledSessions(t, a.Daemon, gotoolsID)
 }
 
 // waitLatestRun waits until the newest run is one that ok accepts.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -292,4 +293,21 @@ func mustInstallFS(tb testing.TB, cl *client.Client, fsys fs.FS, name string) {
 	if err != nil {
 		tb.Fatalf("install %s: %v", name, err)
 	}
+}
+
+// CancelledSessions counts the plugin's log lines saying it cancelled a
+// session (the last 500 lines).
+func CancelledSessions(tb testing.TB, cl *client.Client, pluginID string) int {
+	tb.Helper()
+	logs, err := cl.PluginLogs(context.Background(), pluginID, 500)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for _, l := range logs {
+		if strings.Contains(l.Message, "cancelled session") {
+			n++
+		}
+	}
+	return n
 }

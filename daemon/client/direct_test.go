@@ -114,24 +114,10 @@ func TestDirectCancel(t *testing.T) {
 		ToolParameters: map[string]any{"text": "one two three four five six", "delay_ms": 5000}}
 	cancelled := func(t *testing.T, want int) {
 		t.Helper()
-		for deadline := time.Now().Add(time.Minute); ; {
-			logs, err := overHTTP.PluginLogs(context.Background(), gotools, 500)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, l := range logs {
-				if strings.Contains(l.Message, "cancelled session") {
-					n++
-				}
-			}
-			if n >= want {
-				return
-			}
+		for deadline := time.Now().Add(time.Minute); apptest.CancelledSessions(t, overHTTP, gotools) < want; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the plugin saw %d cancels, want %d: %+v", n, want, logs)
+				t.Fatalf("the plugin saw fewer than %d cancels", want)
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	t.Run("Close", func(t *testing.T) {
