@@ -196,6 +196,26 @@ func (b *Browser) Shoot(name string) {
 	b.Do("reset viewport", chromedp.EmulateViewport(1280, 900))
 }
 
+// Click clicks the element with the data-testid and waits for the element
+// waitFor. A node the page replaces between chromedp's query and its click
+// ("Could not find node with given id": a navigation ending or an htmx
+// swap) is looked up again; the click had not happened.
+func (b *Browser) Click(what, id, waitFor string) {
+	b.tb.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	for {
+		err := chromedp.Do(ctx, chromedp.Click(tid(id)))
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || !strings.Contains(err.Error(), "Could not find node") {
+			b.tb.Fatalf("%s: %v", what, err)
+		}
+	}
+	b.Do(what, chromedp.WaitVisible(tid(waitFor)))
+}
+
 // Upload sets the files of the file input with the data-testid, once the
 // page has loaded. A node the page replaces between chromedp's query and
 // its setting of the files ("Could not find node with given id", as a

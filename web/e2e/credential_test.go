@@ -59,7 +59,7 @@ func TestCredentials(t *testing.T) {
 
 	b.Do("open Credentials", chromedp.Click(tid("nav-credentials")), chromedp.WaitVisible(`[data-provider="plugboard/gotools/gotools"]`))
 	b.Shoot("credentials-empty")
-	b.Do("manage gotools", chromedp.Click(tid("manage-provider")), chromedp.WaitVisible(tid("add-credential")))
+	b.Click("manage gotools", "manage-provider", "add-credential")
 
 	addButton := chromedp.CSS(`[data-testid="add-credential"] [data-testid="credential-submit"]`)
 	b.Fill(map[string]string{"input-name": "prod", "input-api_key": "nope-wrong-key"})
