@@ -50,8 +50,8 @@ func newMCPServers(s *Service) *mcpServers {
 	return m
 }
 
-// keyInfo is the TokenInfo's Extra of a request: the authenticated key
-// and the caller's address.
+// extraCall names the request's keyCall in the TokenInfo's Extra the
+// SDK's requests carry.
 const extraCall = "call"
 
 // keyCall is what the web layer authenticated of an MCP request (WithKey).

@@ -72,6 +72,14 @@ type server struct {
 	active atomic.Int64 // dispatches in progress
 }
 
+// checkTenant refuses a tenant id that is not validTenant.
+func checkTenant(id string) error {
+	if !validTenant(id) {
+		return plugboard.Errorf(plugboard.EINVALID, "tenant id %q must be 1 to 64 letters, digits, _ or -", id)
+	}
+	return nil
+}
+
 // validTenant reports whether id matches ^[A-Za-z0-9_-]{1,64}$ (checked
 // without a regexp: it runs on every request).
 func validTenant(id string) bool {
@@ -162,8 +170,8 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(want) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
 			return plugboard.Errorf(plugboard.EUNAUTHORIZED, "unauthorized")
 		}
-		if !validTenant(c.Param("tenant_id")) {
-			return plugboard.Errorf(plugboard.EINVALID, "tenant id %q must be 1 to 64 letters, digits, _ or -", c.Param("tenant_id"))
+		if err := checkTenant(c.Param("tenant_id")); err != nil {
+			return err
 		}
 		return next(c)
 	}

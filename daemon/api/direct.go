@@ -11,9 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/plugboard/plugboard"
 	"github.com/plugboard/plugboard/daemon/apispec"
-	"github.com/plugboard/plugboard/daemon/runtime"
 )
 
 // routeInvokeTool is the tool dispatch's route, as its metrics and logs
@@ -37,19 +35,15 @@ func NewWithDirect(cfg Config, m Manager) (*echo.Echo, Direct) {
 func (d Direct) InvokeTool(ctx context.Context, call apispec.DirectCall, req apispec.InvokeRequest[apispec.InvokeToolData]) (apispec.Frames, error) {
 	ss, err := d.open(ctx, time.Now(), call, req)
 	if err != nil {
-		f := describe(err)
-		d.s.cfg.Metrics.Refused(routeInvokeTool, f.ErrorType)
-		if f.Status >= 500 {
-			d.s.logDirectFailure(err)
-		}
+		f := d.s.refusal(routeInvokeTool, err, d.s.logDirectFailure)
 		return nil, &apispec.DirectError{Status: f.Status, Envelope: apispec.Envelope{Code: f.Code, Message: f.encode()}}
 	}
 	return &directFrames{ss: ss}, nil
 }
 
 func (d Direct) open(ctx context.Context, start time.Time, call apispec.DirectCall, req apispec.InvokeRequest[apispec.InvokeToolData]) (*session, error) {
-	if !validTenant(call.Tenant) {
-		return nil, plugboard.Errorf(plugboard.EINVALID, "tenant id %q must be 1 to 64 letters, digits, _ or -", call.Tenant)
+	if err := checkTenant(call.Tenant); err != nil {
+		return nil, err
 	}
 	if err := checkPluginID(call.PluginID); err != nil {
 		return nil, err
@@ -92,12 +86,8 @@ func (f *directFrames) Next() (string, json.RawMessage, error) {
 	if f.ss.ctx.Err() != nil {
 		return "", nil, f.ss.ctx.Err() // the caller went away (as writeStreamError: no frame)
 	}
-	var pe *runtime.PluginError
-	if !errors.As(err, &pe) && plugboard.ErrorCode(err) == plugboard.EINTERNAL {
-		f.ss.s.logDirectFailure(err)
-	}
 	return "", nil, &apispec.DirectError{Status: http.StatusOK,
-		Envelope: apispec.Envelope{Code: apispec.CodeInternal, Message: describe(err).encode()}}
+		Envelope: apispec.Envelope{Code: apispec.CodeInternal, Message: streamFailure(err, f.ss.s.logDirectFailure)}}
 }
 
 // Close ends the session as a client's closed connection does.

@@ -317,12 +317,8 @@ func (s *server) writeStreamError(c echo.Context, w *sse.Writer, err error) {
 	if c.Request().Context().Err() != nil {
 		return // the client went away; nobody is left to tell
 	}
-	var pe *runtime.PluginError
-	if !errors.As(err, &pe) && plugboard.ErrorCode(err) == plugboard.EINTERNAL {
-		s.logFailure(c, err)
-	}
-	f := describe(err)
-	frame, _ := json.Marshal(envelope{Code: apispec.CodeInternal, Message: f.encode()}) // strings only: cannot fail
+	msg := streamFailure(err, func(err error) { s.logFailure(c, err) })
+	frame, _ := json.Marshal(envelope{Code: apispec.CodeInternal, Message: msg}) // strings only: cannot fail
 	if w.Event("", "", frame) == nil {
 		_ = w.Flush() // a client that left now has nothing more to miss
 	}

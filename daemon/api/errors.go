@@ -115,11 +115,7 @@ func (f failure) encode() string {
 // handleError is echo's error handler: every error leaves as an envelope with
 // a real status; internal errors are logged once with the request's details.
 func (s *server) handleError(err error, c echo.Context) {
-	f := describe(err)
-	s.cfg.Metrics.Refused(metricsRoute(c, err), f.ErrorType)
-	if f.Status >= 500 {
-		s.logFailure(c, err)
-	}
+	f := s.refusal(metricsRoute(c, err), err, func(err error) { s.logFailure(c, err) })
 	if c.Response().Committed {
 		return
 	}
@@ -129,6 +125,28 @@ func (s *server) handleError(err error, c echo.Context) {
 	if werr := c.JSON(f.Status, envelope{Code: f.Code, Message: f.encode()}); werr != nil {
 		s.log.Debug("write error reply", "err", werr)
 	}
+}
+
+// refusal is how a call on route that err refused is answered: counted
+// in the metrics, logged (log) when it is the daemon's failure, and
+// described for its reply (over HTTP or to an in-process caller).
+func (s *server) refusal(route string, err error, log func(error)) failure {
+	f := describe(err)
+	s.cfg.Metrics.Refused(route, f.ErrorType)
+	if f.Status >= 500 {
+		log(err)
+	}
+	return f
+}
+
+// streamFailure is the message of the error frame that ends a started
+// stream with err; a failure that is not the plugin's own is logged (log).
+func streamFailure(err error, log func(error)) string {
+	var pe *runtime.PluginError
+	if !errors.As(err, &pe) && plugboard.ErrorCode(err) == plugboard.EINTERNAL {
+		log(err)
+	}
+	return describe(err).encode()
 }
 
 // logFailure logs err with the request's method, path and id.

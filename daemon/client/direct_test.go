@@ -89,7 +89,6 @@ func TestDirectMatchesHTTP(t *testing.T) {
 		"bad credential type": {gotools, apispec.InvokeToolData{Provider: "gotools", Tool: "stream_text", CredentialType: "magic"}, bg},
 		"call depth":          {gotools, tool("stream_text", map[string]any{"text": "deep", "delay_ms": 0}), client.WithCallDepth(bg, 2)},
 		"call depth too deep": {gotools, tool("stream_text", nil), client.WithCallDepth(bg, 99)},
-		"call back events":    {gotools, tool("stream_text", map[string]any{"text": "a b", "delay_ms": 0}), client.WithCallBackEvents(bg)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			want := invoke(c.ctx, overHTTP, c.plugin, c.data)
@@ -97,11 +96,52 @@ func TestDirectMatchesHTTP(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("in process:\n%+v\nover HTTP:\n%+v", got, want)
 			}
-			if name != "text" && name != "json" && name != "blob" && name != "call depth" && name != "call back events" &&
+			if name != "text" && name != "json" && name != "blob" && name != "call depth" &&
 				want.OpenErr == "" && want.EndErr == "" {
 				t.Errorf("over HTTP it did not fail: %+v", want) // the case tests nothing
 			}
 		})
+	}
+}
+
+// TestDirectCallBackEvents: a plugin's calls back (the callbacks example's
+// count tool: exist, get and set, which the daemon answers) reach an in-process
+// caller asking for them as they reach one over HTTP, in order before the
+// tool's text.
+func TestDirectCallBackEvents(t *testing.T) {
+	overHTTP, inProc := apptest.MustDaemonBoth(t)
+	apptest.MustInstallExample(t, overHTTP, "callbacks")
+	ctx := client.WithCallBackEvents(context.Background())
+	kinds := func(cl *client.Client) []string {
+		st, err := cl.InvokeTool(ctx, "plugboard/callbacks", apispec.InvokeToolData{Provider: "callbacks", Tool: "count"}, "tester")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var got []string
+		for {
+			m, err := st.Next()
+			if errors.Is(err, io.EOF) {
+				return got
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind := m.Type
+			if m.CallBack != nil {
+				kind += ":" + m.CallBack.Type + ":" + m.CallBack.Outcome
+			}
+			got = append(got, kind)
+		}
+	}
+	kinds(overHTTP) // the counter's first run does not read it: the later ones read it too
+	want := kinds(overHTTP)
+	storage := client.MessageCallBack + ":storage:ok"
+	if !reflect.DeepEqual(want, []string{storage, storage, storage, "text"}) {
+		t.Fatalf("over HTTP: %v, want three storage calls back and the text", want)
+	}
+	if got := kinds(inProc); !reflect.DeepEqual(got, want) {
+		t.Fatalf("in process %v, over HTTP %v", got, want)
 	}
 }
 
